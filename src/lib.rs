@@ -1,0 +1,9 @@
+//! res — the resilience scenario language.
+//!
+//! The library behind the `res` binary, laid out by pipeline stage:
+//! [`syntax`] (text → AST) → [`check`] (AST → Model) → [`plan`] (Model → execution graph).
+//! See ARCHITECTURE.md for the map and the invariants.
+
+pub mod diagnostic;
+pub mod syntax;
+pub mod units;

@@ -1,0 +1,1 @@
+//! The formatter: AST → canonical text (placeholder until the formatter lands).

@@ -1,0 +1,133 @@
+//! Syntax: `.res` text → [`ast::File`] with spans, and the formatter that prints it back.
+//!
+//! [`parse`] never panics on user input. Before pest sees the text it is checked for what
+//! would hurt a recursive-descent parser — bytes that are not UTF-8, files over
+//! [`MAX_FILE_BYTES`], brackets nested deeper than [`MAX_DEPTH`]; afterwards, expressions
+//! longer than [`MAX_OPERATORS`] are refused, so every later recursive walk is bounded.
+
+pub mod ast;
+pub mod error;
+pub mod format;
+pub mod parser;
+
+use crate::diagnostic::{Code, Diagnostic, FileId, Span};
+
+pub use parser::Rule;
+
+/// Largest file the parser accepts.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+/// Deepest nesting of `(`, `[` and `{`.
+pub const MAX_DEPTH: usize = 64;
+/// Most operators in one expression (and most prefix operators in a row).
+pub const MAX_OPERATORS: usize = 512;
+
+/// The result of parsing one file: the tree (empty when the text could not be parsed) and
+/// every diagnostic found.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub file: ast::File,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Decodes file bytes. Not-UTF-8 input yields lossy text (for display) and a diagnostic.
+pub fn decode(bytes: &[u8], file: FileId) -> (String, Option<Diagnostic>) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_string(), None),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let shown = bytes.len().min(at + 1);
+            let d = Diagnostic::error(Code::NotText, file, Span::new(at, at + 1), "this file is not UTF-8 text")
+                .with_label(format!("byte 0x{:02x} is not valid UTF-8", bytes[shown - 1]))
+                .with_help(".res files are UTF-8 text; is this the right file?");
+            (text, Some(d))
+        }
+    }
+}
+
+/// Parses one file's text.
+pub fn parse(text: &str, file: FileId) -> Parsed {
+    let mut diagnostics = Vec::new();
+    if text.len() > MAX_FILE_BYTES {
+        diagnostics.push(
+            Diagnostic::error(Code::TooLarge, file, Span::new(0, 0), format!("this file is {} bytes; the limit is {MAX_FILE_BYTES}", text.len()))
+                .with_label("file starts here")
+                .with_help("split the scenario into modules and `import` them"),
+        );
+        return Parsed { file: ast::File::default(), diagnostics };
+    }
+    if let Some(d) = check_depth(text, file) {
+        diagnostics.push(d);
+        return Parsed { file: ast::File::default(), diagnostics };
+    }
+    match parser::parse_file(text, file, &mut diagnostics) {
+        Ok(f) => Parsed { file: f, diagnostics },
+        Err(e) => {
+            diagnostics.push(error::from_pest(e, text, file));
+            Parsed { file: ast::File::default(), diagnostics }
+        }
+    }
+}
+
+/// Parses a standalone value, as given to `--set name=value`.
+pub fn parse_value(text: &str, file: FileId) -> Result<ast::Expr, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    if text.len() > 4096 || check_depth(text, file).is_some() {
+        return Err(vec![Diagnostic::error(Code::TooDeep, file, Span::new(0, text.len().min(1)), "this value is too large or too deeply nested")]);
+    }
+    match parser::parse_expr_text(text, file, &mut diags) {
+        Ok(e) if diags.is_empty() => Ok(e),
+        Ok(_) => Err(diags),
+        Err(e) => Err(vec![error::from_pest(e, text, file)]),
+    }
+}
+
+/// Scans brackets outside strings and comments; reports the first that nests too deep.
+fn check_depth(text: &str, file: FileId) -> Option<Diagnostic> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(
+                        Diagnostic::error(Code::TooDeep, file, Span::new(i, i + 1), format!("brackets nest deeper than {MAX_DEPTH} levels"))
+                            .with_label(format!("level {depth} opens here"))
+                            .with_help("flatten the structure; no scenario needs this much nesting"),
+                    );
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
