@@ -4,6 +4,8 @@
 //! [`syntax`] (text → AST) → [`check`] (AST → Model) → [`plan`] (Model → execution graph).
 //! See ARCHITECTURE.md for the map and the invariants.
 
+pub mod check;
 pub mod diagnostic;
+pub mod plan;
 pub mod syntax;
 pub mod units;

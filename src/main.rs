@@ -1,12 +1,319 @@
-fn main() {
-    let path = std::env::args().nth(1).unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    let mut sm = res::diagnostic::SourceMap::new();
-    let (text, d) = res::syntax::decode(&bytes, 0);
-    sm.add(path, text.clone());
-    let parsed = res::syntax::parse(&text, 0);
-    let mut diags: Vec<_> = d.into_iter().collect();
-    diags.extend(parsed.diagnostics);
-    print!("{}", res::diagnostic::render_all(&diags, &sm, Default::default()));
-    println!("{} items", parsed.file.items.len());
+//! The `res` command line: parse arguments, call the library, map outcomes to exit codes.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use res::check::{self, Options};
+use res::diagnostic::{self, render_all, RenderOptions};
+
+/// res — the resilience scenario language.
+#[derive(Parser)]
+#[command(name = "res", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Colour diagnostics: auto (on a terminal), always or never.
+    #[arg(long, global = true, default_value = "auto")]
+    color: ColorChoice,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check .res files: syntax, names, units, imports. Exit 0 when clean, 1 on errors.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, default_value = "text")]
+        format: CheckFormat,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Override a param: --set name=value (repeatable).
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
+    /// Format .res files canonically (in place), or check that they are formatted.
+    Fmt {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Do not write; exit 1 if any file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Show the execution plan of a scenario.
+    Plan {
+        file: PathBuf,
+        /// The scenario to plan (default: every scenario in the file).
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Output format.
+        #[arg(long, default_value = "text")]
+        format: PlanFormat,
+        /// Override a param: --set name=value (repeatable).
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PlanFormat {
+    Text,
+    Dot,
+    Json,
+}
+
+/// Exit codes (documented in README.md): 0 ok, 1 errors found / not formatted, 2 invalid
+/// scenario (plan), 4 the tool failed.
+const EXIT_ERRORS: u8 = 1;
+const EXIT_INVALID: u8 = 2;
+const EXIT_TOOL: u8 = 4;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let render = RenderOptions {
+        color,
+        width: terminal_width(),
+    };
+    match cli.command {
+        Command::Check {
+            files,
+            format,
+            deny_warnings,
+            set,
+        } => cmd_check(&files, format, deny_warnings, &set, render),
+        Command::Fmt { files, check } => cmd_fmt(&files, check, render),
+        Command::Plan {
+            file,
+            scenario,
+            format,
+            set,
+        } => cmd_plan(&file, scenario.as_deref(), format, &set, render),
+    }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}
+
+fn parse_overrides(set: &[String]) -> Result<Options, String> {
+    let mut opts = Options::default();
+    for s in set {
+        let (name, value) = s
+            .split_once('=')
+            .ok_or_else(|| format!("--set {s}: expected NAME=VALUE"))?;
+        opts.overrides
+            .push((name.trim().to_string(), value.trim().to_string()));
+    }
+    Ok(opts)
+}
+
+fn cmd_check(
+    files: &[PathBuf],
+    format: CheckFormat,
+    deny_warnings: bool,
+    set: &[String],
+    render: RenderOptions,
+) -> ExitCode {
+    let opts = match parse_overrides(set) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_TOOL);
+        }
+    };
+    let mut failed = false;
+    let mut json_files = Vec::new();
+    let (mut errors, mut warnings) = (0usize, 0usize);
+    for f in files {
+        let checked = check::check_path_with(f, &opts);
+        let e = checked.diagnostics.iter().filter(|d| d.is_error()).count();
+        let w = checked.diagnostics.len() - e;
+        errors += e;
+        warnings += w;
+        if e > 0 || (deny_warnings && w > 0) {
+            failed = true;
+        }
+        match format {
+            CheckFormat::Text => {
+                if !checked.diagnostics.is_empty() {
+                    eprint!(
+                        "{}",
+                        render_all(&checked.diagnostics, &checked.sources, render)
+                    );
+                }
+            }
+            CheckFormat::Json => {
+                let diags: Vec<_> = checked
+                    .diagnostics
+                    .iter()
+                    .map(|d| diagnostic::to_json(d, &checked.sources))
+                    .collect();
+                json_files.push(serde_json::json!({
+                    "file": f.to_string_lossy(),
+                    "ok": e == 0,
+                    "errors": e,
+                    "warnings": w,
+                    "diagnostics": diags,
+                }));
+            }
+        }
+    }
+    match format {
+        CheckFormat::Text => {
+            let summary = format!(
+                "checked {} file{}: {errors} error{}, {warnings} warning{}",
+                files.len(),
+                plural(files.len()),
+                plural(errors),
+                plural(warnings)
+            );
+            eprintln!("{summary}");
+        }
+        CheckFormat::Json => {
+            let out = serde_json::json!({ "ok": !failed, "errors": errors, "warnings": warnings, "files": json_files });
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        }
+    }
+    if failed {
+        ExitCode::from(EXIT_ERRORS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn cmd_fmt(files: &[PathBuf], check_only: bool, render: RenderOptions) -> ExitCode {
+    let mut unformatted = Vec::new();
+    let mut broken = false;
+    for f in files {
+        let bytes = match std::fs::read(f) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", f.display());
+                return ExitCode::from(EXIT_TOOL);
+            }
+        };
+        let mut sources = diagnostic::SourceMap::new();
+        let (text, not_text) = res::syntax::decode(&bytes, 0);
+        sources.add(f.to_string_lossy(), text.clone());
+        if let Some(d) = not_text {
+            eprint!("{}", render_all(&[d], &sources, render));
+            broken = true;
+            continue;
+        }
+        match res::syntax::format::format_source(&text) {
+            Ok(formatted) if formatted == text => {}
+            Ok(formatted) => {
+                if check_only {
+                    unformatted.push(f.display().to_string());
+                } else if let Err(e) = std::fs::write(f, formatted) {
+                    eprintln!("error: cannot write {}: {e}", f.display());
+                    return ExitCode::from(EXIT_TOOL);
+                }
+            }
+            Err(diags) => {
+                eprint!("{}", render_all(&diags, &sources, render));
+                broken = true;
+            }
+        }
+    }
+    for f in &unformatted {
+        println!("not formatted: {f}");
+    }
+    if broken || !unformatted.is_empty() {
+        ExitCode::from(EXIT_ERRORS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn cmd_plan(
+    file: &PathBuf,
+    scenario: Option<&str>,
+    format: PlanFormat,
+    set: &[String],
+    render: RenderOptions,
+) -> ExitCode {
+    let opts = match parse_overrides(set) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_TOOL);
+        }
+    };
+    let checked = check::check_path_with(file, &opts);
+    if !checked.diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            render_all(&checked.diagnostics, &checked.sources, render)
+        );
+    }
+    let Some(model) = &checked.model else {
+        return ExitCode::from(EXIT_INVALID);
+    };
+    let plans = match scenario {
+        Some(_) => res::plan::plan(model, checked.root, scenario).map(|p| vec![p]),
+        None => res::plan::plan_all(model, checked.root),
+    };
+    let plans = match plans {
+        Ok(p) => p,
+        Err(diags) => {
+            eprint!("{}", render_all(&diags, &checked.sources, render));
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let text = match format {
+        PlanFormat::Text => plans
+            .iter()
+            .map(|p| res::plan::to_text(p, model))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        PlanFormat::Dot => plans
+            .iter()
+            .map(res::plan::to_dot)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        PlanFormat::Json => {
+            let v = serde_json::json!({ "file": file.to_string_lossy(), "plans": plans.iter().map(|p| res::plan::to_json(p, model)).collect::<Vec<_>>() });
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+    };
+    if out.write_all(text.as_bytes()).is_err() {
+        return ExitCode::from(EXIT_TOOL);
+    }
+    ExitCode::SUCCESS
 }

@@ -39,10 +39,14 @@ impl Duration {
             return None;
         }
         while !rest.is_empty() {
-            let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+            let num_len = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
             let (num, tail) = rest.split_at(num_len);
             let value: f64 = num.parse().ok()?;
-            let unit_len = tail.find(|c: char| c.is_ascii_digit()).unwrap_or(tail.len());
+            let unit_len = tail
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(tail.len());
             let (unit, tail) = tail.split_at(unit_len);
             let factor = match unit {
                 "us" => 0.001,
@@ -253,7 +257,12 @@ impl Timestamp {
         let days = self.0.div_euclid(86_400);
         let secs = self.0.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60
+        )
     }
 }
 
@@ -309,7 +318,9 @@ impl StatusPattern {
             return (1..=5).contains(&c).then_some(StatusPattern::Class(c));
         }
         let code: u16 = text.parse().ok()?;
-        (100..=599).contains(&code).then_some(StatusPattern::Exact(code))
+        (100..=599)
+            .contains(&code)
+            .then_some(StatusPattern::Exact(code))
     }
 
     pub fn matches(self, status: u16) -> bool {
@@ -406,7 +417,12 @@ mod tests {
         let t2 = Timestamp::parse("2026-11-27T01:00+01:00").unwrap();
         assert_eq!(t, t2);
         assert_eq!(Timestamp::parse("2026-02-30"), None);
-        assert_eq!(Timestamp::parse("2024-02-29").map(|t| t.to_rfc3339()).unwrap(), "2024-02-29T00:00:00Z");
+        assert_eq!(
+            Timestamp::parse("2024-02-29")
+                .map(|t| t.to_rfc3339())
+                .unwrap(),
+            "2024-02-29T00:00:00Z"
+        );
         assert_eq!(TimeOfDay::parse("02:00"), Some(TimeOfDay(7200)));
         assert_eq!(TimeOfDay::parse("25:00"), None);
     }

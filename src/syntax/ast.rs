@@ -248,17 +248,34 @@ pub enum Body2<K> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrafficStmt {
-    Learn { path: Str, format: Option<Ident> },
-    Forecast { horizon: Expr, quantile: Option<Expr>, method: Option<Ident> },
+    Learn {
+        path: Str,
+        format: Option<Ident>,
+    },
+    Forecast {
+        horizon: Expr,
+        quantile: Option<Expr>,
+        method: Option<Ident>,
+    },
     Like(Ident),
     Against(Ident),
     Rate(Expr),
     Arrival(Ident),
-    Ramp { from: Option<Expr>, to: Expr, over: Expr },
-    Hold { duration: Expr, at: Option<Expr> },
+    Ramp {
+        from: Option<Expr>,
+        to: Expr,
+        over: Expr,
+    },
+    Hold {
+        duration: Expr,
+        at: Option<Expr>,
+    },
     Mix(Vec<MixEntry>),
     Session(Session),
-    Users { count: Expr, think: Option<Think> },
+    Users {
+        count: Expr,
+        think: Option<Think>,
+    },
     Scale(Expr),
 }
 
@@ -303,30 +320,64 @@ pub struct Fault {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultStmt {
     On(Target),
-    Latency { value: Expr, jitter: Option<Expr>, per_chunk: bool },
-    Errors { status: Expr, rate: Option<Expr> },
-    Reset { rate: Option<Expr> },
-    Blackhole { rate: Option<Expr> },
+    Latency {
+        value: Expr,
+        jitter: Option<Expr>,
+        per_chunk: bool,
+    },
+    Errors {
+        status: Expr,
+        rate: Option<Expr>,
+    },
+    Reset {
+        rate: Option<Expr>,
+    },
+    Blackhole {
+        rate: Option<Expr>,
+    },
     Timeout(Expr),
     Bandwidth(Expr),
     SlowClose(Expr),
-    Slice { size: Expr, delay: Option<Expr> },
-    Kill { signal: Option<Ident> },
-    Pause { duration: Option<Expr> },
-    Restart { command: Option<Expr> },
-    Cpu { cores: Expr, load: Option<Expr> },
+    Slice {
+        size: Expr,
+        delay: Option<Expr>,
+    },
+    Kill {
+        signal: Option<Ident>,
+    },
+    Pause {
+        duration: Option<Expr>,
+    },
+    Restart {
+        command: Option<Expr>,
+    },
+    Cpu {
+        cores: Expr,
+        load: Option<Expr>,
+    },
     Memory(Expr),
-    Disk { size: Expr, path: Option<Expr> },
+    Disk {
+        size: Expr,
+        path: Option<Expr>,
+    },
     Fds(Expr),
     Loss(Expr),
     Toxicity(Expr),
     Match(Vec<MatchCond>),
-    Toxiproxy { url: Expr, proxy: Option<Expr> },
+    Toxiproxy {
+        url: Expr,
+        proxy: Option<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
-    Stressed { system: Ident, top: Option<Expr>, by: Option<Ident>, span: Span },
+    Stressed {
+        system: Ident,
+        top: Option<Expr>,
+        by: Option<Ident>,
+        span: Span,
+    },
     Fixed(Path),
 }
 
@@ -349,8 +400,16 @@ pub struct Window {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum WindowStmt {
-    Every { days: Vec<Ident>, from: Expr, to: Expr, zone: Option<(String, Span)> },
-    Between { from: Expr, to: Expr },
+    Every {
+        days: Vec<Ident>,
+        from: Expr,
+        to: Expr,
+        zone: Option<(String, Span)>,
+    },
+    Between {
+        from: Expr,
+        to: Expr,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -390,10 +449,18 @@ pub struct Remedy {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RemedyStmt {
-    When { predicted: bool, cond: Expr, at: Option<Expr>, for_: Option<Expr> },
+    When {
+        predicted: bool,
+        cond: Expr,
+        at: Option<Expr>,
+        for_: Option<Expr>,
+    },
     Do(Action),
     Cooldown(Expr),
-    Limit { count: Expr, per: Expr },
+    Limit {
+        count: Expr,
+        per: Expr,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -420,10 +487,15 @@ pub struct Scenario {
 pub enum ScenarioStmt {
     In(Vec<WindowRef>),
     Step(Step),
-    Expect { cond: Expr, scope: Option<ExpectScope> },
+    Expect {
+        cond: Expr,
+        scope: Option<ExpectScope>,
+    },
     Abort(Abort),
     Record,
-    Predict { at: Option<Expr> },
+    Predict {
+        at: Option<Expr>,
+    },
     Remediate(Vec<Ident>),
 }
 
@@ -455,11 +527,28 @@ pub enum StepAction {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Timing {
-    After { point: StepPoint, offset: Option<Expr>, span: Span },
-    With { point: StepPoint, offset: Option<Expr>, span: Span },
-    During { step: Ident, span: Span },
-    For { duration: Expr, span: Span },
-    At { offset: Expr, span: Span },
+    After {
+        point: StepPoint,
+        offset: Option<Expr>,
+        span: Span,
+    },
+    With {
+        point: StepPoint,
+        offset: Option<Expr>,
+        span: Span,
+    },
+    During {
+        step: Ident,
+        span: Span,
+    },
+    For {
+        duration: Expr,
+        span: Span,
+    },
+    At {
+        offset: Expr,
+        span: Span,
+    },
 }
 
 impl Timing {
@@ -550,7 +639,11 @@ pub struct Path {
 
 impl Path {
     pub fn text(&self) -> String {
-        self.parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(".")
+        self.parts
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".")
     }
 }
 
@@ -626,7 +719,12 @@ impl BinaryOp {
         match self {
             BinaryOp::Or => 1,
             BinaryOp::And => 2,
-            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 4,
+            BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge => 4,
             BinaryOp::Add | BinaryOp::Sub => 5,
             BinaryOp::Mul | BinaryOp::Div => 6,
         }

@@ -41,8 +41,8 @@ pub fn describe(rule: Rule) -> &'static str {
         template_call => "a template call such as `slow_dependency(on: shop.catalog)`",
         template_params => "a parameter list `( ... )`",
         stressed => "`stressed(system, top N)`",
-        op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_add | op_sub | op_mul
-        | op_div => "an operator",
+        op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_add | op_sub
+        | op_mul | op_div => "an operator",
         op_neg | op_pos | op_not => "a value or an expression",
         step_point => "a step name such as `main` or `main.start`",
         offset => "an offset such as `+ 2m`",
@@ -55,8 +55,25 @@ fn is_value(rule: Rule) -> bool {
     use Rule::*;
     matches!(
         rule,
-        number | duration | rate | size | bandwidth | percent | multiplier | status_class | timestamp
-            | time_of_day | boolean | string | call | paren | path_ref | op_neg | op_pos | op_not | expr
+        number
+            | duration
+            | rate
+            | size
+            | bandwidth
+            | percent
+            | multiplier
+            | status_class
+            | timestamp
+            | time_of_day
+            | boolean
+            | string
+            | call
+            | paren
+            | path_ref
+            | op_neg
+            | op_pos
+            | op_not
+            | expr
     )
 }
 
@@ -74,7 +91,10 @@ pub fn expected_words(positives: &[Rule], literals: &[String]) -> String {
         }
     }
     if values >= 3 {
-        push(&mut words, "a value such as `30s`, `500/s`, `5%` or a name".to_string());
+        push(
+            &mut words,
+            "a value such as `30s`, `500/s`, `5%` or a name".to_string(),
+        );
     }
     for r in positives {
         if values >= 3 && is_value(*r) {
@@ -106,7 +126,11 @@ fn join_or(words: &[String]) -> String {
         0 => "something else".into(),
         1 => words[0].clone(),
         n if n <= MAX => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
-        n => format!("{}, or one of {} more", words[..MAX - 1].join(", "), n - (MAX - 1)),
+        n => format!(
+            "{}, or one of {} more",
+            words[..MAX - 1].join(", "),
+            n - (MAX - 1)
+        ),
     }
 }
 
@@ -119,7 +143,8 @@ pub fn token_at(text: &str, pos: usize) -> Span {
         return Span::new(pos, pos);
     };
     let len = if first.is_alphanumeric() || first == '_' {
-        rest.find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '%' | '/' | ':'))).unwrap_or(rest.len())
+        rest.find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '%' | '/' | ':')))
+            .unwrap_or(rest.len())
     } else if first == '"' {
         rest[1..].find(['"', '\n']).map_or(rest.len(), |i| i + 2)
     } else {
@@ -150,17 +175,27 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str, file: FileId) -> Dia
     };
     let span = token_at(text, pos);
     match err.variant {
-        ErrorVariant::ParsingError { positives, negatives: _ } => {
+        ErrorVariant::ParsingError {
+            positives,
+            negatives: _,
+        } => {
             let expected = expected_words(&positives, &[]);
             let found = found_words(text, span);
-            let mut d = Diagnostic::error(Code::Expected, file, span, format!("expected {expected}, found {found}"))
-                .with_label(format!("expected {}", short(&expected)));
+            let mut d = Diagnostic::error(
+                Code::Expected,
+                file,
+                span,
+                format!("expected {expected}, found {found}"),
+            )
+            .with_label(format!("expected {}", short(&expected)));
             if let Some(help) = help_for(&positives, text, span) {
                 d = d.with_help(help);
             }
             d
         }
-        ErrorVariant::CustomError { message } => Diagnostic::error(Code::Expected, file, span, message).with_label("here"),
+        ErrorVariant::CustomError { message } => {
+            Diagnostic::error(Code::Expected, file, span, message).with_label("here")
+        }
     }
 }
 
@@ -174,11 +209,18 @@ fn short(expected: &str) -> String {
 
 fn help_for(positives: &[Rule], text: &str, span: Span) -> Option<String> {
     let tok = &text[span.start.min(text.len())..span.end.min(text.len())];
-    const ITEMS: &[&str] =
-        &["import", "param", "data", "system", "traffic", "fault", "window", "event", "slo", "abort", "remedy", "scenario", "template"];
-    let top_level = positives.iter().any(|r| matches!(r, Rule::file | Rule::item | Rule::EOI));
-    let mut candidates: Vec<String> =
-        positives.iter().filter(|r| is_keyword(**r)).map(|r| format!("{r:?}").trim_start_matches("kw_").to_string()).collect();
+    const ITEMS: &[&str] = &[
+        "import", "param", "data", "system", "traffic", "fault", "window", "event", "slo", "abort",
+        "remedy", "scenario", "template",
+    ];
+    let top_level = positives
+        .iter()
+        .any(|r| matches!(r, Rule::file | Rule::item | Rule::EOI));
+    let mut candidates: Vec<String> = positives
+        .iter()
+        .filter(|r| is_keyword(**r))
+        .map(|r| format!("{r:?}").trim_start_matches("kw_").to_string())
+        .collect();
     if top_level {
         candidates.extend(ITEMS.iter().map(|s| s.to_string()));
     }
@@ -199,7 +241,10 @@ fn help_for(positives: &[Rule], text: &str, span: Span) -> Option<String> {
         return Some("statements need no `;`: put each on its own line".into());
     }
     if tok.starts_with(|c: char| c.is_ascii_digit()) {
-        let digits: String = tok.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        let digits: String = tok
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
         return Some(format!(
             "`{tok}` is not a number with a known unit; units are durations `{digits}ms` `{digits}s` `{digits}m` `{digits}h` `{digits}d` `{digits}w`, rates `{digits}/s` `{digits}/m` `{digits}/h`, sizes `{digits}B` `{digits}KiB` `{digits}MiB` `{digits}GiB`, `{digits}%` and `{digits}x`"
         ));

@@ -43,9 +43,17 @@ pub fn decode(bytes: &[u8], file: FileId) -> (String, Option<Diagnostic>) {
             let at = e.valid_up_to();
             let text = String::from_utf8_lossy(bytes).into_owned();
             let shown = bytes.len().min(at + 1);
-            let d = Diagnostic::error(Code::NotText, file, Span::new(at, at + 1), "this file is not UTF-8 text")
-                .with_label(format!("byte 0x{:02x} is not valid UTF-8", bytes[shown - 1]))
-                .with_help(".res files are UTF-8 text; is this the right file?");
+            let d = Diagnostic::error(
+                Code::NotText,
+                file,
+                Span::new(at, at + 1),
+                "this file is not UTF-8 text",
+            )
+            .with_label(format!(
+                "byte 0x{:02x} is not valid UTF-8",
+                bytes[shown - 1]
+            ))
+            .with_help(".res files are UTF-8 text; is this the right file?");
             (text, Some(d))
         }
     }
@@ -56,21 +64,41 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
     let mut diagnostics = Vec::new();
     if text.len() > MAX_FILE_BYTES {
         diagnostics.push(
-            Diagnostic::error(Code::TooLarge, file, Span::new(0, 0), format!("this file is {} bytes; the limit is {MAX_FILE_BYTES}", text.len()))
-                .with_label("file starts here")
-                .with_help("split the scenario into modules and `import` them"),
+            Diagnostic::error(
+                Code::TooLarge,
+                file,
+                Span::new(0, 0),
+                format!(
+                    "this file is {} bytes; the limit is {MAX_FILE_BYTES}",
+                    text.len()
+                ),
+            )
+            .with_label("file starts here")
+            .with_help("split the scenario into modules and `import` them"),
         );
-        return Parsed { file: ast::File::default(), diagnostics };
+        return Parsed {
+            file: ast::File::default(),
+            diagnostics,
+        };
     }
     if let Some(d) = check_depth(text, file) {
         diagnostics.push(d);
-        return Parsed { file: ast::File::default(), diagnostics };
+        return Parsed {
+            file: ast::File::default(),
+            diagnostics,
+        };
     }
     match parser::parse_file(text, file, &mut diagnostics) {
-        Ok(f) => Parsed { file: f, diagnostics },
+        Ok(f) => Parsed {
+            file: f,
+            diagnostics,
+        },
         Err(e) => {
             diagnostics.push(error::from_pest(e, text, file));
-            Parsed { file: ast::File::default(), diagnostics }
+            Parsed {
+                file: ast::File::default(),
+                diagnostics,
+            }
         }
     }
 }
@@ -79,7 +107,12 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
 pub fn parse_value(text: &str, file: FileId) -> Result<ast::Expr, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     if text.len() > 4096 || check_depth(text, file).is_some() {
-        return Err(vec![Diagnostic::error(Code::TooDeep, file, Span::new(0, text.len().min(1)), "this value is too large or too deeply nested")]);
+        return Err(vec![Diagnostic::error(
+            Code::TooDeep,
+            file,
+            Span::new(0, text.len().min(1)),
+            "this value is too large or too deeply nested",
+        )]);
     }
     match parser::parse_expr_text(text, file, &mut diags) {
         Ok(e) if diags.is_empty() => Ok(e),
@@ -117,9 +150,14 @@ fn check_depth(text: &str, file: FileId) -> Option<Diagnostic> {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Some(
-                        Diagnostic::error(Code::TooDeep, file, Span::new(i, i + 1), format!("brackets nest deeper than {MAX_DEPTH} levels"))
-                            .with_label(format!("level {depth} opens here"))
-                            .with_help("flatten the structure; no scenario needs this much nesting"),
+                        Diagnostic::error(
+                            Code::TooDeep,
+                            file,
+                            Span::new(i, i + 1),
+                            format!("brackets nest deeper than {MAX_DEPTH} levels"),
+                        )
+                        .with_label(format!("level {depth} opens here"))
+                        .with_help("flatten the structure; no scenario needs this much nesting"),
                     );
                 }
             }
@@ -130,4 +168,3 @@ fn check_depth(text: &str, file: FileId) -> Option<Diagnostic> {
     }
     None
 }
-

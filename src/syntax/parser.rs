@@ -21,7 +21,11 @@ type P<'i> = Pair<'i, Rule>;
 
 /// Parses a whole file. Literal errors (an impossible date, a bad escape) do not stop the
 /// parse: they are collected in `diags` and the literal keeps a placeholder value.
-pub(super) fn parse_file(text: &str, file: FileId, diags: &mut Vec<Diagnostic>) -> Result<File, pest::error::Error<Rule>> {
+pub(super) fn parse_file(
+    text: &str,
+    file: FileId,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<File, pest::error::Error<Rule>> {
     let mut pairs = ResParser::parse(Rule::file, text)?;
     let root = match pairs.next() {
         Some(p) => p,
@@ -29,19 +33,31 @@ pub(super) fn parse_file(text: &str, file: FileId, diags: &mut Vec<Diagnostic>) 
     };
     let mut b = Builder { file, diags };
     let span = root.as_span().into();
-    let items = root.into_inner().filter(|p| p.as_rule() != Rule::EOI).filter_map(|p| b.parse_item(p)).collect();
+    let items = root
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .filter_map(|p| b.parse_item(p))
+        .collect();
     Ok(File { items, span })
 }
 
 /// Parses one expression on its own (used for `--set name=value` overrides).
-pub(super) fn parse_expr_text(text: &str, file: FileId, diags: &mut Vec<Diagnostic>) -> Result<Expr, pest::error::Error<Rule>> {
+pub(super) fn parse_expr_text(
+    text: &str,
+    file: FileId,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Expr, pest::error::Error<Rule>> {
     let mut pairs = ResParser::parse(Rule::expr, text)?;
-    let pair = pairs.next().expect("pest returns the rule it was asked for");
+    let pair = pairs
+        .next()
+        .expect("pest returns the rule it was asked for");
     let end = pair.as_span().end();
     if end != text.len() {
         let pos = pest::Position::new(text, end).expect("end is inside the text");
         return Err(pest::error::Error::new_from_pos(
-            pest::error::ErrorVariant::CustomError { message: "unexpected text after the value".into() },
+            pest::error::ErrorVariant::CustomError {
+                message: "unexpected text after the value".into(),
+            },
             pos,
         ));
     }
@@ -97,10 +113,17 @@ impl Builder<'_> {
                     .map(|n| {
                         let mut parts = children(n);
                         let name = ident(parts.next().expect("import_name has a name"));
-                        ImportName { name, alias: parts.next().map(ident) }
+                        ImportName {
+                            name,
+                            alias: parts.next().map(ident),
+                        }
                     })
                     .collect();
-                Item::Import(Import { path, names, span: sp })
+                Item::Import(Import {
+                    path,
+                    names,
+                    span: sp,
+                })
             }
             Rule::param_decl => {
                 let mut name = None;
@@ -114,13 +137,24 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                Item::Param(Param { name: name?, ty, value: value?, span: sp })
+                Item::Param(Param {
+                    name: name?,
+                    ty,
+                    value: value?,
+                    span: sp,
+                })
             }
             Rule::data_decl => {
                 let mut it = children(p);
                 let name = ident(it.next()?);
                 let path = self.parse_str(it.next()?);
-                let mut d = Data { name, path, format: None, order: None, span: sp };
+                let mut d = Data {
+                    name,
+                    path,
+                    format: None,
+                    order: None,
+                    span: sp,
+                };
                 for c in it {
                     let rule = c.as_rule();
                     let value = children(c).next().map(ident);
@@ -135,25 +169,41 @@ impl Builder<'_> {
                 let mut it = children(p);
                 let name = ident(it.next()?);
                 let stmts = it.filter_map(|c| self.parse_system_stmt(c)).collect();
-                Item::System(System { name, stmts, span: sp })
+                Item::System(System {
+                    name,
+                    stmts,
+                    span: sp,
+                })
             }
             Rule::traffic_decl => {
                 let mut it = children(p);
                 let name = ident(it.next()?);
                 let body = self.parse_body(it, Self::parse_traffic_stmt);
-                Item::Traffic(Traffic { name, body, span: sp })
+                Item::Traffic(Traffic {
+                    name,
+                    body,
+                    span: sp,
+                })
             }
             Rule::fault_decl => {
                 let mut it = children(p);
                 let name = ident(it.next()?);
                 let body = self.parse_body(it, Self::parse_fault_stmt);
-                Item::Fault(Fault { name, body, span: sp })
+                Item::Fault(Fault {
+                    name,
+                    body,
+                    span: sp,
+                })
             }
             Rule::window_decl => {
                 let mut it = children(p);
                 let name = ident(it.next()?);
                 let stmts = it.filter_map(|c| self.parse_window_stmt(c)).collect();
-                Item::Window(Window { name, stmts, span: sp })
+                Item::Window(Window {
+                    name,
+                    stmts,
+                    span: sp,
+                })
             }
             Rule::event_decl => {
                 let mut it = children(p);
@@ -171,29 +221,48 @@ impl Builder<'_> {
                         Some(Stmt { kind, span: s })
                     })
                     .collect();
-                Item::Event(Event { name, stmts, span: sp })
+                Item::Event(Event {
+                    name,
+                    stmts,
+                    span: sp,
+                })
             }
             Rule::slo_decl => {
                 let mut it = children(p);
                 let name = ident(it.next()?);
                 let body = self.parse_body(it, |b, c| {
                     let s = span(&c);
-                    Some(Stmt { kind: b.parse_expr(c.into_inner().next()?), span: s })
+                    Some(Stmt {
+                        kind: b.parse_expr(c.into_inner().next()?),
+                        span: s,
+                    })
                 });
-                Item::Slo(Slo { name, body, span: sp })
+                Item::Slo(Slo {
+                    name,
+                    body,
+                    span: sp,
+                })
             }
             Rule::abort_decl => Item::Abort(self.parse_abort(p)?),
             Rule::remedy_decl => {
                 let mut it = children(p);
                 let name = ident(it.next()?);
                 let body = self.parse_body(it, Self::parse_remedy_stmt);
-                Item::Remedy(Remedy { name, body, span: sp })
+                Item::Remedy(Remedy {
+                    name,
+                    body,
+                    span: sp,
+                })
             }
             Rule::scenario_decl => {
                 let mut it = children(p);
                 let name = ident(it.next()?);
                 let stmts = it.filter_map(|c| self.parse_scenario_stmt(c)).collect();
-                Item::Scenario(Scenario { name, stmts, span: sp })
+                Item::Scenario(Scenario {
+                    name,
+                    stmts,
+                    span: sp,
+                })
             }
             Rule::template_decl => Item::Template(self.parse_template(children(p).next()?, sp)?),
             _ => return None,
@@ -225,24 +294,48 @@ impl Builder<'_> {
                 let s = span(&tp);
                 let mut parts = children(tp);
                 let name = ident(parts.next().expect("template_param has a name"));
-                let ty = ident(parts.next().expect("template_param has a type").into_inner().next().expect("type_name wraps an ident"));
+                let ty = ident(
+                    parts
+                        .next()
+                        .expect("template_param has a type")
+                        .into_inner()
+                        .next()
+                        .expect("type_name wraps an ident"),
+                );
                 let default = parts.next().map(|e| self.parse_expr(e));
-                TemplateParam { name, ty, default, span: s }
+                TemplateParam {
+                    name,
+                    ty,
+                    default,
+                    span: s,
+                }
             })
             .collect();
         let body = match rule {
-            Rule::template_fault => TemplateBody::Fault(it.filter_map(|c| self.parse_fault_stmt(c)).collect()),
-            Rule::template_traffic => TemplateBody::Traffic(it.filter_map(|c| self.parse_traffic_stmt(c)).collect()),
+            Rule::template_fault => {
+                TemplateBody::Fault(it.filter_map(|c| self.parse_fault_stmt(c)).collect())
+            }
+            Rule::template_traffic => {
+                TemplateBody::Traffic(it.filter_map(|c| self.parse_traffic_stmt(c)).collect())
+            }
             Rule::template_slo => TemplateBody::Slo(
                 it.filter_map(|c| {
                     let s = span(&c);
-                    Some(Stmt { kind: self.parse_expr(c.into_inner().next()?), span: s })
+                    Some(Stmt {
+                        kind: self.parse_expr(c.into_inner().next()?),
+                        span: s,
+                    })
                 })
                 .collect(),
             ),
             _ => TemplateBody::Remedy(it.filter_map(|c| self.parse_remedy_stmt(c)).collect()),
         };
-        Some(Template { name, params, body, span: sp })
+        Some(Template {
+            name,
+            params,
+            body,
+            span: sp,
+        })
     }
 
     fn parse_system_stmt(&mut self, p: P) -> Option<Stmt<SystemStmt>> {
@@ -257,7 +350,11 @@ impl Builder<'_> {
                 let mut it = children(p);
                 let name = ident(it.next()?);
                 let stmts = it.filter_map(|c| self.parse_service_stmt(c)).collect();
-                SystemStmt::Service(Service { name, stmts, span: s })
+                SystemStmt::Service(Service {
+                    name,
+                    stmts,
+                    span: s,
+                })
             }
             _ => return None,
         };
@@ -278,7 +375,13 @@ impl Builder<'_> {
                 let mut it = children(p);
                 let method = ident(it.next()?);
                 let path = self.parse_str(it.next()?);
-                let mut route = Route { method, path, body: None, expect_status: Vec::new(), weight: None };
+                let mut route = Route {
+                    method,
+                    path,
+                    body: None,
+                    expect_status: Vec::new(),
+                    weight: None,
+                };
                 for c in it {
                     match c.as_rule() {
                         Rule::body_clause => {
@@ -290,9 +393,13 @@ impl Builder<'_> {
                             });
                         }
                         Rule::expect_status => {
-                            route.expect_status = children(c).map(|sp| (sp.as_str().to_string(), span(&sp))).collect()
+                            route.expect_status = children(c)
+                                .map(|sp| (sp.as_str().to_string(), span(&sp)))
+                                .collect()
                         }
-                        Rule::weight_clause => route.weight = Some(self.parse_expr(children(c).next()?)),
+                        Rule::weight_clause => {
+                            route.weight = Some(self.parse_expr(children(c).next()?))
+                        }
                         _ => {}
                     }
                 }
@@ -347,7 +454,10 @@ impl Builder<'_> {
             Rule::learn_stmt => {
                 let mut it = children(p);
                 let path = self.parse_str(it.next()?);
-                TrafficStmt::Learn { path, format: it.next().map(ident) }
+                TrafficStmt::Learn {
+                    path,
+                    format: it.next().map(ident),
+                }
             }
             Rule::forecast_stmt => {
                 let mut it = children(p);
@@ -355,11 +465,17 @@ impl Builder<'_> {
                 let (mut quantile, mut method) = (None, None);
                 for c in it {
                     match c.as_rule() {
-                        Rule::forecast_quantile => quantile = Some(self.parse_expr(children(c).next()?)),
+                        Rule::forecast_quantile => {
+                            quantile = Some(self.parse_expr(children(c).next()?))
+                        }
                         _ => method = children(c).next().map(ident),
                     }
                 }
-                TrafficStmt::Forecast { horizon, quantile, method }
+                TrafficStmt::Forecast {
+                    horizon,
+                    quantile,
+                    method,
+                }
             }
             Rule::like_stmt => TrafficStmt::Like(ident(children(p).next()?)),
             Rule::against_stmt => TrafficStmt::Against(ident(children(p).next()?)),
@@ -381,7 +497,10 @@ impl Builder<'_> {
             Rule::hold_stmt => {
                 let mut it = children(p);
                 let duration = self.parse_expr(it.next()?);
-                TrafficStmt::Hold { duration, at: it.next().map(|e| self.parse_expr(e)) }
+                TrafficStmt::Hold {
+                    duration,
+                    at: it.next().map(|e| self.parse_expr(e)),
+                }
             }
             Rule::mix_stmt => TrafficStmt::Mix(
                 children(p)
@@ -405,7 +524,11 @@ impl Builder<'_> {
                             let vs = span(&c);
                             let mut it = children(c);
                             let target = self.parse_path(it.next()?);
-                            let mut v = Visit { target, think: None, repeat: None };
+                            let mut v = Visit {
+                                target,
+                                think: None,
+                                repeat: None,
+                            };
                             for o in it {
                                 match o.as_rule() {
                                     Rule::think_clause => v.think = self.parse_think(o),
@@ -417,12 +540,20 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                TrafficStmt::Session(Session { name: name?, weight, visits, span: s })
+                TrafficStmt::Session(Session {
+                    name: name?,
+                    weight,
+                    visits,
+                    span: s,
+                })
             }
             Rule::users_stmt => {
                 let mut it = children(p);
                 let count = self.parse_expr(it.next()?);
-                TrafficStmt::Users { count, think: it.next().and_then(|t| self.parse_think(t)) }
+                TrafficStmt::Users {
+                    count,
+                    think: it.next().and_then(|t| self.parse_think(t)),
+                }
             }
             Rule::scale_stmt => TrafficStmt::Scale(self.parse_expr(children(p).next()?)),
             _ => return None,
@@ -433,7 +564,10 @@ impl Builder<'_> {
     fn parse_think(&mut self, p: P) -> Option<Think> {
         let mut it = children(p);
         let min = self.parse_expr(it.next()?);
-        Some(Think { min, max: it.next().map(|e| self.parse_expr(e)) })
+        Some(Think {
+            min,
+            max: it.next().map(|e| self.parse_expr(e)),
+        })
     }
 
     fn parse_fault_stmt(&mut self, p: P) -> Option<Stmt<FaultStmt>> {
@@ -453,7 +587,12 @@ impl Builder<'_> {
                             _ => by = children(o).next().map(ident),
                         }
                     }
-                    Target::Stressed { system, top, by, span: ts }
+                    Target::Stressed {
+                        system,
+                        top,
+                        by,
+                        span: ts,
+                    }
                 } else {
                     Target::Fixed(self.parse_path(t))
                 })
@@ -468,36 +607,62 @@ impl Builder<'_> {
                         _ => per_chunk = true,
                     }
                 }
-                FaultStmt::Latency { value, jitter, per_chunk }
+                FaultStmt::Latency {
+                    value,
+                    jitter,
+                    per_chunk,
+                }
             }
             Rule::errors_stmt => {
                 let mut it = children(p);
                 let status = self.parse_expr(it.next()?);
-                FaultStmt::Errors { status, rate: self.opt_inner_expr(it.next()) }
+                FaultStmt::Errors {
+                    status,
+                    rate: self.opt_inner_expr(it.next()),
+                }
             }
-            Rule::reset_stmt => FaultStmt::Reset { rate: self.opt_inner_expr(children(p).next()) },
-            Rule::blackhole_stmt => FaultStmt::Blackhole { rate: self.opt_inner_expr(children(p).next()) },
+            Rule::reset_stmt => FaultStmt::Reset {
+                rate: self.opt_inner_expr(children(p).next()),
+            },
+            Rule::blackhole_stmt => FaultStmt::Blackhole {
+                rate: self.opt_inner_expr(children(p).next()),
+            },
             Rule::fault_timeout_stmt => FaultStmt::Timeout(self.parse_expr(children(p).next()?)),
             Rule::bandwidth_stmt => FaultStmt::Bandwidth(self.parse_expr(children(p).next()?)),
             Rule::slow_close_stmt => FaultStmt::SlowClose(self.parse_expr(children(p).next()?)),
             Rule::slice_stmt => {
                 let mut it = children(p);
                 let size = self.parse_expr(it.next()?);
-                FaultStmt::Slice { size, delay: it.next().map(|e| self.parse_expr(e)) }
+                FaultStmt::Slice {
+                    size,
+                    delay: it.next().map(|e| self.parse_expr(e)),
+                }
             }
-            Rule::kill_stmt => FaultStmt::Kill { signal: children(p).next().map(ident) },
-            Rule::pause_stmt => FaultStmt::Pause { duration: children(p).next().map(|e| self.parse_expr(e)) },
-            Rule::restart_stmt => FaultStmt::Restart { command: children(p).next().map(|e| self.parse_expr(e)) },
+            Rule::kill_stmt => FaultStmt::Kill {
+                signal: children(p).next().map(ident),
+            },
+            Rule::pause_stmt => FaultStmt::Pause {
+                duration: children(p).next().map(|e| self.parse_expr(e)),
+            },
+            Rule::restart_stmt => FaultStmt::Restart {
+                command: children(p).next().map(|e| self.parse_expr(e)),
+            },
             Rule::cpu_stmt => {
                 let mut it = children(p);
                 let cores = self.parse_expr(it.next()?);
-                FaultStmt::Cpu { cores, load: it.next().map(|e| self.parse_expr(e)) }
+                FaultStmt::Cpu {
+                    cores,
+                    load: it.next().map(|e| self.parse_expr(e)),
+                }
             }
             Rule::memory_stmt => FaultStmt::Memory(self.parse_expr(children(p).next()?)),
             Rule::disk_stmt => {
                 let mut it = children(p);
                 let size = self.parse_expr(it.next()?);
-                FaultStmt::Disk { size, path: it.next().map(|e| self.parse_expr(e)) }
+                FaultStmt::Disk {
+                    size,
+                    path: it.next().map(|e| self.parse_expr(e)),
+                }
             }
             Rule::fds_stmt => FaultStmt::Fds(self.parse_expr(children(p).next()?)),
             Rule::loss_stmt => FaultStmt::Loss(self.parse_expr(children(p).next()?)),
@@ -512,7 +677,10 @@ impl Builder<'_> {
                             Rule::match_path => MatchCond::Path(self.parse_str(it.next()?)),
                             _ => {
                                 let name = self.parse_str(it.next()?);
-                                MatchCond::Header { name, value: it.next().map(|e| self.parse_expr(e)) }
+                                MatchCond::Header {
+                                    name,
+                                    value: it.next().map(|e| self.parse_expr(e)),
+                                }
                             }
                         })
                     })
@@ -521,7 +689,10 @@ impl Builder<'_> {
             Rule::toxiproxy_stmt => {
                 let mut it = children(p);
                 let url = self.parse_expr(it.next()?);
-                FaultStmt::Toxiproxy { url, proxy: it.next().map(|e| self.parse_expr(e)) }
+                FaultStmt::Toxiproxy {
+                    url,
+                    proxy: it.next().map(|e| self.parse_expr(e)),
+                }
             }
             _ => return None,
         };
@@ -543,7 +714,12 @@ impl Builder<'_> {
                 let from = self.parse_lit_expr(it.next()?);
                 let to = self.parse_lit_expr(it.next()?);
                 let zone = it.next().map(|z| (z.as_str().to_string(), span(&z)));
-                WindowStmt::Every { days, from, to, zone }
+                WindowStmt::Every {
+                    days,
+                    from,
+                    to,
+                    zone,
+                }
             }
             Rule::between_stmt => {
                 let mut it = children(p);
@@ -560,7 +736,11 @@ impl Builder<'_> {
         let s = span(&p);
         let mut it = children(p);
         let cond = self.parse_expr(it.next()?);
-        Some(Abort { cond, for_: it.next().map(|e| self.parse_expr(e)), span: s })
+        Some(Abort {
+            cond,
+            for_: it.next().map(|e| self.parse_expr(e)),
+            span: s,
+        })
     }
 
     fn parse_remedy_stmt(&mut self, p: P) -> Option<Stmt<RemedyStmt>> {
@@ -579,7 +759,12 @@ impl Builder<'_> {
                         _ => {}
                     }
                 }
-                RemedyStmt::When { predicted, cond: cond?, at, for_ }
+                RemedyStmt::When {
+                    predicted,
+                    cond: cond?,
+                    at,
+                    for_,
+                }
             }
             Rule::do_stmt => {
                 let a = children(p).next()?;
@@ -605,7 +790,10 @@ impl Builder<'_> {
                     }
                     Rule::failover_action => {
                         let target = self.parse_path(it.next()?);
-                        Action::Failover { target, to: self.parse_expr(it.next()?) }
+                        Action::Failover {
+                            target,
+                            to: self.parse_expr(it.next()?),
+                        }
                     }
                     Rule::exec_action => Action::Exec(self.parse_expr(it.next()?)),
                     _ => Action::Webhook(self.parse_expr(it.next()?)),
@@ -615,7 +803,10 @@ impl Builder<'_> {
             Rule::limit_stmt => {
                 let mut it = children(p);
                 let count = self.parse_expr(it.next()?);
-                RemedyStmt::Limit { count, per: self.parse_expr(it.next()?) }
+                RemedyStmt::Limit {
+                    count,
+                    per: self.parse_expr(it.next()?),
+                }
             }
             _ => return None,
         };
@@ -646,13 +837,20 @@ impl Builder<'_> {
                 let action = match rule {
                     Rule::load_action => {
                         let traffic = ident(ai.next()?);
-                        StepAction::Load { traffic, at: ai.next().map(|e| self.parse_expr(e)) }
+                        StepAction::Load {
+                            traffic,
+                            at: ai.next().map(|e| self.parse_expr(e)),
+                        }
                     }
                     Rule::inject_action => StepAction::Inject(ident(ai.next()?)),
                     _ => StepAction::Wait(self.parse_expr(ai.next()?)),
                 };
                 let timing = it.filter_map(|t| self.parse_timing(t)).collect();
-                ScenarioStmt::Step(Step { name, action, timing })
+                ScenarioStmt::Step(Step {
+                    name,
+                    action,
+                    timing,
+                })
             }
             Rule::expect_stmt => {
                 let mut it = children(p);
@@ -660,13 +858,19 @@ impl Builder<'_> {
                 let scope = it.next().and_then(|sc| {
                     let rule = sc.as_rule();
                     let step = ident(children(sc).next()?);
-                    Some(if rule == Rule::expect_during { ExpectScope::During(step) } else { ExpectScope::After(step) })
+                    Some(if rule == Rule::expect_during {
+                        ExpectScope::During(step)
+                    } else {
+                        ExpectScope::After(step)
+                    })
                 });
                 ScenarioStmt::Expect { cond, scope }
             }
             Rule::abort_decl => ScenarioStmt::Abort(self.parse_abort(p)?),
             Rule::record_stmt => ScenarioStmt::Record,
-            Rule::predict_stmt => ScenarioStmt::Predict { at: children(p).next().map(|e| self.parse_expr(e)) },
+            Rule::predict_stmt => ScenarioStmt::Predict {
+                at: children(p).next().map(|e| self.parse_expr(e)),
+            },
             Rule::then_stmt => ScenarioStmt::Remediate(children(p).map(ident).collect()),
             _ => return None,
         };
@@ -682,14 +886,31 @@ impl Builder<'_> {
                 let point = self.parse_step_point(it.next()?)?;
                 let offset = self.opt_inner_expr(it.next());
                 if rule == Rule::after_clause {
-                    Timing::After { point, offset, span: s }
+                    Timing::After {
+                        point,
+                        offset,
+                        span: s,
+                    }
                 } else {
-                    Timing::With { point, offset, span: s }
+                    Timing::With {
+                        point,
+                        offset,
+                        span: s,
+                    }
                 }
             }
-            Rule::during_clause => Timing::During { step: ident(it.next()?), span: s },
-            Rule::for_clause => Timing::For { duration: self.parse_expr(it.next()?), span: s },
-            Rule::start_clause => Timing::At { offset: self.opt_inner_expr(it.next())?, span: s },
+            Rule::during_clause => Timing::During {
+                step: ident(it.next()?),
+                span: s,
+            },
+            Rule::for_clause => Timing::For {
+                duration: self.parse_expr(it.next()?),
+                span: s,
+            },
+            Rule::start_clause => Timing::At {
+                offset: self.opt_inner_expr(it.next())?,
+                span: s,
+            },
             _ => return None,
         })
     }
@@ -722,15 +943,25 @@ impl Builder<'_> {
                         _ => value = Some(self.parse_expr(c)),
                     }
                 }
-                Arg { label, value: value.expect("an argument has a value") }
+                Arg {
+                    label,
+                    value: value.expect("an argument has a value"),
+                }
             })
             .collect();
-        Call { func, args, span: s }
+        Call {
+            func,
+            args,
+            span: s,
+        }
     }
 
     fn parse_path(&mut self, p: P) -> Path {
         let s = span(&p);
-        Path { parts: p.into_inner().map(ident).collect(), span: s }
+        Path {
+            parts: p.into_inner().map(ident).collect(),
+            span: s,
+        }
     }
 
     fn parse_expr(&mut self, p: P) -> Expr {
@@ -746,8 +977,18 @@ impl Builder<'_> {
                     run += 1;
                     max_run = max_run.max(run);
                 }
-                Rule::op_or | Rule::op_and | Rule::op_eq | Rule::op_ne | Rule::op_lt | Rule::op_le | Rule::op_gt | Rule::op_ge
-                | Rule::op_add | Rule::op_sub | Rule::op_mul | Rule::op_div => {
+                Rule::op_or
+                | Rule::op_and
+                | Rule::op_eq
+                | Rule::op_ne
+                | Rule::op_lt
+                | Rule::op_le
+                | Rule::op_gt
+                | Rule::op_ge
+                | Rule::op_add
+                | Rule::op_sub
+                | Rule::op_mul
+                | Rule::op_div => {
                     ops += 1;
                     run = 0;
                 }
@@ -756,11 +997,25 @@ impl Builder<'_> {
         }
         if ops > super::MAX_OPERATORS || max_run > super::MAX_DEPTH {
             self.diags.push(
-                Diagnostic::error(Code::TooDeep, self.file, whole, format!("this expression has {ops} operators; the limit is {}", super::MAX_OPERATORS))
-                    .with_label("too long")
-                    .with_help("split it into smaller expressions with `param`"),
+                Diagnostic::error(
+                    Code::TooDeep,
+                    self.file,
+                    whole,
+                    format!(
+                        "this expression has {ops} operators; the limit is {}",
+                        super::MAX_OPERATORS
+                    ),
+                )
+                .with_label("too long")
+                .with_help("split it into smaller expressions with `param`"),
             );
-            return Expr { kind: ExprKind::Lit(Lit { text: "0".into(), value: LitValue::Number(0.0) }), span: whole };
+            return Expr {
+                kind: ExprKind::Lit(Lit {
+                    text: "0".into(),
+                    value: LitValue::Number(0.0),
+                }),
+                span: whole,
+            };
         }
         // The Pratt parser's closures cannot borrow `self` mutably more than once; collect
         // literal errors through a cell instead.
@@ -775,7 +1030,10 @@ impl Builder<'_> {
                     Rule::op_pos => UnaryOp::Pos,
                     _ => UnaryOp::Not,
                 };
-                Expr { kind: ExprKind::Unary(o, Box::new(rhs)), span: s }
+                Expr {
+                    kind: ExprKind::Unary(o, Box::new(rhs)),
+                    span: s,
+                }
             })
             .map_infix(|lhs, op, rhs| {
                 let s = lhs.span.to(rhs.span);
@@ -793,7 +1051,10 @@ impl Builder<'_> {
                     Rule::op_mul => BinaryOp::Mul,
                     _ => BinaryOp::Div,
                 };
-                Expr { kind: ExprKind::Binary(o, Box::new(lhs), Box::new(rhs)), span: s }
+                Expr {
+                    kind: ExprKind::Binary(o, Box::new(lhs), Box::new(rhs)),
+                    span: s,
+                }
             })
             .parse(pairs);
         *self.diags = diags.into_inner();
@@ -815,9 +1076,14 @@ impl Builder<'_> {
             Ok(v) => v,
             Err(msg) => {
                 self.diags.push(
-                    Diagnostic::error(Code::BadLiteral, self.file, s, format!("invalid string: {msg}"))
-                        .with_label("this string")
-                        .with_help("escapes are \\\" \\\\ \\n \\t \\r \\{ and \\u{XXXX}"),
+                    Diagnostic::error(
+                        Code::BadLiteral,
+                        self.file,
+                        s,
+                        format!("invalid string: {msg}"),
+                    )
+                    .with_label("this string")
+                    .with_help("escapes are \\\" \\\\ \\n \\t \\r \\{ and \\u{XXXX}"),
                 );
                 raw.to_string()
             }
@@ -827,7 +1093,10 @@ impl Builder<'_> {
 }
 
 fn ident(p: P) -> Ident {
-    Ident { name: p.as_str().to_string(), span: span(&p) }
+    Ident {
+        name: p.as_str().to_string(),
+        span: span(&p),
+    }
 }
 
 fn primary(p: P, file: FileId, diags: &std::cell::RefCell<Vec<Diagnostic>>) -> Expr {
@@ -835,27 +1104,47 @@ fn primary(p: P, file: FileId, diags: &std::cell::RefCell<Vec<Diagnostic>>) -> E
     let kind = match p.as_rule() {
         Rule::paren => {
             let inner = p.into_inner().next().expect("paren wraps an expression");
-            let mut b = Builder { file, diags: &mut diags.borrow_mut() };
+            let mut b = Builder {
+                file,
+                diags: &mut diags.borrow_mut(),
+            };
             ExprKind::Paren(Box::new(b.parse_expr(inner)))
         }
         Rule::call => {
-            let mut b = Builder { file, diags: &mut diags.borrow_mut() };
+            let mut b = Builder {
+                file,
+                diags: &mut diags.borrow_mut(),
+            };
             ExprKind::Call(b.parse_call(p))
         }
-        Rule::path_ref => ExprKind::Path(Path { parts: p.into_inner().map(ident).collect(), span: s }),
+        Rule::path_ref => ExprKind::Path(Path {
+            parts: p.into_inner().map(ident).collect(),
+            span: s,
+        }),
         Rule::string => {
-            let mut b = Builder { file, diags: &mut diags.borrow_mut() };
+            let mut b = Builder {
+                file,
+                diags: &mut diags.borrow_mut(),
+            };
             let st = b.parse_str(p);
-            ExprKind::Lit(Lit { text: src_text(s, &st), value: LitValue::String(st.value) })
+            ExprKind::Lit(Lit {
+                text: src_text(s, &st),
+                value: LitValue::String(st.value),
+            })
         }
         rule => {
             let text = p.as_str().to_string();
             let value = literal_value(rule, &text);
             let value = value.unwrap_or_else(|| {
                 diags.borrow_mut().push(
-                    Diagnostic::error(Code::BadLiteral, file, s, format!("`{text}` is not a valid {}", super::error::describe(rule)))
-                        .with_label("here")
-                        .with_help(literal_help(rule)),
+                    Diagnostic::error(
+                        Code::BadLiteral,
+                        file,
+                        s,
+                        format!("`{text}` is not a valid {}", super::error::describe(rule)),
+                    )
+                    .with_label("here")
+                    .with_help(literal_help(rule)),
                 );
                 LitValue::Number(0.0)
             });
@@ -884,12 +1173,20 @@ fn src_text(_s: Span, st: &Str) -> String {
 fn literal_value(rule: Rule, text: &str) -> Option<LitValue> {
     Some(match rule {
         Rule::number => LitValue::Number(text.parse().ok().filter(|v: &f64| v.is_finite())?),
-        Rule::duration => LitValue::Duration(units::Duration::parse(text).filter(|d| d.0.is_finite())?),
+        Rule::duration => {
+            LitValue::Duration(units::Duration::parse(text).filter(|d| d.0.is_finite())?)
+        }
         Rule::rate => LitValue::Rate(units::Rate::parse(text).filter(|r| r.0.is_finite())?),
         Rule::size => LitValue::Size(units::Bytes::parse(text).filter(|b| b.0.is_finite())?),
-        Rule::bandwidth => LitValue::Bandwidth(units::Bandwidth::parse(text).filter(|b| b.0.is_finite())?),
-        Rule::percent => LitValue::Percent(units::Percent::parse(text).filter(|p| p.0.is_finite())?),
-        Rule::multiplier => LitValue::Multiplier(units::Multiplier::parse(text).filter(|m| m.0.is_finite())?),
+        Rule::bandwidth => {
+            LitValue::Bandwidth(units::Bandwidth::parse(text).filter(|b| b.0.is_finite())?)
+        }
+        Rule::percent => {
+            LitValue::Percent(units::Percent::parse(text).filter(|p| p.0.is_finite())?)
+        }
+        Rule::multiplier => {
+            LitValue::Multiplier(units::Multiplier::parse(text).filter(|m| m.0.is_finite())?)
+        }
         Rule::status_class => LitValue::Status(units::StatusPattern::parse(text)?),
         Rule::timestamp => LitValue::Timestamp(units::Timestamp::parse(text)?),
         Rule::time_of_day => LitValue::TimeOfDay(units::TimeOfDay::parse(text)?),
@@ -924,8 +1221,11 @@ fn unescape(raw: &str) -> Result<String, String> {
             Some('{') => out.push_str("\\{"),
             Some('u') => {
                 let rest: String = chars.by_ref().take_while(|&c| c != '}').collect();
-                let hex = rest.strip_prefix('{').ok_or("`\\u` needs braces, like `\\u{1F600}`")?;
-                let code = u32::from_str_radix(hex, 16).map_err(|_| format!("`{hex}` is not hexadecimal"))?;
+                let hex = rest
+                    .strip_prefix('{')
+                    .ok_or("`\\u` needs braces, like `\\u{1F600}`")?;
+                let code = u32::from_str_radix(hex, 16)
+                    .map_err(|_| format!("`{hex}` is not hexadecimal"))?;
                 out.push(char::from_u32(code).ok_or(format!("U+{hex} is not a character"))?);
             }
             Some(other) => return Err(format!("unknown escape `\\{other}`")),

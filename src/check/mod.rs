@@ -1,0 +1,103 @@
+//! Check: AST → resolved [`Model`]. Loads imports (relative files and the embedded stdlib),
+//! resolves names, checks units and types, reports duplicates and unused declarations with
+//! "did you mean" help — every problem it can find, not just the first.
+//!
+//! The only IO here is reading the files a scenario imports; nothing else touches the system.
+
+mod checker;
+mod expr;
+mod loader;
+pub mod model;
+
+use std::path::Path;
+
+pub use model::*;
+
+use crate::diagnostic::{Diagnostic, FileId, SourceMap};
+
+include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
+
+/// The source of a stdlib module (`std/faults`), if it exists.
+pub fn stdlib_module(name: &str) -> Option<&'static str> {
+    STDLIB.iter().find(|(n, _)| *n == name).map(|(_, src)| *src)
+}
+
+/// Options that change what a check means.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--set name=value` overrides of `param` defaults, in the order given.
+    pub overrides: Vec<(String, String)>,
+}
+
+/// The outcome of checking one root file and everything it imports.
+#[derive(Debug)]
+pub struct Checked {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The model, when there were no errors (warnings allowed).
+    pub model: Option<Model>,
+    pub root: FileId,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads, parses and checks the file at `path` and its imports.
+pub fn check_path(path: &Path) -> Checked {
+    check_path_with(path, &Options::default())
+}
+
+pub fn check_path_with(path: &Path, opts: &Options) -> Checked {
+    let loaded = loader::load_root(path);
+    finish(loaded, opts)
+}
+
+/// Checks text that is not (or not yet) on disk; relative imports resolve against `name`'s folder.
+pub fn check_source(name: &str, text: &str, opts: &Options) -> Checked {
+    let loaded = loader::load_text(name, text);
+    finish(loaded, opts)
+}
+
+fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
+    let loader::Loaded {
+        sources,
+        modules,
+        mut diagnostics,
+    } = loaded;
+    let root = modules.first().map_or(0, |m| m.file);
+    let fatal = diagnostics.iter().any(|d| {
+        d.is_error()
+            && modules
+                .first()
+                .is_some_and(|m| m.file == d.file && m.ast.items.is_empty())
+    });
+    let model = if modules.is_empty() || fatal {
+        None
+    } else {
+        let (model, diags) = checker::check(&modules, &sources, opts);
+        diagnostics.extend(diags);
+        Some(model)
+    };
+    dedup(&mut diagnostics);
+    diagnostics.sort_by_key(|d| (d.file != root, d.file, d.span.start, d.span.end));
+    let model = if diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        model
+    };
+    Checked {
+        sources,
+        diagnostics,
+        model,
+        root,
+    }
+}
+
+/// Templates are checked where declared and again per instantiation; report each problem once.
+fn dedup(diags: &mut Vec<Diagnostic>) {
+    let mut seen = std::collections::HashSet::new();
+    diags.retain(|d| seen.insert((d.code, d.file, d.span, d.message.clone())));
+}

@@ -1,0 +1,891 @@
+//! The resolved Model: what a checked `.res` file means, with names resolved to indices,
+//! units checked and constants folded. The planner and the runtime read only this.
+
+use serde::Serialize;
+
+use crate::diagnostic::{FileId, Span};
+use crate::syntax::ast::{BinaryOp, Edge, UnaryOp};
+use crate::units::*;
+
+/// Where a declaration or condition was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    #[serde(skip)]
+    pub file: FileId,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub params: Vec<ParamModel>,
+    pub data: Vec<DataModel>,
+    pub systems: Vec<SystemModel>,
+    pub traffics: Vec<TrafficModel>,
+    pub faults: Vec<FaultModel>,
+    pub windows: Vec<WindowModel>,
+    pub events: Vec<EventModel>,
+    pub slos: Vec<SloModel>,
+    /// `abort when` at the top level of any loaded file: they guard every scenario.
+    pub aborts: Vec<Condition>,
+    pub remedies: Vec<RemedyModel>,
+    pub scenarios: Vec<ScenarioModel>,
+}
+
+impl Model {
+    pub fn scenario(&self, name: &str) -> Option<&ScenarioModel> {
+        self.scenarios.iter().find(|s| s.name == name)
+    }
+}
+
+/// The type of a value or expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ty {
+    Number,
+    Duration,
+    Rate,
+    Size,
+    Bandwidth,
+    Percent,
+    Multiplier,
+    Status,
+    Timestamp,
+    Time,
+    String,
+    Bool,
+    Service,
+    System,
+    Traffic,
+    Fault,
+    Slo,
+    /// An expression whose type could not be found (an error was already reported).
+    Unknown,
+}
+
+impl Ty {
+    /// Words with an example, for "expected a duration such as `30s`".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Ty::Number => "a number such as `3`",
+            Ty::Duration => "a duration such as `30s`",
+            Ty::Rate => "a rate such as `500/s`",
+            Ty::Size => "a size such as `64KiB`",
+            Ty::Bandwidth => "a bandwidth such as `1MiB/s`",
+            Ty::Percent => "a percentage such as `5%`",
+            Ty::Multiplier => "a multiplier such as `1.5x`",
+            Ty::Status => "an HTTP status such as `503` or `5xx`",
+            Ty::Timestamp => "a timestamp such as `2026-11-27T00:00Z`",
+            Ty::Time => "a time of day such as `02:00`",
+            Ty::String => "a string such as \"text\"",
+            Ty::Bool => "a condition such as `p99(shop) < 300ms`",
+            Ty::Service => "a service such as `shop.checkout`",
+            Ty::System => "a system name",
+            Ty::Traffic => "a traffic name",
+            Ty::Fault => "a fault name",
+            Ty::Slo => "an slo name",
+            Ty::Unknown => "a value",
+        }
+    }
+
+    /// The short noun: "a duration".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Ty::Number => "a number",
+            Ty::Duration => "a duration",
+            Ty::Rate => "a rate",
+            Ty::Size => "a size",
+            Ty::Bandwidth => "a bandwidth",
+            Ty::Percent => "a percentage",
+            Ty::Multiplier => "a multiplier",
+            Ty::Status => "a status",
+            Ty::Timestamp => "a timestamp",
+            Ty::Time => "a time of day",
+            Ty::String => "a string",
+            Ty::Bool => "a condition",
+            Ty::Service => "a service",
+            Ty::System => "a system",
+            Ty::Traffic => "a traffic",
+            Ty::Fault => "a fault",
+            Ty::Slo => "an slo",
+            Ty::Unknown => "a value",
+        }
+    }
+
+    /// Parses a type name as written in `param x: duration` or a template parameter.
+    pub fn from_name(name: &str) -> Option<Ty> {
+        Some(match name {
+            "number" => Ty::Number,
+            "duration" => Ty::Duration,
+            "rate" => Ty::Rate,
+            "size" => Ty::Size,
+            "bandwidth" => Ty::Bandwidth,
+            "percent" => Ty::Percent,
+            "multiplier" => Ty::Multiplier,
+            "status" => Ty::Status,
+            "timestamp" => Ty::Timestamp,
+            "time" => Ty::Time,
+            "string" => Ty::String,
+            "bool" => Ty::Bool,
+            "service" => Ty::Service,
+            "system" => Ty::System,
+            "traffic" => Ty::Traffic,
+            "fault" => Ty::Fault,
+            "slo" => Ty::Slo,
+            _ => return None,
+        })
+    }
+
+    pub const NAMES: &'static [&'static str] = &[
+        "number",
+        "duration",
+        "rate",
+        "size",
+        "bandwidth",
+        "percent",
+        "multiplier",
+        "status",
+        "timestamp",
+        "time",
+        "string",
+        "bool",
+        "service",
+        "system",
+        "traffic",
+        "fault",
+        "slo",
+    ];
+}
+
+/// A string value: literal, or read from the environment when the run starts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum StrValue {
+    Literal {
+        value: String,
+    },
+    Env {
+        name: String,
+        default: Option<String>,
+    },
+    /// Never printed: reports show `***`.
+    Secret {
+        name: String,
+    },
+}
+
+impl StrValue {
+    /// The value, reading the environment. `Err` names the missing variable.
+    pub fn resolve(&self) -> Result<String, String> {
+        match self {
+            StrValue::Literal { value } => Ok(value.clone()),
+            StrValue::Env { name, default } => std::env::var(name)
+                .ok()
+                .or_else(|| default.clone())
+                .ok_or_else(|| name.clone()),
+            StrValue::Secret { name } => std::env::var(name).map_err(|_| name.clone()),
+        }
+    }
+
+    /// How the value may be shown: secrets are redacted.
+    pub fn display(&self) -> String {
+        match self {
+            StrValue::Literal { value } => value.clone(),
+            StrValue::Env { name, .. } => format!("env(\"{name}\")"),
+            StrValue::Secret { .. } => "***".into(),
+        }
+    }
+}
+
+/// A constant value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Number(f64),
+    Duration(Duration),
+    Rate(Rate),
+    Size(Bytes),
+    Bandwidth(Bandwidth),
+    Percent(Percent),
+    Multiplier(Multiplier),
+    Status(StatusPattern),
+    Timestamp(Timestamp),
+    Time(TimeOfDay),
+    Str(StrValue),
+    Bool(bool),
+}
+
+impl Value {
+    pub fn ty(&self) -> Ty {
+        match self {
+            Value::Number(_) => Ty::Number,
+            Value::Duration(_) => Ty::Duration,
+            Value::Rate(_) => Ty::Rate,
+            Value::Size(_) => Ty::Size,
+            Value::Bandwidth(_) => Ty::Bandwidth,
+            Value::Percent(_) => Ty::Percent,
+            Value::Multiplier(_) => Ty::Multiplier,
+            Value::Status(_) => Ty::Status,
+            Value::Timestamp(_) => Ty::Timestamp,
+            Value::Time(_) => Ty::Time,
+            Value::Str(_) => Ty::String,
+            Value::Bool(_) => Ty::Bool,
+        }
+    }
+
+    /// The magnitude in the unit's base (ms, /s, bytes, %, factor), for comparisons.
+    pub fn magnitude(&self) -> Option<f64> {
+        Some(match self {
+            Value::Number(v) => *v,
+            Value::Duration(v) => v.0,
+            Value::Rate(v) => v.0,
+            Value::Size(v) => v.0,
+            Value::Bandwidth(v) => v.0,
+            Value::Percent(v) => v.0,
+            Value::Multiplier(v) => v.0,
+            Value::Timestamp(v) => v.0 as f64,
+            Value::Time(v) => v.0 as f64,
+            _ => return None,
+        })
+    }
+
+    /// A value of type `ty` with magnitude `m` (the inverse of [`Value::magnitude`]).
+    pub fn with_magnitude(ty: Ty, m: f64) -> Option<Value> {
+        Some(match ty {
+            Ty::Number => Value::Number(m),
+            Ty::Duration => Value::Duration(Duration(m)),
+            Ty::Rate => Value::Rate(Rate(m)),
+            Ty::Size => Value::Size(Bytes(m)),
+            Ty::Bandwidth => Value::Bandwidth(Bandwidth(m)),
+            Ty::Percent => Value::Percent(Percent(m)),
+            Ty::Multiplier => Value::Multiplier(Multiplier(m)),
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Number(v) => f.write_str(&trim(*v)),
+            Value::Duration(v) => v.fmt(f),
+            Value::Rate(v) => v.fmt(f),
+            Value::Size(v) => v.fmt(f),
+            Value::Bandwidth(v) => v.fmt(f),
+            Value::Percent(v) => v.fmt(f),
+            Value::Multiplier(v) => v.fmt(f),
+            Value::Status(v) => v.fmt(f),
+            Value::Timestamp(v) => v.fmt(f),
+            Value::Time(v) => v.fmt(f),
+            Value::Str(s) => write!(f, "\"{}\"", s.display()),
+            Value::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// What a name in an expression refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefTarget {
+    System(usize),
+    Service(usize, usize),
+    Traffic(usize),
+    Fault(usize),
+    Slo(usize),
+    /// A template parameter while the template itself is checked.
+    Placeholder,
+}
+
+/// The metrics a condition can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+    MaxLatency,
+    ErrorRate,
+    Throughput,
+    Saturation,
+    Availability,
+    Recovery,
+}
+
+impl Metric {
+    pub const ALL: &'static [(&'static str, Metric)] = &[
+        ("p50", Metric::P50),
+        ("p90", Metric::P90),
+        ("p95", Metric::P95),
+        ("p99", Metric::P99),
+        ("p999", Metric::P999),
+        ("max_latency", Metric::MaxLatency),
+        ("error_rate", Metric::ErrorRate),
+        ("throughput", Metric::Throughput),
+        ("saturation", Metric::Saturation),
+        ("availability", Metric::Availability),
+        ("recovery", Metric::Recovery),
+    ];
+
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| *m)
+    }
+
+    pub fn name(self) -> &'static str {
+        Metric::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    pub fn ty(self) -> Ty {
+        match self {
+            Metric::ErrorRate | Metric::Saturation | Metric::Availability => Ty::Percent,
+            Metric::Throughput => Ty::Rate,
+            _ => Ty::Duration,
+        }
+    }
+}
+
+/// A typed expression that may need run-time data (metrics, forecasts, environment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TExpr {
+    pub kind: TKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TKind {
+    Const(Value),
+    Ref(RefTarget),
+    Metric {
+        metric: Metric,
+        system: usize,
+        service: Option<usize>,
+    },
+    /// The forecast (or declared) peak rate of a traffic.
+    Peak(usize),
+    Unary(UnaryOp, Box<TExpr>),
+    Binary(BinaryOp, Box<TExpr>, Box<TExpr>),
+    /// Stands in after an error, so one mistake does not cascade.
+    Error,
+}
+
+impl TExpr {
+    pub fn constant(&self) -> Option<&Value> {
+        match &self.kind {
+            TKind::Const(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A condition with the text the user wrote, for reports ("p99(shop.checkout) < 400ms").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub expr: TExpr,
+    pub text: String,
+    pub origin: Origin,
+    /// For `abort when … for 15s`: how long the condition must hold.
+    pub sustain: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParamModel {
+    pub name: String,
+    pub value: Value,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct DataModel {
+    pub name: String,
+    pub path: String,
+    pub format: DataFormat,
+    pub order: DataOrder,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataOrder {
+    Cycle,
+    Random,
+}
+
+#[derive(Debug, Clone)]
+pub struct SystemModel {
+    pub name: String,
+    pub target: SystemTarget,
+    pub headers: Vec<(String, StrValue)>,
+    pub timeout: Option<Duration>,
+    pub protocol: Protocol,
+    pub services: Vec<ServiceModel>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SystemTarget {
+    Builtin(String),
+    Base(StrValue),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Http1,
+    Http2,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceModel {
+    pub name: String,
+    pub routes: Vec<RouteModel>,
+    pub depends_on: Vec<usize>,
+    pub upstream: Option<StrValue>,
+    pub process: Option<ProcessModel>,
+    pub headers: Vec<(String, StrValue)>,
+    pub timeout: Option<Duration>,
+    pub capacity: Option<f64>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteModel {
+    pub method: String,
+    /// The path template, `{feeder.column}` placeholders kept as written.
+    pub path: String,
+    pub body: Option<BodyModel>,
+    pub expect_status: Vec<StatusPattern>,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum BodyModel {
+    Json(serde_json::Value),
+    Size(Bytes),
+    Raw(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProcessModel {
+    Pidfile(StrValue),
+    Name(StrValue),
+    Command(StrValue),
+}
+
+#[derive(Debug, Clone)]
+pub struct TrafficModel {
+    pub name: String,
+    pub system: Option<usize>,
+    pub learn: Option<LearnModel>,
+    pub forecast: Option<ForecastModel>,
+    pub like: Option<usize>,
+    pub rate: Option<TExpr>,
+    pub arrival: Arrival,
+    pub stages: Vec<Stage>,
+    pub mix: Vec<MixModel>,
+    pub sessions: Vec<SessionModel>,
+    pub users: Option<UsersModel>,
+    pub scale: Multiplier,
+    pub origin: Origin,
+}
+
+impl TrafficModel {
+    /// The total length of the ramp and hold stages.
+    pub fn stages_duration(&self) -> Duration {
+        Duration(self.stages.iter().map(|s| s.duration().0).sum())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LearnModel {
+    pub path: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Combined,
+    Common,
+    NginxJson,
+    Alb,
+}
+
+#[derive(Debug, Clone)]
+pub struct ForecastModel {
+    pub horizon: Duration,
+    pub quantile: f64,
+    pub method: ForecastMethod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForecastMethod {
+    Auto,
+    SeasonalNaive,
+    SeasonalMean,
+    HoltWinters,
+    DoubleSeasonal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arrival {
+    Poisson,
+    Constant,
+    Uniform,
+}
+
+#[derive(Debug, Clone)]
+pub enum Stage {
+    Ramp {
+        from: Option<TExpr>,
+        to: TExpr,
+        over: Duration,
+    },
+    Hold {
+        duration: Duration,
+        at: Option<TExpr>,
+    },
+}
+
+impl Stage {
+    pub fn duration(&self) -> Duration {
+        match self {
+            Stage::Ramp { over, .. } => *over,
+            Stage::Hold { duration, .. } => *duration,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MixModel {
+    pub system: usize,
+    pub service: usize,
+    /// A fraction in 0..=1.
+    pub share: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionModel {
+    pub name: String,
+    pub weight: f64,
+    pub visits: Vec<VisitModel>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VisitModel {
+    pub system: usize,
+    pub service: usize,
+    pub think: Option<(Duration, Duration)>,
+    pub repeat: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct UsersModel {
+    pub count: u32,
+    pub think: Option<(Duration, Duration)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FaultModel {
+    pub name: String,
+    pub target: FaultTarget,
+    pub effects: Vec<Effect>,
+    /// Fraction of connections or requests affected, 0..=1.
+    pub toxicity: f64,
+    pub matchers: Vec<Matcher>,
+    pub toxiproxy: Option<(StrValue, Option<StrValue>)>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultTarget {
+    Service {
+        system: usize,
+        service: usize,
+    },
+    Stressed {
+        system: usize,
+        top: u32,
+        by: StressMetric,
+    },
+    /// A template parameter while the template itself is checked.
+    Placeholder,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StressMetric {
+    /// Worst of latency growth, error rate and saturation.
+    Any,
+    Latency,
+    Errors,
+    Saturation,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Latency {
+        latency: Duration,
+        jitter: Duration,
+        per_chunk: bool,
+    },
+    Errors {
+        status: StatusPattern,
+        rate: f64,
+    },
+    Reset {
+        rate: f64,
+    },
+    Blackhole {
+        rate: f64,
+    },
+    Timeout(Duration),
+    Bandwidth(Bandwidth),
+    SlowClose(Duration),
+    Slice {
+        size: Bytes,
+        delay: Duration,
+    },
+    Kill {
+        signal: Signal,
+    },
+    Pause {
+        duration: Option<Duration>,
+    },
+    Restart {
+        command: Option<StrValue>,
+    },
+    Cpu {
+        cores: f64,
+        load: f64,
+    },
+    Memory(Bytes),
+    Disk {
+        size: Bytes,
+        path: Option<StrValue>,
+    },
+    Fds(u64),
+    Loss(f64),
+}
+
+impl Effect {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Effect::Latency { .. } => "latency",
+            Effect::Errors { .. } => "errors",
+            Effect::Reset { .. } => "reset",
+            Effect::Blackhole { .. } => "blackhole",
+            Effect::Timeout(_) => "timeout",
+            Effect::Bandwidth(_) => "bandwidth",
+            Effect::SlowClose(_) => "slow_close",
+            Effect::Slice { .. } => "slice",
+            Effect::Kill { .. } => "kill",
+            Effect::Pause { .. } => "pause",
+            Effect::Restart { .. } => "restart",
+            Effect::Cpu { .. } => "cpu",
+            Effect::Memory(_) => "memory",
+            Effect::Disk { .. } => "disk",
+            Effect::Fds(_) => "fds",
+            Effect::Loss(_) => "loss",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Signal {
+    Kill,
+    Term,
+    Int,
+    Hup,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Matcher {
+    Method(String),
+    Path(String),
+    Header {
+        name: String,
+        value: Option<StrValue>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct WindowModel {
+    pub name: String,
+    pub rules: Vec<WindowRule>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowRule {
+    /// Weekdays as a bit set (bit 0 = Monday), daily from..to in a fixed UTC offset (minutes).
+    Every {
+        days: u8,
+        from: TimeOfDay,
+        to: TimeOfDay,
+        utc_offset_min: i32,
+    },
+    Between {
+        from: Timestamp,
+        to: Timestamp,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct EventModel {
+    pub name: String,
+    pub at: Timestamp,
+    pub lasts: Duration,
+    pub expect: Multiplier,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct SloModel {
+    pub name: String,
+    pub objectives: Vec<Condition>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct RemedyModel {
+    pub name: String,
+    pub triggers: Vec<Trigger>,
+    pub actions: Vec<ActionModel>,
+    pub cooldown: Duration,
+    pub limit: Option<(u32, Duration)>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub predicted: bool,
+    pub cond: Condition,
+    pub at: Option<TExpr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionModel {
+    ScaleBy {
+        system: usize,
+        service: usize,
+        by: i64,
+    },
+    ScaleTo {
+        system: usize,
+        service: usize,
+        to: u64,
+    },
+    Shift {
+        fraction: f64,
+        from: (usize, usize),
+        to: (usize, usize),
+    },
+    Failover {
+        system: usize,
+        service: usize,
+        to: StrValue,
+    },
+    Exec(StrValue),
+    Webhook(StrValue),
+}
+
+#[derive(Debug, Clone)]
+pub struct ScenarioModel {
+    pub name: String,
+    pub windows: Vec<WindowRefModel>,
+    pub steps: Vec<StepModel>,
+    pub expects: Vec<ExpectModel>,
+    pub aborts: Vec<Condition>,
+    pub record: bool,
+    pub predict: Option<Option<TExpr>>,
+    pub remediate: Vec<usize>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowRefModel {
+    Window(usize),
+    Before(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct StepModel {
+    pub name: String,
+    pub kind: StepKind,
+    pub relations: Vec<Relation>,
+    /// `for D`.
+    pub duration: Option<Duration>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepKind {
+    /// `at` is a fraction of the traffic's rate (1.0 when not given).
+    Load {
+        traffic: usize,
+        at: f64,
+    },
+    Inject {
+        fault: usize,
+    },
+    Wait(Duration),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relation {
+    pub kind: RelationKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RelationKind {
+    /// Start at `step`'s `edge` plus `offset`.
+    After {
+        step: usize,
+        edge: Edge,
+        offset: Duration,
+    },
+    /// Start when `step` starts plus `offset`.
+    With { step: usize, offset: Duration },
+    /// Start when `step` starts and end when it ends.
+    During { step: usize },
+    /// Start at an offset from the scenario start.
+    At { offset: Duration },
+}
+
+#[derive(Debug, Clone)]
+pub struct ExpectModel {
+    pub text: String,
+    pub kind: ExpectKind,
+    pub scope: ExpectScopeModel,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExpectKind {
+    Slo(usize),
+    Cond(TExpr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectScopeModel {
+    Whole,
+    During(usize),
+    After(usize),
+}
