@@ -78,6 +78,12 @@ BUILTIN_FUNCTIONS = """
     peak env secret
 """.split()
 
+# Words that `syn keyword` takes as options, not keywords.
+VIM_SYN_OPTIONS = set("""
+    cchar conceal concealends contained containedin contains display excludenl extend fold
+    keepend nextgroup oneline skipempty skipnl skipwhite transparent
+""".split())
+
 # Per-editor names of each group.
 TEXTMATE_SCOPE = {
     "declaration": "storage.type.declaration.res",
@@ -148,7 +154,16 @@ def alternation(words):
 
 def textmate_region(words):
     groups = grouped(words)
-    keyword_patterns = [
+    # A keyword right after the same keyword is a template parameter named like it
+    # (`on on`, `latency latency`): keywords are contextual, and no statement repeats its word.
+    echo_patterns = [
+        {
+            "match": f"\\b({alternation(ws)})\\s+(\\1)\\b",
+            "captures": {"1": {"name": TEXTMATE_SCOPE[g]}, "2": {"name": "variable.parameter.res"}},
+        }
+        for g, ws in groups.items()
+    ]
+    keyword_patterns = echo_patterns + [
         {"name": TEXTMATE_SCOPE[g], "match": f"\\b(?:{alternation(ws)})\\b"}
         for g, ws in groups.items()
     ]
@@ -203,17 +218,27 @@ def vim_region(words):
         # A `syn keyword` outranks every `syn match` at the same place, so a keyword that is
         # also a built-in function (`peak`) is a match that steps aside before "(".
         clash = [w for w in ws if w in builtins]
-        plain = [w for w in ws if w not in builtins and not (g == "declaration" and w in named)]
-        naming = [w for w in ws if w in named and w not in builtins]
+        # `syn keyword` would read these words as its own options
+        reserved = [w for w in ws if w in VIM_SYN_OPTIONS and w not in builtins]
+        special = set(clash) | set(reserved)
+        plain = [w for w in ws if w not in special and not (g == "declaration" and w in named)]
+        naming = [w for w in ws if w in named and w not in special]
+        # resParamEcho: the same word again is a template parameter (`on on`)
         if plain:
-            lines.extend(vim_wrap(f"syn keyword {vg}", plain))
+            lines.extend(
+                f"{line} nextgroup=resParamEcho skipwhite"
+                for line in vim_wrap(f"syn keyword {vg}", plain, width=70)
+            )
         if naming:
             lines.extend(
-                f"{line} nextgroup=resDeclName skipwhite"
-                for line in vim_wrap(f"syn keyword {vg}", naming, width=80)
+                f"{line} nextgroup=resParamEcho,resDeclName skipwhite"
+                for line in vim_wrap(f"syn keyword {vg}", naming, width=70)
             )
         for w in clash:
-            lines.append(f"syn match {vg} /\\<{w}\\>\\%(\\s*(\\)\\@!/")
+            lines.append(f"syn match {vg} /\\<{w}\\>\\%(\\s*(\\)\\@!/ nextgroup=resParamEcho skipwhite")
+        for w in reserved:
+            follow = "resParamEcho,resDeclName" if w in named else "resParamEcho"
+            lines.append(f"syn match {vg} /\\<{w}\\>/ nextgroup={follow} skipwhite")
     lines.append(
         "syn match resBuiltin /\\<\\%(" + "\\|".join(sorted(builtins)) + "\\)\\>\\ze\\s*(/"
     )
@@ -241,9 +266,9 @@ def emacs_region(words):
     lines = []
     for g in GROUP_ORDER:
         if g in groups:
-            lines.extend(emacs_list(EMACS_CONST[g], f"res keywords of the {g} group.", groups[g]))
+            lines.extend(emacs_list(EMACS_CONST[g], f"Keywords of the {g} group.", groups[g]))
         else:
-            lines.append(f'(defconst {EMACS_CONST[g]} nil "res keywords of the {g} group (none).")')
+            lines.append(f'(defconst {EMACS_CONST[g]} nil "Keywords of the {g} group (none).")')
     named = [w for w in words if w in NAMED_DECLARATIONS]
     lines.extend(emacs_list("res-named-declarations",
                             "Keywords followed by the name they declare.", sorted(named)))
@@ -274,8 +299,7 @@ def vim_words(region_text):
             continue
         m = re.match(r"\s*syn(?:tax)?\s+keyword\s+\w+\s+(.*)", line)
         if m:
-            found.update(w for w in m.group(1).split() if "=" not in w and w not in
-                         ("skipwhite", "skipempty", "skipnl", "contained", "transparent"))
+            found.update(w for w in m.group(1).split() if "=" not in w and w not in VIM_SYN_OPTIONS)
             continue
         m = re.match(r"\s*syn(?:tax)?\s+match\s+(\w+)\s+/\\<(\w+)\\>", line)
         if m and m.group(1) != "resBuiltin":
@@ -285,7 +309,7 @@ def vim_words(region_text):
 
 def emacs_words(region_text):
     found = set()
-    for m in re.finditer(r"\(defconst\s+(res-[a-z]+-keywords)\b(.*?)\"res keywords", region_text, re.S):
+    for m in re.finditer(r"\(defconst\s+(res-[a-z]+-keywords)\b(.*?)\"Keywords of the", region_text, re.S):
         found.update(re.findall(r'"([^"]+)"', m.group(2)))
     return found
 

@@ -5,6 +5,7 @@
 //! See ARCHITECTURE.md for the map and the invariants.
 
 pub mod check;
+pub mod demo;
 pub mod diagnostic;
 pub mod plan;
 pub mod syntax;

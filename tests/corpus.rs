@@ -5,14 +5,16 @@
 //! change in wording or placement shows up in review. Files in `tests/invalid/modules/` are
 //! only imported by the corpus, never checked on their own.
 //!
-//! A file may name the scenario to plan in a comment on its first lines:
-//! `// plan-scenario: NAME` (used to test an unknown scenario name).
+//! A file's leading comments may carry directives for the harness:
+//! `// plan-scenario: NAME` plans that scenario (as `res plan --scenario NAME`), and
+//! `// set: NAME=VALUE` overrides a param (as `res check --set NAME=VALUE`; repeatable).
 //!
 //! Update snapshots with `INSTA_UPDATE=always cargo test --test corpus` (or `cargo insta
 //! review`), then read them: every message must be clear and point at the right place.
 
 mod support;
 
+use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -34,19 +36,34 @@ fn corpus_files() -> Vec<PathBuf> {
     files
 }
 
-/// `// plan-scenario: NAME` in the file's leading comments.
-fn scenario_directive(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
+/// Harness directives in a file's leading comments.
+#[derive(Default)]
+struct Directives {
+    scenario: Option<String>,
+    overrides: Vec<(String, String)>,
+}
+
+fn directives(path: &Path) -> Directives {
+    let mut d = Directives::default();
+    let Ok(bytes) = std::fs::read(path) else {
+        return d;
+    };
     let text = String::from_utf8_lossy(&bytes);
-    text.lines()
+    for line in text
+        .lines()
         .take_while(|l| l.trim_start().starts_with("//"))
-        .find_map(|l| {
-            l.trim_start()
-                .trim_start_matches('/')
-                .trim()
-                .strip_prefix("plan-scenario:")
-                .map(|s| s.trim().to_string())
-        })
+    {
+        let line = line.trim_start().trim_start_matches('/').trim();
+        if let Some(name) = line.strip_prefix("plan-scenario:") {
+            d.scenario = Some(name.trim().to_string());
+        } else if let Some((name, value)) =
+            line.strip_prefix("set:").and_then(|s| s.split_once('='))
+        {
+            d.overrides
+                .push((name.trim().to_string(), value.trim().to_string()));
+        }
+    }
+    d
 }
 
 /// Makes rendered text machine-independent: imported files may be named by absolute path.
@@ -62,15 +79,24 @@ fn snapshot_name(path: &Path) -> String {
         .into_owned()
 }
 
-/// Checks one corpus file; returns what is wrong with the result (empty when all is well).
-fn check_one(path: &Path) -> Vec<String> {
-    let scenario = scenario_directive(path);
-    let outcome = match catch_unwind(AssertUnwindSafe(|| {
-        support::run_path(path, scenario.as_deref())
-    })) {
+/// Checks one corpus file; returns what is wrong with the result (empty when all is well) and
+/// adds the codes it reported to `seen`.
+fn check_one(path: &Path, seen: &mut HashSet<Code>) -> Vec<String> {
+    let d = directives(path);
+    let opts = res::check::Options {
+        overrides: d.overrides,
+    };
+    let run = || {
+        support::finish(
+            res::check::check_path_with(path, &opts),
+            d.scenario.as_deref(),
+        )
+    };
+    let outcome = match catch_unwind(AssertUnwindSafe(run)) {
         Ok(o) => o,
         Err(p) => return vec![format!("panicked: {}", support::panic_text(&*p))],
     };
+    seen.extend(outcome.diagnostics.iter().map(|d| d.code));
     let mut problems = support::span_problems(&outcome.diagnostics, &outcome.sources);
     if outcome.errors().next().is_none() {
         problems.push(format!(
@@ -105,9 +131,10 @@ fn check_one(path: &Path) -> Vec<String> {
         });
     }));
     if let Err(p) = snap {
+        let why = support::panic_text(&*p);
         problems.push(format!(
-            "snapshot differs: {}",
-            support::panic_text(&*p).lines().next().unwrap_or_default()
+            "snapshot differs ({}); review with `cargo insta review`",
+            why.lines().next().unwrap_or_default()
         ));
     }
     problems
@@ -122,9 +149,10 @@ fn every_invalid_file_is_rejected_with_good_diagnostics() {
         files.len()
     );
     let mut failures = Vec::new();
+    let mut seen = HashSet::new();
     for path in &files {
         let start = Instant::now();
-        let problems = check_one(path);
+        let problems = check_one(path, &mut seen);
         let took = start.elapsed();
         if took.as_secs() >= 5 {
             failures.push(format!("{}: took {took:?}", path.display()));
@@ -134,6 +162,15 @@ fn every_invalid_file_is_rejected_with_good_diagnostics() {
                 .into_iter()
                 .map(|p| format!("{}: {p}", path.display())),
         );
+    }
+    // Every code is exercised by some file (too_large by `too_large_file_is_refused`).
+    let unexercised: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| !seen.contains(*c) && **c != Code::TooLarge)
+        .map(|c| c.as_str())
+        .collect();
+    if !unexercised.is_empty() {
+        failures.push(format!("no corpus file produces {unexercised:?}: add one"));
     }
     assert!(
         failures.is_empty(),
@@ -189,24 +226,54 @@ fn scratch_dir() -> PathBuf {
     dir
 }
 
+/// One block of valid declarations, numbered so names stay unique.
+fn large_file_block(i: usize) -> String {
+    format!(
+        r#"system sys{i} {{
+  base "http://localhost:8080"
+  service catalog  {{ route GET "/items/{i}" expect status 2xx }}
+  service checkout {{ route POST "/checkout" body json {{ "item": "{i}", "qty": 1 }}  depends on payments }}
+  service payments {{ upstream "127.0.0.1:9101" }}
+}}
+
+traffic load{i} {{ against sys{i}  rate {rate}/s  hold 5m }}
+
+fault slow{i} {{
+  on sys{i}.payments
+  latency {latency}ms jitter 10ms
+  errors 503 at 5%
+}}
+
+slo ok{i} {{
+  p99(sys{i}.checkout) < 400ms
+  error_rate(sys{i}) < 1%
+}}
+
+scenario run{i} {{
+  step main  = load load{i}
+  step chaos = inject slow{i} after main.start + 1m for 2m
+  expect ok{i} during main
+}}
+
+"#,
+        rate = i % 1000 + 1,
+        latency = i % 500 + 1
+    )
+}
+
 /// 5 MB of valid declarations with one error on the very last statement: the error is found,
-/// on the right line, and quickly.
+/// on the right line, and quickly. (Generated here, never committed.)
 #[test]
 fn large_file_error_at_the_end() {
     let mut text = String::from(
         "// generated by tests/corpus.rs: 5 MB of declarations, one error at the end\n",
     );
-    text.push_str("system shop {\n  base \"http://localhost:8080\"\n");
     let mut i = 0usize;
     while text.len() < 5 * 1024 * 1024 {
-        text.push_str(&format!(
-            "  service s{i} {{ route GET \"/items/{i}\" expect status 2xx }}\n"
-        ));
+        text.push_str(&large_file_block(i));
         i += 1;
     }
-    text.push_str("}\n\ntraffic steady {\n  against shop\n  rate 100/s\n  hold 1m\n}\n\n");
-    text.push_str("slo fast {\n  p99(shop.s0) < 400ms\n}\n\n");
-    text.push_str("scenario smoke {\n  step main = load steady\n  expect fast during main\n");
+    text.push_str("scenario last {\n  step main = load load0\n");
     let line = text.lines().count() + 1;
     text.push_str("  step late = load stedy after main\n}\n");
     let column = "  step late = load ".len() + 1;
@@ -236,11 +303,11 @@ fn large_file_error_at_the_end() {
     assert_eq!(
         src.line_col(d.span.start),
         (line, column),
-        "the error should point at `stedy`"
+        "the error should point at `stedy` on the last lines"
     );
     assert_eq!(&src.text[d.span.start..d.span.end], "stedy");
     assert!(support::span_problems(&checked.diagnostics, &checked.sources).is_empty());
-    // Generous: an unoptimised build on a slow CI machine.
+    // Generous: an unoptimised build on a slow CI machine. (Linear work takes a few seconds.)
     assert!(
         took.as_secs() < 30,
         "checking {} bytes took {took:?}",

@@ -152,13 +152,20 @@ fn res_files(dir: &Path, out: &mut Vec<PathBuf>) {
 // ----------------------------------------------------------------------------------------------
 // the repository's own files
 
-/// Every `.res` file in scenarios/, stdlib/ and tests/invalid/: a file that parses formats
+/// Every `.res` file in scenarios/, stdlib/, tests/ and docs/: a file that parses formats
 /// idempotently without losing a comment; a file that does not is refused.
 #[test]
 fn corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in ["scenarios", "stdlib", "tests/invalid", "examples", "docs"] {
+    for dir in [
+        "scenarios",
+        "stdlib",
+        "tests/invalid",
+        "tests/fuzz-corpus",
+        "examples",
+        "docs",
+    ] {
         res_files(&root.join(dir), &mut files);
     }
     files.sort();
@@ -193,20 +200,6 @@ fn corpus() {
         }
     }
     assert!(formatted_count > 0, "no file in the corpus parsed");
-}
-
-/// The stdlib is written in canonical style already (a guard against drift both ways).
-#[test]
-fn stdlib_round_trips_through_the_formatter() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib");
-    let mut files = Vec::new();
-    res_files(&root, &mut files);
-    for path in files {
-        let text = std::fs::read_to_string(&path).unwrap();
-        if let Ok(out) = format_source(&text) {
-            formatted(&out);
-        }
-    }
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -338,6 +331,37 @@ fn crlf_line_endings() {
         formatted(src),
         "// head\nsystem s {\n  builtin demo_shop // why\n\n  timeout 5s\n}\n"
     );
+}
+
+#[test]
+fn tricky_cases() {
+    let cases = [
+        // Prefix operators in a row stay separate tokens.
+        ("param x = - -1s\nparam y = 1 - - 1\nparam z = not not true\nparam w = + +1\n", "param x = --1s\nparam y = 1 - -1\nparam z = not not true\nparam w = ++1\n"),
+        // A `{` inside a comment in a header is not the block's brace.
+        ("fault f /* { */ { on x }", "fault f { /* { */\n  on x\n}\n"),
+        // A `{` inside a string before the block's brace.
+        ("traffic t { session s weight \"{\" { visit a } }", "traffic t {\n  session s weight \"{\" { visit a }\n}\n"),
+        // Templates without parameters.
+        ("template fault g() { on x }\ntemplate fault h(\n) {}", "template fault g() { on x }\n\ntemplate fault h() {}\n"),
+        // Two declarations on one line, a comment between them.
+        ("param a = 1 /* x */ param b = 2 // end", "param a = 1 /* x */\nparam b = 2 // end\n"),
+        ("system a {} /* x */ system b {}", "system a {} /* x */\n\nsystem b {}\n"),
+        // An empty block with a comment on the brace line.
+        ("system s { // c\n}", "system s { // c\n}\n"),
+        // Blank lines at the end of a block and of the file go.
+        ("system s {\n  builtin demo_shop\n\n  // c\n\n}\n\n\n", "system s {\n  builtin demo_shop\n\n  // c\n}\n"),
+        // No newline at the end of the input.
+        ("param x = 1 // end", "param x = 1 // end\n"),
+        // Nested JSON breaks only as far as needed.
+        (
+            r#"system s { service x { route POST "/very/long/path/that/goes/on" body json { "a": { "b": { "c": [1, 2, 3, { "d": "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeee" }] } } } } }"#,
+            "system s {\n  service x {\n    route POST \"/very/long/path/that/goes/on\" body json {\n      \"a\": { \"b\": { \"c\": [1, 2, 3, { \"d\": \"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\" }] } },\n    }\n  }\n}\n",
+        ),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(formatted(input), expected, "input:\n{input}");
+    }
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
 
 const FUZZ_CORPUS: &str = "tests/fuzz-corpus";
@@ -330,6 +331,46 @@ const VOCABULARY: &[&str] = &[
     "\r\n",
 ];
 
+/// Well-formed literals of every unit: swapping one for another keeps the file parseable, so
+/// the checker and planner (not just the parser) see the damage.
+const VALID_LITERALS: &[&str] = &[
+    "0",
+    "1",
+    "3",
+    "0.95",
+    "1000000",
+    "0ms",
+    "250ms",
+    "30s",
+    "5m",
+    "1h30m",
+    "7d",
+    "1w",
+    "0/s",
+    "500/s",
+    "30000/m",
+    "512B",
+    "64KiB",
+    "1GiB",
+    "1MiB/s",
+    "0%",
+    "5%",
+    "100%",
+    "150%",
+    "1.3x",
+    "0x",
+    "2xx",
+    "503",
+    "2026-11-27",
+    "2026-11-27T00:00Z",
+    "02:00",
+    "24:00",
+    "true",
+    "false",
+    "\"\"",
+    "\"x\"",
+];
+
 /// Unit literals (good and bad) the mutator inserts.
 const LITERALS: &[&str] = &[
     "5mo",
@@ -475,6 +516,10 @@ enum Mutation {
     ReplaceToken(usize, usize),
     InsertWord(usize, usize),
     Truncate(usize),
+    /// Replace the i-th name with the j-th name of the same file.
+    ReplaceName(usize, usize),
+    /// Replace the i-th literal with a well-formed literal (often of another unit).
+    ReplaceLiteral(usize, usize),
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -490,6 +535,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         3 => (i, 0..LITERALS.len()).prop_map(|(a, b)| Mutation::ReplaceToken(a, b)),
         2 => (i, 0..VOCABULARY.len()).prop_map(|(a, b)| Mutation::InsertWord(a, b)),
         1 => i.prop_map(Mutation::Truncate),
+        4 => (i, any::<usize>()).prop_map(|(a, b)| Mutation::ReplaceName(a, b)),
+        4 => (i, 0..VALID_LITERALS.len()).prop_map(|(a, b)| Mutation::ReplaceLiteral(a, b)),
     ]
 }
 
@@ -549,6 +596,29 @@ fn apply(text: &str, m: &Mutation) -> String {
         Mutation::InsertWord(i, k) => {
             let at = tok(i).map_or(text.len(), |t| t.0);
             splice(text, (at, at), &format!("{} ", VOCABULARY[k]))
+        }
+        Mutation::ReplaceName(i, j) => {
+            let names: Vec<(usize, usize)> = toks
+                .iter()
+                .copied()
+                .filter(|t| text[t.0..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+                .collect();
+            match (
+                names.get(i % names.len().max(1)),
+                names.get(j % names.len().max(1)),
+            ) {
+                (Some(&a), Some(&b)) => splice(text, a, &text[b.0..b.1].to_string()),
+                _ => text.to_string(),
+            }
+        }
+        Mutation::ReplaceLiteral(i, k) => {
+            let lits: Vec<(usize, usize)> = toks
+                .iter()
+                .copied()
+                .filter(|t| text[t.0..].starts_with(|c: char| c.is_ascii_digit()))
+                .collect();
+            lits.get(i % lits.len().max(1))
+                .map_or_else(|| text.to_string(), |&t| splice(text, t, VALID_LITERALS[k]))
         }
         Mutation::Truncate(i) => {
             let mut at = i % (text.len() + 1);
@@ -684,11 +754,41 @@ fn mutations_keep_text_valid() {
                 Mutation::ReplaceToken(i, i % LITERALS.len()),
                 Mutation::InsertWord(i, i % VOCABULARY.len()),
                 Mutation::Truncate(i * 13),
+                Mutation::ReplaceName(i, i * 5 + 1),
+                Mutation::ReplaceLiteral(i, i % VALID_LITERALS.len()),
             ] {
                 let _ = apply(text, &m);
             }
         }
     }
+}
+
+/// How much of the mutated input gets past the parser (so the checker and planner are
+/// exercised too). Informational: `cargo test --test fuzz mutation_reach -- --nocapture`.
+#[test]
+fn mutation_reach() {
+    let seeds = leaked_seeds();
+    let mut runner = TestRunner::deterministic();
+    let strategy = mutated(seeds);
+    let (mut parsed, mut checked_clean, total) = (0, 0, 200);
+    for _ in 0..total {
+        let (k, text) = strategy.new_tree(&mut runner).expect("a value").current();
+        let outcome = support::run_source(&seeds[k].0, &text);
+        let syntax = outcome
+            .errors()
+            .any(|d| d.code.as_str().starts_with("res::syntax::"));
+        parsed += usize::from(!syntax);
+        checked_clean += usize::from(
+            outcome
+                .errors()
+                .all(|d| d.code.as_str().starts_with("res::plan::")),
+        );
+    }
+    eprintln!("mutation reach: {parsed}/{total} parse, {checked_clean}/{total} pass the checker");
+    assert!(
+        parsed > 0,
+        "no mutated input parses: the mutator only tests the parser"
+    );
 }
 
 /// Every input that ever failed (saved by `fuzz`) and the hand-written nasty inputs in

@@ -51,6 +51,12 @@
   "Face for the word operators and, or, not.")
 (defface res-declaration-name-face '((t :inherit font-lock-function-name-face))
   "Face for the name a declaration introduces: system shop, step warmup, ...")
+(defface res-parameter-face '((t :inherit font-lock-variable-name-face))
+  "Face for a template parameter spelled like a keyword, in `on on' or `latency latency'.")
+(defface res-label-face '((t :inherit font-lock-variable-name-face))
+  "Face for argument labels and template parameters: the `on' of (on: shop.catalog).")
+(defface res-member-face '((t))
+  "Face for the member after a dot: the `checkout' of shop.checkout (plain by default).")
 (defface res-builtin-face '((t :inherit font-lock-builtin-face))
   "Face for built-in functions: p99, error_rate, peak, env, secret, ...")
 (defface res-function-call-face '((t :inherit font-lock-function-name-face))
@@ -81,7 +87,7 @@
 (defconst res-declaration-keywords
   '("abort" "data" "event" "fault" "import" "param" "remedy" "scenario" "service" "session" "slo"
     "step" "system" "template" "traffic" "window")
-  "res keywords of the declaration group.")
+  "Keywords of the declaration group.")
 (defconst res-statement-keywords
   '("against" "arrival" "as" "base" "body" "builtin" "by" "capacity" "chunk" "command" "cooldown"
     "cores" "delay" "depends" "expect" "forecast" "format" "header" "hold" "jitter" "json"
@@ -89,21 +95,21 @@
     "pidfile" "predict" "predicted" "process" "profile" "protocol" "proxy" "quantile" "ramp"
     "rate" "record" "remediate" "repeat" "route" "signal" "size" "status" "stressed" "then"
     "think" "top" "toxiproxy" "upstream" "users" "via" "visit" "weight" "when")
-  "res keywords of the statement group.")
+  "Keywords of the statement group.")
 (defconst res-fault-keywords
   '("bandwidth" "blackhole" "cpu" "disk" "errors" "fds" "kill" "latency" "loss" "memory" "pause"
     "reset" "restart" "slice" "slow_close" "timeout" "toxicity")
-  "res keywords of the fault group.")
+  "Keywords of the fault group.")
 (defconst res-action-keywords
   '("do" "exec" "failover" "inject" "load" "scale" "shift" "wait" "webhook")
-  "res keywords of the action group.")
+  "Keywords of the action group.")
 (defconst res-time-keywords
   '("after" "at" "before" "during" "end" "every" "for" "from" "in" "lasts" "over" "start" "to"
     "with")
-  "res keywords of the time group.")
+  "Keywords of the time group.")
 (defconst res-logical-keywords
   '("and" "not" "or")
-  "res keywords of the logical group.")
+  "Keywords of the logical group.")
 (defconst res-named-declarations
   '("data" "event" "fault" "param" "remedy" "scenario" "service" "session" "slo" "step" "system"
     "traffic" "window")
@@ -139,7 +145,7 @@
       found)))
 
 (defun res--literal (regexp)
-  "REGEXP for a literal that starts a symbol and is not followed by a symbol character."
+  "Wrap REGEXP so that it matches a whole literal, not part of a symbol."
   (concat "\\_<" regexp "\\(?:\\_>\\|$\\)"))
 
 (defun res--font-lock-keywords ()
@@ -177,10 +183,19 @@
        0 'res-http-method-face)
       ;; names: the member after a dot is no keyword (shop.timeout), except start and end
       (,(concat "\\.\\(" res--ident "\\)") 1
-       (unless (member (match-string 1) '("start" "end")) 'default))
+       (unless (member (match-string 1) '("start" "end")) 'res-member-face))
       (,(concat (res--symbols res-named-declarations) "[ \t]+\\(" res--ident "\\)\\_>")
        (1 'res-declaration-face) (2 'res-declaration-name-face))
       (,(concat (res--symbols res-builtin-functions) "[ \t]*(") 1 'res-builtin-face)
+      ;; argument labels and template parameters: slow(on: service), f(on: shop.catalog)
+      (,(concat "\\_<\\(" res--ident "\\)[ \t]*:") 1 'res-label-face)
+      ;; a keyword said twice: the second is a template parameter spelled like it (`on on');
+      ;; keywords are contextual and no statement repeats its word
+      (,(concat "\\_<\\(" (regexp-opt (append res-declaration-keywords res-statement-keywords
+                                               res-fault-keywords res-action-keywords
+                                               res-time-keywords res-logical-keywords))
+                "\\)[ \t]+\\(\\1\\)\\_>")
+       2 'res-parameter-face)
       ;; keywords
       (,(res--symbols res-declaration-keywords) 0 'res-declaration-face)
       (,(res--symbols res-statement-keywords) 0 'res-statement-face)
@@ -216,7 +231,7 @@
 ;;;; Indentation
 
 (defun res--line-starts-with-closer-p ()
-  "Non-nil when the current line starts with a closing brace, paren or bracket."
+  "Return non-nil if a closing brace, paren or bracket begins the current line."
   (save-excursion
     (back-to-indentation)
     (looking-at-p "[]})]")))
@@ -227,14 +242,16 @@ Each enclosing brace, parenthesis or bracket adds `res-indent-offset'; a
 line that starts with a closer lines up with the line that opened it."
   (save-excursion
     (back-to-indentation)
-    (let* ((ppss (syntax-ppss (line-beginning-position)))
-           (depth (car ppss)))
+    (let ((ppss (syntax-ppss (line-beginning-position))))
       (cond
-       ;; inside a block comment: line up continuation lines under the opener
-       ((and (nth 4 ppss) (not (nth 7 ppss)))
-        (save-excursion
-          (goto-char (nth 8 ppss))
-          (+ (current-column) (if (looking-at-p "/\\*") 1 0))))
+       ;; inside a block comment: a " * ..." line goes under the star of the opener; other
+       ;; comment text keeps its indentation
+       ((nth 4 ppss)
+        (if (looking-at-p "\\*")
+            (save-excursion
+              (goto-char (nth 8 ppss))
+              (1+ (current-column)))
+          (current-indentation)))
        ;; inside a string spanning lines (not valid res): leave it alone
        ((nth 3 ppss) (current-indentation))
        (t

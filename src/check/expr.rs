@@ -111,10 +111,18 @@ impl Checker<'_> {
         }
         let Some(ty) = binary_type(op, l.ty, r.ty) else {
             let help = operator_help(op, l.ty, r.ty);
+            // Point at the operator itself: the text between the operands.
+            let text = &self.sources.get(self.file()).text;
+            let between = text.get(l.span.end..r.span.start).unwrap_or("");
+            let lead = between.len() - between.trim_start().len();
+            let op_span = Span::new(
+                l.span.end + lead,
+                l.span.end + lead + between.trim().len().max(1),
+            );
             let mut d = Diagnostic::error(
                 Code::BadOperator,
                 self.file(),
-                span,
+                op_span,
                 format!("cannot {} {} and {}", op_verb(op), l.ty.noun(), r.ty.noun()),
             )
             .with_label(format!(
@@ -550,7 +558,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn duration(&mut self, e: &ast::Expr, cx: &Ctx, what: &str) -> Option<Duration> {
-        match self.constant(e, Ty::Duration, cx, what)? {
+        match self.constant(e, Ty::Duration, cx, &is_a(what, Ty::Duration))? {
             Value::Duration(d) if d.0 < 0.0 => {
                 self.out_of_range(
                     e.span,
@@ -566,7 +574,7 @@ impl Checker<'_> {
 
     /// A percentage in 0..=100 %, returned as a fraction.
     pub(super) fn fraction(&mut self, e: &ast::Expr, cx: &Ctx, what: &str) -> Option<f64> {
-        match self.constant(e, Ty::Percent, cx, what)? {
+        match self.constant(e, Ty::Percent, cx, &is_a(what, Ty::Percent))? {
             Value::Percent(p) if !(0.0..=100.0).contains(&p.0) => {
                 self.out_of_range(
                     e.span,
@@ -589,7 +597,7 @@ impl Checker<'_> {
         min: f64,
         max: f64,
     ) -> Option<u64> {
-        match self.constant(e, Ty::Number, cx, what)? {
+        match self.constant(e, Ty::Number, cx, &is_a(what, Ty::Number))? {
             Value::Number(n) if n.fract() != 0.0 || n < min || n > max => {
                 self.out_of_range(
                     e.span,
@@ -609,7 +617,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn string(&mut self, e: &ast::Expr, cx: &Ctx, what: &str) -> Option<StrValue> {
-        match self.constant(e, Ty::String, cx, what)? {
+        match self.constant(e, Ty::String, cx, &is_a(what, Ty::String))? {
             Value::Str(s) => Some(s),
             _ => None,
         }
@@ -677,6 +685,21 @@ pub(super) fn coerce(t: TExpr, want: Ty) -> TExpr {
         }
     }
     t
+}
+
+/// Help text "the latency is a duration, like `30s`", from a short description.
+fn is_a(what: &str, ty: Ty) -> String {
+    if what.is_empty() || what.contains(' ') && what.split_whitespace().count() > 4 {
+        return what.to_string();
+    }
+    let d = ty.describe();
+    let example = d.find("such as").map(|i| &d[i + 8..]).unwrap_or("");
+    let noun = ty.noun();
+    if example.is_empty() {
+        format!("{what} is {noun}")
+    } else {
+        format!("{what} is {noun}, like {example}")
+    }
 }
 
 fn error_expr(span: Span) -> TExpr {

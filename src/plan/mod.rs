@@ -285,18 +285,33 @@ fn plan_scenario(model: &Model, s: &ScenarioModel) -> Result<Plan, Vec<Diagnosti
             .iter()
             .map(|&i| format!("`{}`", s.steps[i].name))
             .collect();
-        let first = steps[0];
-        let mut d = Diagnostic::error(Code::Cycle, file, s.steps[first].span, format!("steps {} wait for each other", names.join(" and ")))
-            .with_label("this step waits for another that waits for it")
-            .with_help("time relations must form a chain: break the cycle by timing one of these steps from the scenario start (`at +30s`) or from a step outside the loop");
-        for e in g.edge_indices() {
-            let (a, b) = g.edge_endpoints(e).expect("edge exists");
-            if scc.contains(&a) && scc.contains(&b) {
-                let span = g[e].1;
-                if span != s.steps[first].span && !d.labels.iter().any(|l| l.span == span) {
-                    d = d.with_secondary(span, "part of the cycle");
+        // Label each relation inside the loop: "`a` waits for `b`".
+        let mut labels: Vec<(Span, String)> = Vec::new();
+        for &i in &steps {
+            for r in &s.steps[i].relations {
+                let j = match r.kind {
+                    RelationKind::After { step, .. }
+                    | RelationKind::With { step, .. }
+                    | RelationKind::During { step } => step,
+                    RelationKind::At { .. } => continue,
+                };
+                if steps.contains(&j) {
+                    labels.push((
+                        r.span,
+                        format!("`{}` waits for `{}`", s.steps[i].name, s.steps[j].name),
+                    ));
                 }
             }
+        }
+        let (primary, label) = labels
+            .first()
+            .cloned()
+            .unwrap_or((s.steps[steps[0]].span, "part of the cycle".into()));
+        let mut d = Diagnostic::error(Code::Cycle, file, primary, format!("steps {} wait for each other", names.join(" and ")))
+            .with_label(label)
+            .with_help("time relations must form a chain: time one of these steps from the scenario start (`at +30s`) or from a step outside the loop");
+        for (span, text) in labels.into_iter().skip(1) {
+            d = d.with_secondary(span, text);
         }
         diags.push(d);
     }

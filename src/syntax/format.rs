@@ -18,14 +18,16 @@
 //! The layout:
 //!
 //! - two spaces per level; one statement per line; `{` on the declaration's line;
-//! - a block holding exactly one simple statement, with no comment inside, is printed on one
-//!   line (`service catalog { route GET "/x" }`) when that line fits in [`WIDTH`] columns;
-//!   every other block is expanded, and an empty block is `name {}`;
+//! - a block written on one line stays on one line (`service catalog { route GET "/x" }`) only
+//!   when it holds exactly one simple statement, no comment, and the line fits in [`WIDTH`]
+//!   columns; every other block is expanded (a block written expanded stays expanded), and an
+//!   empty block is `name {}`;
 //! - one blank line between top-level declarations, except between consecutive `import`s,
 //!   `param`s or `data` declarations, which keep the (at most one) blank line written between
 //!   them; inside blocks, at most one blank line written between statements is kept;
-//! - single spaces around binary operators and after commas; literals, strings and names
-//!   exactly as written; parentheses exactly as written;
+//! - single spaces around binary operators and after commas (but `every mon,tue 02:00..04:00`
+//!   and `think 1s..3s` stay tight); literals, names and parentheses exactly as written;
+//!   strings exactly as written too, escapes included (`"caf\u{e9}"` is not rewritten);
 //! - lists (`import` names, `mix` entries, JSON bodies, template parameters and arguments) on
 //!   one line when the statement fits in [`WIDTH`] columns, otherwise one entry per line with
 //!   a trailing comma.
@@ -828,7 +830,10 @@ impl<'a> Formatter<'a> {
             } => {
                 let mut t = format!(
                     "every {} {}..{}",
-                    names(days),
+                    days.iter()
+                        .map(|d| d.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
                     self.expr(from),
                     self.expr(to)
                 );
@@ -1199,7 +1204,9 @@ impl<'a> Formatter<'a> {
                     .get(self.next)
                     .is_none_or(|c| c.span.start >= node.span.end);
                 if no_inner_comments {
-                    if let Some(one) = self.one_line(header, children, indent) {
+                    let written_on_one_line = !self.src[*open..*close].contains('\n');
+                    if let Some(one) = self.one_line(header, children, indent, written_on_one_line)
+                    {
                         let trailing = self.take_same_line(node.span.end);
                         let end = trailing.last().map_or(node.span.end, |c| c.span.end);
                         let (_, tail) = self.end_of_line(&trailing);
@@ -1245,15 +1252,22 @@ impl<'a> Formatter<'a> {
         }
     }
 
-    /// The block on one line, when it may be: empty, or one simple statement that fits.
-    fn one_line(&self, header: &[Piece], children: &[Node], indent: usize) -> Option<String> {
+    /// The block on one line, when it may be: empty, or one simple statement written on one
+    /// line with its braces; either way only when the line fits.
+    fn one_line(
+        &self,
+        header: &[Piece],
+        children: &[Node],
+        indent: usize,
+        written_on_one_line: bool,
+    ) -> Option<String> {
         let h = flat(header);
         let line = match children {
             [] => format!("{h} {{}}"),
             [Node {
                 kind: NodeKind::Leaf(pieces),
                 ..
-            }] => format!("{h} {{ {} }}", flat(pieces)),
+            }] if written_on_one_line => format!("{h} {{ {} }}", flat(pieces)),
             _ => return None,
         };
         (indent * INDENT.len() + width(&line) <= WIDTH).then_some(line)

@@ -84,8 +84,40 @@ fn pratt() -> &'static PrattParser<Rule> {
     })
 }
 
+/// The span of a pair without the whitespace and comments pest lets a trailing repetition
+/// swallow (`step a = load t after b\n  ` ends at `b`).
 fn span(p: &P) -> Span {
-    p.as_span().into()
+    let full: Span = p.as_span().into();
+    let text = p.as_str();
+    let trimmed = text.trim_end();
+    let mut end = full.start + trimmed.len();
+    if let Some(last) = p.clone().into_inner().last() {
+        let inner_end = span(&last).end;
+        if inner_end < end && only_trivia(&text[inner_end - full.start..]) {
+            end = inner_end;
+        }
+    }
+    Span::new(full.start, end.max(full.start))
+}
+
+/// True when `s` holds nothing but whitespace and comments.
+fn only_trivia(s: &str) -> bool {
+    let mut rest = s.trim_start();
+    loop {
+        if rest.is_empty() {
+            return true;
+        }
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.find('\n').map_or("", |i| &r[i..]).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            match r.find("*/") {
+                Some(i) => rest = r[i + 2..].trim_start(),
+                None => return false,
+            }
+        } else {
+            return false;
+        }
+    }
 }
 
 /// Skips keyword pairs: the AST does not keep them, their meaning is the node's kind.

@@ -19,38 +19,51 @@ syn iskeyword @,48-57,_
 " Keywords are contextual in res (a template parameter may be called `latency`); here they are
 " highlighted wherever they appear, like in most editors.
 
+" (Two matches that start at the same column: the one defined later wins. A keyword beats both.)
+
+" function calls that are not built-ins: slow_dependency(on: shop.catalog)
+syn match   resFunction      /\<\h\w*\ze\s*(/
+" argument labels and template parameters: (on: service, latency: duration = 100ms)
+syn match   resLabel         /\<\h\w*\ze\s*:/
+
 " GENERATED KEYWORDS BEGIN (editors/gen-keywords.py from grammar/res.pest; do not edit by hand)
-syn keyword resDeclaration abort import template
-syn keyword resDeclaration data event fault param remedy scenario service nextgroup=resDeclName skipwhite
-syn keyword resDeclaration session slo step system traffic window nextgroup=resDeclName skipwhite
-syn keyword resStatement against arrival as base body builtin by capacity chunk command cooldown
-syn keyword resStatement cores delay depends expect forecast format header hold jitter json learn
-syn keyword resStatement like match method mix most name on order path per pidfile predict predicted
-syn keyword resStatement process profile protocol proxy quantile ramp rate record remediate repeat
-syn keyword resStatement route signal size status stressed then think top toxiproxy upstream users
-syn keyword resStatement via visit weight when
-syn match resStatement /\<peak\>\%(\s*(\)\@!/
-syn keyword resFaultKind bandwidth blackhole cpu disk errors fds kill latency loss memory pause
-syn keyword resFaultKind reset restart slice slow_close timeout toxicity
-syn keyword resAction do exec failover inject load scale shift wait webhook
-syn keyword resTimeRelation after at before during end every for from in lasts over start to with
-syn keyword resLogical and not or
+syn keyword resDeclaration abort import template nextgroup=resParamEcho skipwhite
+syn keyword resDeclaration data event fault param remedy scenario nextgroup=resParamEcho,resDeclName skipwhite
+syn keyword resDeclaration service session slo step system traffic nextgroup=resParamEcho,resDeclName skipwhite
+syn keyword resDeclaration window nextgroup=resParamEcho,resDeclName skipwhite
+syn keyword resStatement against arrival as base body builtin by nextgroup=resParamEcho skipwhite
+syn keyword resStatement capacity chunk command cooldown cores delay nextgroup=resParamEcho skipwhite
+syn keyword resStatement depends expect forecast format header hold nextgroup=resParamEcho skipwhite
+syn keyword resStatement jitter json learn like match method mix most nextgroup=resParamEcho skipwhite
+syn keyword resStatement name on order path per pidfile predict nextgroup=resParamEcho skipwhite
+syn keyword resStatement predicted process profile protocol proxy nextgroup=resParamEcho skipwhite
+syn keyword resStatement quantile ramp rate record remediate repeat nextgroup=resParamEcho skipwhite
+syn keyword resStatement route signal size status stressed then think nextgroup=resParamEcho skipwhite
+syn keyword resStatement top toxiproxy upstream users via visit weight nextgroup=resParamEcho skipwhite
+syn keyword resStatement when nextgroup=resParamEcho skipwhite
+syn match resStatement /\<peak\>\%(\s*(\)\@!/ nextgroup=resParamEcho skipwhite
+syn keyword resFaultKind bandwidth blackhole cpu disk errors fds kill nextgroup=resParamEcho skipwhite
+syn keyword resFaultKind latency loss memory pause reset restart slice nextgroup=resParamEcho skipwhite
+syn keyword resFaultKind slow_close timeout toxicity nextgroup=resParamEcho skipwhite
+syn keyword resAction do exec failover inject load scale shift wait nextgroup=resParamEcho skipwhite
+syn keyword resAction webhook nextgroup=resParamEcho skipwhite
+syn keyword resTimeRelation after at before during end every for from nextgroup=resParamEcho skipwhite
+syn keyword resTimeRelation in lasts over start to with nextgroup=resParamEcho skipwhite
+syn keyword resLogical and not or nextgroup=resParamEcho skipwhite
 syn match resBuiltin /\<\%(availability\|env\|error_rate\|max_latency\|p50\|p90\|p95\|p99\|p999\|peak\|recovery\|saturation\|secret\|throughput\)\>\ze\s*(/
 " GENERATED KEYWORDS END
 
 " the name after a declaration keyword: system shop, step warmup = ...
 syn match   resDeclName      /\h\w*/ contained
+" a keyword said twice: the second is a template parameter spelled like it (`on on`,
+" `latency latency jitter jitter`); keywords are contextual and no statement repeats its word
+syn match   resParamEcho     /\%(\<\(\h\w*\)\s\+\)\@<=\1\>/ contained
 
 " member access: shop.checkout (even shop.timeout); main.start and main.end stay keywords.
 " A keyword outranks a match that starts at the same column, so the member is the nextgroup of
 " its dot, which is tried before anything else.
 syn match   resMemberDot     /\./ nextgroup=resMember
 syn match   resMember        /\%(\%(start\|end\)\>\)\@!\h\w*/ contained
-
-" function calls that are not built-ins: slow_dependency(on: shop.catalog)
-syn match   resFunction      /\<\h\w*\ze\s*(/
-" argument labels and template parameters: (on: service, latency: duration = 100ms)
-syn match   resLabel         /\<\h\w*\ze\s*:/
 
 syn keyword resMethod        GET POST PUT DELETE PATCH HEAD OPTIONS
 syn keyword resBoolean       true false
@@ -99,6 +112,7 @@ hi def link resLogical        Operator
 hi def link resBuiltin        Function
 hi def link resFunction       Function
 hi def link resDeclName       Identifier
+hi def link resParamEcho      Identifier
 hi def link resMember         Identifier
 hi def link resLabel          Identifier
 hi def link resMethod         Constant
