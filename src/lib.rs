@@ -8,5 +8,6 @@ pub mod check;
 pub mod demo;
 pub mod diagnostic;
 pub mod plan;
+pub mod report;
 pub mod syntax;
 pub mod units;

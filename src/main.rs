@@ -63,6 +63,11 @@ enum Command {
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
     },
+    /// The embedded demo shop, the target of `builtin demo_shop`.
+    Demo {
+        #[command(subcommand)]
+        action: DemoAction,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,6 +116,7 @@ fn main() -> ExitCode {
             format,
             set,
         } => cmd_plan(&file, scenario.as_deref(), format, &set, render),
+        Command::Demo { action } => cmd_demo(action),
     }
 }
 
@@ -316,4 +322,87 @@ fn cmd_plan(
         return ExitCode::from(EXIT_TOOL);
     }
     ExitCode::SUCCESS
+}
+
+#[derive(Subcommand)]
+enum DemoAction {
+    /// Serve the demo shop until Ctrl-C or SIGTERM.
+    Serve {
+        /// Port of the main listener (catalog, checkout, admin); 0 picks a free one.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Port of payments (the upstream in scenarios/demo.res); 0 picks a free one.
+        #[arg(long, default_value_t = 9101)]
+        payments_port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Workers of a service: --capacity checkout=6 (repeatable, or comma-separated).
+        #[arg(long = "capacity", value_name = "SERVICE=N")]
+        capacity: Vec<String>,
+        /// Seed of the service-time draws.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn cmd_demo(action: DemoAction) -> ExitCode {
+    let DemoAction::Serve {
+        port,
+        payments_port,
+        host,
+        capacity,
+        seed,
+    } = action;
+    let mut config = res::demo::DemoConfig {
+        host,
+        port,
+        payments_port,
+        seed,
+        ..Default::default()
+    };
+    for setting in &capacity {
+        if let Err(e) = config.capacity.apply_setting(setting) {
+            eprintln!("error: --capacity {setting}: {e}");
+            return ExitCode::from(EXIT_TOOL);
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_TOOL);
+        }
+    };
+    runtime.block_on(async {
+        let shop = match res::demo::start(config).await {
+            Ok(shop) => shop,
+            Err(e) => {
+                eprintln!("error: cannot start the demo shop: {e}");
+                return ExitCode::from(EXIT_TOOL);
+            }
+        };
+        let c = shop.capacities();
+        println!(
+            "demo shop  http://{}  (catalog, checkout, admin)",
+            shop.addr()
+        );
+        println!("payments   http://{}", shop.payments_addr());
+        println!(
+            "capacity   catalog {}, checkout {}, payments {}",
+            c.catalog, c.checkout, c.payments
+        );
+        println!("press Ctrl-C to stop");
+        let signal = res::demo::wait_for_shutdown_signal().await;
+        shop.shutdown().await;
+        match signal {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot wait for Ctrl-C: {e}");
+                ExitCode::from(EXIT_TOOL)
+            }
+        }
+    })
 }

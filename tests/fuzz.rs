@@ -1,5 +1,6 @@
 //! Property-based fuzzing of the front end: parser, checker and planner never panic, and every
 //! diagnostic they report points inside its file.
+//! (Files without a scenario are checked, not planned: `no_scenario` is the corpus's business.)
 //!
 //! Generators: arbitrary bytes, arbitrary strings, "token soup" from the language's own
 //! vocabulary, and a grammar-aware mutator that damages the valid files in `scenarios/` and
@@ -88,8 +89,14 @@ fn save_failure(name: &str, bytes: &[u8]) -> PathBuf {
 /// Everything that must hold for any input text, checked in memory (imports relative to
 /// `name`'s folder). A panic becomes an error message so proptest can shrink it.
 fn front_end_holds(name: &str, text: &str) -> Result<(), String> {
-    let outcome = catch_unwind(AssertUnwindSafe(|| support::run_source(name, text)))
-        .map_err(|p| format!("check/plan panicked: {}", support::panic_text(&*p)))?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        support::finish_plannable(res::check::check_source(
+            name,
+            text,
+            &res::check::Options::default(),
+        ))
+    }))
+    .map_err(|p| format!("check/plan panicked: {}", support::panic_text(&*p)))?;
     let problems = support::span_problems(&outcome.diagnostics, &outcome.sources);
     if !problems.is_empty() {
         return Err(problems.join("\n"));
@@ -146,8 +153,10 @@ fn file_holds(bytes: &[u8]) -> Result<(), String> {
 
 /// Checks and plans the file at `path` (imports relative to it); spans inside their files.
 fn path_holds(path: &Path) -> Result<(), String> {
-    let outcome = catch_unwind(AssertUnwindSafe(|| support::run_path(path, None)))
-        .map_err(|p| format!("check_path panicked: {}", support::panic_text(&*p)))?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        support::finish_plannable(res::check::check_path(path))
+    }))
+    .map_err(|p| format!("check_path panicked: {}", support::panic_text(&*p)))?;
     let problems = support::span_problems(&outcome.diagnostics, &outcome.sources);
     if !problems.is_empty() {
         return Err(problems.join("\n"));

@@ -397,6 +397,31 @@ impl<'a> Checker<'a> {
     // checking
 
     fn check_all(&mut self) {
+        // `--set` must name a param of the root file.
+        for (name, _) in &self.opts.overrides {
+            let known: Vec<&str> = self
+                .decls
+                .iter()
+                .filter(|d| d.module == 0 && d.kind == DeclKind::Param)
+                .map(|d| d.name.as_str())
+                .collect();
+            if !known.contains(&name.as_str()) {
+                let file = self.modules[0].file;
+                let mut d = Diagnostic::error(
+                    Code::BadOverride,
+                    file,
+                    Span::new(0, 0),
+                    format!("--set {name}: this file declares no param `{name}`"),
+                )
+                .with_label("in this file");
+                d = match suggest(name, known.iter().copied()) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None if known.is_empty() => d.with_help("this file declares no params"),
+                    None => d.with_help(format!("its params are {}", known.join(", "))),
+                };
+                self.diags.push(d);
+            }
+        }
         let order = self.import_order();
         let kinds = [
             DeclKind::Param,
@@ -1487,13 +1512,19 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        let sends = m.learn.is_some()
-            || m.like.is_some()
-            || m.rate.is_some()
-            || m.users.is_some()
-            || m.stages
-                .iter()
-                .any(|s| matches!(s, Stage::Ramp { .. } | Stage::Hold { at: Some(_), .. }));
+        // Judge by the statements written, not by what survived checking: a `rate` with a
+        // unit error must not also read as "sends nothing".
+        let sends = stmts.iter().any(|st| {
+            matches!(
+                st.kind,
+                T::Learn { .. }
+                    | T::Like(_)
+                    | T::Rate(_)
+                    | T::Users { .. }
+                    | T::Ramp { .. }
+                    | T::Hold { at: Some(_), .. }
+            )
+        });
         if !sends {
             self.diags.push(
                 Diagnostic::error(Code::Missing, self.file(), name.span, format!("traffic `{}` sends nothing", name.name))
@@ -1510,7 +1541,8 @@ impl<'a> Checker<'a> {
                     .map(|v| v.system)
             });
         }
-        if m.system.is_none() && m.like.is_none() {
+        let has_against = stmts.iter().any(|st| matches!(st.kind, T::Against(_)));
+        if m.system.is_none() && m.like.is_none() && !has_against {
             let systems: Vec<usize> = self.ns[self.cur]
                 .values()
                 .map(|&b| self.bindings[b].decl)
@@ -1519,6 +1551,8 @@ impl<'a> Checker<'a> {
             match systems.as_slice() {
                 [only] => {
                     m.system = Some(self.decls[*only].index);
+                    let name = self.decls[*only].name.clone();
+                    self.lookup_quiet(&Ctx::default(), &name);
                 }
                 [] if self.cur == 0 => self.diags.push(
                     Diagnostic::error(

@@ -3,7 +3,7 @@
 use super::checker::{Checker, Ctx, DeclKind};
 use super::model::*;
 use crate::diagnostic::{suggest, Code, Diagnostic, Span};
-use crate::syntax::ast::{self, BinaryOp, ExprKind, LitValue, UnaryOp};
+use crate::syntax::ast::{self, BinaryOp, ExprKind, Lit, LitValue, UnaryOp};
 use crate::units::*;
 
 const FUNCTIONS: &[&str] = &[
@@ -28,6 +28,10 @@ impl Checker<'_> {
     pub(super) fn expr(&mut self, e: &ast::Expr, cx: &Ctx) -> TExpr {
         let span = e.span;
         match &e.kind {
+            ExprKind::Lit(Lit {
+                value: LitValue::Invalid,
+                ..
+            }) => error_expr(span),
             ExprKind::Lit(lit) => {
                 let v = lit_value(&lit.value);
                 TExpr {
@@ -740,6 +744,7 @@ pub(super) fn lit_value(v: &LitValue) -> Value {
         LitValue::TimeOfDay(t) => Value::Time(*t),
         LitValue::String(s) => Value::Str(StrValue::Literal { value: s.clone() }),
         LitValue::Bool(b) => Value::Bool(*b),
+        LitValue::Invalid => Value::Number(0.0),
     }
 }
 
@@ -800,7 +805,7 @@ pub(super) fn binary_type(op: BinaryOp, l: Ty, r: Ty) -> Option<Ty> {
     }
 }
 
-fn fold(op: BinaryOp, a: &Value, b: &Value, ty: Ty) -> Option<Value> {
+pub(crate) fn fold(op: BinaryOp, a: &Value, b: &Value, ty: Ty) -> Option<Value> {
     use BinaryOp::*;
     if let (Value::Bool(x), Value::Bool(y)) = (a, b) {
         return match op {

@@ -5,6 +5,7 @@
 //! The only IO here is reading the files a scenario imports; nothing else touches the system.
 
 mod checker;
+pub mod eval;
 mod expr;
 mod loader;
 pub mod model;

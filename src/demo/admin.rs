@@ -43,7 +43,7 @@ pub fn stats(shop: &Shop) -> Response<Body> {
 pub fn set_capacity(shop: &Shop, body: &Bytes) -> Response<Body> {
     let changes = match http::json_object(body) {
         Ok(changes) => changes,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let parsed: Result<Vec<(Service, i64)>, AdminError> = changes
         .iter()
@@ -70,7 +70,7 @@ pub fn set_capacity(shop: &Shop, body: &Bytes) -> Response<Body> {
 pub fn scale(shop: &Shop, body: &Bytes) -> Response<Body> {
     let request = match http::json_object(body) {
         Ok(request) => request,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     match scale_target(shop, &request) {
         Ok((service, requested)) => match shop.set_capacity(service, requested) {

@@ -56,13 +56,31 @@ pub fn overloaded(service: &str) -> Response<Body> {
     response
 }
 
-/// Reads the whole body, at most [`MAX_BODY_BYTES`]; a refusal is the response to send.
-pub async fn read_body(req: Request<Incoming>) -> Result<Bytes, Response<Body>> {
-    let too_large = || {
-        error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body over {MAX_BODY_BYTES} bytes"),
-        )
+/// A request turned away before any service worked on it: the status, and why.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn bad_request(message: impl Into<String>) -> Refusal {
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        error(self.status, self.message)
+    }
+}
+
+/// Reads the whole body, at most [`MAX_BODY_BYTES`].
+pub async fn read_body(req: Request<Incoming>) -> Result<Bytes, Refusal> {
+    let too_large = || Refusal {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        message: format!("request body over {MAX_BODY_BYTES} bytes"),
     };
     let declared = req
         .headers()
@@ -78,26 +96,21 @@ pub async fn read_body(req: Request<Incoming>) -> Result<Bytes, Response<Body>> 
     {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(e) => Err(error(
-            StatusCode::BAD_REQUEST,
-            format!("cannot read request body: {e}"),
-        )),
+        Err(e) => Err(Refusal::bad_request(format!(
+            "cannot read request body: {e}"
+        ))),
     }
 }
 
-/// Parses a body as a JSON object; anything else is a `400` to send.
-pub fn json_object(
-    body: &[u8],
-) -> Result<serde_json::Map<String, serde_json::Value>, Response<Body>> {
+/// Parses a body as a JSON object; anything else is refused with `400`.
+pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Refusal> {
     match serde_json::from_slice(body) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => Err(error(
-            StatusCode::BAD_REQUEST,
+        Ok(_) => Err(Refusal::bad_request(
             "expected a JSON object in the request body",
         )),
-        Err(e) => Err(error(
-            StatusCode::BAD_REQUEST,
-            format!("request body is not valid JSON: {e}"),
-        )),
+        Err(e) => Err(Refusal::bad_request(format!(
+            "request body is not valid JSON: {e}"
+        ))),
     }
 }

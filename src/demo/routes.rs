@@ -31,7 +31,7 @@ pub async fn main(shop: Arc<Shop>, req: Request<Incoming>) -> Response<Body> {
         ["checkout"] => match method {
             Method::POST => match http::read_body(req).await {
                 Ok(body) => shop.checkout(body).await,
-                Err(refusal) => refusal,
+                Err(refusal) => refusal.into_response(),
             },
             _ => http::method_not_allowed("POST"),
         },
@@ -39,14 +39,14 @@ pub async fn main(shop: Arc<Shop>, req: Request<Incoming>) -> Response<Body> {
             Method::GET => admin::capacity(&shop),
             Method::PUT => match http::read_body(req).await {
                 Ok(body) => admin::set_capacity(&shop, &body),
-                Err(refusal) => refusal,
+                Err(refusal) => refusal.into_response(),
             },
             _ => http::method_not_allowed("GET, PUT"),
         },
         ["admin", "scale"] => match method {
             Method::POST => match http::read_body(req).await {
                 Ok(body) => admin::scale(&shop, &body),
-                Err(refusal) => refusal,
+                Err(refusal) => refusal.into_response(),
             },
             _ => http::method_not_allowed("POST"),
         },
@@ -65,7 +65,7 @@ pub async fn payments(shop: Arc<Shop>, req: Request<Incoming>) -> Response<Body>
         "/payments" => match *req.method() {
             Method::POST => match http::read_body(req).await {
                 Ok(body) => shop.pay(body).await,
-                Err(refusal) => refusal,
+                Err(refusal) => refusal.into_response(),
             },
             _ => http::method_not_allowed("POST"),
         },

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use hyper::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::http::{self, Body};
+use super::http::{self, Body, Refusal};
 use super::payments_client::{PaymentsClient, PaymentsError};
 use super::pool::WorkerPool;
 use super::service_time::ServiceTime;
@@ -152,7 +152,7 @@ impl Shop {
     pub async fn checkout(&self, body: Bytes) -> Response<Body> {
         let order = match http::json_object(&body).and_then(|o| parse_order(&o)) {
             Ok(order) => order,
-            Err(refusal) => return refusal,
+            Err(refusal) => return refusal.into_response(),
         };
         self.serve(Service::Checkout, || async {
             let n = self.orders.fetch_add(1, Ordering::Relaxed) + 1;
@@ -190,7 +190,7 @@ impl Shop {
     pub async fn pay(&self, body: Bytes) -> Response<Body> {
         let charge = match http::json_object(&body) {
             Ok(charge) => charge,
-            Err(refusal) => return refusal,
+            Err(refusal) => return refusal.into_response(),
         };
         self.serve(Service::Payments, || async {
             let n = self.charges.fetch_add(1, Ordering::Relaxed) + 1;
@@ -213,8 +213,8 @@ struct Order {
 /// The largest quantity one order may ask for.
 const MAX_QTY: u64 = 1000;
 
-fn parse_order(body: &serde_json::Map<String, Value>) -> Result<Order, Response<Body>> {
-    let bad = |message: &str| http::error(StatusCode::BAD_REQUEST, message.to_string());
+fn parse_order(body: &serde_json::Map<String, Value>) -> Result<Order, Refusal> {
+    let bad = Refusal::bad_request;
     // The feeder sends ids as strings ("{items.id}" is substituted into a JSON string).
     let item = match body.get("item") {
         Some(Value::Number(n)) => n.as_u64(),

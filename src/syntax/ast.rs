@@ -756,4 +756,6 @@ pub enum LitValue {
     TimeOfDay(crate::units::TimeOfDay),
     String(String),
     Bool(bool),
+    /// A literal that failed to decode (already reported); checks treat it as unknown.
+    Invalid,
 }

@@ -15,7 +15,7 @@ pub fn describe(rule: Rule) -> &'static str {
     match rule {
         EOI => "a new declaration or the end of the file",
         file | item => "a declaration such as `system`, `traffic`, `fault` or `scenario`",
-        ident | type_name | arg_label => "a name",
+        ident | type_name | arg_label | call_name => "a name",
         path_ref => "a name such as `shop.checkout`",
         string | string_inner => "a string in double quotes",
         number | json_number => "a number",
@@ -90,6 +90,39 @@ pub fn expected_words(positives: &[Rule], literals: &[String]) -> String {
             words.push(w);
         }
     }
+    // Between declarations pest lists every declaration keyword and the end of the file:
+    // say that in one phrase.
+    let item_kws = [
+        Rule::kw_import,
+        Rule::kw_param,
+        Rule::kw_data,
+        Rule::kw_system,
+        Rule::kw_traffic,
+        Rule::kw_fault,
+        Rule::kw_window,
+        Rule::kw_event,
+        Rule::kw_slo,
+        Rule::kw_abort,
+        Rule::kw_remedy,
+        Rule::kw_scenario,
+        Rule::kw_template,
+    ];
+    let top_level = positives.contains(&Rule::EOI)
+        || positives.iter().filter(|r| item_kws.contains(r)).count() >= 5;
+    let positives: Vec<Rule> = if top_level {
+        push(
+            &mut words,
+            "a new declaration such as `system`, `traffic`, `fault` or `scenario`".to_string(),
+        );
+        positives
+            .iter()
+            .copied()
+            .filter(|r| !item_kws.contains(r) && !matches!(r, Rule::EOI | Rule::file | Rule::item))
+            .collect()
+    } else {
+        positives.to_vec()
+    };
+    let positives = positives.as_slice();
     if values >= 3 {
         push(
             &mut words,
@@ -187,7 +220,7 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str, file: FileId) -> Dia
                 span,
                 format!("expected {expected}, found {found}"),
             )
-            .with_label(format!("expected {}", short(&expected)));
+            .with_label(short(&expected));
             if let Some(help) = help_for(&positives, text, span) {
                 d = d.with_help(help);
             }
@@ -201,14 +234,35 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str, file: FileId) -> Dia
 
 fn short(expected: &str) -> String {
     if expected.chars().count() > 60 {
-        "not valid here".into()
+        "unexpected here".into()
     } else {
-        expected.to_string()
+        format!("expected {expected}")
     }
 }
 
 fn help_for(positives: &[Rule], text: &str, span: Span) -> Option<String> {
     let tok = &text[span.start.min(text.len())..span.end.min(text.len())];
+    const UNITS: &[&str] = &[
+        "x", "ms", "us", "s", "m", "h", "d", "w", "B", "KB", "kB", "MB", "GB", "TB", "KiB", "MiB",
+        "GiB", "TiB", "%", "/s", "/m", "/h",
+    ];
+    let before = text[..span.start.min(text.len())].trim_end_matches([' ', '\t']);
+    if before.len() < span.start
+        && before.ends_with(|c: char| c.is_ascii_digit())
+        && UNITS.contains(&tok)
+    {
+        let number: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return Some(format!(
+            "a unit follows its number without a space: write `{number}{tok}`"
+        ));
+    }
     const ITEMS: &[&str] = &[
         "import", "param", "data", "system", "traffic", "fault", "window", "event", "slo", "abort",
         "remedy", "scenario", "template",
@@ -239,6 +293,10 @@ fn help_for(positives: &[Rule], text: &str, span: Span) -> Option<String> {
     }
     if tok == ";" {
         return Some("statements need no `;`: put each on its own line".into());
+    }
+    let b = tok.as_bytes();
+    if b.len() >= 4 && b[0].is_ascii_digit() && b[1] == b':' {
+        return Some("times of day have two-digit hours, like `02:00`".into());
     }
     if tok.starts_with(|c: char| c.is_ascii_digit()) {
         let digits: String = tok

@@ -1044,7 +1044,7 @@ impl Builder<'_> {
             return Expr {
                 kind: ExprKind::Lit(Lit {
                     text: "0".into(),
-                    value: LitValue::Number(0.0),
+                    value: LitValue::Invalid,
                 }),
                 span: whole,
             };
@@ -1173,12 +1173,12 @@ fn primary(p: P, file: FileId, diags: &std::cell::RefCell<Vec<Diagnostic>>) -> E
                         Code::BadLiteral,
                         file,
                         s,
-                        format!("`{text}` is not a valid {}", super::error::describe(rule)),
+                        format!("`{text}` is not {}", super::error::describe(rule)),
                     )
                     .with_label("here")
                     .with_help(literal_help(rule)),
                 );
-                LitValue::Number(0.0)
+                LitValue::Invalid
             });
             ExprKind::Lit(Lit { text, value })
         }

@@ -35,6 +35,22 @@ pub fn finish(checked: Checked, scenario: Option<&str>) -> Outcome {
     }
 }
 
+/// Like [`finish`], but plans only when the model has a scenario: a module (a file without
+/// scenarios) is checked, as `res check` does, and not planned. The fuzzers use this.
+pub fn finish_plannable(checked: Checked) -> Outcome {
+    if checked
+        .model
+        .as_ref()
+        .is_some_and(|m| m.scenarios.is_empty())
+    {
+        return Outcome {
+            diagnostics: checked.diagnostics,
+            sources: checked.sources,
+        };
+    }
+    finish(checked, None)
+}
+
 /// Checks the file at `path` (as given: relative paths keep snapshots machine-independent),
 /// then plans it.
 pub fn run_path(path: &Path, scenario: Option<&str>) -> Outcome {

@@ -1,0 +1,267 @@
+//! Feeders: rows of test data (`data users from "users.csv"`) that fill `{users.id}`
+//! placeholders in paths, headers and bodies.
+//!
+//! CSV files have a header row naming the columns; JSON-lines files hold one object per line
+//! whose keys are the columns. Errors name the line, because these files are written by hand
+//! or exported by scripts and the line is what the user needs to fix. A feeder hands out rows
+//! in order (wrapping around) or at random from the run's seeded RNG; one request uses one row
+//! of each feeder it mentions, so `{users.id}` and `{users.token}` agree.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rand::rngs::StdRng;
+use rand::RngExt;
+
+pub use crate::check::model::{DataFormat, DataOrder};
+
+/// Why a feeder could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FeederError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    /// A CSV line is malformed (wrong number of fields, an unterminated quote).
+    #[error("line {line}: {message}")]
+    Csv { line: usize, message: String },
+    /// A JSON-lines line is not a JSON object or lacks a column.
+    #[error("line {line}: {message}")]
+    Json { line: usize, message: String },
+    /// The file has columns but no rows.
+    #[error("no rows of data")]
+    Empty,
+}
+
+/// Rows of named columns. Clones share the rows and the cycling cursor.
+#[derive(Debug, Clone)]
+pub struct Feeder {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    columns: Vec<String>,
+    /// Row-major: row `r`, column `c` is at `r * columns.len() + c`.
+    cells: Vec<String>,
+    order: DataOrder,
+    cursor: AtomicU64,
+}
+
+impl Feeder {
+    /// Reads a CSV or JSON-lines file.
+    pub fn load(path: &Path, format: DataFormat, order: DataOrder) -> Result<Feeder, FeederError> {
+        let text = std::fs::read_to_string(path).map_err(|source| FeederError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        match format {
+            DataFormat::Csv => Feeder::from_csv(&text, order),
+            DataFormat::Jsonl => Feeder::from_jsonl(&text, order),
+        }
+    }
+
+    /// Parses CSV with a header row: fields separated by commas, optionally in double quotes
+    /// (a doubled quote inside stands for one; quoted fields may span lines).
+    pub fn from_csv(text: &str, order: DataOrder) -> Result<Feeder, FeederError> {
+        let mut records = csv_records(text)?.into_iter();
+        let Some((_, columns)) = records.next() else {
+            return Err(FeederError::Empty);
+        };
+        let mut cells = Vec::new();
+        for (line, record) in records {
+            if record.len() == 1 && record[0].is_empty() {
+                continue;
+            }
+            if record.len() != columns.len() {
+                return Err(FeederError::Csv {
+                    line,
+                    message: format!(
+                        "expected {} field{} as in the header, found {}",
+                        columns.len(),
+                        if columns.len() == 1 { "" } else { "s" },
+                        record.len()
+                    ),
+                });
+            }
+            cells.extend(record);
+        }
+        Feeder::build(columns, cells, order)
+    }
+
+    /// Parses JSON lines: one object per non-blank line; the first object's keys are the
+    /// columns and every line must have them. Strings are used as they are, other values as
+    /// JSON text.
+    pub fn from_jsonl(text: &str, order: DataOrder) -> Result<Feeder, FeederError> {
+        let mut columns: Option<Vec<String>> = None;
+        let mut cells = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let value: serde_json::Value =
+                serde_json::from_str(raw).map_err(|e| FeederError::Json {
+                    line,
+                    message: format!("not valid JSON: {e}"),
+                })?;
+            let serde_json::Value::Object(map) = value else {
+                return Err(FeederError::Json {
+                    line,
+                    message: "expected a JSON object".into(),
+                });
+            };
+            let cols = columns.get_or_insert_with(|| map.keys().cloned().collect());
+            for c in cols.iter() {
+                let cell = match map.get(c) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                    None => {
+                        return Err(FeederError::Json {
+                            line,
+                            message: format!("missing key `{c}`"),
+                        })
+                    }
+                };
+                cells.push(cell);
+            }
+        }
+        Feeder::build(columns.unwrap_or_default(), cells, order)
+    }
+
+    fn build(columns: Vec<String>, cells: Vec<String>, order: DataOrder) -> Result<Feeder, FeederError> {
+        if columns.is_empty() || cells.is_empty() {
+            return Err(FeederError::Empty);
+        }
+        Ok(Feeder {
+            inner: Arc::new(Inner {
+                columns,
+                cells,
+                order,
+                cursor: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    pub fn columns(&self) -> &[String] {
+        &self.inner.columns
+    }
+
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.inner.columns.iter().position(|c| c == name)
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.inner.cells.len() / self.inner.columns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn value(&self, row: usize, column: usize) -> &str {
+        &self.inner.cells[row * self.inner.columns.len() + column]
+    }
+
+    /// The row for the next request: in order (wrapping) or at random.
+    pub(crate) fn pick(&self, rng: &mut StdRng) -> usize {
+        match self.inner.order {
+            DataOrder::Cycle => {
+                (self.inner.cursor.fetch_add(1, Ordering::Relaxed) % self.len() as u64) as usize
+            }
+            DataOrder::Random => rng.random_range(0..self.len()),
+        }
+    }
+}
+
+/// Splits CSV text into records of fields, each with the line number it starts on.
+fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, FeederError> {
+    let mut records = Vec::new();
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut line = 1;
+    let mut record_line = 1;
+    let mut chars = text.chars().peekable();
+    let mut in_quotes = false;
+    let mut quote_line = 0;
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => in_quotes = false,
+                '\n' => {
+                    line += 1;
+                    field.push('\n');
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() => {
+                in_quotes = true;
+                quote_line = line;
+            }
+            ',' => fields.push(std::mem::take(&mut field)),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                fields.push(std::mem::take(&mut field));
+                records.push((record_line, std::mem::take(&mut fields)));
+                line += 1;
+                record_line = line;
+            }
+            _ => field.push(c),
+        }
+    }
+    if in_quotes {
+        return Err(FeederError::Csv {
+            line: quote_line,
+            message: "unterminated quoted field".into(),
+        });
+    }
+    if !field.is_empty() || !fields.is_empty() {
+        fields.push(field);
+        records.push((record_line, fields));
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_quotes_and_crlf() {
+        let f = Feeder::from_csv("id,name\r\n1,\"a, \"\"b\"\"\"\r\n2,c\r\n", DataOrder::Cycle).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_eq!(f.value(0, 1), "a, \"b\"");
+        assert_eq!(f.value(1, 0), "2");
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let e = Feeder::from_csv("id,name\n1,a\n2\n", DataOrder::Cycle).unwrap_err();
+        assert_eq!(e.to_string(), "line 3: expected 2 fields as in the header, found 1");
+        let e = Feeder::from_csv("id\n\"1\n", DataOrder::Cycle).unwrap_err();
+        assert_eq!(e.to_string(), "line 2: unterminated quoted field");
+        assert!(matches!(Feeder::from_csv("id\n", DataOrder::Cycle), Err(FeederError::Empty)));
+    }
+
+    #[test]
+    fn jsonl_columns_and_errors() {
+        let f = Feeder::from_jsonl("{\"id\": 7, \"n\": \"x\"}\n\n{\"id\": 8, \"n\": \"y\"}\n", DataOrder::Cycle).unwrap();
+        assert_eq!(f.columns(), ["id", "n"]);
+        assert_eq!(f.value(1, 0), "8");
+        let e = Feeder::from_jsonl("{\"id\": 7}\n{\"x\": 1}\n", DataOrder::Cycle).unwrap_err();
+        assert_eq!(e.to_string(), "line 2: missing key `id`");
+        let e = Feeder::from_jsonl("{\"id\": 7}\n[1]\n", DataOrder::Cycle).unwrap_err();
+        assert_eq!(e.to_string(), "line 2: expected a JSON object");
+    }
+}

@@ -1,0 +1,139 @@
+//! Report: what a run did and found, for people (a terminal summary) and for machines (JSON
+//! described by docs/report.schema.json, and JUnit XML for CI test tabs).
+//!
+//! The interpreter fills a [`RunReport`]; nothing here measures or decides anything.
+
+mod junit;
+mod summary;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use junit::to_junit;
+pub use summary::to_summary;
+
+/// How a run ended; decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Every expectation held.
+    Pass,
+    /// An expectation failed.
+    Fail,
+    /// An `abort` condition or a signal stopped the run.
+    Aborted,
+    /// The tool itself failed (a step panicked, the target could not be set up).
+    Error,
+}
+
+impl Outcome {
+    /// The documented exit code: 0 pass, 1 fail, 3 aborted, 4 tool failure.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Pass => 0,
+            Outcome::Fail => 1,
+            Outcome::Aborted => 3,
+            Outcome::Error => 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ServiceSummary {
+    pub requests: u64,
+    pub errors: u64,
+    /// Errors by kind: status, timeout, refused, reset, dns, tls, body_too_large, other.
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Completed requests per second over the time the service was loaded.
+    pub rps: f64,
+    /// Latency from the intended send time (what a user waited), in milliseconds.
+    pub latency_ms: Percentiles,
+    /// Latency from the actual send (what the service took), in milliseconds.
+    pub service_time_ms: Percentiles,
+}
+
+/// One second of one service.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SeriesPoint {
+    /// Seconds since the run started.
+    pub t: u64,
+    pub service: String,
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+}
+
+/// A fault injected or reverted.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FaultEvent {
+    pub at_s: f64,
+    pub fault: String,
+    /// inject, revert, or failed.
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ExpectationResult {
+    pub text: String,
+    /// `whole run`, `during main`, `after chaos`.
+    pub scope: String,
+    pub passed: bool,
+    /// What was measured, e.g. `p99(shop.checkout) = 212ms; error_rate(shop) = 0.3%`.
+    pub observed: String,
+}
+
+/// Something that happened, in order.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunEvent {
+    pub at_s: f64,
+    pub kind: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SendLag {
+    pub median_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+/// The whole run, as `--report json=FILE` writes it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunReport {
+    pub res_version: String,
+    pub file: String,
+    pub scenario: String,
+    pub seed: u64,
+    pub outcome: Outcome,
+    /// Why the run was aborted or failed, in words.
+    pub reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub duration_s: f64,
+    /// Keyed `system.service`.
+    pub services: BTreeMap<String, ServiceSummary>,
+    pub series: Vec<SeriesPoint>,
+    pub faults: Vec<FaultEvent>,
+    pub expectations: Vec<ExpectationResult>,
+    pub events: Vec<RunEvent>,
+    pub send_lag_ms: Option<SendLag>,
+}
+
+impl RunReport {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}

@@ -1,0 +1,80 @@
+//! The terminal summary printed at the end of `res run`.
+
+use std::fmt::Write;
+
+use super::{Outcome, RunReport};
+
+pub fn to_summary(r: &RunReport) -> String {
+    let mut out = String::new();
+    let verdict = match r.outcome {
+        Outcome::Pass => "PASS",
+        Outcome::Fail => "FAIL",
+        Outcome::Aborted => "ABORTED",
+        Outcome::Error => "ERROR",
+    };
+    let _ = writeln!(
+        out,
+        "\nscenario {} — {} in {:.1}s (seed {})",
+        r.scenario, verdict, r.duration_s, r.seed
+    );
+    if let Some(reason) = &r.reason {
+        let _ = writeln!(out, "reason: {reason}");
+    }
+    if !r.services.is_empty() {
+        let width = r.services.keys().map(|k| k.len()).max().unwrap_or(7).max(7);
+        let _ = writeln!(
+            out,
+            "\n{:<width$} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "service",
+            "requests",
+            "errors",
+            "rps",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "p99.9 ms",
+            "max ms"
+        );
+        for (name, s) in &r.services {
+            let l = &s.latency_ms;
+            let _ = writeln!(
+                out,
+                "{:<width$} {:>9} {:>8} {:>9.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+                name, s.requests, s.errors, s.rps, l.p50, l.p90, l.p99, l.p999, l.max
+            );
+            if !s.errors_by_kind.is_empty() {
+                let kinds: Vec<String> = s
+                    .errors_by_kind
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
+                let _ = writeln!(out, "{:<width$}   errors: {}", "", kinds.join(", "));
+            }
+        }
+    }
+    if let Some(lag) = &r.send_lag_ms {
+        let _ = writeln!(
+            out,
+            "\nsend lag: median {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            lag.median_ms, lag.p99_ms, lag.max_ms
+        );
+    }
+    if !r.faults.is_empty() {
+        let _ = writeln!(out, "\nfaults:");
+        for f in &r.faults {
+            let _ = writeln!(
+                out,
+                "  {:>7.1}s  {:<7} {} on {} {}",
+                f.at_s, f.action, f.fault, f.target, f.detail
+            );
+        }
+    }
+    if !r.expectations.is_empty() {
+        let _ = writeln!(out, "\nexpectations:");
+        for e in &r.expectations {
+            let mark = if e.passed { "ok  " } else { "FAIL" };
+            let _ = writeln!(out, "  {mark} {} ({}): {}", e.text, e.scope, e.observed);
+        }
+    }
+    out
+}
