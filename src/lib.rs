@@ -9,5 +9,6 @@ pub mod demo;
 pub mod diagnostic;
 pub mod plan;
 pub mod report;
+pub mod run;
 pub mod syntax;
 pub mod units;

@@ -267,7 +267,7 @@ fn cmd_fmt(files: &[PathBuf], check_only: bool, render: RenderOptions) -> ExitCo
 }
 
 fn cmd_plan(
-    file: &PathBuf,
+    file: &std::path::Path,
     scenario: Option<&str>,
     format: PlanFormat,
     set: &[String],

@@ -89,10 +89,8 @@ pub fn metrics_in(e: &TExpr, out: &mut Vec<(Metric, usize, Option<usize>)>) {
             metric,
             system,
             service,
-        } => {
-            if !out.contains(&(*metric, *system, *service)) {
-                out.push((*metric, *system, *service));
-            }
+        } if !out.contains(&(*metric, *system, *service)) => {
+            out.push((*metric, *system, *service));
         }
         TKind::Unary(_, x) => metrics_in(x, out),
         TKind::Binary(_, l, r) => {

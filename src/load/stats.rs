@@ -61,7 +61,7 @@ impl ServiceStats {
     }
 }
 
-/// One shard: per-service stats, the send lag, and how many requests were sent.
+/// One shard: per-service stats, the send lag, and how many requests finished.
 pub(crate) struct Shard {
     pub services: Vec<ServiceStats>,
     pub lag: Histogram<u64>,
@@ -101,16 +101,14 @@ impl Stats {
         self.shards[slot].lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A request leaves: `lag` behind its intended time (zero in the closed model).
-    pub fn sent(&self, lag: Duration) {
-        let mut s = self.shard();
-        s.sent += 1;
-        s.lag.saturating_record(micros(lag));
-    }
-
-    /// A request finished (successfully or not).
-    pub fn record(&self, service: usize, latency: Duration, service_time: Duration, error: Option<ErrorKind>) {
+    /// A request finished (successfully or not). `lag` is how late it was sent after its
+    /// intended time; `None` in the closed model, where there is no schedule to be late for.
+    pub fn record(&self, service: usize, latency: Duration, service_time: Duration, lag: Option<Duration>, error: Option<ErrorKind>) {
         let mut shard = self.shard();
+        if let Some(lag) = lag {
+            shard.lag.saturating_record(micros(lag));
+        }
+        shard.sent += 1;
         let s = &mut shard.services[service];
         s.latency.saturating_record(micros(latency));
         s.service_time.saturating_record(micros(service_time));

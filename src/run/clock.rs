@@ -26,7 +26,9 @@ pub struct RealClock {
 
 impl RealClock {
     pub fn start() -> RealClock {
-        RealClock { start: tokio::time::Instant::now() }
+        RealClock {
+            start: tokio::time::Instant::now(),
+        }
     }
 }
 
