@@ -7,6 +7,7 @@
 pub mod check;
 pub mod demo;
 pub mod diagnostic;
+pub mod load;
 pub mod plan;
 pub mod report;
 pub mod run;

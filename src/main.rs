@@ -28,6 +28,31 @@ enum ColorChoice {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a scenario: start its target, send its traffic, inject its faults, check its
+    /// expectations. Exit 0 all held, 1 one failed, 2 invalid, 3 aborted, 4 tool failure.
+    Run {
+        file: PathBuf,
+        /// The scenario to run (default: the first in the file).
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Seed for every random choice (default: from the clock; printed in the report).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print what would happen, in order, and touch nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write reports: json=FILE and/or junit=FILE (repeatable).
+        #[arg(long = "report", value_name = "KIND=FILE")]
+        report: Vec<String>,
+        /// Override a param: --set name=value (repeatable).
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// No live progress line.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Send HTTP load to a URL: an open model with --rate, a closed loop with --connections.
+    Load(res::load::cli::LoadArgs),
     /// Check .res files: syntax, names, units, imports. Exit 0 when clean, 1 on errors.
     Check {
         #[arg(required = true)]
@@ -110,6 +135,15 @@ fn main() -> ExitCode {
             set,
         } => cmd_check(&files, format, deny_warnings, &set, render),
         Command::Fmt { files, check } => cmd_fmt(&files, check, render),
+        Command::Run {
+            file,
+            scenario,
+            seed,
+            dry_run,
+            report,
+            set,
+            quiet,
+        } => cmd_run(&file, scenario, seed, dry_run, &report, &set, quiet, render),
         Command::Plan {
             file,
             scenario,
@@ -117,6 +151,7 @@ fn main() -> ExitCode {
             set,
         } => cmd_plan(&file, scenario.as_deref(), format, &set, render),
         Command::Demo { action } => cmd_demo(action),
+        Command::Load(args) => res::load::cli::run(args),
     }
 }
 
@@ -405,4 +440,43 @@ fn cmd_demo(action: DemoAction) -> ExitCode {
             }
         }
     })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_run(
+    file: &std::path::Path,
+    scenario: Option<String>,
+    seed: Option<u64>,
+    dry_run: bool,
+    report: &[String],
+    set: &[String],
+    quiet: bool,
+    render: RenderOptions,
+) -> ExitCode {
+    let overrides = match parse_overrides(set) {
+        Ok(o) => o.overrides,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_TOOL);
+        }
+    };
+    let mut opts = res::run::RunOptions {
+        scenario,
+        seed,
+        dry_run,
+        overrides,
+        quiet,
+        ..Default::default()
+    };
+    for r in report {
+        match r.split_once('=') {
+            Some(("json", path)) => opts.report_json = Some(PathBuf::from(path)),
+            Some(("junit", path)) => opts.report_junit = Some(PathBuf::from(path)),
+            _ => {
+                eprintln!("error: --report {r}: expected json=FILE or junit=FILE");
+                return ExitCode::from(EXIT_TOOL);
+            }
+        }
+    }
+    ExitCode::from(res::run::run_path(file, &opts, render))
 }

@@ -85,11 +85,6 @@ impl Arrivals {
             self.t = t;
         }
     }
-
-    /// The current offset.
-    pub fn now(&self) -> f64 {
-        self.t
-    }
 }
 
 #[cfg(test)]

@@ -46,15 +46,20 @@ impl Connection {
     /// Connects to the target. Callers bound the time with their request deadline.
     pub async fn open(target: &Target) -> Result<Connection, ErrorKind> {
         let addr = resolve(target).await?;
-        let tcp = TcpStream::connect(addr).await.map_err(|e| ErrorKind::from_io(&e))?;
+        let tcp = TcpStream::connect(addr)
+            .await
+            .map_err(|e| ErrorKind::from_io(&e))?;
         let _ = tcp.set_nodelay(true);
         let stream = match &target.tls {
             None => Stream::Plain(tcp),
             Some((connector, name)) => {
-                let tls = connector.connect(name.clone(), tcp).await.map_err(|e| match ErrorKind::from_io(&e) {
-                    ErrorKind::Timeout => ErrorKind::Timeout,
-                    _ => ErrorKind::Tls,
-                })?;
+                let tls =
+                    connector.connect(name.clone(), tcp).await.map_err(
+                        |e| match ErrorKind::from_io(&e) {
+                            ErrorKind::Timeout => ErrorKind::Timeout,
+                            _ => ErrorKind::Tls,
+                        },
+                    )?;
                 Stream::Tls(Box::new(tls))
             }
         };
@@ -92,7 +97,11 @@ impl Connection {
     }
 
     /// Sends `req` and reads the whole response body, counting at most `limit` bytes.
-    pub async fn exchange(&mut self, req: Request<Body>, limit: u64) -> Result<Response, ErrorKind> {
+    pub async fn exchange(
+        &mut self,
+        req: Request<Body>,
+        limit: u64,
+    ) -> Result<Response, ErrorKind> {
         let Connection { sender, driver } = self;
         let exchange = async move {
             let resp = match sender {

@@ -132,7 +132,11 @@ impl Feeder {
         Feeder::build(columns.unwrap_or_default(), cells, order)
     }
 
-    fn build(columns: Vec<String>, cells: Vec<String>, order: DataOrder) -> Result<Feeder, FeederError> {
+    fn build(
+        columns: Vec<String>,
+        cells: Vec<String>,
+        order: DataOrder,
+    ) -> Result<Feeder, FeederError> {
         if columns.is_empty() || cells.is_empty() {
             return Err(FeederError::Empty);
         }
@@ -239,7 +243,8 @@ mod tests {
 
     #[test]
     fn csv_with_quotes_and_crlf() {
-        let f = Feeder::from_csv("id,name\r\n1,\"a, \"\"b\"\"\"\r\n2,c\r\n", DataOrder::Cycle).unwrap();
+        let f =
+            Feeder::from_csv("id,name\r\n1,\"a, \"\"b\"\"\"\r\n2,c\r\n", DataOrder::Cycle).unwrap();
         assert_eq!(f.len(), 2);
         assert_eq!(f.value(0, 1), "a, \"b\"");
         assert_eq!(f.value(1, 0), "2");
@@ -248,15 +253,25 @@ mod tests {
     #[test]
     fn csv_errors_name_the_line() {
         let e = Feeder::from_csv("id,name\n1,a\n2\n", DataOrder::Cycle).unwrap_err();
-        assert_eq!(e.to_string(), "line 3: expected 2 fields as in the header, found 1");
+        assert_eq!(
+            e.to_string(),
+            "line 3: expected 2 fields as in the header, found 1"
+        );
         let e = Feeder::from_csv("id\n\"1\n", DataOrder::Cycle).unwrap_err();
         assert_eq!(e.to_string(), "line 2: unterminated quoted field");
-        assert!(matches!(Feeder::from_csv("id\n", DataOrder::Cycle), Err(FeederError::Empty)));
+        assert!(matches!(
+            Feeder::from_csv("id\n", DataOrder::Cycle),
+            Err(FeederError::Empty)
+        ));
     }
 
     #[test]
     fn jsonl_columns_and_errors() {
-        let f = Feeder::from_jsonl("{\"id\": 7, \"n\": \"x\"}\n\n{\"id\": 8, \"n\": \"y\"}\n", DataOrder::Cycle).unwrap();
+        let f = Feeder::from_jsonl(
+            "{\"id\": 7, \"n\": \"x\"}\n\n{\"id\": 8, \"n\": \"y\"}\n",
+            DataOrder::Cycle,
+        )
+        .unwrap();
         assert_eq!(f.columns(), ["id", "n"]);
         assert_eq!(f.value(1, 0), "8");
         let e = Feeder::from_jsonl("{\"id\": 7}\n{\"x\": 1}\n", DataOrder::Cycle).unwrap_err();

@@ -68,7 +68,11 @@ impl CompiledRequest {
     }
 
     /// Renders the templated parts (`None` for a static request).
-    pub fn render(&self, state: &mut RenderState<'_>, feeders: &Feeders) -> Result<Option<Rendered>, String> {
+    pub fn render(
+        &self,
+        state: &mut RenderState<'_>,
+        feeders: &Feeders,
+    ) -> Result<Option<Rendered>, String> {
         if self.is_static() {
             return Ok(None);
         }
@@ -94,7 +98,8 @@ impl CompiledRequest {
             let mut h = self.headers.clone();
             for (name, t) in &self.header_templates {
                 let v = t.render(state, feeders, Escape::None);
-                let v = HeaderValue::try_from(v).map_err(|_| format!("rendered header `{name}` is not a valid header value"))?;
+                let v = HeaderValue::try_from(v)
+                    .map_err(|_| format!("rendered header `{name}` is not a valid header value"))?;
                 h.append(name.clone(), v);
             }
             Some(h)
@@ -187,9 +192,14 @@ impl Mix {
     pub fn check_visit(&self, target: &VisitTarget) -> Result<(), String> {
         match target {
             VisitTarget::Request(i) if *i < self.requests.len() => Ok(()),
-            VisitTarget::Request(i) => Err(format!("a visit names request {i}, but there are {}", self.requests.len())),
+            VisitTarget::Request(i) => Err(format!(
+                "a visit names request {i}, but there are {}",
+                self.requests.len()
+            )),
             VisitTarget::Service(s) if self.by_service.contains_key(s) => Ok(()),
-            VisitTarget::Service(s) => Err(format!("a visit names service `{s}`, which has no requests")),
+            VisitTarget::Service(s) => Err(format!(
+                "a visit names service `{s}`, which has no requests"
+            )),
         }
     }
 
@@ -205,7 +215,13 @@ impl Mix {
     }
 }
 
-fn compile_one(r: &RequestSpec, service: usize, spec: &LoadSpec, target: &Target, feeders: &Feeders) -> Result<CompiledRequest, String> {
+fn compile_one(
+    r: &RequestSpec,
+    service: usize,
+    spec: &LoadSpec,
+    target: &Target,
+    feeders: &Feeders,
+) -> Result<CompiledRequest, String> {
     let method = Method::from_bytes(r.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| format!("`{}` is not an HTTP method", r.method))?;
     let path = if r.path.starts_with('/') {
@@ -252,7 +268,9 @@ fn compile_one(r: &RequestSpec, service: usize, spec: &LoadSpec, target: &Target
     }
     let body = match &r.body {
         None => BodyTemplate::Static(Bytes::new()),
-        Some(BodySpec::Size(n)) => BodyTemplate::Static(Bytes::from(vec![b'x'; n.0.max(0.0) as usize])),
+        Some(BodySpec::Size(n)) => {
+            BodyTemplate::Static(Bytes::from(vec![b'x'; n.0.max(0.0) as usize]))
+        }
         Some(BodySpec::Raw(s)) => {
             let t = Template::compile(s, feeders)?;
             if t.is_static() {
@@ -262,7 +280,9 @@ fn compile_one(r: &RequestSpec, service: usize, spec: &LoadSpec, target: &Target
             }
         }
         Some(BodySpec::Json(v)) => {
-            if !headers.contains_key(CONTENT_TYPE) && !header_templates.iter().any(|(n, _)| n == CONTENT_TYPE) {
+            if !headers.contains_key(CONTENT_TYPE)
+                && !header_templates.iter().any(|(n, _)| n == CONTENT_TYPE)
+            {
                 headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             }
             match JsonTemplate::compile(v, feeders)? {

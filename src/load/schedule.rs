@@ -83,7 +83,11 @@ impl RateSchedule {
             let len = s.over.secs();
             if t <= start + len {
                 let x = t - start;
-                let slope = if len > 0.0 { (s.to.0 - s.from.0) / len } else { 0.0 };
+                let slope = if len > 0.0 {
+                    (s.to.0 - s.from.0) / len
+                } else {
+                    0.0
+                };
                 return total + s.from.0 * x + slope * x * x / 2.0;
             }
             total += (s.from.0 + s.to.0) / 2.0 * len;

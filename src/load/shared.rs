@@ -24,6 +24,11 @@ pub(crate) struct Shared {
     scale: AtomicU64,
     /// `{seq}` for the closed model, where users share one counter.
     pub seq: AtomicU64,
+    /// Per service: requests issued by the schedule, drained each second (open and
+    /// session models).
+    pub offered: Box<[AtomicU64]>,
+    /// Per service: requests that started (left for the target) since the start.
+    pub started: Box<[AtomicU64]>,
     /// Requests that were due but never sent (the run stopped first).
     pub unsent: AtomicU64,
     /// Requests (or sessions) the schedule called for before the run ended.
@@ -32,7 +37,14 @@ pub(crate) struct Shared {
 
 impl Shared {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(target: Target, mix: Mix, start: Instant, end: Instant, seed: u64, body_limit: u64) -> Shared {
+    pub fn new(
+        target: Target,
+        mix: Mix,
+        start: Instant,
+        end: Instant,
+        seed: u64,
+        body_limit: u64,
+    ) -> Shared {
         let services = mix.services.len();
         Shared {
             target,
@@ -45,6 +57,8 @@ impl Shared {
             seed,
             body_limit,
             scale: AtomicU64::new(1f64.to_bits()),
+            offered: (0..services).map(|_| AtomicU64::new(0)).collect(),
+            started: (0..services).map(|_| AtomicU64::new(0)).collect(),
             seq: AtomicU64::new(0),
             unsent: AtomicU64::new(0),
             intended: AtomicU64::new(0),
@@ -56,8 +70,17 @@ impl Shared {
     }
 
     pub fn set_scale(&self, scale: f64) {
-        let scale = if scale.is_finite() { scale.max(0.0) } else { 0.0 };
+        let scale = if scale.is_finite() {
+            scale.max(0.0)
+        } else {
+            0.0
+        };
         self.scale.store(scale.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Counts a request leaving for `service`.
+    pub fn started(&self, service: usize) {
+        self.started[service].fetch_add(1, Ordering::Relaxed);
     }
 
     /// True when requests may no longer be issued.

@@ -41,7 +41,12 @@ pub struct LoadSpec {
 impl LoadSpec {
     /// A spec with the defaults: HTTP/1.1, verified TLS, 10 s timeout, 64 connections, seed
     /// 0, no feeders and a 16 MiB body limit.
-    pub fn new(base_url: impl Into<String>, requests: Vec<RequestSpec>, workload: Workload, duration: Duration) -> LoadSpec {
+    pub fn new(
+        base_url: impl Into<String>,
+        requests: Vec<RequestSpec>,
+        workload: Workload,
+        duration: Duration,
+    ) -> LoadSpec {
         LoadSpec {
             base_url: base_url.into(),
             protocol: Protocol::Http1,

@@ -24,6 +24,14 @@ pub(crate) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
+/// Records `d`, growing the histogram as needed (`saturating_record` would clamp instead).
+fn record(h: &mut Histogram<u64>, d: Duration) {
+    let v = micros(d);
+    if h.record(v).is_err() {
+        h.saturating_record(v);
+    }
+}
+
 /// What one service accumulated in one interval.
 #[derive(Clone)]
 pub(crate) struct ServiceStats {
@@ -61,11 +69,10 @@ impl ServiceStats {
     }
 }
 
-/// One shard: per-service stats, the send lag, and how many requests finished.
+/// One shard: per-service stats and the send lag.
 pub(crate) struct Shard {
     pub services: Vec<ServiceStats>,
     pub lag: Histogram<u64>,
-    pub sent: u64,
 }
 
 /// All shards of one run.
@@ -81,7 +88,9 @@ thread_local! {
 
 impl Stats {
     pub fn new(services: usize) -> Stats {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let shards = (threads * 2).clamp(2, 32);
         Stats {
             shards: (0..shards)
@@ -89,7 +98,6 @@ impl Stats {
                     Mutex::new(Shard {
                         services: (0..services).map(|_| ServiceStats::new()).collect(),
                         lag: histogram(),
-                        sent: 0,
                     })
                 })
                 .collect(),
@@ -103,24 +111,30 @@ impl Stats {
 
     /// A request finished (successfully or not). `lag` is how late it was sent after its
     /// intended time; `None` in the closed model, where there is no schedule to be late for.
-    pub fn record(&self, service: usize, latency: Duration, service_time: Duration, lag: Option<Duration>, error: Option<ErrorKind>) {
+    pub fn record(
+        &self,
+        service: usize,
+        latency: Duration,
+        service_time: Duration,
+        lag: Option<Duration>,
+        error: Option<ErrorKind>,
+    ) {
         let mut shard = self.shard();
         if let Some(lag) = lag {
-            shard.lag.saturating_record(micros(lag));
+            record(&mut shard.lag, lag);
         }
-        shard.sent += 1;
         let s = &mut shard.services[service];
-        s.latency.saturating_record(micros(latency));
-        s.service_time.saturating_record(micros(service_time));
+        record(&mut s.latency, latency);
+        record(&mut s.service_time, service_time);
         s.requests += 1;
         if let Some(kind) = error {
             s.errors.add(kind);
         }
     }
 
-    /// Moves every shard's contents into `into` (per service), `lag` and `sent`, leaving the
+    /// Moves every shard's contents into `into` (per service) and `lag`, leaving the
     /// shards empty.
-    pub fn drain(&self, into: &mut [ServiceStats], lag: &mut Histogram<u64>, sent: &mut u64) {
+    pub fn drain(&self, into: &mut [ServiceStats], lag: &mut Histogram<u64>) {
         for shard in self.shards.iter() {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
             for (dst, src) in into.iter_mut().zip(shard.services.iter_mut()) {
@@ -131,8 +145,6 @@ impl Stats {
             }
             let _ = lag.add(&shard.lag);
             shard.lag.reset();
-            *sent += shard.sent;
-            shard.sent = 0;
         }
     }
 }

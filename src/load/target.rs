@@ -61,7 +61,8 @@ impl Target {
         }
         let prefix = uri.path().trim_end_matches('/').to_string();
         let tls = if scheme == "https" {
-            let config = client_config(protocol, tls.insecure).map_err(|e| LoadError::Tls(e.to_string()))?;
+            let config =
+                client_config(protocol, tls.insecure).map_err(|e| LoadError::Tls(e.to_string()))?;
             let name = ServerName::try_from(host.clone()).map_err(|e| bad(&format!("{e}")))?;
             Some((TlsConnector::from(Arc::new(config)), name))
         } else {

@@ -60,7 +60,12 @@ pub(crate) struct RenderState<'a> {
 
 impl<'a> RenderState<'a> {
     /// Starts a request: no rows chosen yet.
-    pub fn new(rng: &'a mut StdRng, seq: u64, rows: &'a mut Vec<Option<usize>>, feeders: &Feeders) -> RenderState<'a> {
+    pub fn new(
+        rng: &'a mut StdRng,
+        seq: u64,
+        rows: &'a mut Vec<Option<usize>>,
+        feeders: &Feeders,
+    ) -> RenderState<'a> {
         rows.clear();
         rows.resize(feeders.len(), None);
         RenderState { rng, seq, rows }
@@ -122,7 +127,13 @@ impl Template {
         out
     }
 
-    pub fn render_into(&self, out: &mut String, state: &mut RenderState<'_>, feeders: &Feeders, escape: Escape) {
+    pub fn render_into(
+        &self,
+        out: &mut String,
+        state: &mut RenderState<'_>,
+        feeders: &Feeders,
+        escape: Escape,
+    ) {
         for p in &self.parts {
             match p {
                 Part::Lit(s) => out.push_str(s),
@@ -157,7 +168,8 @@ impl Template {
 fn placeholder(inner: &str, feeders: &Feeders) -> Result<Option<Part>, String> {
     let is_name = |s: &str| {
         !s.is_empty()
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     };
     let (head, tail) = match inner.split_once('.') {
         Some((h, t)) => (h, Some(t)),
@@ -251,7 +263,10 @@ impl JsonTemplate {
                     .iter()
                     .map(|(k, v)| Ok((k.clone(), JsonTemplate::compile(v, feeders)?)))
                     .collect::<Result<Vec<_>, String>>()?;
-                if fields.iter().all(|(_, i)| matches!(i, JsonTemplate::Value(_))) {
+                if fields
+                    .iter()
+                    .all(|(_, i)| matches!(i, JsonTemplate::Value(_)))
+                {
                     JsonTemplate::Value(value.clone())
                 } else {
                     JsonTemplate::Object(fields)
@@ -264,7 +279,9 @@ impl JsonTemplate {
     pub fn render(&self, state: &mut RenderState<'_>, feeders: &Feeders) -> serde_json::Value {
         match self {
             JsonTemplate::Value(v) => v.clone(),
-            JsonTemplate::Str(t) => serde_json::Value::String(t.render(state, feeders, Escape::None)),
+            JsonTemplate::Str(t) => {
+                serde_json::Value::String(t.render(state, feeders, Escape::None))
+            }
             JsonTemplate::Array(items) => {
                 serde_json::Value::Array(items.iter().map(|i| i.render(state, feeders)).collect())
             }
@@ -296,9 +313,16 @@ mod tests {
     #[test]
     fn renders_placeholders() {
         let f = feeders();
-        let t = Template::compile("/u/{users.id}/{users.name}?n={seq}&r={random.5}&x={json}", &f);
+        let t = Template::compile(
+            "/u/{users.id}/{users.name}?n={seq}&r={random.5}&x={json}",
+            &f,
+        );
         assert!(t.is_err());
-        let t = Template::compile("/u/{users.id}/{users.name}?n={seq}&r={random.5}&j={\"a\":1}", &f).unwrap();
+        let t = Template::compile(
+            "/u/{users.id}/{users.name}?n={seq}&r={random.5}&j={\"a\":1}",
+            &f,
+        )
+        .unwrap();
         let mut rng = StdRng::seed_from_u64(1);
         let mut rows = Vec::new();
         let mut st = RenderState::new(&mut rng, 42, &mut rows, &f);
@@ -312,7 +336,9 @@ mod tests {
         let f = feeders();
         let e = Template::compile("/{users.email}", &f).unwrap_err();
         assert!(e.contains("no column `email`"), "{e}");
-        assert!(Template::compile("/{orders.id}", &f).unwrap_err().contains("no data named"));
+        assert!(Template::compile("/{orders.id}", &f)
+            .unwrap_err()
+            .contains("no data named"));
         assert!(Template::compile("/{random.0}", &f).is_err());
     }
 

@@ -18,7 +18,10 @@ pub(crate) async fn open_worker(shared: Arc<Shared>) {
     while let Some(ticket) = shared.queue.pop().await {
         let req = &shared.mix.requests[ticket.request];
         let sent_at = Instant::now();
-        let error = send(&shared, &mut conn, req, ticket.rendered, sent_at).await.err();
+        shared.started(req.service);
+        let error = send(&shared, &mut conn, req, ticket.rendered, sent_at)
+            .await
+            .err();
         let done = Instant::now();
         shared.stats.record(
             req.service,
@@ -35,7 +38,13 @@ pub(crate) async fn open_worker(shared: Arc<Shared>) {
 
 /// One request on the worker's connection, within the request's timeout (connecting
 /// included). Any failure other than an unexpected status closes the connection.
-pub(crate) async fn send(shared: &Shared, conn: &mut Option<Connection>, req: &CompiledRequest, rendered: Option<Rendered>, sent_at: Instant) -> Result<(), ErrorKind> {
+pub(crate) async fn send(
+    shared: &Shared,
+    conn: &mut Option<Connection>,
+    req: &CompiledRequest,
+    rendered: Option<Rendered>,
+    sent_at: Instant,
+) -> Result<(), ErrorKind> {
     let deadline = tokio::time::Instant::from_std(sent_at + req.timeout);
     let attempt = async {
         if conn.as_ref().is_some_and(|c| !c.is_open()) {

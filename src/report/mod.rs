@@ -68,10 +68,19 @@ pub struct SeriesPoint {
     /// Seconds since the run started.
     pub t: u64,
     pub service: String,
+    /// Completed requests in this second.
     pub rps: f64,
+    /// Requests the schedule meant to send in this second (open models; else equal to rps).
+    pub offered_rps: f64,
+    /// Requests in flight at the end of the second.
+    pub concurrency: u64,
     pub p50_ms: f64,
+    pub p90_ms: f64,
     pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
     pub errors: u64,
+    pub errors_by_kind: BTreeMap<String, u64>,
 }
 
 /// A fault injected or reverted.

@@ -26,6 +26,10 @@ pub struct ServiceSecond {
     /// `system.service`.
     pub service: String,
     pub requests: u64,
+    /// Requests the schedule meant to send in this second.
+    pub offered: u64,
+    /// Requests in flight at the end of the second.
+    pub in_flight: u64,
     pub errors: u64,
     pub errors_by_kind: Vec<(String, u64)>,
     /// From the intended send time, µs.
@@ -183,6 +187,10 @@ impl Metrics {
         }
     }
 
+    pub fn system_name(&self, system: usize) -> &str {
+        self.systems.get(system).map_or("?", String::as_str)
+    }
+
     pub fn service_name(&self, system: usize, service: usize) -> Option<&str> {
         self.names.get(&(system, service)).map(String::as_str)
     }
@@ -221,13 +229,30 @@ impl Metrics {
                 .entry(s.service.clone())
                 .or_default()
                 .push((t, p99, er));
+            let q = |q: f64| {
+                if s.latency.is_empty() {
+                    0.0
+                } else {
+                    s.latency.value_at_quantile(q) as f64 / 1000.0
+                }
+            };
             self.series.push(SeriesPoint {
                 t,
                 service: s.service.clone(),
                 rps: s.requests as f64,
+                offered_rps: s.offered as f64,
+                concurrency: s.in_flight,
                 p50_ms: p50 as f64 / 1000.0,
+                p90_ms: q(0.9),
                 p99_ms: p99 as f64 / 1000.0,
+                p999_ms: q(0.999),
+                max_ms: if s.latency.is_empty() {
+                    0.0
+                } else {
+                    s.latency.max() as f64 / 1000.0
+                },
                 errors: s.errors,
+                errors_by_kind: s.errors_by_kind.iter().cloned().collect(),
             });
         }
         self.recent.push_back((t, seconds));

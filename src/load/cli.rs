@@ -1,0 +1,279 @@
+//! `res load URL`: the engine as a one-liner, for quick checks and benchmarks (what wrk, hey
+//! and oha are used for).
+//!
+//! With `--rate` it is an open model (latency from the intended send time, send lag
+//! reported); with `--connections` alone it is a closed loop of that many connections with no
+//! think time, like wrk. The URL may be any host: nothing stops you from loading a machine
+//! you do not own, so mind where you point it.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::progress::Progress;
+use super::spec::{
+    Arrival, BodySpec, LoadSpec, Pacing, Protocol, RequestSpec, TlsOptions, Workload,
+};
+use super::{start, summary};
+use crate::units::{Duration, Rate};
+
+/// `res load` flags.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The URL to request; `{random.N}`, `{seq}` and `{uuid}` in the path are filled in.
+    pub url: String,
+    /// Open model at this arrival rate, e.g. `5000/s`.
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// Closed loop with this many connections (without --rate); with --rate, the most
+    /// connections used at once [default: 50, or 256 with --rate].
+    #[arg(long)]
+    pub connections: Option<usize>,
+    /// How long to send, e.g. `10s`, `2m`.
+    #[arg(long, default_value = "10s")]
+    pub duration: String,
+    /// Seeds arrival gaps and template values.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value = "GET")]
+    pub method: String,
+    /// A request header, `"Name: value"` (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// A request body (sent as is).
+    #[arg(long)]
+    pub body: Option<String>,
+    /// Speak HTTP/2 (prior knowledge on http://, ALPN on https://).
+    #[arg(long)]
+    pub http2: bool,
+    /// Accept any TLS certificate (self-signed test targets).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Open model: a pacer thread (precise) or timer ticks (batched, cheaper).
+    #[arg(long, default_value = "precise")]
+    pub pacing: PacingArg,
+    /// Open model: gaps between arrivals.
+    #[arg(long, default_value = "constant")]
+    pub arrival: ArrivalArg,
+    /// Per request, connecting included.
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    #[arg(long, default_value = "text")]
+    pub format: FormatArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PacingArg {
+    Precise,
+    Batched,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ArrivalArg {
+    Constant,
+    Poisson,
+    Uniform,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+}
+
+/// Exit codes: 0 the run completed (whatever the target answered), 4 bad flags or the tool
+/// failed.
+const EXIT_TOOL: u8 = 4;
+
+/// Runs `res load`.
+pub fn run(args: LoadArgs) -> ExitCode {
+    let (spec, setup) = match spec_from(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_TOOL);
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(EXIT_TOOL);
+        }
+    };
+    let duration = spec.duration.to_std();
+    let target = args.url.clone();
+    let result = runtime.block_on(async move {
+        let handle = start(spec)?;
+        let progress = Progress::spawn(handle.live(), duration, std::io::stderr().is_terminal());
+        let result = tokio::select! {
+            _ = handle.finished() => handle.stop().await,
+            _ = tokio::signal::ctrl_c() => handle.stop().await,
+        };
+        progress.finish();
+        Ok::<_, super::LoadError>(result)
+    });
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_TOOL);
+        }
+    };
+    match args.format {
+        FormatArg::Text => print!("{}", summary::render(&result, &target, &setup)),
+        FormatArg::Json => match serde_json::to_string_pretty(&result) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_TOOL);
+            }
+        },
+    }
+    ExitCode::SUCCESS
+}
+
+/// The spec, and a line describing the setup for the summary.
+fn spec_from(args: &LoadArgs) -> Result<(LoadSpec, String), String> {
+    let (base, path) = split_url(&args.url)?;
+    let duration = Duration::parse(&args.duration).ok_or_else(|| {
+        format!(
+            "--duration {}: expected a duration such as `10s`",
+            args.duration
+        )
+    })?;
+    let timeout = Duration::parse(&args.timeout).ok_or_else(|| {
+        format!(
+            "--timeout {}: expected a duration such as `5s`",
+            args.timeout
+        )
+    })?;
+    let mut headers = Vec::new();
+    for h in &args.headers {
+        let (k, v) = h
+            .split_once(':')
+            .ok_or_else(|| format!("--header {h}: expected `Name: value`"))?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let request = RequestSpec {
+        method: args.method.clone(),
+        headers,
+        body: args.body.clone().map(BodySpec::Raw),
+        ..RequestSpec::get("target", path)
+    };
+    let protocol = if args.http2 {
+        Protocol::Http2
+    } else {
+        Protocol::Http1
+    };
+    let (workload, connections, setup) = match &args.rate {
+        Some(r) => {
+            let rate = Rate::parse(r)
+                .ok_or_else(|| format!("--rate {r}: expected a rate such as `5000/s`"))?;
+            let arrival = match args.arrival {
+                ArrivalArg::Constant => Arrival::Constant,
+                ArrivalArg::Poisson => Arrival::Poisson,
+                ArrivalArg::Uniform => Arrival::Uniform,
+            };
+            let pacing = match args.pacing {
+                PacingArg::Precise => Pacing::Precise,
+                PacingArg::Batched => Pacing::Batched,
+            };
+            let connections = args.connections.unwrap_or(256);
+            let workload = Workload::Open {
+                schedule: super::RateSchedule::constant(rate),
+                arrival,
+                pacing,
+            };
+            let setup = format!(
+                "open model, {rate} {} arrivals, {:?} pacing, up to {connections} connections, {duration}",
+                args.arrival.name(),
+                pacing
+            );
+            (workload, connections, setup)
+        }
+        None => {
+            let users = args.connections.unwrap_or(50);
+            let users = u32::try_from(users).map_err(|_| "--connections: too many".to_string())?;
+            let workload = Workload::Closed { users, think: None };
+            (
+                workload,
+                users as usize,
+                format!("closed loop, {users} connections, {duration}"),
+            )
+        }
+    };
+    let mut spec = LoadSpec::new(base, vec![request], workload, duration);
+    spec.protocol = protocol;
+    spec.tls = TlsOptions {
+        insecure: args.insecure,
+    };
+    spec.timeout = timeout;
+    spec.connections = connections;
+    spec.seed = args.seed;
+    let setup = format!(
+        "{setup}, {}",
+        if args.http2 { "HTTP/2" } else { "HTTP/1.1" }
+    );
+    Ok((spec, setup))
+}
+
+impl ArrivalArg {
+    fn name(self) -> &'static str {
+        match self {
+            ArrivalArg::Constant => "constant",
+            ArrivalArg::Poisson => "poisson",
+            ArrivalArg::Uniform => "uniform",
+        }
+    }
+}
+
+/// `http://host:port/path?q` → (`http://host:port`, `/path?q`). Split by hand because the
+/// path may hold `{…}` placeholders, which a URI parser rejects.
+fn split_url(url: &str) -> Result<(String, String), String> {
+    let scheme_end = url
+        .find("://")
+        .ok_or_else(|| format!("{url}: expected a URL such as http://127.0.0.1:8080/"))?;
+    let rest = &url[scheme_end + 3..];
+    let cut = rest.find(['/', '?']).unwrap_or(rest.len());
+    let base = url[..scheme_end + 3 + cut].to_string();
+    let path = &rest[cut..];
+    let path = if path.is_empty() {
+        "/".to_string()
+    } else if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_string()
+    };
+    Ok((base, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_url;
+
+    #[test]
+    fn splits_urls() {
+        assert_eq!(
+            split_url("http://a:1").unwrap(),
+            ("http://a:1".into(), "/".into())
+        );
+        assert_eq!(
+            split_url("http://a/x/{seq}?q=1").unwrap(),
+            ("http://a".into(), "/x/{seq}?q=1".into())
+        );
+        assert_eq!(
+            split_url("https://a?q").unwrap(),
+            ("https://a".into(), "/?q".into())
+        );
+        assert!(split_url("a.com/x").is_err());
+    }
+}

@@ -1,0 +1,227 @@
+//! The load generator: HTTP/1.1 and HTTP/2 traffic at a planned rate or from a number of
+//! users, measured without coordinated omission.
+//!
+//! The interpreter (src/run) turns a `traffic` into a [`LoadSpec`] and calls [`start`] for
+//! each `load` step; `res load URL` does the same from flags. [`start`] spawns everything on
+//! the current tokio runtime and returns a [`LoadHandle`] to scale, watch and stop the run.
+//!
+//! How the parts fit:
+//! - [`spec`]: the input. [`schedule`] and `arrivals`: intended send times from the seeded
+//!   RNG. `request`, `template`, [`feeder`]: the mix, compiled once.
+//! - `issuer` and `pacer` (open and session models) decide *when*; `queue` hands tickets
+//!   to `worker`s that own one connection each (`connection`, `stream`, `tls`, `target`).
+//!   `closed` users and `session`s are tasks of their own.
+//! - `stats` records every outcome into sharded HDR histograms; `aggregator` drains them
+//!   each second into the [`result`] series and publishes a [`Snapshot`].
+//! - [`progress`] and [`summary`] are for the command line.
+//!
+//! Invariants: a request is never dropped because the target is slow (its latency counts
+//! from its intended time, however late it leaves); memory does not grow with the number of
+//! requests (histograms, a bounded queue, one sample per service per second); every network
+//! wait has a timeout, so a bad target ends in counted errors, not a hang.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), res::load::LoadError> {
+//! use res::load::{start, LoadSpec, RequestSpec, Workload};
+//! use res::units::{Duration, Rate};
+//! let spec = LoadSpec::new(
+//!     "http://127.0.0.1:8080",
+//!     vec![RequestSpec::get("catalog", "/items/{random.1000}")],
+//!     Workload::constant_rate(Rate(500.0)),
+//!     Duration::from_secs(10.0),
+//! );
+//! let handle = start(spec)?;
+//! handle.set_scale(0.5);
+//! let result = handle.join().await;
+//! println!("{} requests, p99 {} ms", result.requests, result.total.latency_ms.p99);
+//! # Ok(()) }
+//! ```
+
+mod aggregator;
+mod arrivals;
+pub mod cli;
+mod closed;
+mod connection;
+mod error;
+mod error_kind;
+pub mod feeder;
+mod handle;
+mod issuer;
+mod pacer;
+pub mod progress;
+mod queue;
+mod request;
+pub mod result;
+pub mod schedule;
+mod session;
+mod shared;
+pub mod spec;
+mod stats;
+mod stop;
+mod stream;
+pub mod summary;
+mod target;
+mod template;
+mod tls;
+mod worker;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, watch};
+
+pub use error::LoadError;
+pub use error_kind::{ErrorCounts, ErrorKind};
+pub use feeder::{Feeder, FeederError};
+pub use handle::LoadHandle;
+pub use result::{
+    IntervalStats, LagStats, LoadResult, Percentiles, Sample, ServiceTotals, Snapshot,
+};
+pub use schedule::{RateSchedule, RateStage};
+pub use spec::{
+    Arrival, BodySpec, LoadSpec, Pacing, Protocol, RequestSpec, SessionSpec, TlsOptions, VisitSpec,
+    VisitTarget, Workload,
+};
+
+use aggregator::Aggregator;
+use arrivals::Arrivals;
+use handle::Pacer;
+use issuer::{Issue, Issuer};
+use request::Mix;
+use session::SessionPlan;
+use shared::Shared;
+use target::Target;
+
+/// Starts a run on the current tokio runtime. Errors are about the spec (a bad URL, an
+/// unknown placeholder); failures of the target are counted in the result instead.
+pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| LoadError::NoRuntime)?;
+    let target = Target::parse(&spec.base_url, spec.protocol, spec.tls)?;
+    let mix = Mix::compile(&spec, &target)?;
+    if spec.timeout.0 <= 0.0 {
+        return Err(LoadError::Invalid(
+            "the timeout must be longer than zero".into(),
+        ));
+    }
+    let services = mix.services.clone();
+    let grace = mix
+        .requests
+        .iter()
+        .map(|r| r.timeout)
+        .max()
+        .unwrap_or_default()
+        + Duration::from_secs(1);
+    let plan = match &spec.workload {
+        Workload::Sessions { sessions, .. } => {
+            let plan = SessionPlan::new(sessions.clone()).map_err(LoadError::Invalid)?;
+            for t in plan.targets() {
+                mix.check_visit(t).map_err(LoadError::Invalid)?;
+            }
+            Some(Arc::new(plan))
+        }
+        _ => None,
+    };
+    let connections = spec.connections.max(1);
+    let started = Instant::now();
+    let end = started + spec.duration.to_std();
+    let shared = Arc::new(Shared::new(
+        target,
+        mix,
+        started,
+        end,
+        spec.seed,
+        spec.body_limit.0.max(0.0) as u64,
+    ));
+
+    let mut workers = Vec::new();
+    let (pacer, model) = match spec.workload {
+        Workload::Closed { users, think } => {
+            if users == 0 {
+                return Err(LoadError::Invalid(
+                    "the closed model needs at least one user".into(),
+                ));
+            }
+            for i in 0..users {
+                workers.push(runtime.spawn(closed::user(shared.clone(), i, users, think)));
+            }
+            (Pacer::None, "closed")
+        }
+        Workload::Open {
+            schedule,
+            arrival,
+            pacing,
+        }
+        | Workload::Sessions {
+            schedule,
+            arrival,
+            pacing,
+            ..
+        } => {
+            for _ in 0..connections {
+                workers.push(runtime.spawn(worker::open_worker(shared.clone())));
+            }
+            let (issue, model) = match plan {
+                Some(p) => (Issue::Sessions(p), "sessions"),
+                None => (Issue::Requests, "open"),
+            };
+            let arrivals = Arrivals::new(schedule, arrival, spec.duration.secs());
+            let issuer = Issuer::new(
+                shared.clone(),
+                arrivals,
+                issue,
+                (connections * 4).max(16_384),
+                runtime.clone(),
+            );
+            let pacer = match pacing {
+                Pacing::Precise => {
+                    let (tx, rx) = oneshot::channel();
+                    pacer::spawn_precise(issuer, tx).map_err(|e| {
+                        LoadError::Invalid(format!("cannot start the pacer thread: {e}"))
+                    })?;
+                    Pacer::Thread(rx)
+                }
+                Pacing::Batched => Pacer::Task(runtime.spawn(pacer::batched(issuer))),
+            };
+            (pacer, model)
+        }
+    };
+
+    let aggregator = Arc::new(Mutex::new(Aggregator::new(
+        services.clone(),
+        started,
+        model == "closed",
+    )));
+    let (live_tx, live) = watch::channel(Arc::new(Snapshot::empty(&services)));
+    let live_tx = Arc::new(live_tx);
+    let ticker = runtime.spawn({
+        let shared = shared.clone();
+        let aggregator = aggregator.clone();
+        let live_tx = live_tx.clone();
+        async move {
+            let second = Duration::from_secs(1);
+            let mut interval =
+                tokio::time::interval_at(tokio::time::Instant::from_std(started + second), second);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let snapshot = {
+                    let mut agg = aggregator.lock().unwrap_or_else(|e| e.into_inner());
+                    agg.tick(&shared, Instant::now(), false)
+                };
+                let _ = live_tx.send(Arc::new(snapshot));
+            }
+        }
+    });
+
+    Ok(LoadHandle {
+        shared,
+        aggregator,
+        live_tx,
+        live,
+        workers,
+        ticker,
+        pacer,
+        model,
+        grace,
+    })
+}

@@ -1,0 +1,281 @@
+//! From the Model to what the load generator needs: a traffic declaration, its system's
+//! routes and the values only known at run time (environment, secrets, forecasts) become a
+//! [`LoadSpec`]. Every problem is found here, before the first request is sent.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::check::eval::{eval, EvalEnv};
+use crate::check::{
+    BodyModel, Metric, Model, Stage, StrValue, SystemModel, TExpr, TrafficModel, Value,
+};
+use crate::load::feeder::Feeder;
+use crate::load::schedule::RateSchedule;
+use crate::load::spec::{
+    BodySpec, LoadSpec, Pacing, RequestSpec, SessionSpec, VisitSpec, VisitTarget, Workload,
+};
+use crate::units::{Duration, Rate};
+
+/// Why a load could not be prepared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildError(pub String);
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Run-time values for expressions outside metric windows: only forecasts.
+pub struct PeakEnv<'a> {
+    pub peaks: &'a BTreeMap<usize, f64>,
+}
+
+impl EvalEnv for PeakEnv<'_> {
+    fn metric(&self, _: Metric, _: usize, _: Option<usize>) -> Option<Value> {
+        None
+    }
+
+    fn peak(&self, traffic: usize) -> Option<Value> {
+        self.peaks.get(&traffic).map(|r| Value::Rate(Rate(*r)))
+    }
+}
+
+/// Follows `like` to the first traffic (self included) for which `pick` says yes.
+fn inherited<'m, T>(
+    model: &'m Model,
+    t: &'m TrafficModel,
+    pick: impl Fn(&'m TrafficModel) -> Option<T>,
+) -> Option<T> {
+    let mut cur = t;
+    for _ in 0..=model.traffics.len() {
+        if let Some(v) = pick(cur) {
+            return Some(v);
+        }
+        cur = &model.traffics[cur.like?];
+    }
+    None
+}
+
+/// The system a traffic sends to (its own, or inherited through `like`).
+pub fn traffic_system(model: &Model, traffic: usize) -> Option<usize> {
+    inherited(model, &model.traffics[traffic], |t| t.system)
+}
+
+fn rate(e: &TExpr, env: &dyn EvalEnv, what: &str) -> Result<Rate, BuildError> {
+    match eval(e, env) {
+        Ok(Value::Rate(r)) if r.0 >= 0.0 && r.0.is_finite() => Ok(r),
+        Ok(v) => Err(BuildError(format!("{what} is {v}, not a usable rate"))),
+        Err(err) => Err(BuildError(format!("{what}: {err}"))),
+    }
+}
+
+pub fn resolve(s: &StrValue, what: &str) -> Result<String, BuildError> {
+    s.resolve().map_err(|var| {
+        BuildError(format!(
+            "{what} needs the environment variable {var}, which is not set"
+        ))
+    })
+}
+
+/// The base URL of a system whose target is resolved (a `base`, or the demo shop's address).
+pub struct Target {
+    pub base_url: String,
+}
+
+/// Builds the load of one `load` step.
+#[allow(clippy::too_many_arguments)]
+pub fn load_spec(
+    model: &Model,
+    traffic: usize,
+    target: &Target,
+    duration: Duration,
+    seed: u64,
+    peaks: &BTreeMap<usize, f64>,
+    feeders: &HashMap<String, Feeder>,
+    learned_mix: Option<&[(usize, usize, f64)]>,
+) -> Result<LoadSpec, BuildError> {
+    let t = &model.traffics[traffic];
+    let env = PeakEnv { peaks };
+    let sys_index = traffic_system(model, traffic)
+        .ok_or_else(|| BuildError(format!("traffic `{}` has no system to send to", t.name)))?;
+    let system = &model.systems[sys_index];
+    let requests = requests(model, t, system, sys_index, learned_mix)?;
+    if requests.is_empty() {
+        return Err(BuildError(format!(
+            "traffic `{}` has nothing to request: system `{}` declares no routes",
+            t.name, system.name
+        )));
+    }
+    let scale = inherited(model, t, |x| (x.scale.0 != 1.0).then_some(x.scale.0)).unwrap_or(1.0);
+    let arrival = t.arrival;
+    let users = inherited(model, t, |x| x.users.clone());
+    let sessions = inherited(model, t, |x| {
+        (!x.sessions.is_empty()).then(|| x.sessions.clone())
+    });
+    // The rate: declared, inherited, or the forecast peak of a learned traffic.
+    let base_rate = match inherited(model, t, |x| x.rate.clone()) {
+        Some(e) => Some(rate(&e, &env, &format!("the rate of `{}`", t.name))?),
+        None => inherited(model, t, |x| x.learn.as_ref().map(|_| ()))
+            .and_then(|_| peaks.get(&traffic).copied())
+            .map(Rate),
+    };
+    let stages = inherited(model, t, |x| {
+        (!x.stages.is_empty()).then(|| x.stages.clone())
+    })
+    .unwrap_or_default();
+    let mut schedule = RateSchedule::default();
+    for s in &stages {
+        schedule = match s {
+            Stage::Ramp { from, to, over } => {
+                let from = from
+                    .as_ref()
+                    .map(|f| rate(f, &env, "a ramp's start"))
+                    .transpose()?;
+                schedule.ramp(from, rate(to, &env, "a ramp's end")?, *over)
+            }
+            Stage::Hold { duration, at } => {
+                let at = match at {
+                    Some(a) => Some(rate(a, &env, "a hold's rate")?),
+                    None if schedule.stages.is_empty() => base_rate,
+                    None => None,
+                };
+                schedule.hold(*duration, at)
+            }
+        };
+    }
+    if schedule.stages.is_empty() {
+        if let Some(r) = base_rate {
+            schedule = RateSchedule::constant(r);
+        }
+    }
+    for st in &mut schedule.stages {
+        st.from = Rate(st.from.0 * scale);
+        st.to = Rate(st.to.0 * scale);
+    }
+    let workload = if let Some(u) = users {
+        Workload::Closed {
+            users: u.count,
+            think: u.think,
+        }
+    } else if let Some(sessions) = sessions {
+        let specs = sessions
+            .iter()
+            .map(|s| SessionSpec {
+                name: s.name.clone(),
+                weight: s.weight,
+                visits: s
+                    .visits
+                    .iter()
+                    .map(|v| VisitSpec {
+                        target: VisitTarget::Service(format!(
+                            "{}.{}",
+                            model.systems[v.system].name,
+                            model.systems[v.system].services[v.service].name
+                        )),
+                        think: v.think,
+                        repeat: v.repeat.max(1),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Workload::Sessions {
+            schedule,
+            arrival,
+            pacing: Pacing::Precise,
+            sessions: specs,
+        }
+    } else {
+        if schedule.stages.is_empty() {
+            return Err(BuildError(format!(
+                "traffic `{}` has no rate: give it `rate`, `ramp`, `users`, or learn it from a log",
+                t.name
+            )));
+        }
+        Workload::Open {
+            schedule,
+            arrival,
+            pacing: Pacing::Precise,
+        }
+    };
+    let mut spec = LoadSpec::new(target.base_url.clone(), requests, workload, duration);
+    spec.protocol = system.protocol;
+    spec.seed = seed;
+    if let Some(timeout) = system.timeout {
+        spec.timeout = timeout;
+    }
+    spec.feeders = feeders.clone();
+    spec.connections = 256;
+    Ok(spec)
+}
+
+/// The request mix: the traffic's `mix` (or a learned one), else every route of the system.
+fn requests(
+    model: &Model,
+    t: &TrafficModel,
+    system: &SystemModel,
+    sys_index: usize,
+    learned_mix: Option<&[(usize, usize, f64)]>,
+) -> Result<Vec<RequestSpec>, BuildError> {
+    let mix: Vec<(usize, usize, f64)> =
+        match inherited(model, t, |x| (!x.mix.is_empty()).then(|| x.mix.clone())) {
+            Some(m) => m.iter().map(|e| (e.system, e.service, e.share)).collect(),
+            None => match learned_mix {
+                Some(m) if !m.is_empty() => m.to_vec(),
+                _ => {
+                    let routed: Vec<usize> = (0..system.services.len())
+                        .filter(|&i| !system.services[i].routes.is_empty())
+                        .collect();
+                    routed
+                        .iter()
+                        .map(|&i| (sys_index, i, 1.0 / routed.len() as f64))
+                        .collect()
+                }
+            },
+        };
+    let mut out = Vec::new();
+    for (si, vi, share) in mix {
+        let sys = &model.systems[si];
+        let svc = &sys.services[vi];
+        let total: f64 = svc.routes.iter().map(|r| r.weight).sum();
+        if svc.routes.is_empty() {
+            return Err(BuildError(format!(
+                "the mix sends to `{}.{}`, which has no route",
+                sys.name, svc.name
+            )));
+        }
+        let mut headers = Vec::new();
+        for (k, v) in sys.headers.iter().chain(&svc.headers) {
+            headers.push((k.clone(), resolve(v, &format!("header {k}"))?));
+        }
+        for r in &svc.routes {
+            out.push(RequestSpec {
+                service: format!("{}.{}", sys.name, svc.name),
+                method: r.method.clone(),
+                path: r.path.clone(),
+                body: r.body.as_ref().map(|b| match b {
+                    BodyModel::Json(v) => BodySpec::Json(v.clone()),
+                    BodyModel::Size(s) => BodySpec::Size(*s),
+                    BodyModel::Raw(s) => BodySpec::Raw(s.clone()),
+                }),
+                headers: headers.clone(),
+                weight: share * r.weight / total,
+                expect_status: r.expect_status.clone(),
+                timeout: svc.timeout,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Loads every `data` feeder, resolving paths against the scenario's folder.
+pub fn feeders(model: &Model, base_dir: &Path) -> Result<HashMap<String, Feeder>, BuildError> {
+    let mut out = HashMap::new();
+    for d in &model.data {
+        let path = base_dir.join(&d.path);
+        let f = Feeder::load(&path, d.format, d.order)
+            .map_err(|e| BuildError(format!("data `{}` ({}): {e}", d.name, path.display())))?;
+        out.insert(d.name.clone(), f);
+    }
+    Ok(out)
+}
