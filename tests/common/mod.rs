@@ -113,6 +113,17 @@ fn check(root: &Value, s: &Value, v: &Value, path: &str, errors: &mut Vec<String
             }
         }
     }
+    if let (Some(extra), Some(obj)) = (
+        s.get("additionalProperties").filter(|x| x.is_object()),
+        v.as_object(),
+    ) {
+        let known = s.get("properties").and_then(Value::as_object);
+        for (k, x) in obj {
+            if known.is_none_or(|p| !p.contains_key(k)) {
+                check(root, extra, x, &format!("{path}.{k}"), errors);
+            }
+        }
+    }
     if let (Some(items), Some(arr)) = (s.get("items"), v.as_array()) {
         for (i, x) in arr.iter().enumerate() {
             check(root, items, x, &format!("{path}[{i}]"), errors);

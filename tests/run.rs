@@ -1,0 +1,263 @@
+//! `res run` end to end against the embedded demo shop on 127.0.0.1: outcomes and exit codes,
+//! reports against their schema, aborts, signals and panics all ending in an orderly shutdown.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+fn scenario(name: &str, body: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("res-run-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!("{name}.res"));
+    let text = format!(
+        "system shop {{\n  builtin demo_shop\n  service catalog {{ route GET \"/items/{{random.1000}}\" expect status 2xx }}\n  service checkout {{ route POST \"/checkout\" body json {{ \"item\": 1001, \"qty\": 1 }} }}\n}}\n{body}"
+    );
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn report(path: &std::path::Path) -> Value {
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the report was written"))
+            .unwrap();
+    let errors = validate(&load_schema("report.schema.json"), &v);
+    assert!(errors.is_empty(), "report violates its schema: {errors:#?}");
+    v
+}
+
+#[test]
+fn passing_run_reports_every_service_and_exits_0() {
+    let p = scenario(
+        "pass",
+        "traffic t { rate 60/s  arrival poisson  ramp 0/s -> rate over 1s  hold 2s }\nslo ok { p99(shop.catalog) < 2s  error_rate(shop) < 5% }\nscenario s {\n  step main = load t\n  expect ok during main\n}\n",
+    );
+    let json = p.with_extension("json");
+    let junit = p.with_extension("xml");
+    let o = res(&[
+        "run",
+        p.to_str().unwrap(),
+        "--seed",
+        "42",
+        "--report",
+        &format!("json={}", json.display()),
+        "--report",
+        &format!("junit={}", junit.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v = report(&json);
+    assert_eq!(v["outcome"], "pass");
+    assert_eq!(v["seed"], 42);
+    for svc in ["shop.catalog", "shop.checkout"] {
+        assert!(
+            v["services"][svc]["requests"].as_u64().unwrap() > 20,
+            "{svc} got load: {v:#}"
+        );
+    }
+    let total: u64 = ["shop.catalog", "shop.checkout"]
+        .iter()
+        .map(|s| v["services"][s]["requests"].as_u64().unwrap())
+        .sum();
+    // 30 (ramp) + 120 (hold) requests expected; Poisson arrivals vary.
+    assert!((100..=200).contains(&total), "about 150 requests: {total}");
+    assert!(!v["series"].as_array().unwrap().is_empty());
+    assert_eq!(v["expectations"][0]["passed"], true);
+    assert!(
+        stdout(&o).contains("shop.catalog"),
+        "summary table: {}",
+        stdout(&o)
+    );
+    let x = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        x.contains("<testsuite") && x.contains("failures=\"0\""),
+        "{x}"
+    );
+}
+
+#[test]
+fn failed_expectation_exits_1() {
+    let p = scenario(
+        "fail",
+        "traffic t { rate 40/s  hold 2s }\nscenario s {\n  step main = load t\n  expect p99(shop.checkout) < 1ms during main\n}\n",
+    );
+    let json = p.with_extension("json");
+    let o = res(&[
+        "run",
+        p.to_str().unwrap(),
+        "--seed",
+        "1",
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v = report(&json);
+    assert_eq!(v["outcome"], "fail");
+    let e = &v["expectations"][0];
+    assert_eq!(e["passed"], false);
+    assert!(
+        e["observed"]
+            .as_str()
+            .unwrap()
+            .contains("p99(shop.checkout) ="),
+        "{e}"
+    );
+}
+
+#[test]
+fn abort_condition_stops_the_run_within_a_second_and_exits_3() {
+    let p = scenario(
+        "abort",
+        "traffic t { rate 50/s  hold 30s }\nabort when throughput(shop) > 10/s for 1s\nscenario s { step main = load t }\n",
+    );
+    let json = p.with_extension("json");
+    let start = Instant::now();
+    let o = res(&[
+        "run",
+        p.to_str().unwrap(),
+        "--seed",
+        "1",
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "aborted early, not after 30 s"
+    );
+    let v = report(&json);
+    assert_eq!(v["outcome"], "aborted");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("throughput(shop) > 10/s"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn sigterm_ends_in_an_orderly_shutdown_with_a_report() {
+    let p = scenario(
+        "term",
+        "traffic t { rate 20/s  hold 60s }\nscenario s { step main = load t }\n",
+    );
+    let json = p.with_extension("json");
+    let mut child = Command::new(res_bin())
+        .args([
+            "run",
+            p.to_str().unwrap(),
+            "--seed",
+            "1",
+            "--report",
+            &format!("json={}", json.display()),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let start = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "stopped promptly"
+    );
+    assert_eq!(status.code(), Some(3));
+    let v = report(&json);
+    assert_eq!(v["outcome"], "aborted");
+    assert!(v["reason"].as_str().unwrap().contains("SIGTERM"));
+    assert!(v["services"]["shop.catalog"]["requests"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_panicking_step_still_writes_the_report_and_exits_4() {
+    let p = scenario("panic", "traffic t { rate 20/s  hold 2s }\nscenario s {\n  step first = load t\n  step boom = wait 1s at +1s\n}\n");
+    let json = p.with_extension("json");
+    let o = Command::new(res_bin())
+        .args([
+            "run",
+            p.to_str().unwrap(),
+            "--seed",
+            "1",
+            "--report",
+            &format!("json={}", json.display()),
+        ])
+        .env("RES_TEST_PANIC_STEP", "boom")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let v = report(&json);
+    assert_eq!(v["outcome"], "error");
+    assert!(
+        v["reason"].as_str().unwrap().contains("step boom panicked"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn dry_run_prints_the_timeline_and_sends_nothing() {
+    let p = scenario(
+        "dry",
+        "traffic t { rate 20/s  hold 2s }\nscenario s { step main = load t }\n",
+    );
+    let start = Instant::now();
+    let o = res(&["run", "--dry-run", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "a dry run does not wait"
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("dry run") && out.contains("start load t") && out.contains("stop load t"),
+        "{out}"
+    );
+}
+
+#[test]
+fn unreachable_target_is_counted_as_errors_not_a_hang() {
+    // A port nothing listens on: connection refused, counted per kind.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let dir = std::env::temp_dir().join(format!("res-run-{}-down", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("down.res");
+    std::fs::write(
+        &p,
+        format!("system down {{\n  base \"http://127.0.0.1:{port}\"\n  timeout 1s\n  service api {{ route GET \"/\" }}\n}}\ntraffic t {{ rate 20/s  hold 2s }}\nscenario s {{\n  step main = load t\n  expect error_rate(down) < 1%\n}}\n"),
+    )
+    .unwrap();
+    let json = p.with_extension("json");
+    let o = res(&[
+        "run",
+        p.to_str().unwrap(),
+        "--seed",
+        "1",
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v = report(&json);
+    let kinds = &v["services"]["down.api"]["errors_by_kind"];
+    assert!(kinds["refused"].as_u64().unwrap_or(0) > 10, "{v:#}");
+}
+
+#[test]
+fn invalid_scenario_exits_2() {
+    let p = scenario(
+        "invalid",
+        "traffic t { rate 5%  hold 2s }\nscenario s { step main = load t }\n",
+    );
+    let o = res(&["run", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("res::check::unit_mismatch"));
+}
