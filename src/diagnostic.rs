@@ -408,9 +408,37 @@ pub fn to_json(diag: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
     }
 }
 
+/// Diagnostics about a whole file (no scenario, an unknown `--set` name) are made without a
+/// span; anchor them on the file's first non-blank line so every diagnostic points somewhere.
+pub fn anchor_whole_file(diags: &mut [Diagnostic], sources: &SourceMap) {
+    for d in diags.iter_mut().filter(|d| d.span == Span::new(0, 0)) {
+        if d.file >= sources.len() {
+            continue;
+        }
+        let text = &sources.get(d.file).text;
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            let trimmed = line.trim_end();
+            if !trimmed.trim().is_empty() {
+                d.span = Span::new(start, start + trimmed.len());
+                break;
+            }
+            start += line.len();
+        }
+    }
+}
+
+/// "a" or "an" before a word, by its first letter.
+pub fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
+}
+
 /// "did you mean" for a misspelt name: the closest candidate within a small edit distance.
 pub fn suggest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (wrong.chars().count() / 3).max(1) + usize::from(wrong.len() > 6);
+    let limit = (wrong.chars().count().div_ceil(3)).max(1) + usize::from(wrong.len() > 6);
     candidates
         .into_iter()
         .filter(|c| *c != wrong)

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod demo;
 pub mod diagnostic;
+pub mod learn;
 pub mod load;
 pub mod plan;
 pub mod report;

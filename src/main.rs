@@ -53,6 +53,10 @@ enum Command {
     },
     /// Send HTTP load to a URL: an open model with --rate, a closed loop with --connections.
     Load(res::load::cli::LoadArgs),
+    /// Learn a traffic model from access logs: endpoint mix, rates, arrival law, sessions.
+    Learn(res::learn::cli::LearnArgs),
+    /// Forecast a learned traffic's hourly rate and its peak, with intervals.
+    Forecast(res::learn::cli::ForecastArgs),
     /// Check .res files: syntax, names, units, imports. Exit 0 when clean, 1 on errors.
     Check {
         #[arg(required = true)]
@@ -152,6 +156,8 @@ fn main() -> ExitCode {
         } => cmd_plan(&file, scenario.as_deref(), format, &set, render),
         Command::Demo { action } => cmd_demo(action),
         Command::Load(args) => res::load::cli::run(args),
+        Command::Learn(args) => res::learn::cli::run_learn(args),
+        Command::Forecast(args) => res::learn::cli::run_forecast(args),
     }
 }
 
@@ -326,8 +332,8 @@ fn cmd_plan(
         return ExitCode::from(EXIT_INVALID);
     };
     let plans = match scenario {
-        Some(_) => res::plan::plan(model, checked.root, scenario).map(|p| vec![p]),
-        None => res::plan::plan_all(model, checked.root),
+        Some(_) => res::plan::plan_checked(&checked, scenario).map(|p| vec![p]),
+        None => res::plan::plan_all_checked(&checked),
     };
     let plans = match plans {
         Ok(p) => p,

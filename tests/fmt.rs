@@ -519,7 +519,7 @@ fn declarations() -> Vec<G> {
             "system shop",
             vec![
                 l("builtin demo_shop"),
-                l(r#"header "Authorization" = secret ( "TOKEN" )"#),
+                l(r#"header "Authorization" = secret( "TOKEN" )"#),
                 l("timeout 5s"),
                 b(
                     "service catalog",
@@ -556,7 +556,7 @@ fn declarations() -> Vec<G> {
             "traffic peak_test",
             vec![
                 l("like everyday"),
-                l("rate peak ( everyday ) * peak_margin"),
+                l("rate peak( everyday ) * peak_margin"),
                 l("arrival poisson"),
                 l("ramp 0/s -> rate over 1m"),
                 l("hold 5m at 100/s"),
@@ -579,7 +579,7 @@ fn declarations() -> Vec<G> {
                 l(r#"match method GET and path "/x" and header "X-A""#),
             ],
         ),
-        l("fault flaky = slow_dependency ( on : shop.catalog , latency : 80ms )"),
+        l("fault flaky = slow_dependency( on : shop.catalog , latency : 80ms )"),
         b(
             "window nightly",
             vec![l("every mon , tue 02:00 .. 04:00 UTC")],
@@ -591,15 +591,15 @@ fn declarations() -> Vec<G> {
         b(
             "slo ok",
             vec![
-                l("p99 ( shop.checkout ) < 400ms"),
-                l("error_rate ( shop ) < 1%"),
+                l("p99( shop.checkout ) < 400ms"),
+                l("error_rate( shop ) < 1%"),
             ],
         ),
-        l("abort when error_rate ( shop ) > 25% and not ( p99 ( shop ) < 1s ) for 15s"),
+        l("abort when error_rate( shop ) > 25% and not ( p99( shop ) < 1s ) for 15s"),
         b(
             "remedy fix",
             vec![
-                l("when predicted p99 ( shop.checkout ) > 400ms at peak ( everyday ) for 1m"),
+                l("when predicted p99( shop.checkout ) > 400ms at peak( everyday ) for 1m"),
                 l("do scale shop.checkout by + 2"),
                 l("cooldown 10m"),
                 l("at most 3 per 1d"),
@@ -614,7 +614,7 @@ fn declarations() -> Vec<G> {
                 l("step rest = wait 30s at + 1m"),
                 l("expect ok during chaos"),
                 l("record profile"),
-                l("predict at peak ( everyday )"),
+                l("predict at peak( everyday )"),
                 l("then remediate with fix"),
             ],
         ),

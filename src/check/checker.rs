@@ -172,13 +172,23 @@ impl<'a> Checker<'a> {
                 let decl = self.decls.len() - 1;
                 self.bind(m, name, decl, false);
             }
-            // Imports after own declarations, so a clash names the import as the second one.
+        }
+        // Imports after every module's own declarations: a clash then names the import as
+        // the second one, and modules in an import cycle still see each other's names.
+        for m in self.import_order() {
+            self.cur = m;
+            let file = self.file();
             let mut import_idx = 0;
             for item in self.items(m) {
                 let Item::Import(imp) = item else { continue };
                 let target = self.modules[m].imports.get(import_idx).copied().flatten();
                 import_idx += 1;
                 let Some(target) = target else { continue };
+                if self.modules[target].broken || target == m {
+                    // Broken modules have their syntax errors reported; a module importing
+                    // itself has its cycle reported. Neither adds "has no X" or duplicates.
+                    continue;
+                }
                 for n in &imp.names {
                     match self.ns[target]
                         .get(&n.name.name)
@@ -226,19 +236,23 @@ impl<'a> Checker<'a> {
             } else {
                 "declared"
             };
-            let d = Diagnostic::error(
-                Code::Duplicate,
-                self.modules[m].file,
-                name.span,
-                format!("`{}` is {what} twice", name.name),
-            )
-            .with_label(format!("{what} again here"))
-            .with_secondary(prev_span, format!("first {first} here"))
-            .with_help(if import {
-                "rename it on import: `import \"...\" { name as other_name }`"
+            let message = if what == first {
+                format!("`{}` is {what} twice", name.name)
             } else {
-                "give each declaration its own name"
-            });
+                format!("`{}` is both declared and imported", name.name)
+            };
+            let d = Diagnostic::error(Code::Duplicate, self.modules[m].file, name.span, message)
+                .with_label(if what == first {
+                    format!("{what} again here")
+                } else {
+                    format!("{what} here")
+                })
+                .with_secondary(prev_span, format!("first {first} here"))
+                .with_help(if import {
+                    "rename it on import: `import \"...\" { name as other_name }`"
+                } else {
+                    "give each declaration its own name"
+                });
             self.diags.push(d);
             return;
         }
@@ -721,7 +735,7 @@ impl<'a> Checker<'a> {
             id.span,
             format!("unknown {what} `{}`", id.name),
         )
-        .with_label(format!("not a {what}"));
+        .with_label(format!("not {} {what}", crate::diagnostic::article(what)));
         d = match suggest(&id.name, options.iter().copied()) {
             Some(s) => d.with_help(format!(
                 "did you mean `{s}`? the choices are {}",
@@ -818,11 +832,13 @@ impl<'a> Checker<'a> {
             })
             .collect();
         let mut service_names: Vec<&str> = Vec::new();
+        let mut first_seen: HashMap<&str, Span> = HashMap::new();
         for n in &names {
-            if let Some(prev) = names
-                .iter()
-                .find(|p| p.name == n.name && p.span != n.span && p.span.start < n.span.start)
-            {
+            if let Some(prev_span) = first_seen.get(n.name.as_str()).copied() {
+                let prev = ast::Ident {
+                    name: n.name.clone(),
+                    span: prev_span,
+                };
                 self.diags.push(
                     Diagnostic::error(
                         Code::Duplicate,
@@ -837,6 +853,7 @@ impl<'a> Checker<'a> {
                     .with_secondary(prev.span, "first declared here"),
                 );
             } else {
+                first_seen.insert(&n.name, n.span);
                 service_names.push(&n.name);
             }
         }
@@ -847,6 +864,7 @@ impl<'a> Checker<'a> {
                         self.conflict(
                             st.span,
                             prev,
+                            &format!("system `{}` has two targets", s.name.name),
                             "a system has one target: `builtin` or `base`, once",
                         );
                     }
@@ -861,6 +879,7 @@ impl<'a> Checker<'a> {
                         self.conflict(
                             st.span,
                             prev,
+                            &format!("system `{}` has two targets", s.name.name),
                             "a system has one target: `builtin` or `base`, once",
                         );
                     }
@@ -928,17 +947,16 @@ impl<'a> Checker<'a> {
         m
     }
 
-    fn conflict(&mut self, span: Span, prev: Span, help: &str) {
+    /// `message` says what clashes ("system `shop` has two targets"); the labels point at
+    /// both statements.
+    fn conflict(&mut self, span: Span, prev: Span, message: &str, help: &str) {
+        let text = self.text_of(prev);
+        let first: String = text.chars().take(40).collect();
         self.diags.push(
-            Diagnostic::error(
-                Code::Conflict,
-                self.file(),
-                span,
-                "this conflicts with an earlier statement",
-            )
-            .with_label("conflicting statement")
-            .with_secondary(prev, "earlier statement")
-            .with_help(help.to_string()),
+            Diagnostic::error(Code::Conflict, self.file(), span, message.to_string())
+                .with_label("this one")
+                .with_secondary(prev, format!("conflicts with `{first}`"))
+                .with_help(help.to_string()),
         );
     }
 
@@ -1972,7 +1990,12 @@ impl<'a> Checker<'a> {
                 .filter(|(_, k)| matches!(*k, "kill" | "pause" | "restart"))
                 .map(|(s, _)| *s)
                 .collect();
-            self.conflict(spans[1], spans[0], "a fault does one thing to a process: kill, pause or restart — declare separate faults");
+            self.conflict(
+                spans[1],
+                spans[0],
+                &format!("fault `{}` does two things to a process", name.name),
+                "a fault does one thing to a process: kill, pause or restart — declare separate faults",
+            );
         }
         if m.toxiproxy.is_some() {
             if let Some((s, k)) = effect_spans.iter().find(|(_, k)| {
@@ -2455,6 +2478,7 @@ impl<'a> Checker<'a> {
         use ast::ScenarioStmt as S;
         let mut m = ScenarioModel {
             name: s.name.name.clone(),
+            name_span: s.name.span,
             windows: Vec::new(),
             steps: Vec::new(),
             expects: Vec::new(),
@@ -2469,9 +2493,10 @@ impl<'a> Checker<'a> {
         };
         // Step names first: relations may point forward.
         let mut step_names: Vec<(String, Span)> = Vec::new();
+        let mut first_step: HashMap<String, Span> = HashMap::new();
         for st in &s.stmts {
             if let S::Step(step) = &st.kind {
-                if let Some((_, prev)) = step_names.iter().find(|(n, _)| *n == step.name.name) {
+                if let Some(prev) = first_step.get(&step.name.name) {
                     let prev = *prev;
                     self.diags.push(
                         Diagnostic::error(
@@ -2484,10 +2509,18 @@ impl<'a> Checker<'a> {
                         .with_secondary(prev, "first declared here"),
                     );
                 }
+                first_step
+                    .entry(step.name.name.clone())
+                    .or_insert(step.name.span);
                 step_names.push((step.name.name.clone(), step.name.span));
             }
         }
-        let names: Vec<String> = step_names.iter().map(|(n, _)| n.clone()).collect();
+        let list: Vec<String> = step_names.iter().map(|(n, _)| n.clone()).collect();
+        let mut index = HashMap::new();
+        for (i, n) in list.iter().enumerate() {
+            index.entry(n.clone()).or_insert(i);
+        }
+        let names = StepNames { list, index };
         let mut seen = Seen::default();
         for st in &s.stmts {
             match &st.kind {
@@ -2610,8 +2643,8 @@ impl<'a> Checker<'a> {
         m
     }
 
-    fn step_ref(&mut self, id: &ast::Ident, names: &[String]) -> Option<usize> {
-        if let Some(i) = names.iter().position(|n| *n == id.name) {
+    fn step_ref(&mut self, id: &ast::Ident, names: &StepNames) -> Option<usize> {
+        if let Some(i) = names.index.get(&id.name).copied() {
             return Some(i);
         }
         let mut d = Diagnostic::error(
@@ -2621,10 +2654,10 @@ impl<'a> Checker<'a> {
             format!("unknown step `{}`", id.name),
         )
         .with_label("no step by this name in this scenario");
-        d = match suggest(&id.name, names.iter().map(String::as_str)) {
+        d = match suggest(&id.name, names.list.iter().map(String::as_str)) {
             Some(s) => d.with_help(format!("did you mean `{s}`?")),
-            None if names.is_empty() => d.with_help("this scenario declares no steps"),
-            None => d.with_help(format!("the steps are {}", names.join(", "))),
+            None if names.list.is_empty() => d.with_help("this scenario declares no steps"),
+            None => d.with_help(format!("the steps are {}", names.list.join(", "))),
         };
         self.diags.push(d);
         None
@@ -2633,36 +2666,42 @@ impl<'a> Checker<'a> {
     fn step(
         &mut self,
         step: &ast::Step,
-        names: &[String],
+        names: &StepNames,
         cx: &Ctx,
         span: Span,
     ) -> Option<StepModel> {
-        let kind = match &step.action {
-            ast::StepAction::Load { traffic, at } => {
-                let t = self.resolve(cx, traffic, DeclKind::Traffic);
-                let at = match at {
-                    Some(a) => match self.constant(
-                        a,
-                        Ty::Percent,
-                        cx,
-                        "the share of the traffic's rate, like `10%` or `150%`",
-                    )? {
-                        Value::Percent(p) if p.0 > 0.0 && p.0 <= 1000.0 => p.fraction(),
-                        Value::Percent(p) => {
-                            self.out_of_range(a.span, &format!("a load runs at more than 0% and at most 1000% of its traffic's rate, not {p}"), "");
-                            return None;
-                        }
-                        _ => return None,
-                    },
-                    None => 1.0,
-                };
-                StepKind::Load { traffic: t?, at }
-            }
-            ast::StepAction::Inject(f) => StepKind::Inject {
-                fault: self.resolve(cx, f, DeclKind::Fault)?,
-            },
-            ast::StepAction::Wait(d) => StepKind::Wait(self.duration(d, cx, "how long to wait")?),
+        // The action may fail to resolve; its timing is still checked, so one run reports both.
+        let mut kind_of = || -> Option<StepKind> {
+            Some(match &step.action {
+                ast::StepAction::Load { traffic, at } => {
+                    let t = self.resolve(cx, traffic, DeclKind::Traffic);
+                    let at = match at {
+                        Some(a) => match self.constant(
+                            a,
+                            Ty::Percent,
+                            cx,
+                            "the share of the traffic's rate, like `10%` or `150%`",
+                        )? {
+                            Value::Percent(p) if p.0 > 0.0 && p.0 <= 1000.0 => p.fraction(),
+                            Value::Percent(p) => {
+                                self.out_of_range(a.span, &format!("a load runs at more than 0% and at most 1000% of its traffic's rate, not {p}"), "");
+                                return None;
+                            }
+                            _ => return None,
+                        },
+                        None => 1.0,
+                    };
+                    StepKind::Load { traffic: t?, at }
+                }
+                ast::StepAction::Inject(f) => StepKind::Inject {
+                    fault: self.resolve(cx, f, DeclKind::Fault)?,
+                },
+                ast::StepAction::Wait(d) => {
+                    StepKind::Wait(self.duration(d, cx, "how long to wait")?)
+                }
+            })
         };
+        let kind = kind_of();
         let mut relations = Vec::new();
         let mut duration = None;
         let mut start_span: Option<Span> = None;
@@ -2674,6 +2713,7 @@ impl<'a> Checker<'a> {
                     self.conflict(
                         tspan,
                         prev,
+                        &format!("step `{}` is given two starts", step.name.name),
                         "a step starts once: use one of `after`, `with`, `during` or `at`",
                     );
                     continue;
@@ -2775,7 +2815,7 @@ impl<'a> Checker<'a> {
             };
             relations.push(Relation { kind, span: tspan });
         }
-        if let (StepKind::Wait(_), Some(_)) = (&kind, duration) {
+        if let (Some(StepKind::Wait(_)), Some(_)) = (&kind, duration) {
             self.diags.push(
                 Diagnostic::error(
                     Code::Conflict,
@@ -2789,7 +2829,7 @@ impl<'a> Checker<'a> {
         }
         Some(StepModel {
             name: step.name.name.clone(),
-            kind,
+            kind: kind?,
             relations,
             duration,
             span,
@@ -3044,9 +3084,19 @@ impl<'a> Checker<'a> {
         };
         let file = root.file;
         let mut warnings = Vec::new();
+        // A name some error already suggested ("did you mean `checkout`?") is not unused:
+        // it is misspelt somewhere, and that error says so.
+        let suggested: std::collections::HashSet<String> = self
+            .diags
+            .iter()
+            .filter_map(|d| d.help.as_deref())
+            .filter_map(|h| h.strip_prefix("did you mean `"))
+            .filter_map(|h| h.split('`').next())
+            .map(str::to_string)
+            .collect();
         for b in self.ns[0].values().map(|&b| &self.bindings[b]) {
             let d = &self.decls[b.decl];
-            if b.used || d.kind == DeclKind::Scenario {
+            if b.used || d.kind == DeclKind::Scenario || suggested.contains(&d.name) {
                 continue;
             }
             if b.import {
@@ -3087,6 +3137,12 @@ impl<'a> Checker<'a> {
             self.diags.extend(warnings);
         }
     }
+}
+
+/// A scenario's step names, in order and indexed.
+struct StepNames {
+    list: Vec<String>,
+    index: HashMap<String, usize>,
 }
 
 /// Tracks statements that may appear once per block.

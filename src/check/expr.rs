@@ -500,7 +500,12 @@ impl Checker<'_> {
         } else {
             Code::WrongKind
         };
+        // Quote the value as written (`10MB`), not as normalised (`10000000B`).
+        let written = self.text_of(t.span);
         let found = match t.constant() {
+            Some(_) if !written.is_empty() && written.len() <= 40 => {
+                format!("{} `{}`", t.ty.noun(), written)
+            }
             Some(v) => format!("{} `{}`", t.ty.noun(), v),
             None => t.ty.noun().to_string(),
         };
@@ -583,7 +588,7 @@ impl Checker<'_> {
                 self.out_of_range(
                     e.span,
                     &format!("{what} must be between 0% and 100%, not {p}"),
-                    "a percentage of requests or connections",
+                    &format!("{what} is a share of the whole, from 0% to 100%"),
                 );
                 None
             }

@@ -13,6 +13,8 @@ pub(super) struct Module {
     pub ast: ast::File,
     /// For each `import` item, in order, the module it loaded (None when it failed).
     pub imports: Vec<Option<usize>>,
+    /// The module had syntax errors, so its declarations are incomplete.
+    pub broken: bool,
 }
 
 pub(super) struct Loaded {
@@ -91,11 +93,13 @@ impl Loader {
         let file = self.sources.len();
         let (text, not_text) = syntax::decode(bytes, file);
         let file = self.sources.add(name, text.clone());
-        let parsed = if let Some(d) = not_text {
+        let (parsed, broken) = if let Some(d) = not_text {
             self.diagnostics.push(d);
-            syntax::Parsed::default()
+            (syntax::Parsed::default(), true)
         } else {
-            syntax::parse(&text, file)
+            let p = syntax::parse(&text, file);
+            let broken = p.has_errors();
+            (p, broken)
         };
         self.diagnostics.extend(parsed.diagnostics);
         let idx = self.modules.len();
@@ -103,6 +107,7 @@ impl Loader {
             file,
             ast: parsed.file,
             imports: Vec::new(),
+            broken,
         });
         self.by_key.insert(key, idx);
         self.in_progress.push(idx);
@@ -190,7 +195,8 @@ impl Loader {
                         .with_label("this import leads back here")
                         .with_help(format!("the chain is {} → {}; move the shared declarations into a module both can import", chain.join(" → "), name)),
                 );
-                return None;
+                // Still resolve the names, so the cycle is the only error reported.
+                return Some(idx);
             }
             return Some(idx);
         }

@@ -83,6 +83,7 @@ fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
         Some(model)
     };
     dedup(&mut diagnostics);
+    crate::diagnostic::anchor_whole_file(&mut diagnostics, &sources);
     diagnostics.sort_by_key(|d| (d.file != root, d.file, d.span.start, d.span.end));
     let model = if diagnostics.iter().any(Diagnostic::is_error) {
         None

@@ -808,6 +808,8 @@ pub enum ActionModel {
 #[derive(Debug, Clone)]
 pub struct ScenarioModel {
     pub name: String,
+    /// Where the scenario's name is written: diagnostics about the whole scenario point here.
+    pub name_span: Span,
     pub windows: Vec<WindowRefModel>,
     pub steps: Vec<StepModel>,
     pub expects: Vec<ExpectModel>,

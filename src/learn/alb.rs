@@ -26,7 +26,9 @@ pub fn parse<'a>(line: &'a [u8], dates: &mut DateCache) -> Result<Record<'a>, Li
     let mut c = Cursor::new(line);
     let kind = c.token().ok_or(LineError::Malformed("empty line"))?;
     if !is_alb_type(kind) {
-        return Err(LineError::Malformed("first field is not an ALB request type"));
+        return Err(LineError::Malformed(
+            "first field is not an ALB request type",
+        ));
     }
     let time = c.token().ok_or(LineError::Malformed("no time field"))?;
     let (time_us, subsecond) = match parse_iso(time, dates) {

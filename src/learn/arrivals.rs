@@ -272,8 +272,7 @@ fn fit_gaps(gaps: &HourVec<GapSums>, hourly_rate: &impl Fn(i64) -> f64) -> Optio
     let theta = mean / k;
     let ll_gamma = n * ((k - 1.0) * mean_ln - k * theta.ln() - ln_gamma(k)) - sx / theta;
     let sigma = var_ln.sqrt();
-    let ll_lognormal =
-        -n * (mean_ln + sigma.ln() + 0.5 * (2.0 * std::f64::consts::PI).ln() + 0.5);
+    let ll_lognormal = -n * (mean_ln + sigma.ln() + 0.5 * (2.0 * std::f64::consts::PI).ln() + 0.5);
     // Report the law for a unit-mean gap, so the generator can rescale it to any rate.
     if ll_gamma >= ll_lognormal {
         Gamma::new(k, k).ok()?;

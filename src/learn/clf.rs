@@ -11,10 +11,7 @@ use super::scan::{is_number, parse_secs_us, parse_u64, split_request, Cursor};
 use super::timestamp::{parse_clf, DateCache};
 
 /// Parses one line; `combined` is true when it had referer and user-agent fields.
-pub fn parse<'a>(
-    line: &'a [u8],
-    dates: &mut DateCache,
-) -> Result<(Record<'a>, bool), LineError> {
+pub fn parse<'a>(line: &'a [u8], dates: &mut DateCache) -> Result<(Record<'a>, bool), LineError> {
     let mut c = Cursor::new(line);
     let client = c.token().ok_or(LineError::Malformed("empty line"))?;
     let time_field = match c.delimited(b'[', b']') {
@@ -42,9 +39,7 @@ pub fn parse<'a>(
     };
     let time_us = match parse_clf(time_field, dates) {
         Some(t) => t,
-        None if time_field == b"-" || time_field.is_empty() => {
-            return Err(LineError::NoTimestamp)
-        }
+        None if time_field == b"-" || time_field.is_empty() => return Err(LineError::NoTimestamp),
         None => return Err(LineError::Malformed("bad [time] field")),
     };
     let (method, target) =
@@ -54,9 +49,9 @@ pub fn parse<'a>(
     if c.peek() == Some(b'"') {
         c.quoted()
             .ok_or(LineError::Malformed("unterminated referer"))?;
-        user_agent = c
-            .quoted()
-            .ok_or(LineError::Malformed("no quoted user agent after the referer"))?;
+        user_agent = c.quoted().ok_or(LineError::Malformed(
+            "no quoted user agent after the referer",
+        ))?;
         combined = true;
     }
     let mut service_us = None;
@@ -132,7 +127,10 @@ mod tests {
             LineError::NoTimestamp
         );
         assert!(matches!(
-            parse(br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 2x0 5"#, &mut d),
+            parse(
+                br#"1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 2x0 5"#,
+                &mut d
+            ),
             Err(LineError::Malformed(_))
         ));
         assert!(parse(b"garbage", &mut d).is_err());

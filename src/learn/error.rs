@@ -15,10 +15,7 @@ impl std::fmt::Display for BadLine {
 }
 
 fn list(lines: &[BadLine]) -> String {
-    lines
-        .iter()
-        .map(|l| format!("\n  {l}"))
-        .collect::<String>()
+    lines.iter().map(|l| format!("\n  {l}")).collect::<String>()
 }
 
 /// Why a log could not be learned from.

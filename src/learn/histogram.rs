@@ -59,10 +59,6 @@ impl LogHistogram {
         self.sum += v as f64;
     }
 
-    pub fn count(&self) -> u64 {
-        self.n
-    }
-
     pub fn is_empty(&self) -> bool {
         self.n == 0
     }
@@ -141,7 +137,10 @@ mod tests {
             assert!(b >= last);
             last = b;
             let mid = bucket_value(b);
-            assert!((mid - v as f64).abs() <= v as f64 / 32.0 + 0.5, "{v} -> {mid}");
+            assert!(
+                (mid - v as f64).abs() <= v as f64 / 32.0 + 0.5,
+                "{v} -> {mid}"
+            );
         }
     }
 

@@ -44,23 +44,11 @@ impl<T: Default + Clone> HourVec<T> {
         Some(&mut self.slots[i])
     }
 
-    pub fn first_hour(&self) -> i64 {
-        self.first
-    }
-
     pub fn get(&self, hour: i64) -> Option<&T> {
         if hour < self.first {
             return None;
         }
         self.slots.get((hour - self.first) as usize)
-    }
-
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (i64, &T)> {

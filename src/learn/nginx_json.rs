@@ -158,8 +158,7 @@ pub fn parse<'a>(line: &'a [u8], dates: &mut DateCache) -> Result<Record<'a>, Li
             if b.get(i) != Some(&b'"') {
                 return Err(LineError::Malformed("expected a quoted key"));
             }
-            let (key, e) =
-                string_at(b, i + 1).ok_or(LineError::Malformed("unterminated key"))?;
+            let (key, e) = string_at(b, i + 1).ok_or(LineError::Malformed("unterminated key"))?;
             i = skip_ws(b, e);
             if b.get(i) != Some(&b':') {
                 return Err(LineError::Malformed("expected ':' after a key"));
@@ -182,7 +181,11 @@ pub fn parse<'a>(line: &'a [u8], dates: &mut DateCache) -> Result<Record<'a>, Li
         (_, _, Some(r)) => {
             split_request(r).ok_or(LineError::Malformed("request is not METHOD PATH"))?
         }
-        _ => return Err(LineError::Malformed("no request or request_method/uri field")),
+        _ => {
+            return Err(LineError::Malformed(
+                "no request or request_method/uri field",
+            ))
+        }
     };
     let status = f
         .status
@@ -231,7 +234,8 @@ mod tests {
     #[test]
     fn numbers_msec_and_split_request_fields() {
         let mut d = DateCache::default();
-        let line = br#"{"msec": 1700000000.250, "request_method": "POST", "uri": "/a", "status": 201}"#;
+        let line =
+            br#"{"msec": 1700000000.250, "request_method": "POST", "uri": "/a", "status": 201}"#;
         let r = parse(line, &mut d).unwrap();
         assert_eq!(r.time_us, 1_700_000_000_250_000);
         assert!(r.subsecond);

@@ -76,6 +76,7 @@ impl<'a> Cursor<'a> {
         Some(s)
     }
 
+    #[cfg(test)]
     pub fn rest(&self) -> &'a [u8] {
         &self.bytes[self.pos.min(self.bytes.len())..]
     }
@@ -133,8 +134,7 @@ pub fn is_number(s: &[u8]) -> bool {
 pub fn split_request(req: &[u8]) -> Option<(&[u8], &[u8])> {
     let sp = req.iter().position(|&b| b == b' ')?;
     let method = &req[..sp];
-    if method.is_empty() || method.len() > 16 || !method.iter().all(|b| b.is_ascii_uppercase())
-    {
+    if method.is_empty() || method.len() > 16 || !method.iter().all(|b| b.is_ascii_uppercase()) {
         return None;
     }
     let rest = &req[sp + 1..];

@@ -169,11 +169,7 @@ pub fn is_id(seg: &[u8]) -> bool {
         return true;
     }
     // UUID: 8-4-4-4-12 hex digits.
-    if len == 36
-        && seps == 4
-        && [8, 13, 18, 23].iter().all(|&i| seg[i] == b'-')
-        && hex == 32
-    {
+    if len == 36 && seps == 4 && [8, 13, 18, 23].iter().all(|&i| seg[i] == b'-') && hex == 32 {
         return true;
     }
     // Hashes and object ids: long runs of hex digits.
@@ -203,7 +199,10 @@ mod tests {
             t(&x, "/u/550e8400-e29b-41d4-a716-446655440000/cart"),
             "/u/{id}/cart"
         );
-        assert_eq!(t(&x, "/blob/9f86d081884c7d659a2feaa0c55ad015"), "/blob/{id}");
+        assert_eq!(
+            t(&x, "/blob/9f86d081884c7d659a2feaa0c55ad015"),
+            "/blob/{id}"
+        );
         assert_eq!(t(&x, "/api/v1/items"), "/api/v1/items");
         assert_eq!(t(&x, "/img/42.png"), "/img/{id}.png");
         assert_eq!(t(&x, "http://h:80/a/7"), "/a/{id}");

@@ -140,7 +140,10 @@ pub fn parse_iso(s: &[u8], cache: &mut DateCache) -> Option<(i64, bool)> {
         rest = &rest[1 + n..];
     }
     let zone = zone_secs(rest)?;
-    Some(((days * 86_400 + clock - zone) * 1_000_000 + micros, subsecond))
+    Some((
+        (days * 86_400 + clock - zone) * 1_000_000 + micros,
+        subsecond,
+    ))
 }
 
 /// `1699999999.123` (seconds since the epoch, nginx `$msec`) → (µs, sub-second?).
@@ -181,7 +184,11 @@ mod tests {
         let (t, sub) = parse_iso(b"2000-10-10T21:55:36.5+01:00", &mut c).unwrap();
         assert_eq!(t, clf + 500_000);
         assert!(sub);
-        assert_eq!(parse_epoch(b"971211336.5"), Some((clf + 500_000, true)));
+        assert_eq!(
+            parse_epoch(b"1700000000.5"),
+            Some((1_700_000_000_500_000, true))
+        );
+        assert_eq!(parse_epoch(b"971211336"), None); // before 2001: not taken for a time
         assert_eq!(parse_clf(b"10/Foo/2000:13:55:36 -0700", &mut c), None);
         // The cache does not confuse dates.
         let next = parse_clf(b"11/Oct/2000:13:55:36 -0700", &mut c).unwrap();

@@ -153,7 +153,7 @@ impl Connection {
         .await;
         match (result, ended) {
             (Ok(r), _) => Ok(r),
-            (Err(kind), Some(Err(e))) if matches!(kind, ErrorKind::Reset | ErrorKind::Other) => {
+            (Err(ErrorKind::Reset | ErrorKind::Other), Some(Err(e))) => {
                 Err(ErrorKind::from_hyper(&e))
             }
             (Err(kind), _) => Err(kind),

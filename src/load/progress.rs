@@ -52,7 +52,7 @@ impl Progress {
                             bar.set_position(elapsed.min(secs));
                             bar.set_message(describe(&s));
                         }
-                        None if elapsed % every == 0 && elapsed > 0 => {
+                        None if elapsed.is_multiple_of(every) && elapsed > 0 => {
                             eprintln!("[{elapsed:>5}s/{secs}s] {}", describe(&s));
                         }
                         None => {}

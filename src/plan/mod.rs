@@ -124,7 +124,26 @@ pub fn plan_checked(checked: &Checked, scenario: Option<&str>) -> Result<Plan, V
             .cloned()
             .collect());
     };
-    plan(model, checked.root, scenario)
+    plan(model, checked.root, scenario).map_err(|mut d| {
+        crate::diagnostic::anchor_whole_file(&mut d, &checked.sources);
+        d
+    })
+}
+
+/// Plans every scenario of a checked file (what `res plan` does without `--scenario`).
+pub fn plan_all_checked(checked: &Checked) -> Result<Vec<Plan>, Vec<Diagnostic>> {
+    let Some(model) = &checked.model else {
+        return Err(checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect());
+    };
+    plan_all(model, checked.root).map_err(|mut d| {
+        crate::diagnostic::anchor_whole_file(&mut d, &checked.sources);
+        d
+    })
 }
 
 /// Plans every scenario of the model (what `res plan` does without `--scenario`).
@@ -436,7 +455,7 @@ fn check_windows(model: &Model, s: &ScenarioModel, total: Duration, diags: &mut 
                 Diagnostic::error(
                     Code::ImpossibleTiming,
                     s.origin.file,
-                    s.origin.span,
+                    s.name_span,
                     format!(
                         "scenario `{}` runs for {} but its longest window is {}",
                         s.name,

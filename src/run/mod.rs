@@ -58,7 +58,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     let Some(model) = &checked.model else {
         return EXIT_INVALID;
     };
-    let plan = match plan::plan(model, checked.root, opts.scenario.as_deref()) {
+    let plan = match plan::plan_checked(&checked, opts.scenario.as_deref()) {
         Ok(p) => p,
         Err(d) => {
             eprint!("{}", render_all(&d, &checked.sources, render));

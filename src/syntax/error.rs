@@ -206,7 +206,13 @@ pub fn from_pest(err: pest::error::Error<Rule>, text: &str, file: FileId) -> Dia
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let span = token_at(text, pos);
+    let mut span = token_at(text, pos);
+    // At the end of the file there is no token to underline: point at the last one.
+    if span.start >= text.trim_end().len() {
+        if let Some((i, c)) = text.trim_end().char_indices().next_back() {
+            span = Span::new(i, i + c.len_utf8());
+        }
+    }
     match err.variant {
         ErrorVariant::ParsingError {
             positives,
@@ -298,7 +304,14 @@ fn help_for(positives: &[Rule], text: &str, span: Span) -> Option<String> {
     if b.len() >= 4 && b[0].is_ascii_digit() && b[1] == b':' {
         return Some("times of day have two-digit hours, like `02:00`".into());
     }
-    if tok.starts_with(|c: char| c.is_ascii_digit()) {
+    let is_literal = crate::units::Duration::parse(tok).is_some()
+        || crate::units::Rate::parse(tok).is_some()
+        || crate::units::Bytes::parse(tok).is_some()
+        || crate::units::Bandwidth::parse(tok).is_some()
+        || crate::units::Percent::parse(tok).is_some()
+        || crate::units::Multiplier::parse(tok).is_some()
+        || tok.parse::<f64>().is_ok();
+    if tok.starts_with(|c: char| c.is_ascii_digit()) && !is_literal {
         let digits: String = tok
             .chars()
             .take_while(|c| c.is_ascii_digit() || *c == '.')

@@ -46,7 +46,8 @@ pub fn decode(bytes: &[u8], file: FileId) -> (String, Option<Diagnostic>) {
             let d = Diagnostic::error(
                 Code::NotText,
                 file,
-                Span::new(at, at + 1),
+                // In the repaired text the bad byte became U+FFFD, three bytes long.
+                Span::new(at, at + '\u{FFFD}'.len_utf8()),
                 "this file is not UTF-8 text",
             )
             .with_label(format!(
@@ -121,17 +122,29 @@ pub fn parse_value(text: &str, file: FileId) -> Result<ast::Expr, Vec<Diagnostic
     }
 }
 
-/// Scans brackets outside strings and comments; reports the first that nests too deep.
+/// Scans the text outside strings and comments before pest does: brackets nested too deep,
+/// brackets never closed or closed by the wrong kind, strings and block comments never
+/// closed. These get a message naming the problem and pointing at where it starts, which
+/// pest's "expected …" at the far end of the file would not.
 fn check_depth(text: &str, file: FileId) -> Option<Diagnostic> {
     let b = text.as_bytes();
-    let mut depth = 0usize;
+    let mut stack: Vec<(u8, usize)> = Vec::new();
     let mut i = 0;
     while i < b.len() {
         match b[i] {
             b'"' => {
+                let open = i;
                 i += 1;
                 while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
                     i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if i >= b.len() || b[i] == b'\n' {
+                    let end = i.min(b.len());
+                    return Some(
+                        Diagnostic::error(Code::Expected, file, Span::new(open, end.max(open + 1)), "this string is never closed")
+                            .with_label("the string starts here")
+                            .with_help("a string ends on the line it starts, with `\"`; write `\\\"` for a quote inside it"),
+                    );
                 }
             }
             b'/' if b.get(i + 1) == Some(&b'/') => {
@@ -140,15 +153,28 @@ fn check_depth(text: &str, file: FileId) -> Option<Diagnostic> {
                 }
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
+                let open = i;
                 i += 2;
                 while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
                     i += 1;
                 }
+                if i >= b.len() {
+                    return Some(
+                        Diagnostic::error(
+                            Code::Expected,
+                            file,
+                            Span::new(open, open + 2),
+                            "this comment is never closed",
+                        )
+                        .with_label("the comment starts here")
+                        .with_help("close block comments with `*/`"),
+                    );
+                }
                 i += 1;
             }
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
+            c @ (b'(' | b'[' | b'{') => {
+                stack.push((c, i));
+                if stack.len() > MAX_DEPTH {
                     return Some(
                         Diagnostic::error(
                             Code::TooDeep,
@@ -156,15 +182,66 @@ fn check_depth(text: &str, file: FileId) -> Option<Diagnostic> {
                             Span::new(i, i + 1),
                             format!("brackets nest deeper than {MAX_DEPTH} levels"),
                         )
-                        .with_label(format!("level {depth} opens here"))
+                        .with_label(format!("level {} opens here", stack.len()))
                         .with_help("flatten the structure; no scenario needs this much nesting"),
                     );
                 }
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            c @ (b')' | b']' | b'}') => {
+                let want = match c {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                match stack.pop() {
+                    Some((open, _)) if open == want => {}
+                    Some((open, at)) => {
+                        return Some(
+                            Diagnostic::error(
+                                Code::Expected,
+                                file,
+                                Span::new(i, i + 1),
+                                format!("`{}` does not close `{}`", c as char, open as char),
+                            )
+                            .with_label(format!("expected `{}`", closer(open) as char))
+                            .with_secondary(
+                                Span::new(at, at + 1),
+                                format!("`{}` opened here", open as char),
+                            )
+                            .with_help(format!(
+                                "close `{}` with `{}` first",
+                                open as char,
+                                closer(open) as char
+                            )),
+                        );
+                    }
+                    // A stray closer: pest says what it expected there.
+                    None => {}
+                }
+            }
             _ => {}
         }
         i += 1;
     }
+    if let Some(&(open, at)) = stack.last() {
+        return Some(
+            Diagnostic::error(
+                Code::Expected,
+                file,
+                Span::new(at, at + 1),
+                format!("`{}` is never closed", open as char),
+            )
+            .with_label("opened here")
+            .with_help(format!("add the matching `{}`", closer(open) as char)),
+        );
+    }
     None
+}
+
+fn closer(open: u8) -> u8 {
+    match open {
+        b'(' => b')',
+        b'[' => b']',
+        _ => b'}',
+    }
 }

@@ -1202,23 +1202,33 @@ fn src_text(_s: Span, st: &Str) -> String {
     out
 }
 
+/// Magnitudes past these are typos, not plans: a century, a billion requests a second, an
+/// exbibyte. Keeping them out keeps every later computation finite.
+const MAX_MS: f64 = 100.0 * 365.25 * 86_400_000.0;
+const MAX_RATE: f64 = 1e9;
+const MAX_BYTES: f64 = 1_152_921_504_606_846_976.0;
+const MAX_NUMBER: f64 = 1e15;
+
 fn literal_value(rule: Rule, text: &str) -> Option<LitValue> {
+    let within = |v: f64, max: f64| v.is_finite() && v.abs() <= max;
     Some(match rule {
-        Rule::number => LitValue::Number(text.parse().ok().filter(|v: &f64| v.is_finite())?),
-        Rule::duration => {
-            LitValue::Duration(units::Duration::parse(text).filter(|d| d.0.is_finite())?)
+        Rule::number => {
+            LitValue::Number(text.parse().ok().filter(|v: &f64| within(*v, MAX_NUMBER))?)
         }
-        Rule::rate => LitValue::Rate(units::Rate::parse(text).filter(|r| r.0.is_finite())?),
-        Rule::size => LitValue::Size(units::Bytes::parse(text).filter(|b| b.0.is_finite())?),
+        Rule::duration => {
+            LitValue::Duration(units::Duration::parse(text).filter(|d| within(d.0, MAX_MS))?)
+        }
+        Rule::rate => LitValue::Rate(units::Rate::parse(text).filter(|r| within(r.0, MAX_RATE))?),
+        Rule::size => LitValue::Size(units::Bytes::parse(text).filter(|b| within(b.0, MAX_BYTES))?),
         Rule::bandwidth => {
-            LitValue::Bandwidth(units::Bandwidth::parse(text).filter(|b| b.0.is_finite())?)
+            LitValue::Bandwidth(units::Bandwidth::parse(text).filter(|b| within(b.0, MAX_BYTES))?)
         }
         Rule::percent => {
-            LitValue::Percent(units::Percent::parse(text).filter(|p| p.0.is_finite())?)
+            LitValue::Percent(units::Percent::parse(text).filter(|p| within(p.0, MAX_NUMBER))?)
         }
-        Rule::multiplier => {
-            LitValue::Multiplier(units::Multiplier::parse(text).filter(|m| m.0.is_finite())?)
-        }
+        Rule::multiplier => LitValue::Multiplier(
+            units::Multiplier::parse(text).filter(|m| within(m.0, MAX_NUMBER))?,
+        ),
         Rule::status_class => LitValue::Status(units::StatusPattern::parse(text)?),
         Rule::timestamp => LitValue::Timestamp(units::Timestamp::parse(text)?),
         Rule::time_of_day => LitValue::TimeOfDay(units::TimeOfDay::parse(text)?),
@@ -1232,7 +1242,10 @@ fn literal_help(rule: Rule) -> &'static str {
         Rule::timestamp => "write a real date and time, like `2026-11-27T00:00Z` or `2026-11-27`",
         Rule::time_of_day => "write a time of day from `00:00` to `24:00`, like `02:30`",
         Rule::status_class => "status classes run from `1xx` to `5xx`",
-        _ => "the number is too large to represent",
+        Rule::duration => "durations go up to 100 years",
+        Rule::rate => "rates go up to 1e9/s",
+        Rule::size | Rule::bandwidth => "sizes go up to 1 EiB",
+        _ => "the number is too large to be meant",
     }
 }
 

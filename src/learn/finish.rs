@@ -1,0 +1,364 @@
+//! From the learner's aggregates to the model: errors on unusable logs, then shares, rates,
+//! the hourly series, the arrival law and the session chain.
+
+use std::collections::BTreeMap;
+
+use super::endpoints::EndpointStats;
+use super::error::LearnError;
+use super::format::{self, LogFormat};
+use super::histogram::round_sig;
+use super::learner::Learner;
+use super::profile::{
+    ChainState, Endpoint, HourlySeries, RateProfile, Sessions, Source, TrafficProfile, Transition,
+    VERSION,
+};
+use super::sessions::{unpair, EXIT, START};
+use crate::units::Timestamp;
+
+/// Other-format lines above this fraction of the log make it a mixed-format log.
+const MIXED_FRACTION: f64 = 0.01;
+/// Clock jumps above this fraction of the log are an error, whatever `--max-bad` says.
+const JUMP_FRACTION: f64 = 0.01;
+
+const FAMILY_NAMES: [&str; 3] = ["combined", "nginx_json", "alb"];
+
+fn time_hint(f: LogFormat) -> &'static str {
+    match f {
+        LogFormat::Combined | LogFormat::Common => {
+            "CLF lines carry it as [10/Oct/2000:13:55:36 -0700]"
+        }
+        LogFormat::NginxJson => "expected a time_local, time_iso8601, msec or @timestamp field",
+        LogFormat::Alb => "ALB lines carry it as the second field",
+    }
+}
+
+impl Learner {
+    fn path_label(&self) -> String {
+        match self.files.len() {
+            0 => "the log".into(),
+            1 => self.files[0].clone(),
+            _ => self.files.join(", "),
+        }
+    }
+
+    /// Checks that the log was usable, then builds the model.
+    pub fn finish(mut self) -> Result<TrafficProfile, LearnError> {
+        let path = self.path_label();
+        if self.lines == 0 {
+            return Err(LearnError::Empty { path });
+        }
+        let fmt = self.format;
+        let fmt_name = fmt.map_or("any known format", format::name);
+        let (foreign_family, foreign) = (0..3)
+            .map(|i| (i, self.foreign[i]))
+            .max_by_key(|(_, f)| f.0)
+            .unwrap_or((0, (0, None)));
+        if self.used == 0 {
+            let unparsed = self.bad - self.jumps;
+            if foreign.0 > 0 && foreign.0 * 2 >= unparsed {
+                return Err(LearnError::WrongFormat {
+                    path,
+                    expected: fmt_name,
+                    found: FAMILY_NAMES[foreign_family],
+                });
+            }
+            if let Some(f) = fmt {
+                if self.no_timestamp > 0 && self.no_timestamp * 2 >= unparsed {
+                    return Err(LearnError::NoTimestamps {
+                        path,
+                        lines: self.lines,
+                        format: format::name(f),
+                        hint: time_hint(f),
+                    });
+                }
+            }
+            return Err(LearnError::NothingParsed {
+                path,
+                format: fmt_name,
+                examples: self.examples,
+            });
+        }
+        if foreign.0 > 0 && foreign.0 as f64 >= MIXED_FRACTION * self.lines as f64 {
+            let (file, line) = foreign.1.unwrap_or((0, 0));
+            return Err(LearnError::MixedFormats {
+                path: self.files[file].clone(),
+                expected: fmt_name,
+                found: FAMILY_NAMES[foreign_family],
+                count: foreign.0,
+                lines: self.lines,
+                first_line: line,
+            });
+        }
+        let jumps_over = self.jumps as f64 >= JUMP_FRACTION * self.lines as f64
+            || self
+                .opts
+                .max_bad
+                .is_some_and(|m| m.exceeded(self.jumps, self.lines));
+        if self.jumps > 0 && jumps_over {
+            return Err(LearnError::ClockJumps {
+                count: self.jumps,
+                lines: self.lines,
+                tolerance_s: self.opts.clock_tolerance_s,
+                examples: self.jump_examples,
+            });
+        }
+        if let Some(m) = self.opts.max_bad {
+            if m.exceeded(self.bad, self.lines) {
+                return Err(LearnError::TooManyBad {
+                    bad: self.bad,
+                    lines: self.lines,
+                    percent: self.bad as f64 * 100.0 / self.lines as f64,
+                    limit: m.to_string(),
+                    examples: self.examples,
+                });
+            }
+        }
+        Ok(self.build())
+    }
+
+    fn build(&mut self) -> TrafficProfile {
+        let total = self.used as f64;
+        let rows = std::mem::take(&mut self.endpoints.rows);
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        // By count, the `*` overflow row last, ties by name for stable files.
+        order.sort_by(|&a, &b| {
+            let (ra, rb) = (&rows[a], &rows[b]);
+            (ra.template == "*")
+                .cmp(&(rb.template == "*"))
+                .then(rb.count.cmp(&ra.count))
+                .then(ra.template.cmp(&rb.template))
+                .then(ra.method.cmp(&rb.method))
+        });
+        let mut by_hour_total = [0u64; 24];
+        for r in &rows {
+            for (t, c) in by_hour_total.iter_mut().zip(r.by_hour) {
+                *t += c;
+            }
+        }
+        let endpoints: Vec<Endpoint> = order
+            .iter()
+            .map(|&i| endpoint(&rows[i], total, &by_hour_total))
+            .collect();
+        let names: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.template))
+            .collect();
+
+        let series = self.series();
+        let rate = rate_profile(&series, total, self.span_s());
+        let hours = &self.hours;
+        let arrivals = std::mem::take(&mut self.arrivals);
+        let arrival = arrivals.finish(|h| hours.get(h).map_or(0.0, |&c| c as f64 / 3600.0));
+        let sessions = self.sessions_model(&names, &order);
+        TrafficProfile {
+            version: VERSION,
+            source: Source {
+                files: self.files.clone(),
+                format: self.format.map_or("unknown", format::name).to_string(),
+                lines: self.lines,
+                bad_lines: self.bad,
+                bad_examples: self.examples.clone(),
+                clock_jumps: self.jumps,
+                first: Timestamp(self.min_us.div_euclid(1_000_000)).to_rfc3339(),
+                last: Timestamp(self.max_us.div_euclid(1_000_000)).to_rfc3339(),
+                span_s: round_sig(self.span_s()),
+                subsecond: self.subsecond,
+            },
+            requests: self.used,
+            endpoints,
+            rate,
+            arrival,
+            sessions,
+            series,
+        }
+    }
+
+    fn span_s(&self) -> f64 {
+        (self.max_us - self.min_us) as f64 / 1e6
+    }
+
+    /// Hourly counts, with partly covered edge hours scaled up or dropped.
+    fn series(&self) -> HourlySeries {
+        let first_hour = self.min_us.div_euclid(3_600_000_000);
+        let last_hour = self.max_us.div_euclid(3_600_000_000);
+        let mut counts: Vec<f64> = (first_hour..=last_hour)
+            .map(|h| self.hours.get(h).copied().unwrap_or(0) as f64)
+            .collect();
+        let mut start = first_hour;
+        if counts.len() >= 3 {
+            let hour_us = 3_600_000_000f64;
+            let head = ((first_hour + 1) * 3_600_000_000 - self.min_us) as f64 / hour_us;
+            let tail = (self.max_us - last_hour * 3_600_000_000) as f64 / hour_us;
+            let n = counts.len();
+            if tail >= 0.5 {
+                counts[n - 1] /= tail;
+            } else {
+                counts.pop();
+            }
+            if head >= 0.5 {
+                counts[0] /= head;
+            } else {
+                counts.remove(0);
+                start += 1;
+            }
+        }
+        HourlySeries {
+            start: Timestamp(start * 3600).to_rfc3339(),
+            step_s: 3600,
+            counts: counts.into_iter().map(round_sig).collect(),
+        }
+    }
+
+    fn sessions_model(&mut self, names: &[String], order: &[usize]) -> Sessions {
+        self.sessions.finish();
+        let s = &self.sessions;
+        let state_name = |st: u32| -> String {
+            match st {
+                START => "START".into(),
+                EXIT => "EXIT".into(),
+                i => names[(i - 1) as usize].clone(),
+            }
+        };
+        // Rank of each state in the output: START, then endpoints in model order.
+        let mut rank = vec![0usize; names.len() + 1];
+        for (pos, &i) in order.iter().enumerate() {
+            rank[i + 1] = pos + 1;
+        }
+        let mut grouped: BTreeMap<usize, (u32, Vec<(u32, u64)>)> = BTreeMap::new();
+        for (&k, &c) in &s.transitions {
+            let (from, to) = unpair(k);
+            grouped
+                .entry(rank[from as usize])
+                .or_insert((from, Vec::new()))
+                .1
+                .push((to, c));
+        }
+        let chain = grouped
+            .into_values()
+            .map(|(from, mut next)| {
+                let sum: u64 = next.iter().map(|n| n.1).sum();
+                next.sort_by(|a, b| b.1.cmp(&a.1).then(state_name(a.0).cmp(&state_name(b.0))));
+                let think = (from != START)
+                    .then(|| s.think_ms.get((from - 1) as usize))
+                    .flatten()
+                    .filter(|h| !h.is_empty())
+                    .map(|h| h.summary(1e-3));
+                ChainState {
+                    from: state_name(from),
+                    next: next
+                        .into_iter()
+                        .map(|(to, c)| Transition {
+                            to: state_name(to),
+                            p: round_sig(c as f64 / sum as f64),
+                            count: c,
+                        })
+                        .collect(),
+                    think_s: think,
+                }
+            })
+            .collect();
+        Sessions {
+            idle_cutoff_s: self.opts.idle_s,
+            count: s.sessions,
+            forced_ends: s.forced,
+            requests_per_session: (!s.lengths.is_empty()).then(|| s.lengths.summary(1.0)),
+            duration_s: (!s.durations_s.is_empty()).then(|| s.durations_s.summary(1.0)),
+            chain,
+        }
+    }
+}
+
+fn endpoint(r: &EndpointStats, total: f64, by_hour_total: &[u64; 24]) -> Endpoint {
+    let n = r.count.max(1) as f64;
+    let mut statuses = r.statuses.clone();
+    statuses.sort();
+    Endpoint {
+        method: r.method.clone(),
+        template: r.template.clone(),
+        share: round_sig(r.count as f64 / total),
+        requests: r.count,
+        status: statuses
+            .iter()
+            .map(|&(s, c)| (s.to_string(), round_sig(c as f64 / n)))
+            .collect(),
+        response_bytes: (!r.response_bytes.is_empty()).then(|| r.response_bytes.summary(1.0)),
+        request_bytes: (!r.request_bytes.is_empty()).then(|| r.request_bytes.summary(1.0)),
+        service_time_ms: (!r.service_us.is_empty()).then(|| r.service_us.summary(1e-3)),
+        share_by_hour: r
+            .by_hour
+            .iter()
+            .zip(by_hour_total)
+            .map(|(&c, &t)| {
+                if t == 0 {
+                    0.0
+                } else {
+                    round_sig(c as f64 / t as f64)
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Hour of week (Monday 00:00 UTC = 0) of an hour since the epoch (a Thursday).
+pub fn hour_of_week(hour: i64) -> usize {
+    (hour + 3 * 24).rem_euclid(168) as usize
+}
+
+fn rate_profile(series: &HourlySeries, total: f64, span_s: f64) -> RateProfile {
+    let start_hour = series.start_secs().unwrap_or(0).div_euclid(3600);
+    let y = &series.counts;
+    let slot_means = |period: usize, slot: &dyn Fn(i64) -> usize| -> Vec<Option<f64>> {
+        let mut sum = vec![0.0; period];
+        let mut n = vec![0.0; period];
+        for (i, &c) in y.iter().enumerate() {
+            let s = slot(start_hour + i as i64);
+            sum[s] += c;
+            n[s] += 1.0;
+        }
+        sum.iter()
+            .zip(&n)
+            .map(|(&s, &k)| (k > 0.0).then(|| s / k))
+            .collect()
+    };
+    let week = slot_means(168, &hour_of_week);
+    let day = slot_means(24, &|h| h.rem_euclid(24) as usize);
+    // Trend: least squares of the deseasonalised counts on time.
+    let (basis, means, slot): (&str, &Vec<Option<f64>>, Box<dyn Fn(i64) -> usize>) =
+        if y.len() >= 2 * 168 {
+            ("weekly", &week, Box::new(hour_of_week))
+        } else if y.len() >= 2 * 24 {
+            ("daily", &day, Box::new(|h: i64| h.rem_euclid(24) as usize))
+        } else {
+            ("none", &day, Box::new(|_| 0))
+        };
+    let mean_y = y.iter().sum::<f64>() / y.len().max(1) as f64;
+    let mut trend = 0.0;
+    if basis != "none" && mean_y > 0.0 {
+        let n = y.len() as f64;
+        let tm = (n - 1.0) / 2.0;
+        let (mut sxy, mut sxx) = (0.0, 0.0);
+        for (i, &c) in y.iter().enumerate() {
+            let base = means[slot(start_hour + i as i64)].unwrap_or(mean_y);
+            let x = i as f64 - tm;
+            sxy += x * (c - base);
+            sxx += x * x;
+        }
+        if sxx > 0.0 {
+            trend = sxy / sxx * 168.0 / mean_y;
+        }
+    }
+    let (peak_i, peak) = y.iter().enumerate().fold(
+        (0, 0.0),
+        |acc, (i, &c)| if c > acc.1 { (i, c) } else { acc },
+    );
+    let per_s = |v: Option<f64>| v.map(|c| round_sig(c / 3600.0));
+    RateProfile {
+        mean_per_s: round_sig(if span_s > 0.0 { total / span_s } else { total }),
+        peak_hour_at: Timestamp((start_hour + peak_i as i64) * 3600).to_rfc3339(),
+        peak_hour_per_s: round_sig(peak / 3600.0),
+        per_hour_of_week: week.into_iter().map(per_s).collect(),
+        per_hour_of_day: day.into_iter().map(per_s).collect(),
+        trend_per_week: round_sig(trend),
+        trend_basis: basis.into(),
+    }
+}

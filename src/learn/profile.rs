@@ -1,0 +1,234 @@
+//! The traffic model file: what `res learn` writes and `res forecast` and the interpreter read.
+//!
+//! It is meant to be committed and diffed, so it is plain JSON with stable field order,
+//! numbers rounded to six significant digits, endpoints sorted by share and states named by
+//! `METHOD template` rather than by index. `version` is checked on load; a file from a newer
+//! `res` is refused with a message instead of being misread.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::arrivals::ArrivalLaw;
+use super::error::{BadLine, LearnError};
+use super::histogram::Quantiles;
+
+/// The model file format version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// A learned traffic model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrafficProfile {
+    pub version: u32,
+    pub source: Source,
+    /// Requests learned from (lines used).
+    pub requests: u64,
+    /// Endpoints by decreasing share; a `*` `*` row collects requests past the endpoint cap.
+    pub endpoints: Vec<Endpoint>,
+    pub rate: RateProfile,
+    pub arrival: ArrivalLaw,
+    pub sessions: Sessions,
+    /// Requests per hour, the history the forecaster works on.
+    pub series: HourlySeries,
+}
+
+/// Where the model comes from and how clean the log was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub files: Vec<String>,
+    pub format: String,
+    /// Non-blank lines read.
+    pub lines: u64,
+    /// Lines not used (malformed, other format, clock jumps); `bad_examples` shows the first.
+    pub bad_lines: u64,
+    pub bad_examples: Vec<BadLine>,
+    /// Lines more than the tolerance older than an earlier line (counted in `bad_lines`).
+    pub clock_jumps: u64,
+    /// First and last request time, RFC 3339.
+    pub first: String,
+    pub last: String,
+    pub span_s: f64,
+    /// Whether timestamps had sub-second precision.
+    pub subsecond: bool,
+}
+
+/// One endpoint: a method and a path template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub method: String,
+    pub template: String,
+    /// Fraction of all requests (0..1).
+    pub share: f64,
+    pub requests: u64,
+    /// Fraction of this endpoint's requests by status code.
+    pub status: BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_bytes: Option<Quantiles>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_bytes: Option<Quantiles>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_time_ms: Option<Quantiles>,
+    /// Share of all requests in each hour of the day (UTC) that went to this endpoint.
+    pub share_by_hour: Vec<f64>,
+}
+
+impl Endpoint {
+    /// The state name used in the session chain: `GET /items/{id}`.
+    pub fn name(&self) -> String {
+        format!("{} {}", self.method, self.template)
+    }
+}
+
+/// The request rate by time of week, and its trend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateProfile {
+    /// Requests per second over the whole log.
+    pub mean_per_s: f64,
+    /// The busiest hour of the history and its rate per second.
+    pub peak_hour_at: String,
+    pub peak_hour_per_s: f64,
+    /// Mean requests per second by hour of week, Monday 00:00 UTC first (168 slots; null
+    /// where the log has no such hour).
+    pub per_hour_of_week: Vec<Option<f64>>,
+    /// Mean requests per second by hour of day, UTC (24 slots).
+    pub per_hour_of_day: Vec<Option<f64>>,
+    /// Relative change of the rate per week (0.02 = +2 %/week), net of the seasonal pattern.
+    pub trend_per_week: f64,
+    /// The seasonal pattern removed before fitting the trend: `weekly`, `daily` or `none`.
+    pub trend_basis: String,
+}
+
+/// Sessions as a Markov chain over endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sessions {
+    pub idle_cutoff_s: f64,
+    pub count: u64,
+    /// Sessions ended early because too many clients were active at once.
+    pub forced_ends: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_session: Option<Quantiles>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<Quantiles>,
+    /// One entry per state with outgoing transitions, START first.
+    pub chain: Vec<ChainState>,
+}
+
+/// The transitions out of one state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainState {
+    /// `START` or an endpoint name (`GET /items/{id}`).
+    pub from: String,
+    pub next: Vec<Transition>,
+    /// Think time after this state's request when the session goes on (seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub think_s: Option<Quantiles>,
+}
+
+/// One transition of the chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    /// An endpoint name or `EXIT`.
+    pub to: String,
+    pub p: f64,
+    pub count: u64,
+}
+
+/// Requests per hour from `start` (an hour boundary, RFC 3339), one value per `step_s`.
+/// Partly covered first and last hours are scaled up to a full hour, or dropped when less
+/// than half covered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HourlySeries {
+    pub start: String,
+    pub step_s: u32,
+    pub counts: Vec<f64>,
+}
+
+impl HourlySeries {
+    /// Seconds since the epoch of the first slot.
+    pub fn start_secs(&self) -> Option<i64> {
+        crate::units::Timestamp::parse(&self.start).map(|t| t.0)
+    }
+}
+
+impl TrafficProfile {
+    /// Writes the model; the extension picks the format (`.json`).
+    pub fn save(&self, path: &Path) -> Result<(), LearnError> {
+        let text = self.to_text(path)?;
+        std::fs::write(path, text).map_err(|e| LearnError::Model {
+            path: path.display().to_string(),
+            reason: format!("cannot write: {e}"),
+        })
+    }
+
+    /// The model as the text of a file with `path`'s extension.
+    pub fn to_text(&self, path: &Path) -> Result<String, LearnError> {
+        match extension(path).as_str() {
+            "json" => serde_json::to_string_pretty(self)
+                .map(|s| s + "\n")
+                .map_err(|e| LearnError::Model {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                }),
+            other => Err(unsupported(path, other)),
+        }
+    }
+
+    /// Whether `path` has an extension this build can write a model as.
+    pub fn load_check_extension(path: &Path) -> Result<(), LearnError> {
+        match extension(path).as_str() {
+            "json" => Ok(()),
+            other => Err(unsupported(path, other)),
+        }
+    }
+
+    /// Reads a model file written by `res learn`.
+    pub fn load(path: &Path) -> Result<TrafficProfile, LearnError> {
+        let model_err = |reason: String| LearnError::Model {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| LearnError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        match extension(path).as_str() {
+            "json" => {}
+            other => return Err(unsupported(path, other)),
+        }
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| model_err(format!("not a JSON model file: {e}")))?;
+        match value.get("version").and_then(|v| v.as_u64()) {
+            Some(v) if v == VERSION as u64 => {}
+            Some(v) => {
+                return Err(model_err(format!(
+                    "model file version {v}, but this res reads version {VERSION}: learn the log again"
+                )))
+            }
+            None => {
+                return Err(model_err(
+                    "not a traffic model: no \"version\" field (write one with res learn LOG -o MODEL.json)".into(),
+                ))
+            }
+        }
+        serde_json::from_value(value).map_err(|e| model_err(format!("not a traffic model: {e}")))
+    }
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+fn unsupported(path: &Path, ext: &str) -> LearnError {
+    LearnError::Model {
+        path: path.display().to_string(),
+        reason: if ext == "toml" {
+            "TOML model files are not supported by this build yet: use .json".into()
+        } else {
+            "a model file ends in .json".into()
+        },
+    }
+}

@@ -1,0 +1,430 @@
+//! Opening the database without ever damaging what is there.
+//!
+//! redb lets one process write while others read (`ConcurrencyMode::SingleWriter`), so a
+//! `res profile` query works while a run records. Before anything is opened for writing, the
+//! file is checked read-only: a file that is not redb, is truncated, is corrupt, or has a
+//! newer schema is refused and left byte for byte as it was. A file a crashed writer left
+//! unclean is repaired only after the same repair succeeded on a copy.
+//!
+//! Every open that finds another process holding the file retries for a short while, then
+//! reports the database as busy, naming the recording process when the database says which.
+
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use redb::{
+    Builder, ConcurrencyMode, Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase,
+    ReadableTable, StorageError, TableError,
+};
+
+use super::schema::{RunRecord, META, RUNS, SCHEMA_VERSION, VERSION_KEY};
+use super::{migrate, ProfileError};
+
+/// How long an open waits for another process to let go before reporting "busy".
+pub const DEFAULT_BUSY_WAIT: Duration = Duration::from_secs(3);
+const RETRY_EVERY: Duration = Duration::from_millis(25);
+
+/// redb's magic number: the first bytes of every redb file.
+const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
+
+/// A database opened for reading.
+pub(crate) struct ReadHandle {
+    pub db: ReadOnlyDatabase,
+    /// Whether a recording process had the file open when it was opened. Without one, no
+    /// unfinished run can still be going.
+    pub live_writer: bool,
+}
+
+/// What a read-only look at an existing, non-empty file found.
+enum Probe {
+    /// No writer anywhere and the file is clean: the handle is usable as is.
+    Clean(ReadOnlyDatabase),
+    /// Some process has it open for writing.
+    Held,
+    /// A writer died without closing it: redb must repair it before use.
+    Unclean,
+}
+
+fn builder(mode: ConcurrencyMode) -> Builder {
+    let mut b = Builder::new();
+    b.set_concurrency_mode(mode);
+    // The default 1 GiB cache is for databases that are mostly read; ours is mostly appended.
+    b.set_cache_size(64 * 1024 * 1024);
+    b
+}
+
+/// Opens `path` for writing, creating it (and its directory) when missing, migrating an older
+/// schema, and marking every unfinished run `incomplete`: this process now holds the only
+/// write lock, so their writers are gone.
+pub(crate) fn open_writer(path: &Path, busy_wait: Duration) -> Result<Database, ProfileError> {
+    let deadline = Instant::now() + busy_wait;
+    loop {
+        match try_open_writer(path) {
+            Err(Retry::Busy) if Instant::now() < deadline => sleep(RETRY_EVERY),
+            Err(Retry::Busy) => {
+                return Err(ProfileError::Busy {
+                    path: path.to_path_buf(),
+                    pid: writer_pid(path),
+                })
+            }
+            Err(Retry::Fail(e)) => return Err(e),
+            Ok(db) => return Ok(db),
+        }
+    }
+}
+
+/// Opens `path` for reading. An older schema is migrated first, and an unclean file repaired
+/// first, each through a brief write open; otherwise nothing is written.
+pub(crate) fn open_reader(path: &Path, busy_wait: Duration) -> Result<ReadHandle, ProfileError> {
+    let deadline = Instant::now() + busy_wait;
+    loop {
+        match try_open_reader(path, busy_wait) {
+            Err(Retry::Busy) if Instant::now() < deadline => sleep(RETRY_EVERY),
+            Err(Retry::Busy) => {
+                return Err(ProfileError::Busy {
+                    path: path.to_path_buf(),
+                    pid: writer_pid(path),
+                })
+            }
+            Err(Retry::Fail(e)) => return Err(e),
+            Ok(h) => return Ok(h),
+        }
+    }
+}
+
+enum Retry {
+    Busy,
+    Fail(ProfileError),
+}
+
+impl From<ProfileError> for Retry {
+    fn from(e: ProfileError) -> Self {
+        match e {
+            ProfileError::Busy { .. } => Retry::Busy,
+            e => Retry::Fail(e),
+        }
+    }
+}
+
+fn try_open_writer(path: &Path) -> Result<Database, Retry> {
+    let len = match std::fs::metadata(path) {
+        Ok(m) => Some(m.len()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(Retry::Fail(ProfileError::Io {
+                action: "read",
+                path: path.to_path_buf(),
+                source: e,
+            }))
+        }
+    };
+    if len.unwrap_or(0) == 0 {
+        return create(path);
+    }
+    match probe(path)? {
+        Probe::Clean(ro) => {
+            check_version(path, &ro)?;
+            drop(ro);
+        }
+        Probe::Held => return Err(Retry::Busy),
+        Probe::Unclean => trial_repair(path)?,
+    }
+    let db = guarded(path, || builder(ConcurrencyMode::SingleWriter).open(path))?
+        .map_err(|e| classify(path, e))?;
+    prepare(path, &db)?;
+    Ok(db)
+}
+
+fn try_open_reader(path: &Path, busy_wait: Duration) -> Result<ReadHandle, Retry> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > 0 => {}
+        Ok(_) => {
+            return Err(Retry::Fail(ProfileError::Missing {
+                path: path.to_path_buf(),
+            }))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Retry::Fail(ProfileError::Missing {
+                path: path.to_path_buf(),
+            }))
+        }
+        Err(e) => {
+            return Err(Retry::Fail(ProfileError::Io {
+                action: "read",
+                path: path.to_path_buf(),
+                source: e,
+            }))
+        }
+    }
+    match probe(path)? {
+        Probe::Clean(db) => match check_version(path, &db)? {
+            Some(v) if v < SCHEMA_VERSION => {
+                drop(db);
+                drop(open_writer(path, busy_wait)?);
+                try_open_reader(path, busy_wait)
+            }
+            _ => Ok(ReadHandle {
+                db,
+                live_writer: false,
+            }),
+        },
+        Probe::Held => {
+            let db = guarded(path, || {
+                builder(ConcurrencyMode::SingleWriter).open_read_only(path)
+            })?
+            .map_err(|e| classify(path, e))?;
+            match check_version(path, &db)? {
+                Some(v) if v < SCHEMA_VERSION => Err(Retry::Busy),
+                _ => Ok(ReadHandle {
+                    db,
+                    live_writer: true,
+                }),
+            }
+        }
+        Probe::Unclean => {
+            trial_repair(path)?;
+            drop(open_writer(path, busy_wait)?);
+            try_open_reader(path, busy_wait)
+        }
+    }
+}
+
+fn create(path: &Path) -> Result<Database, Retry> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Retry::Fail(ProfileError::Io {
+                action: "create the directory",
+                path: dir.to_path_buf(),
+                source: e,
+            })
+        })?;
+    }
+    // `create` initialises only a missing or empty file: a file that grew since we looked is
+    // opened as an existing database, and refused by redb if it is not one.
+    let db = guarded(path, || builder(ConcurrencyMode::SingleWriter).create(path))?
+        .map_err(|e| classify(path, e))?;
+    prepare(path, &db)?;
+    Ok(db)
+}
+
+/// Reads `path` without writing: its magic number, then a read-only open that validates the
+/// header, the file length and the allocator state.
+fn probe(path: &Path) -> Result<Probe, ProfileError> {
+    let mut head = [0u8; 9];
+    let mut f = std::fs::File::open(path).map_err(|e| ProfileError::Io {
+        action: "open",
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    if f.read_exact(&mut head).is_err() || head != REDB_MAGIC {
+        return Err(ProfileError::NotADatabase {
+            path: path.to_path_buf(),
+        });
+    }
+    drop(f);
+    match guarded(path, || {
+        builder(ConcurrencyMode::ExclusiveWriter).open_read_only(path)
+    })? {
+        Ok(db) => Ok(Probe::Clean(db)),
+        Err(DatabaseError::DatabaseAlreadyOpen) => Ok(Probe::Held),
+        Err(DatabaseError::RepairAborted) => Ok(Probe::Unclean),
+        Err(e) => Err(classify(path, e)),
+    }
+}
+
+/// Copies an unclean file aside and repairs the copy with a full integrity check. Only if
+/// that succeeds (and the schema is one this res reads) may the original be opened for
+/// writing, which repairs it the same way.
+fn trial_repair(path: &Path) -> Result<(), ProfileError> {
+    let copy = sibling(path, &format!("check-{}", std::process::id()));
+    std::fs::copy(path, &copy).map_err(|e| ProfileError::Io {
+        action: "copy for a trial repair",
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let result = (|| {
+        let db = guarded(path, || {
+            let mut b = builder(ConcurrencyMode::ExclusiveWriter);
+            b.set_check_integrity_on_open(true);
+            b.open(&copy)
+        })?
+        .map_err(|e| match classify(path, e) {
+            ProfileError::Busy { .. } => ProfileError::Corrupt {
+                path: path.to_path_buf(),
+                reason: "its copy cannot be locked".into(),
+            },
+            e => e,
+        })?;
+        check_version(path, &db)?;
+        Ok(())
+    })();
+    let _ = std::fs::remove_file(&copy);
+    result
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{suffix}"));
+    path.with_file_name(name)
+}
+
+/// The schema version stored in the file: `None` for a database with no tables at all (a
+/// fresh one). A newer version, or a redb file that is not ours, is an error.
+fn check_version(path: &Path, db: &impl ReadableDatabase) -> Result<Option<u64>, ProfileError> {
+    let read = || -> Result<Option<u64>, ProfileError> {
+        let txn = db.begin_read().map_err(|e| ProfileError::storage(path, e))?;
+        let meta = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(TableError::TableDoesNotExist(_)) => {
+                let tables = txn
+                    .list_tables()
+                    .map_err(|e| ProfileError::storage(path, e))?
+                    .count();
+                if tables == 0 {
+                    return Ok(None);
+                }
+                return Err(ProfileError::ForeignDatabase {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(corrupt(path, e)),
+        };
+        let v = meta
+            .get(VERSION_KEY)
+            .map_err(|e| corrupt(path, e))?
+            .map(|g| g.value())
+            .ok_or_else(|| ProfileError::ForeignDatabase {
+                path: path.to_path_buf(),
+            })?;
+        if v > SCHEMA_VERSION {
+            return Err(ProfileError::NewerSchema {
+                path: path.to_path_buf(),
+                found: v,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(Some(v))
+    };
+    guarded(path, read)?
+}
+
+/// Brings an open database to the current schema and closes the books on dead runs, in one
+/// transaction.
+fn prepare(path: &Path, db: &Database) -> Result<(), ProfileError> {
+    let version = check_version(path, db)?;
+    let txn = db
+        .begin_write()
+        .map_err(|e| ProfileError::storage(path, e))?;
+    match version {
+        None => migrate::create_tables(&txn).map_err(|e| ProfileError::storage(path, e))?,
+        Some(v) => migrate::upgrade(&txn, v).map_err(|e| ProfileError::storage(path, e))?,
+    }
+    mark_incomplete(&txn).map_err(|e| ProfileError::storage(path, e))?;
+    txn.commit().map_err(|e| ProfileError::storage(path, e))
+}
+
+/// Every run without an outcome, found by the one writer, was left by a process that is gone.
+fn mark_incomplete(txn: &redb::WriteTransaction) -> Result<(), String> {
+    let mut runs = txn.open_table(RUNS).map_err(|e| e.to_string())?;
+    let mut dead = Vec::new();
+    for entry in runs.iter().map_err(|e| e.to_string())? {
+        let (k, v) = entry.map_err(|e| e.to_string())?;
+        let Ok(mut r) = serde_json::from_slice::<RunRecord>(v.value()) else {
+            continue;
+        };
+        if r.outcome.is_none() && !r.complete {
+            r.outcome = Some("incomplete".into());
+            dead.push((k.value(), r));
+        }
+    }
+    for (k, r) in dead {
+        let bytes = serde_json::to_vec(&r).map_err(|e| e.to_string())?;
+        runs.insert(k, bytes.as_slice()).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The pid of the process recording into `path`, read through a shared read-only open.
+fn writer_pid(path: &Path) -> Option<i32> {
+    let db = guarded(path, || {
+        builder(ConcurrencyMode::SingleWriter).open_read_only(path)
+    })
+    .ok()?
+    .ok()?;
+    let txn = db.begin_read().ok()?;
+    let runs = txn.open_table(RUNS).ok()?;
+    let mut pid = None;
+    for entry in runs.iter().ok()? {
+        let (_, v) = entry.ok()?;
+        if let Ok(r) = serde_json::from_slice::<RunRecord>(v.value()) {
+            if r.outcome.is_none() {
+                pid = r.writer_pid.filter(|p| super::alive(*p)).or(pid);
+            }
+        }
+    }
+    pid
+}
+
+/// Runs a redb call, turning a panic (redb may panic on a corrupted file) into an error.
+pub(crate) fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, ProfileError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| ProfileError::Corrupt {
+        path: path.to_path_buf(),
+        reason: match p.downcast_ref::<&str>() {
+            Some(s) => format!("redb failed reading it: {s}"),
+            None => match p.downcast_ref::<String>() {
+                Some(s) => format!("redb failed reading it: {s}"),
+                None => "redb failed reading it".into(),
+            },
+        },
+    })
+}
+
+fn corrupt(path: &Path, e: impl std::fmt::Display) -> ProfileError {
+    ProfileError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// Turns an open error into ours: "busy" for a lock held elsewhere, "corrupt" for anything
+/// redb found wrong in the file.
+fn classify(path: &Path, e: DatabaseError) -> ProfileError {
+    match e {
+        DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch => {
+            ProfileError::Busy {
+                path: path.to_path_buf(),
+                pid: None,
+            }
+        }
+        DatabaseError::UpgradeRequired(v) => ProfileError::FileFormat {
+            path: path.to_path_buf(),
+            reason: format!("redb file format version {v}"),
+        },
+        DatabaseError::Storage(StorageError::Io(io))
+            if io.kind() != std::io::ErrorKind::InvalidData =>
+        {
+            ProfileError::Io {
+                action: "open",
+                path: path.to_path_buf(),
+                source: io,
+            }
+        }
+        e => corrupt(path, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sibling_names() {
+        assert_eq!(
+            sibling(Path::new("/a/profile.redb"), "check-1"),
+            Path::new("/a/profile.redb.check-1")
+        );
+    }
+}

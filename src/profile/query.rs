@@ -1,0 +1,162 @@
+//! Reading the tables back: plain functions over a read transaction, shared by the query
+//! handle (`ProfileStore`) and the writer (which derives the profile after a run).
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::serialization::Deserializer;
+use hdrhistogram::Histogram;
+use redb::{ReadTransaction, ReadableTable, TableDefinition, TableError};
+use serde::de::DeserializeOwned;
+
+use super::derive::{Obs, RunObs, ServiceProfile};
+use super::sample_codec;
+use super::schema::{
+    EventRecord, ExpectationRecord, FaultRecord, RemediationRecord, RunRecord, ABORTS, EVENTS,
+    EXPECTATIONS, FAULTS, HISTOGRAMS, PROFILE, REMEDIATIONS, RUNS, SAMPLES,
+};
+use crate::report::SeriesPoint;
+
+type Res<T> = Result<T, String>;
+
+/// Every run, in id order.
+pub fn runs(txn: &ReadTransaction) -> Res<Vec<RunRecord>> {
+    let t = match txn.open_table(RUNS) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut out = Vec::new();
+    for entry in t.iter().map_err(|e| e.to_string())? {
+        let (k, v) = entry.map_err(|e| e.to_string())?;
+        out.push(json(v.value()).map_err(|e| format!("run {}: {e}", k.value()))?);
+    }
+    Ok(out)
+}
+
+/// One run.
+pub fn run(txn: &ReadTransaction, id: u64) -> Res<Option<RunRecord>> {
+    let t = match txn.open_table(RUNS) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let got = t.get(id).map_err(|e| e.to_string())?;
+    got.map(|v| json(v.value())).transpose()
+}
+
+/// The run's samples, by service, then second.
+pub fn samples(txn: &ReadTransaction, run: u64) -> Res<Vec<SeriesPoint>> {
+    let t = match txn.open_table(SAMPLES) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut out = Vec::new();
+    for entry in t
+        .range((run, "", 0u64)..(run + 1, "", 0u64))
+        .map_err(|e| e.to_string())?
+    {
+        let (k, v) = entry.map_err(|e| e.to_string())?;
+        let (_, service, sec) = k.value();
+        out.push(sample_codec::decode(service, sec, v.value())?);
+    }
+    Ok(out)
+}
+
+/// The latency histogram stored for one service's second, if one was recorded.
+pub fn histogram(
+    txn: &ReadTransaction,
+    run: u64,
+    service: &str,
+    sec: u64,
+) -> Res<Option<Histogram<u64>>> {
+    let t = match txn.open_table(HISTOGRAMS) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let Some(v) = t.get((run, service, sec)).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let mut bytes = v.value();
+    Deserializer::new()
+        .deserialize(&mut bytes)
+        .map(Some)
+        .map_err(|e| format!("histogram: {e:?}"))
+}
+
+fn seq_table<T: DeserializeOwned>(
+    txn: &ReadTransaction,
+    def: TableDefinition<(u64, u32), &[u8]>,
+    run: u64,
+) -> Res<Vec<T>> {
+    let t = match txn.open_table(def) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut out = Vec::new();
+    for entry in t
+        .range((run, 0)..=(run, u32::MAX))
+        .map_err(|e| e.to_string())?
+    {
+        let (_, v) = entry.map_err(|e| e.to_string())?;
+        out.push(json(v.value())?);
+    }
+    Ok(out)
+}
+
+pub fn faults(txn: &ReadTransaction, run: u64) -> Res<Vec<FaultRecord>> {
+    seq_table(txn, FAULTS, run)
+}
+
+pub fn events(txn: &ReadTransaction, run: u64) -> Res<Vec<EventRecord>> {
+    seq_table(txn, EVENTS, run)
+}
+
+pub fn aborts(txn: &ReadTransaction, run: u64) -> Res<Vec<EventRecord>> {
+    seq_table(txn, ABORTS, run)
+}
+
+pub fn remediations(txn: &ReadTransaction, run: u64) -> Res<Vec<RemediationRecord>> {
+    seq_table(txn, REMEDIATIONS, run)
+}
+
+pub fn expectations(txn: &ReadTransaction, run: u64) -> Res<Vec<ExpectationRecord>> {
+    seq_table(txn, EXPECTATIONS, run)
+}
+
+/// The profile stored by the last `finish`, by service.
+pub fn stored_profile(txn: &ReadTransaction) -> Res<Vec<ServiceProfile>> {
+    let t = match txn.open_table(PROFILE) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut out = Vec::new();
+    for entry in t.iter().map_err(|e| e.to_string())? {
+        let (_, v) = entry.map_err(|e| e.to_string())?;
+        out.push(json(v.value())?);
+    }
+    Ok(out)
+}
+
+/// What the derivations need of one run: its samples reduced to [`Obs`], and its faults.
+pub fn run_obs(txn: &ReadTransaction, r: &RunRecord) -> Res<RunObs> {
+    let mut services: BTreeMap<String, Vec<Obs>> = BTreeMap::new();
+    for p in samples(txn, r.id)? {
+        services
+            .entry(p.service.clone())
+            .or_default()
+            .push(Obs::from(&p));
+    }
+    Ok(RunObs {
+        id: r.id,
+        services,
+        faults: faults(txn, r.id)?,
+    })
+}
+
+fn json<T: DeserializeOwned>(bytes: &[u8]) -> Res<T> {
+    serde_json::from_slice(bytes).map_err(|e| e.to_string())
+}
