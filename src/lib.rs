@@ -4,12 +4,14 @@
 //! [`syntax`] (text → AST) → [`check`] (AST → Model) → [`plan`] (Model → execution graph).
 //! See ARCHITECTURE.md for the map and the invariants.
 
+pub mod chaos;
 pub mod check;
 pub mod demo;
 pub mod diagnostic;
 pub mod learn;
 pub mod load;
 pub mod plan;
+pub mod profile;
 pub mod report;
 pub mod run;
 pub mod syntax;

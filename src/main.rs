@@ -97,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         action: DemoAction,
     },
+    /// The resilience profile database: recorded runs and what they say about each service.
+    Profile {
+        #[command(subcommand)]
+        action: res::profile::cli::ProfileCommand,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -155,6 +160,7 @@ fn main() -> ExitCode {
             set,
         } => cmd_plan(&file, scenario.as_deref(), format, &set, render),
         Command::Demo { action } => cmd_demo(action),
+        Command::Profile { action } => ExitCode::from(res::profile::cli::run(action)),
         Command::Load(args) => res::load::cli::run(args),
         Command::Learn(args) => res::learn::cli::run_learn(args),
         Command::Forecast(args) => res::learn::cli::run_forecast(args),

@@ -3,11 +3,14 @@
 //! The endpoint table and the open-session table are looked up once per log line, so the
 //! standard library's DoS-resistant SipHash is a measurable share of the time per line. Log
 //! lines are not adversarial input to a hash table that lives for one `res learn` run, so a
-//! multiply-rotate hash over 8-byte words is enough.
+//! folded-multiply hash over 8-byte words (the mixing step of wyhash and foldhash) is enough.
+//! Session keys are compared by hash alone, so the mixing must be good in every bit: a plain
+//! multiply leaves low-bit structure, and addresses differing in one byte then collide.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
 const K: u64 = 0x9e37_79b9_7f4a_7c15;
+const SECOND: u64 = 0x2d35_8dcc_aa6c_78a5;
 
 /// Hashes a byte string in one call (used for session keys).
 pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
@@ -20,10 +23,30 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
 #[derive(Default, Clone, Copy)]
 pub struct FastHasher(u64);
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_one_byte_apart_do_not_collide() {
+        let mut seen = std::collections::HashSet::new();
+        for a in 0..64u32 {
+            for b in 0..256u32 {
+                let ip = format!("10.{a}.{b}.7");
+                assert!(
+                    seen.insert(hash_bytes(hash_bytes(1, ip.as_bytes()), b"Firefox")),
+                    "{ip}"
+                );
+            }
+        }
+    }
+}
+
 impl FastHasher {
     #[inline]
     fn mix(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        let r = ((self.0 ^ word) as u128).wrapping_mul(K as u128 | 1);
+        self.0 = (r as u64) ^ ((r >> 64) as u64) ^ SECOND;
     }
 }
 
@@ -61,10 +84,8 @@ impl Hasher for FastHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 32;
-        x = x.wrapping_mul(0xd6e8_feb8_6659_fd93);
-        x ^ (x >> 32)
+        let r = (self.0 as u128).wrapping_mul(0xd6e8_feb8_6659_fd93);
+        (r as u64) ^ ((r >> 64) as u64)
     }
 }
 

@@ -30,6 +30,8 @@ pub struct LoadHandle {
     pub(crate) model: &'static str,
     /// How long in-flight requests may take to finish once issuing stops.
     pub(crate) grace: Duration,
+    /// The event loops of the workers; dropped last.
+    pub(crate) _threads: super::threads::Threads,
 }
 
 impl LoadHandle {

@@ -62,6 +62,7 @@ mod stream;
 pub mod summary;
 mod target;
 mod template;
+mod threads;
 mod tls;
 mod worker;
 
@@ -122,6 +123,16 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
         _ => None,
     };
     let connections = spec.connections.max(1);
+    let workers_wanted = match &spec.workload {
+        Workload::Closed { users, .. } => *users as usize,
+        _ => connections,
+    };
+    let threads = match spec.threads {
+        0 => threads::default_count(),
+        n => n,
+    };
+    let threads = threads::Threads::start(threads.min(workers_wanted).max(1))
+        .map_err(|e| LoadError::Invalid(format!("cannot start the load threads: {e}")))?;
     let started = Instant::now();
     let end = started + spec.duration.to_std();
     let shared = Arc::new(Shared::new(
@@ -142,7 +153,8 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
                 ));
             }
             for i in 0..users {
-                workers.push(runtime.spawn(closed::user(shared.clone(), i, users, think)));
+                workers
+                    .push(threads.spawn(i as usize, closed::user(shared.clone(), i, users, think)));
             }
             (Pacer::None, "closed")
         }
@@ -157,8 +169,8 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
             pacing,
             ..
         } => {
-            for _ in 0..connections {
-                workers.push(runtime.spawn(worker::open_worker(shared.clone())));
+            for i in 0..connections {
+                workers.push(threads.spawn(i, worker::open_worker(shared.clone())));
             }
             let (issue, model) = match plan {
                 Some(p) => (Issue::Sessions(p), "sessions"),
@@ -223,5 +235,6 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
         pacer,
         model,
         grace,
+        _threads: threads,
     })
 }

@@ -36,11 +36,13 @@ pub struct LoadSpec {
     pub feeders: HashMap<String, Feeder>,
     /// Response bodies beyond this many bytes are an error (`body_too_large`) and are not read.
     pub body_limit: Bytes,
+    /// Event-loop threads for the connections; 0 means one per CPU.
+    pub threads: usize,
 }
 
 impl LoadSpec {
     /// A spec with the defaults: HTTP/1.1, verified TLS, 10 s timeout, 64 connections, seed
-    /// 0, no feeders and a 16 MiB body limit.
+    /// 0, no feeders, a 16 MiB body limit and one event-loop thread per CPU.
     pub fn new(
         base_url: impl Into<String>,
         requests: Vec<RequestSpec>,
@@ -59,6 +61,7 @@ impl LoadSpec {
             seed: 0,
             feeders: HashMap::new(),
             body_limit: Bytes(16.0 * 1024.0 * 1024.0),
+            threads: 0,
         }
     }
 }

@@ -96,13 +96,19 @@ mod tests {
         std::fs::create_dir_all(git.join("refs/heads")).unwrap();
         std::fs::write(git.join("HEAD"), "ref: refs/heads/main\n").unwrap();
         let hash = "0123456789abcdef0123456789abcdef01234567";
-        std::fs::write(git.join("packed-refs"), format!("# pack\n{hash} refs/heads/main\n"))
-            .unwrap();
+        std::fs::write(
+            git.join("packed-refs"),
+            format!("# pack\n{hash} refs/heads/main\n"),
+        )
+        .unwrap();
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         std::fs::write(dir.join("sub/a.res"), "").unwrap();
         assert_eq!(git_commit(&dir.join("sub/a.res")).as_deref(), Some(hash));
-        std::fs::write(git.join("refs/heads/main"), "89abcdef0123456789abcdef0123456789abcdef\n")
-            .unwrap();
+        std::fs::write(
+            git.join("refs/heads/main"),
+            "89abcdef0123456789abcdef0123456789abcdef\n",
+        )
+        .unwrap();
         assert_eq!(
             git_commit(&dir.join("sub/a.res")).as_deref(),
             Some("89abcdef0123456789abcdef0123456789abcdef")

@@ -275,7 +275,9 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 /// fresh one). A newer version, or a redb file that is not ours, is an error.
 fn check_version(path: &Path, db: &impl ReadableDatabase) -> Result<Option<u64>, ProfileError> {
     let read = || -> Result<Option<u64>, ProfileError> {
-        let txn = db.begin_read().map_err(|e| ProfileError::storage(path, e))?;
+        let txn = db
+            .begin_read()
+            .map_err(|e| ProfileError::storage(path, e))?;
         let meta = match txn.open_table(META) {
             Ok(t) => t,
             Err(TableError::TableDoesNotExist(_)) => {
@@ -342,7 +344,8 @@ fn mark_incomplete(txn: &redb::WriteTransaction) -> Result<(), String> {
     }
     for (k, r) in dead {
         let bytes = serde_json::to_vec(&r).map_err(|e| e.to_string())?;
-        runs.insert(k, bytes.as_slice()).map_err(|e| e.to_string())?;
+        runs.insert(k, bytes.as_slice())
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }

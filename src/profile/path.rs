@@ -72,10 +72,12 @@ fn configured(dir: &Path) -> Result<Option<PathBuf>, ProfileError> {
             })
         }
     };
-    let value: toml::Table = text.parse().map_err(|e: toml::de::Error| ProfileError::Config {
-        path: file.clone(),
-        reason: e.message().to_string(),
-    })?;
+    let value: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ProfileError::Config {
+            path: file.clone(),
+            reason: e.message().to_string(),
+        })?;
     let Some(profile) = value.get("profile") else {
         return Ok(None);
     };

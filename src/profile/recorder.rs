@@ -285,9 +285,9 @@ impl Recorder {
     }
 
     fn wait<T>(&self, answer: mpsc::Receiver<T>) -> Result<T, ProfileError> {
-        answer.recv().map_err(|_| {
-            self.health().err().unwrap_or_else(stopped)
-        })
+        answer
+            .recv()
+            .map_err(|_| self.health().err().unwrap_or_else(stopped))
     }
 
     fn stop(&mut self) {

@@ -55,7 +55,8 @@ pub fn decode(service: &str, t: u64, bytes: &[u8]) -> Result<SeriesPoint, String
     let rps = r.f64()?;
     let offered_rps = r.f64()?;
     let concurrency = r.u64()?;
-    let (p50_ms, p90_ms, p99_ms, p999_ms, max_ms) = (r.f64()?, r.f64()?, r.f64()?, r.f64()?, r.f64()?);
+    let (p50_ms, p90_ms, p99_ms, p999_ms, max_ms) =
+        (r.f64()?, r.f64()?, r.f64()?, r.f64()?, r.f64()?);
     let errors = r.u64()?;
     let n = u16::from_le_bytes(r.take(2)?.try_into().map_err(|_| "short count")?);
     let mut errors_by_kind = BTreeMap::new();

@@ -25,8 +25,7 @@ pub const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
 pub const SAMPLES: TableDefinition<(u64, &str, u64), &[u8]> = TableDefinition::new("samples");
 /// (run, service, second) → a serialized HDR latency histogram (V2 + deflate), when the
 /// interpreter hands one over.
-pub const HISTOGRAMS: TableDefinition<(u64, &str, u64), &[u8]> =
-    TableDefinition::new("histograms");
+pub const HISTOGRAMS: TableDefinition<(u64, &str, u64), &[u8]> = TableDefinition::new("histograms");
 /// (run, sequence) → [`FaultRecord`] as JSON.
 pub const FAULTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("faults");
 /// (run, sequence) → [`EventRecord`] as JSON: every event of the run, in order.
@@ -34,11 +33,9 @@ pub const EVENTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("eve
 /// (run, sequence) → [`EventRecord`] as JSON: abort conditions that fired and stop reasons.
 pub const ABORTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("aborts");
 /// (run, sequence) → [`RemediationRecord`] as JSON.
-pub const REMEDIATIONS: TableDefinition<(u64, u32), &[u8]> =
-    TableDefinition::new("remediations");
+pub const REMEDIATIONS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("remediations");
 /// (run, sequence) → [`ExpectationRecord`] as JSON.
-pub const EXPECTATIONS: TableDefinition<(u64, u32), &[u8]> =
-    TableDefinition::new("expectations");
+pub const EXPECTATIONS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("expectations");
 /// Service → the derived profile of that service as JSON, refreshed when a run finishes.
 pub const PROFILE: TableDefinition<&str, &[u8]> = TableDefinition::new("profile");
 
@@ -163,8 +160,7 @@ pub mod v1 {
     use redb::TableDefinition;
 
     /// Version 1 keyed samples time-major: (run, second, service).
-    pub const SAMPLES: TableDefinition<(u64, u64, &str), &[u8]> =
-        TableDefinition::new("samples");
+    pub const SAMPLES: TableDefinition<(u64, u64, &str), &[u8]> = TableDefinition::new("samples");
 
     /// A version 1 run: no completion flag (a run was complete when it had an end) and no
     /// writer pid.
@@ -191,8 +187,14 @@ mod tests {
 
     #[test]
     fn fault_kinds() {
-        assert_eq!(fault_kind("slow_db", "latency 250ms on shop.payments"), "latency");
-        assert_eq!(fault_kind("slow_db", "proxy 127.0.0.1:9 kind=errors"), "errors");
+        assert_eq!(
+            fault_kind("slow_db", "latency 250ms on shop.payments"),
+            "latency"
+        );
+        assert_eq!(
+            fault_kind("slow_db", "proxy 127.0.0.1:9 kind=errors"),
+            "errors"
+        );
         assert_eq!(fault_kind("slow_db", "via proxy"), "slow_db");
     }
 }

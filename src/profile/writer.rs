@@ -160,7 +160,7 @@ impl Writer {
         };
         let calls = batch.seconds.len() as u64;
         let rows = batch.rows;
-        let result = (|| {
+        let result: Result<T, String> = (|| {
             let txn = db.begin_write().map_err(|e| e.to_string())?;
             write_batch(&txn, batch, &mut self.seq, &mut self.buf)?;
             let out = extra(&txn)?;

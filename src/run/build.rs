@@ -107,7 +107,13 @@ pub fn load_spec(
             t.name, system.name
         )));
     }
-    let scale = inherited(model, t, |x| (x.scale.0 != 1.0).then_some(x.scale.0)).unwrap_or(1.0);
+    // `scale` is the traffic's own: a learned traffic's scale is already in its forecast peak,
+    // and a traffic `like` another does not inherit how that one's log was sampled.
+    let scale = if t.rate.is_none() && t.learn.is_some() {
+        1.0
+    } else {
+        t.scale.0
+    };
     let arrival = t.arrival;
     let users = inherited(model, t, |x| x.users.clone());
     let sessions = inherited(model, t, |x| {

@@ -82,6 +82,10 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             return EXIT_INVALID;
         }
     };
+    if let Err(e) = setup::learn_peaks(model, scenario, &base_dir, &mut setup) {
+        eprintln!("error: {e}");
+        return EXIT_INVALID;
+    }
     if opts.dry_run {
         print!("{}", dry_run(model, &plan, &setup, seed));
         return 0;
@@ -177,6 +181,56 @@ async fn watch_signals(tx: watch::Sender<Option<StopReason>>) {
     let _ = tx.send(Some(StopReason::Signal(reason.into())));
 }
 
+/// "open model, poisson, 0/s → 520/s over 10s, then 520/s for 20s; mix shop.catalog 60%, …".
+fn describe_load(spec: &crate::load::LoadSpec, share: f64) -> String {
+    use crate::load::Workload;
+    let model = match &spec.workload {
+        Workload::Open {
+            schedule, arrival, ..
+        }
+        | Workload::Sessions {
+            schedule, arrival, ..
+        } => {
+            let stages: Vec<String> = schedule
+                .stages
+                .iter()
+                .map(|s| {
+                    if s.from == s.to {
+                        format!("{:.1}/s for {}", s.from.0 * share, s.over)
+                    } else {
+                        format!(
+                            "{:.1}/s → {:.1}/s over {}",
+                            s.from.0 * share,
+                            s.to.0 * share,
+                            s.over
+                        )
+                    }
+                })
+                .collect();
+            let kind = if matches!(spec.workload, Workload::Sessions { .. }) {
+                "session arrivals"
+            } else {
+                "open model"
+            };
+            format!("{kind}, {arrival:?}, {}", stages.join(", then "))
+        }
+        Workload::Closed { users, think } => {
+            format!("closed model, {users} users, think {think:?}")
+        }
+    };
+    let total: f64 = spec.requests.iter().map(|r| r.weight).sum();
+    let mut mix: Vec<String> = Vec::new();
+    for r in &spec.requests {
+        mix.push(format!(
+            "{} {} {:.0}%",
+            r.method,
+            r.path,
+            r.weight / total * 100.0
+        ));
+    }
+    format!("{model}; mix {}", mix.join(", "))
+}
+
 /// What a run would do, in order; touches nothing.
 fn dry_run(model: &check::Model, plan: &plan::Plan, setup: &setup::Setup, seed: u64) -> String {
     use std::fmt::Write;
@@ -189,27 +243,34 @@ fn dry_run(model: &check::Model, plan: &plan::Plan, setup: &setup::Setup, seed: 
     for (sys, url) in &setup.targets {
         let _ = writeln!(out, "  system {} → {url}", model.systems[*sys].name);
     }
-    let scenario = model.scenario(&plan.scenario);
+    for note in &setup.notes {
+        let _ = writeln!(out, "  {note}");
+    }
     for n in plan.timeline() {
         let node = &plan.graph[n];
         let _ = write!(out, "  +{:<8} {}", node.at.to_string(), node.label);
-        if let (NodeKind::StartLoad { traffic, .. }, Some(s)) = (&node.kind, scenario) {
-            let step = node.step.map(|i| &s.steps[i]);
-            if let Some(StepKind::Load { .. }) = step.map(|s| &s.kind) {
-                let t = &model.traffics[*traffic];
-                let rate = match &t.rate {
-                    Some(e) => match e.constant() {
-                        Some(v) => v.to_string(),
-                        None => "computed at run time (forecast)".to_string(),
-                    },
-                    None => "from its stages".to_string(),
-                };
-                let _ = write!(
-                    out,
-                    " — rate {rate}, arrival {:?}, {} stage(s)",
-                    t.arrival,
-                    t.stages.len()
-                );
+        if let (NodeKind::StartLoad { traffic, share }, Some(i)) = (&node.kind, node.step) {
+            let t = &plan.steps[i];
+            let target = build::Target {
+                base_url: "http://127.0.0.1".into(),
+            };
+            let length = crate::units::Duration(t.end.0 - t.start.0);
+            match build::load_spec(
+                model,
+                *traffic,
+                &target,
+                length,
+                seed,
+                &setup.peaks,
+                &setup.feeders,
+                setup.learned_mix.get(traffic).map(Vec::as_slice),
+            ) {
+                Ok(spec) => {
+                    let _ = write!(out, " — {}", describe_load(&spec, *share));
+                }
+                Err(e) => {
+                    let _ = write!(out, " — cannot be built: {e}");
+                }
             }
         }
         out.push('\n');

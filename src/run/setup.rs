@@ -123,3 +123,171 @@ pub async fn start_targets(model: &Model, setup: &mut Setup, seed: u64) -> Resul
     }
     Ok(())
 }
+
+/// Traffics whose forecast a scenario needs: every loaded traffic and its `like` chain, and
+/// every `peak(t)` their rates and stages mention.
+fn traffics_needing_peaks(model: &Model, scenario: &ScenarioModel) -> Vec<usize> {
+    fn peaks_in(e: &crate::check::TExpr, out: &mut Vec<usize>) {
+        match &e.kind {
+            crate::check::TKind::Peak(t) if !out.contains(t) => out.push(*t),
+            crate::check::TKind::Unary(_, x) => peaks_in(x, out),
+            crate::check::TKind::Binary(_, l, r) => {
+                peaks_in(l, out);
+                peaks_in(r, out);
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for s in &scenario.steps {
+        let StepKind::Load { traffic, .. } = s.kind else {
+            continue;
+        };
+        let mut cur = Some(traffic);
+        let mut guard = 0;
+        while let Some(t) = cur {
+            if guard > model.traffics.len() {
+                break;
+            }
+            guard += 1;
+            let tm = &model.traffics[t];
+            if tm.learn.is_some() && !out.contains(&t) {
+                out.push(t);
+            }
+            if let Some(r) = &tm.rate {
+                peaks_in(r, &mut out);
+            }
+            for st in &tm.stages {
+                match st {
+                    crate::check::Stage::Ramp { from, to, .. } => {
+                        if let Some(f) = from {
+                            peaks_in(f, &mut out);
+                        }
+                        peaks_in(to, &mut out);
+                    }
+                    crate::check::Stage::Hold { at: Some(a), .. } => peaks_in(a, &mut out),
+                    crate::check::Stage::Hold { .. } => {}
+                }
+            }
+            cur = tm.like;
+        }
+    }
+    out
+}
+
+/// Learns each traffic's log and forecasts its peak; keeps the learned request mix mapped
+/// onto the system's routes. A traffic's own `scale` multiplies its peak (sampled logs).
+pub fn learn_peaks(
+    model: &Model,
+    scenario: &ScenarioModel,
+    base_dir: &Path,
+    setup: &mut Setup,
+) -> Result<(), String> {
+    for t in traffics_needing_peaks(model, scenario) {
+        let tm = &model.traffics[t];
+        let Some(learn) = &tm.learn else {
+            return Err(format!(
+                "peak({}) needs a forecast, but traffic `{}` learns from no log",
+                tm.name, tm.name
+            ));
+        };
+        let forecast = tm.forecast.clone().unwrap_or(crate::check::ForecastModel {
+            horizon: Duration::from_secs(7.0 * 86_400.0),
+            quantile: 0.95,
+            method: crate::check::ForecastMethod::Auto,
+        });
+        let path = crate::learn::resolve(&learn.path, base_dir);
+        let profile =
+            crate::learn::learn_file(&path, learn.format, &crate::learn::LearnOptions::default())
+                .map_err(|e| {
+                format!(
+                    "traffic `{}`: learning from {}: {e}",
+                    tm.name,
+                    path.display()
+                )
+            })?;
+        let f = crate::learn::forecast::forecast(
+            &profile,
+            forecast.horizon,
+            forecast.quantile,
+            forecast.method,
+        )
+        .map_err(|e| format!("traffic `{}`: forecasting: {e}", tm.name))?;
+        let peak = f.peak.upper * tm.scale.0;
+        setup.notes.push(format!(
+            "traffic {}: learned {} requests from {}; forecast peak {:.1}/s at {} (method {:?}, {} seasonality, upper {:.0}% bound{})",
+            tm.name,
+            profile.requests,
+            path.display(),
+            peak,
+            f.peak.at,
+            f.method,
+            f.seasonality,
+            forecast.quantile * 100.0,
+            if tm.scale.0 != 1.0 { format!(", scaled {}", tm.scale) } else { String::new() }
+        ));
+        setup.peaks.insert(t, peak);
+        if let Some(sys) = build::traffic_system(model, t) {
+            let mix = learned_mix(model, sys, &profile.endpoints);
+            if !mix.is_empty() {
+                setup.learned_mix.insert(t, mix.clone());
+                // Traffics `like` this one replay its mix too.
+                for (i, other) in model.traffics.iter().enumerate() {
+                    if other.like == Some(t) && other.mix.is_empty() {
+                        setup.learned_mix.entry(i).or_insert_with(|| mix.clone());
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Maps learned endpoints (`GET /items/{id}`) onto the services whose routes match them;
+/// endpoints no route matches are left out and the shares renormalised.
+fn learned_mix(
+    model: &Model,
+    sys: usize,
+    endpoints: &[crate::learn::Endpoint],
+) -> Vec<(usize, usize, f64)> {
+    fn matches(route: &str, learned: &str) -> bool {
+        let a: Vec<&str> = route
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .trim_matches('/')
+            .split('/')
+            .collect();
+        let b: Vec<&str> = learned
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .trim_matches('/')
+            .split('/')
+            .collect();
+        a.len() == b.len()
+            && a.iter()
+                .zip(&b)
+                .all(|(x, y)| x == y || x.starts_with('{') || y.starts_with('{'))
+    }
+    let system = &model.systems[sys];
+    let mut shares: BTreeMap<usize, f64> = BTreeMap::new();
+    for e in endpoints {
+        let hit = system.services.iter().position(|s| {
+            s.routes
+                .iter()
+                .any(|r| r.method.eq_ignore_ascii_case(&e.method) && matches(&r.path, &e.template))
+        });
+        if let Some(v) = hit {
+            *shares.entry(v).or_default() += e.share;
+        }
+    }
+    let total: f64 = shares.values().sum();
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    shares
+        .into_iter()
+        .map(|(v, s)| (sys, v, s / total))
+        .collect()
+}

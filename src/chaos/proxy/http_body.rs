@@ -25,7 +25,6 @@ use super::schedule::{Schedule, Shaping};
 const READ_AHEAD: usize = 1024;
 
 pub enum ProxyBody {
-    Empty,
     Full(Option<Bytes>),
     /// The upstream's body, and the connection it came on.
     Upstream {
@@ -96,7 +95,6 @@ impl Body for ProxyBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         match self.get_mut() {
-            ProxyBody::Empty => Poll::Ready(None),
             ProxyBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
             ProxyBody::Request(body) => Pin::new(body).poll_frame(cx),
             ProxyBody::Upstream { body, lease } => {
@@ -135,7 +133,6 @@ impl Body for ProxyBody {
 
     fn is_end_stream(&self) -> bool {
         match self {
-            ProxyBody::Empty => true,
             ProxyBody::Full(data) => data.is_none(),
             ProxyBody::Request(body) => body.is_end_stream(),
             ProxyBody::Upstream { body, .. } => body.is_end_stream(),
@@ -145,7 +142,6 @@ impl Body for ProxyBody {
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            ProxyBody::Empty => SizeHint::with_exact(0),
             ProxyBody::Full(data) => {
                 SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
             }

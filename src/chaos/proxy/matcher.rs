@@ -131,7 +131,10 @@ pub enum HttpMatcher {
     Method(String),
     Path(PathPattern),
     /// A header is present (`value: None`) or has exactly this value.
-    Header { name: String, value: Option<String> },
+    Header {
+        name: String,
+        value: Option<String>,
+    },
 }
 
 impl HttpMatcher {

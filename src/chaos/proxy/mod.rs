@@ -254,4 +254,5 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
     drop(listener);
     connections.shutdown().await;
+    shared.pool.clear();
 }

@@ -76,8 +76,7 @@ impl Pool {
 
     pub async fn connect(&self) -> Result<Sender, ConnectError> {
         let addr = self.upstream;
-        let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await
-        {
+        let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
             Ok(Ok(s)) => s,
             Ok(Err(source)) => return Err(ConnectError::Connect { addr, source }),
             Err(_) => return Err(ConnectError::Timeout { addr }),

@@ -114,14 +114,17 @@ impl Schedule {
     }
 
     fn delay(&self) -> Duration {
-        let s = &self.shaping;
-        if s.jitter.is_zero() {
-            return s.latency;
-        }
-        let j = s.jitter.as_secs_f64();
-        let offset = (rand::random::<f64>() * 2.0 - 1.0) * j;
-        Duration::from_secs_f64((s.latency.as_secs_f64() + offset).max(0.0))
+        jittered(self.shaping.latency, self.shaping.jitter)
     }
+}
+
+/// `latency` plus a uniform draw in ±`jitter`, never below zero.
+pub fn jittered(latency: Duration, jitter: Duration) -> Duration {
+    if jitter.is_zero() {
+        return latency;
+    }
+    let offset = (rand::random::<f64>() * 2.0 - 1.0) * jitter.as_secs_f64();
+    Duration::from_secs_f64((latency.as_secs_f64() + offset).max(0.0))
 }
 
 #[cfg(test)]

@@ -96,10 +96,7 @@ impl FaultTable {
             let mut faults = current.faults.clone();
             change(&mut faults);
             let generation = current.generation + 1;
-            *current = Arc::new(FaultSet {
-                generation,
-                faults,
-            });
+            *current = Arc::new(FaultSet { generation, faults });
             self.generation.store(generation, Ordering::Release);
         }
         self.changed.notify_waiters();

@@ -133,18 +133,14 @@ pub(super) async fn serve(shared: Arc<Shared>, mut client: TcpStream) {
             return;
         }
     }
-    let mut upstream = match tokio::time::timeout(
-        CONNECT_TIMEOUT,
-        TcpStream::connect(shared.upstream),
-    )
-    .await
-    {
-        Ok(Ok(s)) => s,
-        _ => {
-            bump(&shared.counters.upstream_errors);
-            return;
-        }
-    };
+    let mut upstream =
+        match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(shared.upstream)).await {
+            Ok(Ok(s)) => s,
+            _ => {
+                bump(&shared.counters.upstream_errors);
+                return;
+            }
+        };
     let _ = upstream.set_nodelay(true);
     let end = {
         let (cr, cw) = client.split();

@@ -6,11 +6,9 @@ use super::obs::Obs;
 /// How many buckets the load range is cut into.
 pub const BUCKETS: usize = 20;
 
-/// The seconds whose offered rate fell in `[lo, hi)`.
+/// The seconds whose offered rate fell in one bucket's range.
 #[derive(Debug, Clone)]
 pub struct Bucket<'a> {
-    pub lo: f64,
-    pub hi: f64,
     pub seconds: Vec<&'a Obs>,
 }
 
@@ -22,9 +20,7 @@ pub fn by_rate<'a>(seconds: &[&'a Obs]) -> Vec<Bucket<'a>> {
     }
     let width = (max / BUCKETS as f64).max(1e-9);
     let mut out: Vec<Bucket<'a>> = (0..BUCKETS)
-        .map(|i| Bucket {
-            lo: i as f64 * width,
-            hi: (i + 1) as f64 * width,
+        .map(|_| Bucket {
             seconds: Vec::new(),
         })
         .collect();

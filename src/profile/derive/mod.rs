@@ -67,7 +67,8 @@ pub struct Profile {
 
 /// Derives the profile of every service in `runs` (oldest run first).
 pub fn derive(runs: &[RunObs], slo: &Slo) -> Profile {
-    let windows: Vec<Vec<FaultWindow>> = runs.iter().map(|r| timeline::windows(&r.faults)).collect();
+    let windows: Vec<Vec<FaultWindow>> =
+        runs.iter().map(|r| timeline::windows(&r.faults)).collect();
     let names: BTreeSet<&String> = runs.iter().flat_map(|r| r.services.keys()).collect();
     let services = names
         .into_iter()
@@ -122,7 +123,11 @@ fn service_profile(
         let mut impact = degradation::degradation(&under, &clean);
         let mut recovered = Vec::new();
         for (_, s) in &classified {
-            for r in s.recoveries.iter().filter(|r| s.windows[r.window].kind == kind) {
+            for r in s
+                .recoveries
+                .iter()
+                .filter(|r| s.windows[r.window].kind == kind)
+            {
                 match r.recovery_s {
                     Some(v) => recovered.push(v),
                     None => impact.not_recovered += 1,

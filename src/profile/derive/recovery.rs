@@ -61,7 +61,10 @@ pub fn recover(
         .take_while(|(_, a)| a.iter().all(|w| *w == wi))
         .map(|(o, _)| o)
         .collect();
-    let after: Vec<&Obs> = after.into_iter().filter(|o| o.t as f64 + 1.0 > end).collect();
+    let after: Vec<&Obs> = after
+        .into_iter()
+        .filter(|o| o.t as f64 + 1.0 > end)
+        .collect();
     if after.is_empty() {
         return None;
     }
@@ -113,7 +116,13 @@ mod tests {
             .collect();
         let active: Vec<Vec<usize>> = series
             .iter()
-            .map(|o| if (40..60).contains(&o.t) { vec![0] } else { vec![] })
+            .map(|o| {
+                if (40..60).contains(&o.t) {
+                    vec![0]
+                } else {
+                    vec![]
+                }
+            })
             .collect();
         let r = recover(&series, &active, 0, 40.0, 60.0).unwrap();
         assert_eq!(r.recovery_s, Some(5.0));

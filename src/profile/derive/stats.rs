@@ -28,7 +28,9 @@ pub fn mean_ci95(xs: &[f64]) -> Option<(f64, [f64; 2])> {
     }
     let m = xs.mean();
     let se = (xs.variance() / n as f64).sqrt();
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?.inverse_cdf(0.975);
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .ok()?
+        .inverse_cdf(0.975);
     Some((m, [m - t * se, m + t * se]))
 }
 
@@ -77,8 +79,7 @@ pub fn welch(a: &[f64], b: &[f64]) -> Option<Welch> {
         });
     }
     let t = (mb - ma) / se2.sqrt();
-    let df = se2 * se2
-        / (va * va / (a.len() - 1) as f64 + vb * vb / (b.len() - 1) as f64);
+    let df = se2 * se2 / (va * va / (a.len() - 1) as f64 + vb * vb / (b.len() - 1) as f64);
     let dist = StudentsT::new(0.0, 1.0, df).ok()?;
     let p_greater = 1.0 - dist.cdf(t);
     let p_two_sided = 2.0 * (1.0 - dist.cdf(t.abs()));
@@ -131,7 +132,9 @@ pub fn ols_slope(xs: &[f64], ys: &[f64]) -> Option<Slope> {
         .map(|(x, y)| (y - intercept - slope * x).powi(2))
         .sum();
     let se = (sse / (n - 2) as f64 / sxx).sqrt();
-    let t = StudentsT::new(0.0, 1.0, (n - 2) as f64).ok()?.inverse_cdf(0.975);
+    let t = StudentsT::new(0.0, 1.0, (n - 2) as f64)
+        .ok()?
+        .inverse_cdf(0.975);
     Some(Slope {
         slope,
         ci95: [slope - t * se, slope + t * se],

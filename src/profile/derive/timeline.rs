@@ -120,7 +120,10 @@ impl<'a> ServiceRun<'a> {
             .iter()
             .enumerate()
             .filter(move |(i, o)| {
-                o.loaded() && self.active[*i].iter().any(|w| self.windows[*w].kind == kind)
+                o.loaded()
+                    && self.active[*i]
+                        .iter()
+                        .any(|w| self.windows[*w].kind == kind)
             })
             .map(|(_, o)| o)
     }
@@ -143,7 +146,11 @@ mod tests {
 
     #[test]
     fn pairs_inject_and_revert() {
-        let w = windows(&[fault(10.0, "inject"), fault(20.0, "revert"), fault(30.0, "inject")]);
+        let w = windows(&[
+            fault(10.0, "inject"),
+            fault(20.0, "revert"),
+            fault(30.0, "inject"),
+        ]);
         assert_eq!(w.len(), 2);
         assert_eq!(w[0].end, Some(20.0));
         assert_eq!(w[1].end, None);

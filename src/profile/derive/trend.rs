@@ -45,7 +45,10 @@ pub struct RecentChange {
 
 /// `runs` are (run id, clean seconds) in run order.
 pub fn trend(runs: &[(u64, Vec<&Obs>)]) -> Option<Trend> {
-    let runs: Vec<&(u64, Vec<&Obs>)> = runs.iter().filter(|(_, s)| s.len() >= MIN_SECONDS).collect();
+    let runs: Vec<&(u64, Vec<&Obs>)> = runs
+        .iter()
+        .filter(|(_, s)| s.len() >= MIN_SECONDS)
+        .collect();
     if runs.len() < 2 {
         return None;
     }

@@ -1,0 +1,322 @@
+//! HTTP mode: parse each request, decide per request which faults act on it, and forward the
+//! rest over a keep-alive connection to the upstream.
+//!
+//! This is where faults can do what a byte proxy cannot: answer `503` to 5 % of
+//! `POST /checkout`, reset only requests carrying `X-Canary: 1`, delay one route and not the
+//! others. The order of effects on a request is: reset, blackhole, timeout, delay, error
+//! answer, then forwarding with the response body shaped if a fault asks for it.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE, HOST};
+use hyper::http::request::Parts;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode, Uri, Version};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpStream;
+
+use super::fault::{FaultId, Toxic};
+use super::http_body::ProxyBody;
+use super::io::{ConnState, ProxyIo};
+use super::pool::Lease;
+use super::schedule::{jittered, Shaping};
+use super::stats::{bump, ActiveGuard};
+use super::table::{coin, FaultSet};
+use super::Shared;
+
+/// Why a request got no answer; hyper closes the connection on it.
+#[derive(Debug, thiserror::Error)]
+enum Abort {
+    #[error("reset by a fault")]
+    Reset,
+    #[error("closed by a fault")]
+    Closed,
+}
+
+pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
+    let _active = ActiveGuard::new(&shared.counters);
+    let conn = Arc::new(ConnState::new(&shared));
+    let io = ProxyIo::new(stream, conn.clone(), shared.clone());
+    let handler_shared = shared.clone();
+    let service = service_fn(move |req| handle(handler_shared.clone(), conn.clone(), req));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).keep_alive(true);
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    let mut stop = shared.stop.clone();
+    tokio::select! {
+        _ = connection => {}
+        _ = stop.wait_for(|s| *s) => {}
+    }
+}
+
+/// What the faults in force do to one request.
+#[derive(Debug, Default)]
+struct RequestPlan {
+    hit: bool,
+    reset: bool,
+    blackhole: Option<FaultId>,
+    timeout: Option<Duration>,
+    error: Option<(u16, String)>,
+    delay: Duration,
+    shaping: Shaping,
+}
+
+impl RequestPlan {
+    fn of(set: &FaultSet, req: &Parts) -> RequestPlan {
+        let mut plan = RequestPlan::default();
+        for fault in &set.faults {
+            let spec = &fault.spec;
+            if !spec.routes.is_empty() && !spec.routes.iter().any(|r| r.matches(req)) {
+                continue;
+            }
+            if !spec.matchers.iter().all(|m| m.matches(req)) || !coin(spec.toxicity) {
+                continue;
+            }
+            let mut acted = false;
+            for toxic in &spec.toxics {
+                match toxic {
+                    Toxic::Latency {
+                        latency,
+                        jitter,
+                        per_chunk: false,
+                    } => {
+                        plan.delay += jittered(*latency, *jitter);
+                        acted = true;
+                    }
+                    Toxic::Latency { .. } | Toxic::Bandwidth { .. } | Toxic::Slice { .. } => {
+                        plan.shaping.add(toxic);
+                        acted = true;
+                    }
+                    Toxic::Errors { status, rate } => {
+                        if plan.error.is_none() && coin(*rate) {
+                            plan.error = Some((*status, spec.name.clone()));
+                            acted = true;
+                        }
+                    }
+                    Toxic::Reset { rate } => {
+                        if coin(*rate) {
+                            plan.reset = true;
+                            acted = true;
+                        }
+                    }
+                    Toxic::Blackhole { rate } => {
+                        if plan.blackhole.is_none() && coin(*rate) {
+                            plan.blackhole = Some(fault.id);
+                            acted = true;
+                        }
+                    }
+                    Toxic::Timeout { after } => {
+                        plan.timeout = Some(plan.timeout.map_or(*after, |t| t.min(*after)));
+                        acted = true;
+                    }
+                    // Acts on the connection's close, in `ProxyIo`.
+                    Toxic::SlowClose { .. } => {}
+                }
+            }
+            if acted {
+                fault.hits.fetch_add(1, Ordering::Relaxed);
+                plan.hit = true;
+            }
+        }
+        plan
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    conn: Arc<ConnState>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Abort> {
+    bump(&shared.counters.requests);
+    let set = {
+        let mut view = conn.view.lock().unwrap_or_else(|e| e.into_inner());
+        view.refresh(&shared.table);
+        view.set.clone()
+    };
+    let (parts, body) = req.into_parts();
+    if set.is_empty() {
+        return Ok(forward(&shared, parts, body, Shaping::default()).await);
+    }
+    let plan = RequestPlan::of(&set, &parts);
+    drop(set);
+    let c = &shared.counters;
+    if plan.hit {
+        bump(&c.faulted);
+    }
+    if plan.reset {
+        bump(&c.resets);
+        conn.abort.store(true, Ordering::Release);
+        return Err(Abort::Reset);
+    }
+    if let Some(id) = plan.blackhole {
+        bump(&c.blackholed);
+        until_removed(&shared, id).await;
+        return Err(Abort::Closed);
+    }
+    if let Some(after) = plan.timeout {
+        bump(&c.timeouts);
+        tokio::time::sleep(after).await;
+        return Err(Abort::Closed);
+    }
+    if !plan.delay.is_zero() {
+        bump(&c.delayed);
+        tokio::time::sleep(plan.delay).await;
+    }
+    if let Some((status, fault)) = plan.error {
+        bump(&c.injected_errors);
+        return Ok(injected(status, &fault));
+    }
+    Ok(forward(&shared, parts, body, plan.shaping).await)
+}
+
+/// Waits until fault `id` is removed or the proxy stops.
+async fn until_removed(shared: &Shared, id: FaultId) {
+    let mut stop = shared.stop.clone();
+    loop {
+        let changed = shared.table.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        if !shared.table.snapshot().contains(id) || *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = &mut changed => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+async fn forward(
+    shared: &Arc<Shared>,
+    parts: Parts,
+    body: Incoming,
+    shaping: Shaping,
+) -> Response<ProxyBody> {
+    let mut req = upstream_request(shared, parts, body);
+    loop {
+        let (mut sender, reused) = match shared.pool.take() {
+            Some(sender) => (sender, true),
+            None => match shared.pool.connect().await {
+                Ok(sender) => (sender, false),
+                Err(e) => {
+                    bump(&shared.counters.upstream_errors);
+                    return bad_gateway(e.to_string());
+                }
+            },
+        };
+        if sender.ready().await.is_err() {
+            if reused {
+                continue;
+            }
+            bump(&shared.counters.upstream_errors);
+            return bad_gateway(format!(
+                "upstream {} closed the connection",
+                shared.upstream
+            ));
+        }
+        match sender.try_send_request(req).await {
+            Ok(resp) => return respond(shared, sender, resp, shaping),
+            Err(mut e) => match e.take_message() {
+                // A reused connection closed under us before the request left: try another.
+                Some(unsent) if reused => req = unsent,
+                _ => {
+                    bump(&shared.counters.upstream_errors);
+                    return bad_gateway(format!(
+                        "upstream {} failed: {}",
+                        shared.upstream,
+                        e.into_error()
+                    ));
+                }
+            },
+        }
+    }
+}
+
+fn respond(
+    shared: &Arc<Shared>,
+    sender: super::pool::Sender,
+    resp: Response<Incoming>,
+    shaping: Shaping,
+) -> Response<ProxyBody> {
+    let (mut parts, body) = resp.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    let lease = Some(Lease::new(shared.clone(), sender));
+    let body = if shaping.is_none() {
+        ProxyBody::Upstream { body, lease }
+    } else {
+        ProxyBody::shaped(body, lease, shaping)
+    };
+    Response::from_parts(parts, body)
+}
+
+fn upstream_request(shared: &Shared, mut parts: Parts, body: Incoming) -> Request<ProxyBody> {
+    if !parts.headers.contains_key(HOST) {
+        let host = parts
+            .uri
+            .authority()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| shared.upstream.to_string());
+        if let Ok(host) = HeaderValue::from_str(&host) {
+            parts.headers.insert(HOST, host);
+        }
+    }
+    let origin = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    parts.uri = origin.parse().unwrap_or_else(|_| Uri::from_static("/"));
+    parts.version = Version::HTTP_11;
+    strip_hop_by_hop(&mut parts.headers);
+    Request::from_parts(parts, ProxyBody::Request(body))
+}
+
+/// Headers that describe one hop, not the message (RFC 9110 §7.6.1).
+fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ] {
+        headers.remove(name);
+    }
+}
+
+fn injected(status: u16, fault: &str) -> Response<ProxyBody> {
+    let mut resp = Response::new(ProxyBody::text(format!(
+        "res: status {status} injected by fault `{fault}`\n"
+    )));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let headers = resp.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    if let Ok(v) = HeaderValue::from_str(fault) {
+        headers.insert("x-res-fault", v);
+    }
+    resp
+}
+
+fn bad_gateway(detail: String) -> Response<ProxyBody> {
+    let mut resp = Response::new(ProxyBody::text(format!("res proxy: {detail}\n")));
+    *resp.status_mut() = StatusCode::BAD_GATEWAY;
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    resp
+}

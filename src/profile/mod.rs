@@ -1,0 +1,54 @@
+//! The resilience profile database: every run leaves a durable record in one redb file, and
+//! the records add up to a profile of how each service behaves as load grows and under each
+//! kind of fault.
+//!
+//! The interpreter records through a [`Recorder`], whose writes go to a background thread
+//! and are committed about once a second, so recording costs the run almost nothing and a
+//! crash loses at most the last second. `res profile` reads through a [`ProfileStore`],
+//! which may be opened while a run records. [`derive`] turns recorded seconds into the
+//! profile; [`compare`] tells whether one run did worse than another.
+//!
+//! Neighbours: `report` defines what a run produces ([`SeriesPoint`](crate::report::SeriesPoint),
+//! [`FaultEvent`](crate::report::FaultEvent), …), which is what gets stored here; `run`
+//! drives the recorder. docs/profile.md describes the tables, the schema version policy and
+//! the derived numbers.
+
+pub mod cli;
+pub mod compare;
+pub mod derive;
+mod error;
+mod export;
+pub mod fingerprint;
+mod migrate;
+mod open;
+pub mod path;
+mod query;
+mod recorder;
+mod render;
+pub mod sample_codec;
+pub mod schema;
+mod store;
+mod test_writer;
+mod writer;
+
+pub use error::ProfileError;
+pub use open::DEFAULT_BUSY_WAIT;
+pub use path::{resolve_db_path, resolve_db_path_checked, resolve_db_path_in};
+pub use recorder::{outcome_name, Recorder, RecorderOptions, RunId, RunMeta};
+pub use schema::SCHEMA_VERSION;
+pub use store::{ProfileStore, RunDetail, RunSummary, ServiceSeconds};
+
+/// Whether process `pid` exists (a zombie counts as existing until it is reaped).
+pub fn alive(pid: i32) -> bool {
+    use nix::errno::Errno;
+    use nix::sys::signal::kill;
+    use nix::unistd::Pid;
+    if pid <= 0 {
+        return false;
+    }
+    match kill(Pid::from_raw(pid), None) {
+        Ok(()) => true,
+        Err(Errno::EPERM) => true,
+        Err(_) => false,
+    }
+}
