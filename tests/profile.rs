@@ -1,0 +1,1002 @@
+//! The profile database against real redb files in temporary directories: recording and
+//! reading back, schema migration and refusal, damaged files left untouched, a writer killed
+//! with SIGKILL, a reader beside a live writer, a full disk, and the derived numbers on
+//! synthetic data whose answers are known.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use res::profile::derive::Slo;
+use res::profile::schema::v1;
+use res::profile::{
+    resolve_db_path, sample_codec, ProfileError, ProfileStore, Recorder, RecorderOptions, RunId,
+    RunMeta, SCHEMA_VERSION,
+};
+use res::report::{ExpectationResult, FaultEvent, Outcome, RunEvent, SeriesPoint};
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "res-profile-{}-{}-{name}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    fn join(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn fast() -> RecorderOptions {
+    RecorderOptions {
+        commit_interval: Duration::from_millis(50),
+        busy_wait: Duration::from_millis(500),
+        ..RecorderOptions::default()
+    }
+}
+
+fn meta(scenario: &str) -> RunMeta {
+    RunMeta::new(
+        Path::new("scenarios/x.res"),
+        "scenario text",
+        scenario,
+        7,
+        "2026-01-01T00:00:00Z".into(),
+    )
+}
+
+fn point(t: u64, service: &str, offered: f64, p99: f64, error_rate: f64) -> SeriesPoint {
+    let errors = (offered * error_rate).round() as u64;
+    let mut kinds = BTreeMap::new();
+    if errors > 0 {
+        kinds.insert("status".to_string(), errors);
+    }
+    SeriesPoint {
+        t,
+        service: service.into(),
+        rps: offered,
+        offered_rps: offered,
+        concurrency: 3,
+        p50_ms: p99 / 3.0,
+        p90_ms: p99 / 1.5,
+        p99_ms: p99,
+        p999_ms: p99 * 1.2,
+        max_ms: p99 * 1.5,
+        errors,
+        errors_by_kind: kinds,
+    }
+}
+
+fn fault(at: f64, action: &str, detail: &str) -> FaultEvent {
+    FaultEvent {
+        at_s: at,
+        fault: "slow_db".into(),
+        action: action.into(),
+        target: "shop.payments".into(),
+        detail: detail.into(),
+    }
+}
+
+/// Records one whole run and returns its id.
+fn record_run(
+    rec: &Recorder,
+    scenario: &str,
+    seconds: &[Vec<SeriesPoint>],
+    faults: &[FaultEvent],
+) -> RunId {
+    let run = rec.begin_run(meta(scenario)).unwrap();
+    for f in faults {
+        rec.record_fault(run, f);
+    }
+    for s in seconds {
+        rec.record_seconds(run, s);
+    }
+    run
+}
+
+/// A deterministic normal-ish noise source (xorshift + Box–Muller).
+struct Noise(u64);
+
+impl Noise {
+    fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        let (u, v) = (self.uniform().max(1e-12), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+fn res_cmd(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_res"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("res runs")
+}
+
+fn json_of(o: &std::process::Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+/// A `_test-writer` child and its stdout lines.
+struct Writer {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Writer {
+    fn spawn(db: &Path, extra: &[&str]) -> Writer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_res"))
+            .args(["profile", "_test-writer"])
+            .arg(db)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the test writer");
+        let stdout: ChildStdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Writer { child, lines }
+    }
+
+    /// Waits for a line starting with `prefix` and returns the rest of it.
+    fn wait_for(&self, prefix: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    if let Some(rest) = l.strip_prefix(prefix) {
+                        return Some(rest.trim().to_string());
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Waits until at least `n` seconds are committed; returns the count seen.
+    fn committed_at_least(&self, n: u64) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let k: u64 = self
+                .wait_for("committed ", left)
+                .expect("the writer reports commits")
+                .parse()
+                .unwrap();
+            if k >= n {
+                return k;
+            }
+        }
+    }
+
+    fn kill(mut self) {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Record and read back
+
+#[test]
+fn records_a_run_and_reads_it_back() {
+    let dir = TempDir::new("roundtrip");
+    let db = dir.join("nested/.res/profile.redb");
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    let run = rec.begin_run(meta("main")).unwrap();
+    assert_eq!(run, RunId(1));
+    let mut expected = Vec::new();
+    for t in 0..5 {
+        let second: Vec<SeriesPoint> = ["shop.catalog", "shop.checkout", "shop.payments"]
+            .iter()
+            .map(|s| point(t, s, 100.0 + t as f64, 20.0 + t as f64, 0.02))
+            .collect();
+        rec.record_seconds(run, &second);
+        expected.extend(second);
+    }
+    let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+    h.record(1500).unwrap();
+    h.record(2500).unwrap();
+    rec.record_histogram(run, "shop.checkout", 3, &h);
+    rec.record_fault(run, &fault(1.0, "inject", "latency 250ms"));
+    rec.record_fault(run, &fault(3.0, "revert", "latency 250ms"));
+    for (kind, detail) in [
+        ("start", "scenario main (seed 7)"),
+        ("abort", "error_rate(shop) > 5% for 10s"),
+        ("remediate", "remedy restart_payments: restarted: ok"),
+    ] {
+        rec.record_event(
+            run,
+            &RunEvent {
+                at_s: 2.0,
+                kind: kind.into(),
+                detail: detail.into(),
+            },
+        );
+    }
+    rec.health().unwrap();
+    let expectations = vec![ExpectationResult {
+        text: "p99(shop.checkout) < 300ms".into(),
+        scope: "whole run".into(),
+        passed: true,
+        observed: "p99(shop.checkout) = 24ms".into(),
+    }];
+    rec.finish(
+        run,
+        Outcome::Pass,
+        "2026-01-01T00:00:05Z".into(),
+        &expectations,
+    )
+    .unwrap();
+
+    let store = ProfileStore::open(&db).unwrap();
+    let runs = store.runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    let r = &runs[0];
+    assert_eq!((r.id, r.outcome.as_str(), r.complete), (1, "pass", true));
+    assert_eq!(r.scenario, "main");
+    assert_eq!(r.seed, 7);
+    assert_eq!(
+        r.file_hash,
+        res::profile::fingerprint::file_hash(b"scenario text")
+    );
+    assert_eq!(r.writer_pid, Some(std::process::id() as i32));
+    assert_eq!(r.ended_at.as_deref(), Some("2026-01-01T00:00:05Z"));
+
+    let mut got = store.samples(1).unwrap();
+    let key = |p: &SeriesPoint| (p.service.clone(), p.t);
+    expected.sort_by_key(key);
+    got.sort_by_key(key);
+    assert_eq!(got, expected);
+
+    let d = store.detail(1).unwrap();
+    assert_eq!(d.faults.len(), 2);
+    assert_eq!(d.faults[0].kind, "latency");
+    assert_eq!(d.faults[1].action, "revert");
+    assert_eq!(d.events.len(), 3);
+    assert_eq!(d.aborts.len(), 1);
+    assert_eq!(d.remediations.len(), 1);
+    assert_eq!(d.remediations[0].outcome.as_deref(), Some("ok"));
+    assert_eq!(d.expectations.len(), 1);
+    assert_eq!(d.services.len(), 3);
+    let back = store.histogram(1, "shop.checkout", 3).unwrap().unwrap();
+    assert_eq!(back.len(), 2);
+    assert_eq!(store.histogram(1, "shop.checkout", 4).unwrap(), None);
+    assert_eq!(store.stored_profile().unwrap().len(), 3);
+    drop(store);
+
+    // The command line, for machines.
+    let db_arg = db.to_str().unwrap();
+    let list = res_cmd(&[
+        "profile",
+        "list",
+        "--format",
+        "json",
+        "--profile-db",
+        db_arg,
+    ]);
+    assert!(list.status.success());
+    let v = json_of(&list);
+    let errors = common::validate(&common::load_schema("profile-list.schema.json"), &v);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(v[0]["outcome"], "pass");
+    let show = res_cmd(&["profile", "show", "1", "--profile-db", db_arg]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        text.contains("shop.checkout") && text.contains("restart_payments"),
+        "{text}"
+    );
+    let csv = res_cmd(&[
+        "profile",
+        "export",
+        "--format",
+        "csv",
+        "--profile-db",
+        db_arg,
+    ]);
+    assert_eq!(String::from_utf8_lossy(&csv.stdout).lines().count(), 1 + 15);
+    let export = json_of(&res_cmd(&["profile", "export", "--profile-db", db_arg]));
+    assert_eq!(export["schema_version"], SCHEMA_VERSION);
+    assert_eq!(export["runs"][0]["samples"].as_array().unwrap().len(), 15);
+    let missing = res_cmd(&["profile", "show", "9", "--profile-db", db_arg]);
+    assert_eq!(missing.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no run 9"));
+}
+
+#[test]
+fn database_path_comes_from_flag_res_toml_or_default() {
+    let dir = TempDir::new("paths");
+    let scenario = dir.join("demo.res");
+    assert_eq!(
+        resolve_db_path(&scenario, None),
+        dir.join(".res/profile.redb")
+    );
+    std::fs::write(dir.join("res.toml"), "[profile]\ndb = \"data/p.redb\"\n").unwrap();
+    assert_eq!(resolve_db_path(&scenario, None), dir.join("data/p.redb"));
+    assert_eq!(
+        resolve_db_path(&scenario, Some(Path::new("/x/y.redb"))),
+        Path::new("/x/y.redb")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema versions
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const RUNS: TableDefinition<u64, &[u8]> = TableDefinition::new("runs");
+
+#[test]
+fn migrates_a_version_1_file() {
+    let dir = TempDir::new("v1");
+    let db = dir.join("profile.redb");
+    {
+        // Written by hand in the version 1 layout: samples keyed (run, second, service),
+        // runs without `complete` or `writer_pid`.
+        let d = redb::Database::create(&db).unwrap();
+        let txn = d.begin_write().unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert("schema_version", 1)
+            .unwrap();
+        {
+            let mut runs = txn.open_table(RUNS).unwrap();
+            for (id, ended) in [(1u64, true), (2, false)] {
+                let r = v1::RunRecordV1 {
+                    id,
+                    scenario: "main".into(),
+                    file: "a.res".into(),
+                    file_hash: "00".into(),
+                    seed: 1,
+                    started_at: "2025-01-01T00:00:00Z".into(),
+                    ended_at: ended.then(|| "2025-01-01T00:01:00Z".into()),
+                    outcome: ended.then(|| "pass".into()),
+                    git_commit: None,
+                };
+                runs.insert(id, serde_json::to_vec(&r).unwrap().as_slice())
+                    .unwrap();
+            }
+            let mut samples = txn.open_table(v1::SAMPLES).unwrap();
+            let mut buf = Vec::new();
+            for t in 0..3 {
+                for s in ["b.svc", "a.svc"] {
+                    sample_codec::encode(&point(t, s, 50.0, 10.0 + t as f64, 0.0), &mut buf);
+                    samples.insert((1, t, s), buf.as_slice()).unwrap();
+                }
+            }
+        }
+        txn.commit().unwrap();
+    }
+    let store = ProfileStore::open(&db).unwrap();
+    let runs = store.runs().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(runs[0].complete && runs[0].outcome == "pass");
+    assert!(!runs[1].complete && runs[1].outcome == "incomplete");
+    let samples = store.samples(1).unwrap();
+    let order: Vec<(String, u64)> = samples.iter().map(|p| (p.service.clone(), p.t)).collect();
+    assert_eq!(
+        order,
+        [
+            ("a.svc", 0),
+            ("a.svc", 1),
+            ("a.svc", 2),
+            ("b.svc", 0),
+            ("b.svc", 1),
+            ("b.svc", 2)
+        ]
+        .map(|(s, t)| (s.to_string(), t))
+    );
+    assert_eq!(samples[2].p99_ms, 12.0);
+    drop(store);
+    let d = redb::Database::open(&db).unwrap();
+    let txn = d.begin_read().unwrap();
+    let v = txn
+        .open_table(META)
+        .unwrap()
+        .get("schema_version")
+        .unwrap()
+        .unwrap()
+        .value();
+    assert_eq!(v, SCHEMA_VERSION);
+    // A recorder opens it and continues the ids.
+    drop(txn);
+    drop(d);
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    assert_eq!(rec.begin_run(meta("main")).unwrap(), RunId(3));
+}
+
+#[test]
+fn refuses_a_newer_schema_and_leaves_it_alone() {
+    let dir = TempDir::new("newer");
+    let db = dir.join("profile.redb");
+    {
+        let d = redb::Database::create(&db).unwrap();
+        let txn = d.begin_write().unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert("schema_version", 99)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let e = ProfileStore::open(&db).err().expect("refused");
+    assert!(
+        matches!(e, ProfileError::NewerSchema { found: 99, .. }),
+        "{e}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("99") && msg.contains(&SCHEMA_VERSION.to_string()),
+        "{msg}"
+    );
+    let e = Recorder::open_with(&db, fast()).err().expect("refused");
+    assert!(matches!(e, ProfileError::NewerSchema { .. }), "{e}");
+    let cli = res_cmd(&["profile", "list", "--profile-db", db.to_str().unwrap()]);
+    assert_eq!(cli.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&cli.stderr).contains("schema version 99"));
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Damaged files
+
+/// A good database with two runs, closed cleanly.
+fn good_db(path: &Path) {
+    let rec = Recorder::open_with(path, fast()).unwrap();
+    for _ in 0..2 {
+        let seconds: Vec<Vec<SeriesPoint>> = (0..200)
+            .map(|t| {
+                (0..5)
+                    .map(|s| point(t, &format!("s{s}"), 10.0, 5.0, 0.0))
+                    .collect()
+            })
+            .collect();
+        let run = record_run(&rec, "main", &seconds, &[]);
+        rec.flush().unwrap();
+        let _ = run;
+    }
+}
+
+fn assert_refused_untouched(path: &Path, what: &str) {
+    let before = std::fs::read(path).unwrap();
+    let e = ProfileStore::open_with(path, Duration::from_millis(200))
+        .err()
+        .unwrap_or_else(|| panic!("{what}: reading was not refused"));
+    assert!(
+        matches!(
+            e,
+            ProfileError::NotADatabase { .. } | ProfileError::Corrupt { .. }
+        ),
+        "{what}: {e}"
+    );
+    assert!(e.to_string().contains("left untouched"), "{what}: {e}");
+    let e = Recorder::open_with(path, fast())
+        .err()
+        .unwrap_or_else(|| panic!("{what}: recording was not refused"));
+    assert!(
+        matches!(
+            e,
+            ProfileError::NotADatabase { .. } | ProfileError::Corrupt { .. }
+        ),
+        "{what}: {e}"
+    );
+    let cli = res_cmd(&["profile", "list", "--profile-db", path.to_str().unwrap()]);
+    assert_eq!(cli.status.code(), Some(4), "{what}");
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        before,
+        "{what}: the file changed"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".check-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{what}: trial copies left behind");
+}
+
+#[test]
+fn damaged_files_are_refused_and_never_overwritten() {
+    let dir = TempDir::new("damaged");
+
+    let text = dir.join("notes.redb");
+    std::fs::write(&text, "these are my notes, not a database\n").unwrap();
+    assert_refused_untouched(&text, "a text file");
+
+    let tiny = dir.join("tiny.redb");
+    std::fs::write(&tiny, b"redb").unwrap();
+    assert_refused_untouched(&tiny, "a 4-byte file");
+
+    let truncated = dir.join("truncated.redb");
+    good_db(&truncated);
+    let len = std::fs::metadata(&truncated).unwrap().len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&truncated)
+        .unwrap();
+    f.set_len(len / 2).unwrap();
+    drop(f);
+    assert_refused_untouched(&truncated, "a truncated database");
+
+    let corrupt = dir.join("corrupt.redb");
+    good_db(&corrupt);
+    let mut bytes = std::fs::read(&corrupt).unwrap();
+    // Keep the magic number, scramble the header and the first pages after it.
+    let mut n = Noise(0x5eed);
+    let end = bytes.len().min(64 * 1024);
+    for b in &mut bytes[9..end] {
+        *b = (n.uniform() * 256.0) as u8;
+    }
+    std::fs::write(&corrupt, &bytes).unwrap();
+    assert_refused_untouched(&corrupt, "a corrupted database");
+}
+
+#[test]
+fn an_empty_file_becomes_a_database() {
+    let dir = TempDir::new("empty");
+    let db = dir.join("profile.redb");
+    std::fs::write(&db, b"").unwrap();
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    rec.begin_run(meta("main")).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crashes, concurrency, a full disk
+
+#[test]
+fn a_run_killed_with_sigkill_keeps_its_committed_seconds() {
+    let dir = TempDir::new("sigkill");
+    let db = dir.join("profile.redb");
+    let w = Writer::spawn(
+        &db,
+        &[
+            "--services",
+            "4",
+            "--interval-ms",
+            "20",
+            "--commit-ms",
+            "100",
+        ],
+    );
+    assert_eq!(
+        w.wait_for("run ", Duration::from_secs(10)).as_deref(),
+        Some("1")
+    );
+    let committed = w.committed_at_least(15);
+    w.kill();
+
+    let store = ProfileStore::open(&db).unwrap();
+    assert!(!store.writer_was_live());
+    let runs = store.runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].outcome, "incomplete");
+    assert!(!runs[0].complete);
+    let samples = store.samples(1).unwrap();
+    let s0: Vec<u64> = samples
+        .iter()
+        .filter(|p| p.service == "svc.s0")
+        .map(|p| p.t)
+        .collect();
+    assert!(
+        s0.len() as u64 >= committed,
+        "{} seconds stored, {committed} reported committed",
+        s0.len()
+    );
+    assert_eq!(
+        s0,
+        (0..s0.len() as u64).collect::<Vec<_>>(),
+        "seconds are contiguous"
+    );
+    assert_eq!(samples.len(), s0.len() * 4);
+    assert_eq!(store.faults(1).unwrap().len(), 1);
+    drop(store);
+
+    // The next writer marks it incomplete for good and carries on.
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    assert_eq!(rec.begin_run(meta("main")).unwrap(), RunId(2));
+    drop(rec);
+    let v = json_of(&res_cmd(&[
+        "profile",
+        "list",
+        "--format",
+        "json",
+        "--profile-db",
+        db.to_str().unwrap(),
+    ]));
+    assert_eq!(v[0]["outcome"], "incomplete");
+    assert_eq!(v[0]["complete"], false);
+    assert_eq!(v[1]["outcome"], "incomplete");
+}
+
+#[test]
+fn readers_see_a_live_run_and_a_second_writer_is_told_it_is_busy() {
+    let dir = TempDir::new("concurrent");
+    let db = dir.join("profile.redb");
+    let w = Writer::spawn(
+        &db,
+        &[
+            "--services",
+            "3",
+            "--interval-ms",
+            "20",
+            "--commit-ms",
+            "100",
+        ],
+    );
+    w.wait_for("run ", Duration::from_secs(10)).unwrap();
+    w.committed_at_least(3);
+    let pid = w.child.id() as i32;
+
+    // In this process: a consistent snapshot that grows.
+    let mut last = 0;
+    for _ in 0..5 {
+        let store = ProfileStore::open(&db).unwrap();
+        assert!(store.writer_was_live());
+        let runs = store.runs().unwrap();
+        assert_eq!(runs[0].outcome, "running");
+        let n = store.samples(1).unwrap().len();
+        assert!(n % 3 == 0 && n >= last, "{n} after {last}");
+        last = n;
+        drop(store);
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    assert!(last > 0);
+
+    // Other processes: data or a clear busy error, never anything else.
+    let mut ok = 0;
+    for _ in 0..5 {
+        let o = res_cmd(&[
+            "profile",
+            "show",
+            "1",
+            "--format",
+            "json",
+            "--profile-db",
+            db.to_str().unwrap(),
+        ]);
+        if o.status.success() {
+            let v = json_of(&o);
+            assert_eq!(v["outcome"], "running");
+            ok += 1;
+        } else {
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains("in use by another res process"), "{err}");
+        }
+    }
+    assert!(ok > 0, "no reader got through");
+
+    // A second recorder cannot write at the same time, and says who holds the file.
+    let e = Recorder::open_with(&db, fast()).err().expect("busy");
+    match &e {
+        ProfileError::Busy { pid: Some(p), .. } => assert_eq!(*p, pid),
+        other => panic!("{other}"),
+    }
+    assert!(e
+        .to_string()
+        .contains(&format!("in use by another res process (pid {pid})")));
+    w.kill();
+}
+
+#[test]
+fn a_full_disk_ends_recording_cleanly() {
+    let dir = TempDir::new("full");
+    let db = dir.join("profile.redb");
+    // Create the database first, so the limit only bites on growth.
+    drop(Recorder::open_with(&db, fast()).unwrap());
+    let size = std::fs::metadata(&db).unwrap().len();
+    let limit = (size + 4 * 1024 * 1024).to_string();
+    let w = Writer::spawn(
+        &db,
+        &[
+            "--services",
+            "300",
+            "--interval-ms",
+            "2",
+            "--commit-ms",
+            "50",
+            "--max-file-bytes",
+            &limit,
+        ],
+    );
+    w.wait_for("run ", Duration::from_secs(10)).unwrap();
+    let stopped = w
+        .wait_for("stopped: ", Duration::from_secs(20))
+        .expect("recording stops when the file cannot grow");
+    assert!(stopped.contains("recording stopped"), "{stopped}");
+    let mut child = w.child;
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3));
+
+    let store = ProfileStore::open(&db).unwrap();
+    let runs = store.runs().unwrap();
+    assert_eq!(runs[0].outcome, "incomplete");
+    let samples = store.samples(1).unwrap();
+    assert!(!samples.is_empty());
+    let s0 = samples.iter().filter(|p| p.service == "svc.s0").count();
+    assert_eq!(samples.len(), s0 * 300, "every committed second is whole");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The derived profile
+
+/// Run 1 ramps the load from 10 to 1200 rps: p99 is flat (20 ms) to 600 rps, then climbs by
+/// 2 ms per rps, so the knee is at 600 and the 1 s SLO breaks at 1090. Run 2 holds 300 rps
+/// and injects a latency fault from 100 s to 160 s that adds 200 ms and 5 % errors, with a
+/// 5 s tail after the revert.
+fn synthetic_profile(rec: &Recorder) {
+    let mut n = Noise(42);
+    let ramp: Vec<Vec<SeriesPoint>> = (0..1200u64)
+        .map(|t| {
+            let rate = 10.0 + t as f64 * (1190.0 / 1199.0);
+            let p99 = 20.0 + 2.0 * (rate - 600.0).max(0.0) + n.normal();
+            vec![point(t, "shop.checkout", rate, p99.max(1.0), 0.0)]
+        })
+        .collect();
+    let run = record_run(rec, "ramp", &ramp, &[]);
+    rec.flush().unwrap();
+    let _ = run;
+    let steady: Vec<Vec<SeriesPoint>> = (0..300u64)
+        .map(|t| {
+            let base = 20.0 + n.normal();
+            let (p99, err) = match t {
+                100..160 => (base + 200.0, 0.05),
+                160..165 => (base + 100.0, 0.02),
+                _ => (base, 0.0),
+            };
+            vec![point(t, "shop.checkout", 300.0 + n.normal(), p99, err)]
+        })
+        .collect();
+    record_run(
+        rec,
+        "steady",
+        &steady,
+        &[
+            fault(100.0, "inject", "latency 200ms"),
+            fault(160.0, "revert", "latency 200ms"),
+        ],
+    );
+    rec.flush().unwrap();
+}
+
+#[test]
+fn derives_sustainable_rate_knee_degradation_and_recovery() {
+    let dir = TempDir::new("derive");
+    let db = dir.join("profile.redb");
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    synthetic_profile(&rec);
+    drop(rec);
+
+    let store = ProfileStore::open(&db).unwrap();
+    let p = store.profile(None, &Slo::default()).unwrap();
+    assert_eq!(p.services.len(), 1);
+    let s = &p.services[0];
+    let sustainable = s.sustainable_rps.unwrap();
+    assert!(
+        (sustainable - 1090.0).abs() < 0.05 * 1090.0,
+        "sustainable {sustainable}"
+    );
+    assert!(!s.sustainable_is_lower_bound);
+    let knee = s.knee_rps.unwrap();
+    assert!((knee - 600.0).abs() < 0.10 * 600.0, "knee {knee}");
+    let f = &s.faults["latency"];
+    let d99 = f.p99_delta_ms.unwrap();
+    assert!((d99 - 200.0).abs() < 10.0, "p99 delta {d99}");
+    let derr = f.error_rate_delta.unwrap();
+    assert!((derr - 0.05).abs() < 0.005, "error delta {derr}");
+    assert!(f.p99_p_value.unwrap() < 0.001);
+    let rec_s = f.recovery_s.unwrap();
+    assert!((4.0..=6.0).contains(&rec_s), "recovery {rec_s}");
+    assert_eq!(s.recovery_s, Some(rec_s));
+    assert!(s.trend.is_some());
+    drop(store);
+
+    let out = res_cmd(&[
+        "profile",
+        "services",
+        "--format",
+        "json",
+        "--profile-db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let v = json_of(&out);
+    let errors = common::validate(&common::load_schema("profile-services.schema.json"), &v);
+    assert!(errors.is_empty(), "{errors:?}");
+    let svc = &v["services"][0];
+    assert!(svc["sustainable_rps"].is_number() && svc["knee_rps"].is_number());
+    assert!(svc["recovery_s"].is_number());
+    assert!(svc["faults"]["latency"]["p99_delta_ms"].is_number());
+    assert!(svc["faults"]["latency"]["error_rate_delta"].is_number());
+
+    // A stricter SLO lowers the sustainable rate.
+    let strict = json_of(&res_cmd(&[
+        "profile",
+        "services",
+        "--format",
+        "json",
+        "--slo-p99",
+        "500ms",
+        "--profile-db",
+        db.to_str().unwrap(),
+    ]));
+    let r = strict["services"][0]["sustainable_rps"].as_f64().unwrap();
+    assert!((r - 840.0).abs() < 0.05 * 840.0, "{r}");
+    let text = res_cmd(&["profile", "services", "--profile-db", db.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("under latency"), "{text}");
+}
+
+#[test]
+fn compare_flags_a_significant_regression_and_not_noise() {
+    let dir = TempDir::new("compare");
+    let db = dir.join("profile.redb");
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    let mut n = Noise(7);
+    let mut run = |shift: f64, n: &mut Noise| -> Vec<Vec<SeriesPoint>> {
+        (0..120u64)
+            .map(|t| {
+                vec![
+                    point(
+                        t,
+                        "shop.checkout",
+                        200.0,
+                        100.0 + shift + 10.0 * n.normal(),
+                        0.0,
+                    ),
+                    point(t, "shop.catalog", 400.0, 15.0 + 2.0 * n.normal(), 0.0),
+                ]
+            })
+            .collect()
+    };
+    let (a, b, c) = (run(0.0, &mut n), run(30.0, &mut n), run(0.0, &mut n));
+    for s in [&a, &b, &c] {
+        record_run(&rec, "main", s, &[]);
+    }
+    rec.flush().unwrap();
+    drop(rec);
+    let db_arg = db.to_str().unwrap();
+
+    let worse = res_cmd(&[
+        "profile",
+        "compare",
+        "1",
+        "2",
+        "--format",
+        "json",
+        "--profile-db",
+        db_arg,
+    ]);
+    assert_eq!(
+        worse.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&worse.stderr)
+    );
+    let v = json_of(&worse);
+    let services = v["services"].as_array().unwrap();
+    let checkout = services
+        .iter()
+        .find(|s| s["service"] == "shop.checkout")
+        .unwrap();
+    assert_eq!(checkout["p99_worse"], true);
+    assert!(checkout["p99_p_value"].as_f64().unwrap() < 0.001);
+    let catalog = services
+        .iter()
+        .find(|s| s["service"] == "shop.catalog")
+        .unwrap();
+    assert_eq!(catalog["p99_worse"], false);
+    assert_eq!(v["worse"].as_array().unwrap().len(), 1);
+
+    let same = res_cmd(&[
+        "profile",
+        "compare",
+        "1",
+        "3",
+        "--format",
+        "json",
+        "--profile-db",
+        db_arg,
+    ]);
+    assert_eq!(same.status.code(), Some(0));
+    let v = json_of(&same);
+    assert!(v["worse"].as_array().unwrap().is_empty(), "{v}");
+
+    let text = res_cmd(&["profile", "compare", "1", "2", "--profile-db", db_arg]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("shop.checkout: p99"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cost
+
+/// What recording costs a run: the time `record_seconds` takes on the caller's thread for a
+/// second of 100 services, and the writer thread's time per second of data. Figures are
+/// printed (run with --nocapture, and --release for the numbers in docs/profile.md).
+#[test]
+fn recorder_cost_per_second_of_100_services() {
+    let dir = TempDir::new("cost");
+    let db = dir.join("profile.redb");
+    let rec = Recorder::open_with(&db, RecorderOptions::default()).unwrap();
+    let run = rec.begin_run(meta("bench")).unwrap();
+    let seconds = 300u64;
+    let data: Vec<Vec<SeriesPoint>> = (0..seconds)
+        .map(|t| {
+            (0..100)
+                .map(|s| point(t, &format!("sys.service{s:03}"), 500.0, 25.0, 0.01))
+                .collect()
+        })
+        .collect();
+    let mut caller = Duration::ZERO;
+    let mut worst = Duration::ZERO;
+    let started = Instant::now();
+    for s in &data {
+        let t0 = Instant::now();
+        rec.record_seconds(run, s);
+        let d = t0.elapsed();
+        caller += d;
+        worst = worst.max(d);
+    }
+    rec.flush().unwrap();
+    let total = started.elapsed();
+    rec.health().unwrap();
+    let per_call = caller / seconds as u32;
+    let writer = total.saturating_sub(caller) / seconds as u32;
+    let size = std::fs::metadata(&db).unwrap().len();
+    println!(
+        "recorder cost, 100 services: caller {:?} per second of data (worst {:?}); \
+         writer {:?} per second of data; {} bytes per service-second on disk",
+        per_call,
+        worst,
+        writer,
+        size / (seconds * 100)
+    );
+    // One second of wall time per second of data: the caller's share must stay far below 2 %.
+    assert!(per_call < Duration::from_millis(5), "{per_call:?}");
+    assert!(writer < Duration::from_millis(200), "{writer:?}");
+}
