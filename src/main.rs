@@ -28,6 +28,11 @@ enum ColorChoice {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Revert the faults a crashed `res` left active (read from the fault journal).
+    Recover(res::chaos::cli::RecoverArgs),
+    /// Chaos engine helpers for tests and benchmarks.
+    #[command(hide = true)]
+    Chaos(res::chaos::cli::ChaosArgs),
     /// Run a scenario: start its target, send its traffic, inject its faults, check its
     /// expectations. Exit 0 all held, 1 one failed, 2 invalid, 3 aborted, 4 tool failure.
     Run {
@@ -162,6 +167,8 @@ fn main() -> ExitCode {
         Command::Demo { action } => cmd_demo(action),
         Command::Profile { action } => ExitCode::from(res::profile::cli::run(action)),
         Command::Load(args) => res::load::cli::run(args),
+        Command::Recover(args) => res::chaos::cli::run_recover(args),
+        Command::Chaos(args) => res::chaos::cli::run(args),
         Command::Learn(args) => res::learn::cli::run_learn(args),
         Command::Forecast(args) => res::learn::cli::run_forecast(args),
     }

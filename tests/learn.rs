@@ -416,24 +416,6 @@ fn learned_mix_is_within_5_percent_and_auto_beats_seasonal_naive_on_held_out_day
             / held as f64
     };
     let (mae_auto, mae_naive) = (mae(&auto), mae(&naive));
-    for c in &auto.candidates {
-        eprintln!(
-            "  candidate {:?} {} MASE {:.3}",
-            c.method, c.seasonality, c.scores.mase
-        );
-    }
-    eprintln!(
-        "auto {:?} {mae_auto} naive {mae_naive} {:?}",
-        auto.method, auto.backtest
-    );
-    for m in [
-        ForecastMethod::HoltWinters,
-        ForecastMethod::DoubleSeasonal,
-        ForecastMethod::SeasonalMean,
-    ] {
-        let f = forecast(&train, seven_days, 0.95, m).unwrap();
-        eprintln!("  {m:?}: held-out MAE {:.2}", mae(&f));
-    }
     assert!(
         mae_auto < mae_naive,
         "{:?} MAE {mae_auto:.2} vs seasonal naive {mae_naive:.2}",

@@ -70,7 +70,9 @@ fn classify(program: &str, args: &[&str], stderr: &str) -> ChaosError {
             "{line} failed ({stderr}); network faults need root (CAP_NET_ADMIN and CAP_SYS_ADMIN)"
         ));
     }
-    if program == "tc" && (lower.contains("qdisc kind is unknown") || lower.contains("unknown qdisc")) {
+    if program == "tc"
+        && (lower.contains("qdisc kind is unknown") || lower.contains("unknown qdisc"))
+    {
         let kind = args
             .iter()
             .find(|a| ["netem", "tbf", "htb"].contains(a))
@@ -83,7 +85,9 @@ fn classify(program: &str, args: &[&str], stderr: &str) -> ChaosError {
         };
         return ChaosError::KernelMissing(format!("the kernel has no sch_{kind}{hint}"));
     }
-    if program == "nft" && (lower.contains("no such file or directory") || lower.contains("not supported")) {
+    if program == "nft"
+        && (lower.contains("no such file or directory") || lower.contains("not supported"))
+    {
         return ChaosError::KernelMissing(format!(
             "the kernel's nftables lacks what `loss` needs (nf_tables with numgen): {line} failed: {stderr}"
         ));
@@ -122,11 +126,20 @@ impl Netns {
     }
 
     fn build(&self) -> Result<()> {
-        let (name, h, n) = (self.name.as_str(), self.host_if.as_str(), self.ns_if.as_str());
+        let (name, h, n) = (
+            self.name.as_str(),
+            self.host_if.as_str(),
+            self.ns_if.as_str(),
+        );
         let host_cidr = format!("{}/30", self.host_addr);
         let ns_cidr = format!("{}/30", self.ns_addr);
         run("ip", &["netns", "add", name])?;
-        run("ip", &["link", "add", h, "type", "veth", "peer", "name", n, "netns", name])?;
+        run(
+            "ip",
+            &[
+                "link", "add", h, "type", "veth", "peer", "name", n, "netns", name,
+            ],
+        )?;
         run("ip", &["addr", "add", &host_cidr, "dev", h])?;
         run("ip", &["link", "set", h, "up"])?;
         run("ip", &["-n", name, "addr", "add", &ns_cidr, "dev", n])?;
@@ -145,20 +158,26 @@ impl Netns {
         let basis = ((percent * 100.0).round() as u32).to_string();
         let ns = self.name.as_str();
         let _ = self.clear_loss();
-        run("ip", &netns_exec(ns, &["nft", "add", "table", "inet", LOSS_TABLE]))?;
+        run(
+            "ip",
+            &netns_exec(ns, &["nft", "add", "table", "inet", LOSS_TABLE]),
+        )?;
         for (chain, hook) in [("in", "input"), ("out", "output")] {
             let spec = format!("{{ type filter hook {hook} priority 0; policy accept; }}");
             run(
                 "ip",
-                &netns_exec(ns, &["nft", "add", "chain", "inet", LOSS_TABLE, chain, &spec]),
+                &netns_exec(
+                    ns,
+                    &["nft", "add", "chain", "inet", LOSS_TABLE, chain, &spec],
+                ),
             )?;
             run(
                 "ip",
                 &netns_exec(
                     ns,
                     &[
-                        "nft", "add", "rule", "inet", LOSS_TABLE, chain, "numgen", "random",
-                        "mod", "10000", "<", &basis, "counter", "drop",
+                        "nft", "add", "rule", "inet", LOSS_TABLE, chain, "numgen", "random", "mod",
+                        "10000", "<", &basis, "counter", "drop",
                     ],
                 ),
             )?;
@@ -199,14 +218,39 @@ impl Netns {
             "ip",
             &netns_exec(
                 ns,
-                &["tc", "qdisc", "replace", "dev", &self.ns_if, "root", "tbf", "rate", &bits,
-                  "burst", &burst, "latency", "200ms"],
+                &[
+                    "tc",
+                    "qdisc",
+                    "replace",
+                    "dev",
+                    &self.ns_if,
+                    "root",
+                    "tbf",
+                    "rate",
+                    &bits,
+                    "burst",
+                    &burst,
+                    "latency",
+                    "200ms",
+                ],
             ),
         )?;
         run(
             "tc",
-            &["qdisc", "replace", "dev", &self.host_if, "root", "tbf", "rate", &bits, "burst",
-              &burst, "latency", "200ms"],
+            &[
+                "qdisc",
+                "replace",
+                "dev",
+                &self.host_if,
+                "root",
+                "tbf",
+                "rate",
+                &bits,
+                "burst",
+                &burst,
+                "latency",
+                "200ms",
+            ],
         )?;
         Ok(())
     }
@@ -218,7 +262,17 @@ impl Netns {
             "ip",
             &netns_exec(
                 &self.name,
-                &["tc", "qdisc", "replace", "dev", &self.ns_if, "root", "netem", "delay", &delay],
+                &[
+                    "tc",
+                    "qdisc",
+                    "replace",
+                    "dev",
+                    &self.ns_if,
+                    "root",
+                    "netem",
+                    "delay",
+                    &delay,
+                ],
             ),
         )
         .map(|_| ())
@@ -238,7 +292,13 @@ impl Netns {
 pub fn delete(name: &str) -> Result<()> {
     match run("ip", &["netns", "delete", name]) {
         Ok(_) => Ok(()),
-        Err(ChaosError::Tool(msg)) if msg.contains("No such file") || msg.contains("Cannot remove") || msg.contains("Cannot open") => Ok(()),
+        Err(ChaosError::Tool(msg))
+            if msg.contains("No such file")
+                || msg.contains("Cannot remove")
+                || msg.contains("Cannot open") =>
+        {
+            Ok(())
+        }
         Err(e) => Err(e),
     }
 }
@@ -247,7 +307,10 @@ pub fn clear_loss(ns: &str) -> Result<()> {
     if !exists(ns) {
         return Ok(());
     }
-    match run("ip", &netns_exec(ns, &["nft", "delete", "table", "inet", LOSS_TABLE])) {
+    match run(
+        "ip",
+        &netns_exec(ns, &["nft", "delete", "table", "inet", LOSS_TABLE]),
+    ) {
         Ok(_) => Ok(()),
         Err(ChaosError::Tool(_)) | Err(ChaosError::KernelMissing(_)) => Ok(()), // no such table
         Err(e) => Err(e),
@@ -256,7 +319,10 @@ pub fn clear_loss(ns: &str) -> Result<()> {
 
 pub fn clear_shaping(ns: &str, host_if: &str, ns_if: &str) -> Result<()> {
     if exists(ns) {
-        let _ = run("ip", &netns_exec(ns, &["tc", "qdisc", "del", "dev", ns_if, "root"]));
+        let _ = run(
+            "ip",
+            &netns_exec(ns, &["tc", "qdisc", "del", "dev", ns_if, "root"]),
+        );
     }
     let _ = run("tc", &["qdisc", "del", "dev", host_if, "root"]);
     Ok(())
@@ -278,7 +344,8 @@ fn free_slash30() -> Result<(Ipv4Addr, Ipv4Addr)> {
         .filter_map(parse_cidr)
         .collect();
     for _ in 0..64 {
-        let block = u32::from(Ipv4Addr::new(10, 213, 0, 0)) | (u32::from(rand::random::<u16>()) & 0xfffc);
+        let block =
+            u32::from(Ipv4Addr::new(10, 213, 0, 0)) | (u32::from(rand::random::<u16>()) & 0xfffc);
         // Two prefixes overlap when they agree on the shorter one's bits; default routes
         // (length 0) are not "taken".
         let overlaps = taken.iter().any(|&(net, len)| {

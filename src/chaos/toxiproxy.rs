@@ -38,9 +38,9 @@ impl ToxiproxyClient {
             api: api.to_string(),
             detail: why.to_string(),
         };
-        let rest = api
-            .strip_prefix("http://")
-            .ok_or_else(|| bad("the API address must start with http:// (https is not supported)"))?;
+        let rest = api.strip_prefix("http://").ok_or_else(|| {
+            bad("the API address must start with http:// (https is not supported)")
+        })?;
         let (authority, prefix) = match rest.find('/') {
             Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
             None => (rest, ""),
@@ -130,7 +130,10 @@ impl ToxiproxyClient {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| self.fail(format!("{method} {path}: not an HTTP answer")))?;
-        let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_string();
         Ok((status, body))
     }
 }
@@ -143,7 +146,9 @@ fn check_name(api: &str, name: &str) -> Result<()> {
     {
         return Err(ChaosError::Toxiproxy {
             api: api.to_string(),
-            detail: format!("`{name}` is not a usable proxy or toxic name (letters, digits, - _ .)"),
+            detail: format!(
+                "`{name}` is not a usable proxy or toxic name (letters, digits, - _ .)"
+            ),
         });
     }
     Ok(())

@@ -322,15 +322,20 @@ fn rate_profile(series: &HourlySeries, total: f64, span_s: f64) -> RateProfile {
     };
     let week = slot_means(168, &hour_of_week);
     let day = slot_means(24, &|h| h.rem_euclid(24) as usize);
+
     // Trend: least squares of the deseasonalised counts on time.
-    let (basis, means, slot): (&str, &Vec<Option<f64>>, Box<dyn Fn(i64) -> usize>) =
-        if y.len() >= 2 * 168 {
-            ("weekly", &week, Box::new(hour_of_week))
-        } else if y.len() >= 2 * 24 {
-            ("daily", &day, Box::new(|h: i64| h.rem_euclid(24) as usize))
-        } else {
-            ("none", &day, Box::new(|_| 0))
-        };
+    let hour_of_day = |h: i64| h.rem_euclid(24) as usize;
+    let basis = if y.len() >= 2 * 168 {
+        "weekly"
+    } else if y.len() >= 2 * 24 {
+        "daily"
+    } else {
+        "none"
+    };
+    let seasonal_mean = |h: i64| match basis {
+        "weekly" => week[hour_of_week(h)],
+        _ => day[hour_of_day(h)],
+    };
     let mean_y = y.iter().sum::<f64>() / y.len().max(1) as f64;
     let mut trend = 0.0;
     if basis != "none" && mean_y > 0.0 {
@@ -338,7 +343,7 @@ fn rate_profile(series: &HourlySeries, total: f64, span_s: f64) -> RateProfile {
         let tm = (n - 1.0) / 2.0;
         let (mut sxy, mut sxx) = (0.0, 0.0);
         for (i, &c) in y.iter().enumerate() {
-            let base = means[slot(start_hour + i as i64)].unwrap_or(mean_y);
+            let base = seasonal_mean(start_hour + i as i64).unwrap_or(mean_y);
             let x = i as f64 - tm;
             sxy += x * (c - base);
             sxx += x * x;

@@ -80,7 +80,7 @@ impl Default for LearnOptions {
 
 impl LearnOptions {
     pub(crate) fn validate(&self) -> Result<(), LearnError> {
-        if !(self.idle_s > 0.0) {
+        if self.idle_s.is_nan() || self.idle_s <= 0.0 {
             return Err(LearnError::BadOption(
                 "the idle cut-off must be longer than zero".into(),
             ));

@@ -59,6 +59,9 @@ pub struct LoadArgs {
     /// Per request, connecting included.
     #[arg(long, default_value = "10s")]
     pub timeout: String,
+    /// Event-loop threads for the connections [default: one per CPU].
+    #[arg(long)]
+    pub threads: Option<usize>,
     #[arg(long, default_value = "text")]
     pub format: FormatArg,
 }
@@ -95,11 +98,9 @@ pub fn run(args: LoadArgs) -> ExitCode {
             return ExitCode::from(EXIT_TOOL);
         }
     };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
+    // The connections run on the engine's own threads (`--threads`); this runtime only
+    // keeps time, paces in batched mode and draws the progress line.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -219,6 +220,7 @@ fn spec_from(args: &LoadArgs) -> Result<(LoadSpec, String), String> {
     spec.timeout = timeout;
     spec.connections = connections;
     spec.seed = args.seed;
+    spec.threads = args.threads.unwrap_or(0);
     let setup = format!(
         "{setup}, {}",
         if args.http2 { "HTTP/2" } else { "HTTP/1.1" }

@@ -9,9 +9,11 @@
 //! Every open that finds another process holding the file retries for a short while, then
 //! reports the database as busy, naming the recording process when the database says which.
 
+use std::cell::Cell;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -127,6 +129,7 @@ fn try_open_writer(path: &Path) -> Result<Database, Retry> {
     match probe(path)? {
         Probe::Clean(ro) => {
             check_version(path, &ro)?;
+            verify(path, &ro)?;
             drop(ro);
         }
         Probe::Held => return Err(Retry::Busy),
@@ -313,6 +316,83 @@ fn check_version(path: &Path, db: &impl ReadableDatabase) -> Result<Option<u64>,
     guarded(path, read)?
 }
 
+/// Reads every record of every table through a read-only handle, so that a file damaged
+/// inside (a scrambled page, a record that does not decode) is refused before anything is
+/// written to it. About as costly as reading the file once.
+fn verify(path: &Path, db: &ReadOnlyDatabase) -> Result<(), ProfileError> {
+    use super::schema::{
+        ABORTS, EVENTS, EXPECTATIONS, FAULTS, HISTOGRAMS, PROFILE, REMEDIATIONS, SAMPLES,
+    };
+    let walk = || -> Result<(), String> {
+        let txn = db.begin_read().map_err(|e| e.to_string())?;
+        let tables: Vec<String> = txn
+            .list_tables()
+            .map_err(|e| e.to_string())?
+            .map(|t| redb::TableHandle::name(&t).to_string())
+            .collect();
+        let has = |name: &str| tables.iter().any(|t| t == name);
+        if has("runs") {
+            for e in txn
+                .open_table(RUNS)
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map_err(|e| e.to_string())?
+            {
+                let (_, v) = e.map_err(|e| e.to_string())?;
+                serde_json::from_slice::<serde_json::Value>(v.value())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        if has("samples") {
+            // Under the version 1 layout the key types differ: the migration reads those.
+            if let Ok(t) = txn.open_table(SAMPLES) {
+                for e in t.iter().map_err(|e| e.to_string())? {
+                    let (k, v) = e.map_err(|e| e.to_string())?;
+                    let (_, service, sec) = k.value();
+                    super::sample_codec::decode(service, sec, v.value())?;
+                }
+            }
+        }
+        if has("histograms") {
+            for e in txn
+                .open_table(HISTOGRAMS)
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map_err(|e| e.to_string())?
+            {
+                e.map_err(|e| e.to_string())?;
+            }
+        }
+        for def in [FAULTS, EVENTS, ABORTS, REMEDIATIONS, EXPECTATIONS] {
+            if !has(redb::TableHandle::name(&def)) {
+                continue;
+            }
+            for e in txn
+                .open_table(def)
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map_err(|e| e.to_string())?
+            {
+                let (_, v) = e.map_err(|e| e.to_string())?;
+                serde_json::from_slice::<serde_json::Value>(v.value())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        if has("profile") {
+            for e in txn
+                .open_table(PROFILE)
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map_err(|e| e.to_string())?
+            {
+                e.map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    };
+    guarded(path, walk)?.map_err(|reason| corrupt(path, reason))
+}
+
 /// Brings an open database to the current schema and closes the books on dead runs, in one
 /// transaction.
 fn prepare(path: &Path, db: &Database) -> Result<(), ProfileError> {
@@ -371,9 +451,32 @@ fn writer_pid(path: &Path) -> Option<i32> {
     pid
 }
 
+thread_local! {
+    /// Set while this thread runs a guarded redb call, whose panics become errors.
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Keeps the panic hook quiet for panics that `guarded` turns into errors, and leaves every
+/// other panic to the hook that was there before.
+fn install_quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs a redb call, turning a panic (redb may panic on a corrupted file) into an error.
 pub(crate) fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, ProfileError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|p| ProfileError::Corrupt {
+    install_quiet_hook();
+    let outer = GUARDED.with(|g| g.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(outer));
+    result.map_err(|p| ProfileError::Corrupt {
         path: path.to_path_buf(),
         reason: match p.downcast_ref::<&str>() {
             Some(s) => format!("redb failed reading it: {s}"),

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::compare::{p_text, Comparison};
-use super::derive::Profile;
+use super::derive::{FaultImpact, Profile};
 use super::store::{RunDetail, RunSummary};
 
 /// Left-aligned columns, two spaces apart; numeric columns right-aligned.
@@ -251,25 +251,7 @@ pub fn services(p: &Profile) -> String {
         }
         let _ = writeln!(out, "\n{}", s.service);
         for (kind, f) in &s.faults {
-            let _ = writeln!(
-                out,
-                "  under {kind}: p99 {}{} (p = {}), p50 {}, errors {} pp; {} of {} seconds matched; recovery {}{}",
-                f.p99_delta_ms.map(|v| format!("{} ms", signed(v))).unwrap_or("-".into()),
-                f.p99_delta_ci95
-                    .map(|[a, b]| format!(" [{}, {}]", num(a), num(b)))
-                    .unwrap_or_default(),
-                p_text(f.p99_p_value),
-                f.p50_delta_ms.map(|v| format!("{} ms", signed(v))).unwrap_or("-".into()),
-                f.error_rate_delta.map(|v| signed(v * 100.0)).unwrap_or("-".into()),
-                f.matched_seconds,
-                f.seconds,
-                opt(f.recovery_s, " s"),
-                if f.not_recovered > 0 {
-                    format!(" ({} of {} reverts not recovered)", f.not_recovered, f.not_recovered + f.recoveries)
-                } else {
-                    String::new()
-                }
-            );
+            let _ = writeln!(out, "  under {kind}: {}", fault_line(f));
         }
         if let Some(t) = &s.trend {
             let slope = match (t.p99_slope_ms_per_run, t.p99_slope_ci95) {
@@ -299,6 +281,49 @@ pub fn services(p: &Profile) -> String {
         }
     }
     out
+}
+
+fn fault_line(f: &FaultImpact) -> String {
+    let mut parts = Vec::new();
+    if f.matched_seconds == 0 {
+        parts.push(format!(
+            "{} second{}, none at a load also seen without a fault: no deltas",
+            f.seconds,
+            if f.seconds == 1 { "" } else { "s" }
+        ));
+    } else {
+        parts.push(format!(
+            "p99 {}{} (p = {}), p50 {}, errors {} pp over {} of {} seconds",
+            f.p99_delta_ms
+                .map(|v| format!("{} ms", signed(v)))
+                .unwrap_or("-".into()),
+            f.p99_delta_ci95
+                .map(|[a, b]| format!(" [{}, {}]", num(a), num(b)))
+                .unwrap_or_default(),
+            p_text(f.p99_p_value),
+            f.p50_delta_ms
+                .map(|v| format!("{} ms", signed(v)))
+                .unwrap_or("-".into()),
+            f.error_rate_delta
+                .map(|v| signed(v * 100.0))
+                .unwrap_or("-".into()),
+            f.matched_seconds,
+            f.seconds,
+        ));
+    }
+    match (f.recovery_s, f.recoveries + f.not_recovered) {
+        (_, 0) => {}
+        (Some(r), n) => parts.push(format!(
+            "recovered in {} s ({} of {n} reverts)",
+            num(r),
+            f.recoveries
+        )),
+        (None, n) => parts.push(format!(
+            "not recovered after {n} revert{}",
+            if n == 1 { "" } else { "s" }
+        )),
+    }
+    parts.join("; ")
 }
 
 pub fn compare(c: &Comparison) -> String {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::report::SeriesPoint;
 
 const CODEC_VERSION: u8 = 1;
-const FIXED: usize = 1 + 10 * 8;
+const FIXED: usize = 1 + 9 * 8;
 
 /// Encodes everything of a point but its key (run, service, second).
 pub fn encode(p: &SeriesPoint, out: &mut Vec<u8>) {

@@ -125,8 +125,19 @@ fn children<'i>(p: P<'i>) -> impl Iterator<Item = P<'i>> {
     p.into_inner().filter(|c| !is_keyword(c.as_rule()))
 }
 
+/// True for the `kw_*` rules. Asked for every pair the parser visits, so it is a table
+/// lookup, built once from the rule names.
 pub fn is_keyword(rule: Rule) -> bool {
-    format!("{rule:?}").starts_with("kw_")
+    static TABLE: OnceLock<Vec<bool>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let all = Rule::all_rules();
+        let mut t = vec![false; all.iter().map(|r| *r as usize).max().unwrap_or(0) + 1];
+        for r in all {
+            t[*r as usize] = format!("{r:?}").starts_with("kw_");
+        }
+        t
+    });
+    table.get(rule as usize).copied().unwrap_or(false)
 }
 
 struct Builder<'d> {

@@ -73,7 +73,10 @@ impl ProcessSpec {
         };
         let me = std::process::id();
         let parent = std::os::unix::process::parent_id();
-        if let Some(p) = found.iter().find(|p| p.pid == 1 || p.pid == me || p.pid == parent) {
+        if let Some(p) = found
+            .iter()
+            .find(|p| p.pid == 1 || p.pid == me || p.pid == parent)
+        {
             return Err(ChaosError::Refused(format!(
                 "{self} resolves to pid {}, which is {}",
                 p.pid,

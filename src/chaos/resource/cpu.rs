@@ -44,10 +44,10 @@ impl CpuBurn {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::with_capacity(n);
         for i in 0..n {
-            let stop = stop.clone();
+            let flag = stop.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("res-cpu-burn-{i}"))
-                .spawn(move || burn(&stop, duty));
+                .spawn(move || burn(&flag, duty));
             match spawned {
                 Ok(t) => threads.push(t),
                 Err(e) => {

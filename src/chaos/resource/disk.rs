@@ -83,7 +83,10 @@ pub fn remove_fill(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(ChaosError::io(format!("cannot remove {}", path.display()), e)),
+        Err(e) => Err(ChaosError::io(
+            format!("cannot remove {}", path.display()),
+            e,
+        )),
     }
 }
 

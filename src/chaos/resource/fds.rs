@@ -21,9 +21,8 @@ pub struct FdHold {
 
 impl FdHold {
     pub fn start(n: u64) -> Result<FdHold> {
-        let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).map_err(|e| {
-            ChaosError::io("cannot read RLIMIT_NOFILE", std::io::Error::from(e))
-        })?;
+        let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE)
+            .map_err(|e| ChaosError::io("cannot read RLIMIT_NOFILE", std::io::Error::from(e)))?;
         let open = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64);
         let room = soft.saturating_sub(open).saturating_sub(RESERVE);
         if n > room {

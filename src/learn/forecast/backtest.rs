@@ -13,6 +13,8 @@ use super::methods::Spec;
 
 /// At most this many origins (two weeks of daily origins).
 pub const MAX_ORIGINS: usize = 14;
+/// Smoothing parameters are fitted this many times per method in a backtest.
+const REFITS: usize = 3;
 
 /// The backtest's origins (ascending) and window length.
 #[derive(Debug, Clone)]
@@ -81,9 +83,14 @@ pub fn mase_scale(y: &[f64], lag: usize) -> f64 {
 
 /// Runs `spec` through the backtest `plan` on `y`.
 pub fn evaluate(spec: Spec, y: &[f64], plan: &Plan, scale: f64, day: usize) -> Outcome {
-    let first = plan.origins[0];
-    let params = spec.fit(&y[..first]);
-    let mut forecasts = spec.at_origins(y, &params, &plan.origins, plan.h);
+    // Parameters are re-fitted on the history before each group of origins (at most
+    // REFITS groups, so a long series stays cheap) and never see the windows they forecast.
+    let group = plan.origins.len().div_ceil(REFITS);
+    let mut forecasts = Vec::with_capacity(plan.origins.len());
+    for chunk in plan.origins.chunks(group.max(1)) {
+        let params = spec.fit(&y[..chunk[0]]);
+        forecasts.extend(spec.at_origins(y, &params, chunk, plan.h));
+    }
     for f in &mut forecasts {
         for v in f.iter_mut() {
             *v = v.max(0.0);

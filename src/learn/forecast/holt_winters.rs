@@ -86,7 +86,7 @@ mod tests {
         }
         let p = hw.predict(4);
         for (i, v) in p.iter().enumerate() {
-            assert!((v - y[240 % 4 + i]).abs() < 1e-6, "{p:?}");
+            assert!((v - y[i]).abs() < 1e-6, "{p:?}"); // 240 is a whole number of seasons
         }
     }
 }

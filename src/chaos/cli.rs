@@ -1,0 +1,284 @@
+//! The chaos engine's commands: `res recover`, and hidden helpers for tests and benchmarks
+//! (`res chaos _proxy-bench`, `res chaos _hold`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime};
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::proxy::{FaultSpec, Proxy, ProxyMode, Toxic};
+use super::{recover, ChaosEngine, ChaosLimits, FaultRequest, ProcessSpec, ResolvedTarget};
+use crate::check::{Effect, StrValue};
+use crate::units;
+
+const EXIT_TOOL: u8 = 4;
+
+/// `res recover` flags.
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// The fault journal [default: .res/faults.journal in the current directory].
+    #[arg(long, default_value = ".res/faults.journal")]
+    pub journal: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reverts what the journal says is still active and whose owner is gone (or overdue).
+/// Exit 0 when nothing failed, 4 otherwise.
+pub fn run_recover(args: RecoverArgs) -> ExitCode {
+    let report = recover(&args.journal);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report.summary());
+    }
+    if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_TOOL)
+    }
+}
+
+/// `res chaos …`: hidden helpers.
+#[derive(Debug, Args)]
+pub struct ChaosArgs {
+    #[command(subcommand)]
+    pub action: ChaosAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChaosAction {
+    /// Run a fault proxy until SIGTERM, for benches/bench-proxy.sh.
+    #[command(name = "_proxy-bench")]
+    ProxyBench(ProxyBenchArgs),
+    /// Inject one fault through the engine and hold it until SIGTERM (tests of the journal).
+    #[command(name = "_hold")]
+    Hold(HoldArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    Tcp,
+    Http,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyBenchArgs {
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    #[arg(long)]
+    pub upstream: SocketAddr,
+    #[arg(long, value_enum, default_value = "tcp")]
+    pub mode: ModeArg,
+    /// A latency fault for the whole run, e.g. `100ms`.
+    #[arg(long)]
+    pub latency: Option<String>,
+    /// Add and remove a (toxicity 0) fault every this many ms, timing each change.
+    #[arg(long)]
+    pub toggle_ms: Option<u64>,
+    /// Tokio worker threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct HoldArgs {
+    #[arg(long)]
+    pub journal: PathBuf,
+    /// Pause (SIGSTOP) the process whose pid this file holds.
+    #[arg(long)]
+    pub pause_pidfile: Option<PathBuf>,
+    /// Fill this much disk, e.g. `4MiB` (with --disk-dir).
+    #[arg(long)]
+    pub disk: Option<String>,
+    #[arg(long)]
+    pub disk_dir: Option<String>,
+    /// The fault's deadline, from now.
+    #[arg(long, default_value = "60s")]
+    pub deadline: String,
+}
+
+pub fn run(args: ChaosArgs) -> ExitCode {
+    match args.action {
+        ChaosAction::ProxyBench(a) => proxy_bench(a),
+        ChaosAction::Hold(a) => hold(a),
+    }
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(EXIT_TOOL)
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    units::Duration::parse(text)
+        .map(|d| d.to_std())
+        .ok_or_else(|| format!("`{text}` is not a duration such as 100ms"))
+}
+
+fn proxy_bench(args: ProxyBenchArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    let latency = match args.latency.as_deref().map(duration).transpose() {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let mode = match args.mode {
+        ModeArg::Tcp => ProxyMode::Tcp,
+        ModeArg::Http => ProxyMode::Http,
+    };
+    runtime.block_on(async move {
+        let proxy = match Proxy::start(args.listen, args.upstream, mode).await {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        };
+        if let Some(l) = latency {
+            let spec = FaultSpec::new(
+                "bench-latency",
+                vec![Toxic::Latency {
+                    latency: l,
+                    jitter: Duration::ZERO,
+                    per_chunk: true,
+                }],
+            );
+            if let Err(e) = proxy.add_fault(spec) {
+                return fail(e);
+            }
+        }
+        println!("listening on {}", proxy.addr());
+        let toggler = args.toggle_ms.map(|every| {
+            let proxy = proxy.clone();
+            tokio::spawn(async move {
+                let mut adds = Vec::new();
+                let mut removes = Vec::new();
+                let mut tick = tokio::time::interval(Duration::from_millis(every.max(1)));
+                loop {
+                    tick.tick().await;
+                    let spec = FaultSpec::new(
+                        "toggle",
+                        vec![Toxic::Latency {
+                            latency: Duration::from_millis(1),
+                            jitter: Duration::ZERO,
+                            per_chunk: false,
+                        }],
+                    )
+                    .toxicity(0.0);
+                    let t = Instant::now();
+                    let Ok(id) = proxy.add_fault(spec) else { break };
+                    adds.push(t.elapsed());
+                    tokio::time::sleep(Duration::from_millis(every.max(1) / 2)).await;
+                    let t = Instant::now();
+                    proxy.remove_fault(id);
+                    removes.push(t.elapsed());
+                    if adds.len() >= 100_000 {
+                        break;
+                    }
+                    if STOP.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                }
+                (adds, removes)
+            })
+        });
+        let _ = crate::demo::wait_for_shutdown_signal().await;
+        STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut out = serde_json::json!({ "stats": proxy.stats() });
+        if let Some(t) = toggler {
+            if let Ok((adds, removes)) = t.await {
+                out["add_us"] = percentiles(adds);
+                out["remove_us"] = percentiles(removes);
+            }
+        }
+        out["rss_kb"] = serde_json::json!(peak_rss_kb());
+        println!("{out}");
+        proxy.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// p50, p99 and max of change timings, in microseconds.
+fn percentiles(mut v: Vec<Duration>) -> serde_json::Value {
+    if v.is_empty() {
+        return serde_json::Value::Null;
+    }
+    v.sort();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
+    serde_json::json!({ "n": v.len(), "p50": at(0.5), "p99": at(0.99), "max": at(1.0) })
+}
+
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// VmHWM of this process: its peak resident memory.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn hold(args: HoldArgs) -> ExitCode {
+    let deadline = match duration(&args.deadline) {
+        Ok(d) => SystemTime::now() + d,
+        Err(e) => return fail(e),
+    };
+    let engine = match ChaosEngine::new(&args.journal, ChaosLimits::default()) {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let mut target = ResolvedTarget::new("hold");
+    let mut effects = Vec::new();
+    if let Some(pidfile) = &args.pause_pidfile {
+        target = target.with_process(ProcessSpec::Pidfile(pidfile.clone()));
+        effects.push(Effect::Pause { duration: None });
+    }
+    if let Some(size) = &args.disk {
+        let Some(bytes) = units::Bytes::parse(size) else {
+            return fail(format!("`{size}` is not a size such as 4MiB"));
+        };
+        effects.push(Effect::Disk {
+            size: bytes,
+            path: args
+                .disk_dir
+                .clone()
+                .map(|value| StrValue::Literal { value }),
+        });
+    }
+    let mut request = FaultRequest::new("hold", target, effects);
+    request.deadline = deadline;
+    if let Err(e) = engine.inject(&request) {
+        return fail(e);
+    }
+    println!("injected");
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    let _ = runtime.block_on(crate::demo::wait_for_shutdown_signal());
+    for (id, outcome) in engine.revert_all() {
+        match outcome {
+            Ok(o) => println!("{id}: {o:?}"),
+            Err(e) => eprintln!("{id}: {e}"),
+        }
+    }
+    println!("reverted");
+    ExitCode::SUCCESS
+}
