@@ -55,6 +55,12 @@ enum Command {
         /// No live progress line.
         #[arg(long, short)]
         quiet: bool,
+        /// Do not record this run in the profile database.
+        #[arg(long)]
+        no_record: bool,
+        /// The profile database (default: .res/profile.redb beside the scenario, or res.toml).
+        #[arg(long, value_name = "PATH")]
+        profile_db: Option<PathBuf>,
     },
     /// Send HTTP load to a URL: an open model with --rate, a closed loop with --connections.
     Load(res::load::cli::LoadArgs),
@@ -157,7 +163,18 @@ fn main() -> ExitCode {
             report,
             set,
             quiet,
-        } => cmd_run(&file, scenario, seed, dry_run, &report, &set, quiet, render),
+            no_record,
+            profile_db,
+        } => cmd_run(
+            &file,
+            scenario,
+            seed,
+            dry_run,
+            &report,
+            &set,
+            (quiet, no_record, profile_db),
+            render,
+        ),
         Command::Plan {
             file,
             scenario,
@@ -469,7 +486,7 @@ fn cmd_run(
     dry_run: bool,
     report: &[String],
     set: &[String],
-    quiet: bool,
+    (quiet, no_record, profile_db): (bool, bool, Option<PathBuf>),
     render: RenderOptions,
 ) -> ExitCode {
     let overrides = match parse_overrides(set) {

@@ -352,6 +352,13 @@ fn records_a_run_and_reads_it_back() {
 }
 
 #[test]
+fn the_recorder_can_be_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Recorder>();
+    send_sync::<ProfileStore>();
+}
+
+#[test]
 fn database_path_comes_from_flag_res_toml_or_default() {
     let dir = TempDir::new("paths");
     let scenario = dir.join("demo.res");
@@ -711,7 +718,7 @@ fn readers_see_a_live_run_and_a_second_writer_is_told_it_is_busy() {
         let runs = store.runs().unwrap();
         assert_eq!(runs[0].outcome, "running");
         let n = store.samples(1).unwrap().len();
-        assert!(n % 3 == 0 && n >= last, "{n} after {last}");
+        assert!(n.is_multiple_of(3) && n >= last, "{n} after {last}");
         last = n;
         drop(store);
         std::thread::sleep(Duration::from_millis(60));
@@ -751,6 +758,22 @@ fn readers_see_a_live_run_and_a_second_writer_is_told_it_is_busy() {
         .to_string()
         .contains(&format!("in use by another res process (pid {pid})")));
     w.kill();
+}
+
+#[test]
+fn an_open_reader_does_not_keep_a_run_from_recording() {
+    let dir = TempDir::new("reader-first");
+    let db = dir.join("profile.redb");
+    drop(Recorder::open_with(&db, fast()).unwrap());
+    let store = ProfileStore::open(&db).unwrap();
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    let run = rec.begin_run(meta("main")).unwrap();
+    rec.record_seconds(run, &[point(0, "a.b", 1.0, 1.0, 0.0)]);
+    rec.flush().unwrap();
+    assert_eq!(store.samples(run.0).unwrap().len(), 1);
+    rec.finish(run, Outcome::Fail, "2026-01-01T00:00:01Z".into(), &[])
+        .unwrap();
+    assert_eq!(store.runs().unwrap()[0].outcome, "fail");
 }
 
 #[test]

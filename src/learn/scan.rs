@@ -50,16 +50,15 @@ impl<'a> Cursor<'a> {
         let start = self.pos + 1;
         let mut i = start;
         let b = self.bytes;
-        while i < b.len() {
-            match b[i] {
-                b'\\' => i += 2,
-                b'"' => {
-                    self.pos = i + 1;
-                    let s = &b[start..i];
-                    self.skip_spaces();
-                    return Some(s);
-                }
-                _ => i += 1,
+        while let Some(off) = find_quote_or_backslash(&b[i.min(b.len())..]) {
+            let j = i + off;
+            if b[j] == b'\\' {
+                i = j + 2;
+            } else {
+                self.pos = j + 1;
+                let s = &b[start..j];
+                self.skip_spaces();
+                return Some(s);
             }
         }
         None
@@ -80,6 +79,32 @@ impl<'a> Cursor<'a> {
     pub fn rest(&self) -> &'a [u8] {
         &self.bytes[self.pos.min(self.bytes.len())..]
     }
+}
+
+/// The first `"` or `\\` in `s`, eight bytes at a time (quoted user agents are long).
+#[inline]
+pub fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let has = |w: u64, byte: u8| {
+        let x = w ^ (LO * byte as u64);
+        x.wrapping_sub(LO) & !x & HI
+    };
+    let mut i = 0;
+    while i + 8 <= s.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&s[i..i + 8]);
+        let w = u64::from_le_bytes(word);
+        let z = has(w, b'"') | has(w, b'\\');
+        if z != 0 {
+            return Some(i + (z.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s[i..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|p| i + p)
 }
 
 /// A decimal integer of 1 to 19 digits.

@@ -77,7 +77,9 @@ impl SessionTracker {
         let state = endpoint + 1;
         if now_us >= self.next_sweep {
             self.sweep(now_us - self.idle_us);
-            self.next_sweep = now_us + (self.idle_us / 4).max(1_000_000);
+            // Sweeping only frees memory (a late request is checked against the cut-off
+            // anyway), so once per idle period is enough.
+            self.next_sweep = now_us + self.idle_us.max(1_000_000);
         }
         let idle = self.idle_us;
         match self.open.get_mut(&key) {

@@ -76,20 +76,22 @@ impl LoadHandle {
     }
 
     /// Stops issuing now, waits for requests in flight (up to their timeout) and returns
-    /// what was measured.
+    /// what was measured. Called at or after the end of the duration, it first lets every
+    /// request due before the end leave (the pacer's last ticks, a queue behind a slow
+    /// target), within the same grace period; called earlier, what is still queued is
+    /// counted as `unsent`.
     pub async fn stop(mut self) -> LoadResult {
-        let stopped = Instant::now().min(self.shared.end);
-        self.shared.stop.set();
+        let now = Instant::now();
+        let stopped = now.min(self.shared.end);
         let deadline = tokio::time::Instant::now() + self.grace;
-        match std::mem::replace(&mut self.pacer, Pacer::None) {
-            Pacer::None => {}
-            Pacer::Thread(done) => {
-                let _ = tokio::time::timeout_at(deadline, done).await;
-            }
-            Pacer::Task(task) => {
-                let _ = tokio::time::timeout_at(deadline, task).await;
+        if now >= self.shared.end && !self.shared.stop.is_set() {
+            self.wait_for_pacer(deadline).await;
+            while self.shared.queue.len() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(1)).await;
             }
         }
+        self.shared.stop.set();
+        self.wait_for_pacer(deadline).await;
         let left = self.shared.queue.close();
         self.shared.unsent.fetch_add(left, Ordering::Relaxed);
         for w in &mut self.workers {
@@ -114,6 +116,20 @@ impl LoadHandle {
             intended,
             self.shared.unsent.load(Ordering::Relaxed),
         )
+    }
+}
+
+impl LoadHandle {
+    async fn wait_for_pacer(&mut self, deadline: tokio::time::Instant) {
+        match std::mem::replace(&mut self.pacer, Pacer::None) {
+            Pacer::None => {}
+            Pacer::Thread(done) => {
+                let _ = tokio::time::timeout_at(deadline, done).await;
+            }
+            Pacer::Task(task) => {
+                let _ = tokio::time::timeout_at(deadline, task).await;
+            }
+        }
     }
 }
 

@@ -169,10 +169,19 @@ fn try_open_reader(path: &Path, busy_wait: Duration) -> Result<ReadHandle, Retry
                 drop(open_writer(path, busy_wait)?);
                 try_open_reader(path, busy_wait)
             }
-            _ => Ok(ReadHandle {
-                db,
-                live_writer: false,
-            }),
+            _ => {
+                // Reopen in the mode a recorder shares, so that a long-lived reader does not
+                // keep a run from starting.
+                drop(db);
+                let db = guarded(path, || {
+                    builder(ConcurrencyMode::SingleWriter).open_read_only(path)
+                })?
+                .map_err(|e| classify(path, e))?;
+                Ok(ReadHandle {
+                    db,
+                    live_writer: false,
+                })
+            }
         },
         Probe::Held => {
             let db = guarded(path, || {
@@ -499,12 +508,14 @@ fn corrupt(path: &Path, e: impl std::fmt::Display) -> ProfileError {
 /// redb found wrong in the file.
 fn classify(path: &Path, e: DatabaseError) -> ProfileError {
     match e {
-        DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch => {
-            ProfileError::Busy {
-                path: path.to_path_buf(),
-                pid: None,
-            }
-        }
+        // RepairAborted here: a writer died between our probe and this open. Retrying
+        // probes again and repairs.
+        DatabaseError::DatabaseAlreadyOpen
+        | DatabaseError::LockProtocolMismatch
+        | DatabaseError::RepairAborted => ProfileError::Busy {
+            path: path.to_path_buf(),
+            pid: None,
+        },
         DatabaseError::UpgradeRequired(v) => ProfileError::FileFormat {
             path: path.to_path_buf(),
             reason: format!("redb file format version {v}"),

@@ -40,6 +40,8 @@ pub struct RunContext<'a> {
     /// Set to stop the run (signals); the value says why.
     pub stop: watch::Receiver<Option<StopReason>>,
     pub progress: Progress,
+    /// Records the run into the profile database as it goes (None with `--no-record`).
+    pub recorder: Option<(crate::profile::Recorder, crate::profile::RunId)>,
 }
 
 /// Loads that are running, so a shutdown from anywhere can stop them.
@@ -113,6 +115,7 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
     }
     let mut next_tick = 1u64;
     let mut idx = 0;
+    let mut recorded = 0usize;
     'run: while idx < timeline.len() {
         let node = &plan.graph[timeline[idx]];
         // Wait for the node, handling ticks, snapshots and stop requests meanwhile.
@@ -144,6 +147,14 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                 let t = next_tick;
                 next_tick += 1;
                 flush(&mut metrics, &mut pending, t);
+                if let Some((rec, run)) = &cx.recorder {
+                    rec.record_seconds(*run, &metrics.series[recorded..]);
+                    recorded = metrics.series.len();
+                    if let Err(e) = rec.health() {
+                        failure = Some(format!("recording into the profile database failed: {e}"));
+                        break 'run;
+                    }
+                }
                 if let Some(reason) = check_aborts(&mut aborts, &metrics, model) {
                     stop_reason = Some(StopReason::Abort(reason));
                     break 'run;
@@ -405,6 +416,28 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
         outcome
     };
     let send_lag_ms = lag(&results);
+    if let Some((rec, run)) = cx.recorder.take() {
+        rec.record_seconds(run, &metrics.series[recorded..]);
+        for f in &faults {
+            rec.record_fault(run, f);
+        }
+        for e in &events {
+            rec.record_event(run, e);
+        }
+        let ended = crate::units::Timestamp(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+        );
+        if let Err(e) = rec.finish(run, outcome, ended.to_rfc3339(), &expectations) {
+            events.push(RunEvent {
+                at_s: clock.now().secs(),
+                kind: "record".into(),
+                detail: format!("the profile database could not finish the run: {e}"),
+            });
+        }
+    }
     RunReport {
         res_version: env!("CARGO_PKG_VERSION").to_string(),
         file: cx.file.clone(),
@@ -691,6 +724,7 @@ mod tests {
             clock: Arc::new(clock.clone()),
             stop: stop_rx,
             progress: crate::run::progress::Progress::Quiet,
+            recorder: None,
         };
         let started = std::time::Instant::now();
         let run = execute(cx, Arc::new(Mutex::new(Running::default())));

@@ -39,6 +39,10 @@ pub struct RunOptions {
     pub overrides: Vec<(String, String)>,
     /// No progress line.
     pub quiet: bool,
+    /// Do not record the run in the profile database.
+    pub no_record: bool,
+    /// The profile database (default: `.res/profile.redb` beside the scenario, or res.toml).
+    pub profile_db: Option<PathBuf>,
 }
 
 /// Checks, plans and runs a scenario file; returns the process exit code.
@@ -101,6 +105,45 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         }
     };
     let file = path.to_string_lossy().to_string();
+    // The profile database: opened (and validated) before anything is sent.
+    let recorder = if opts.no_record {
+        None
+    } else {
+        let db = crate::profile::resolve_db_path(path, opts.profile_db.as_deref());
+        if let Some(dir) = db.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let recorder = match crate::profile::Recorder::open(&db) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!(
+                    "error: cannot record into the profile database {}: {e}",
+                    db.display()
+                );
+                eprintln!("help: fix or move the file, choose another with --profile-db PATH, or run with --no-record");
+                return EXIT_TOOL;
+            }
+        };
+        let source = std::fs::read_to_string(path).unwrap_or_default();
+        let started = crate::units::Timestamp(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+        );
+        let meta =
+            crate::profile::RunMeta::new(path, &source, &scenario.name, seed, started.to_rfc3339());
+        match recorder.begin_run(meta) {
+            Ok(id) => Some((recorder, id)),
+            Err(e) => {
+                eprintln!(
+                    "error: cannot record into the profile database {}: {e}",
+                    db.display()
+                );
+                return EXIT_TOOL;
+            }
+        }
+    };
     let report = runtime.block_on(async {
         if let Err(e) = setup::start_targets(model, &mut setup, seed).await {
             return Err(e);
@@ -118,6 +161,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             clock: Arc::new(clock::RealClock::start()),
             stop: stop_rx,
             progress: progress::Progress::auto(plan.total, opts.quiet),
+            recorder,
         };
         let report = interp::execute(cx, running).await;
         Ok(report)
