@@ -10,6 +10,7 @@ pub mod demo;
 pub mod diagnostic;
 pub mod learn;
 pub mod load;
+pub mod lsp;
 pub mod plan;
 pub mod profile;
 pub mod report;

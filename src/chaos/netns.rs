@@ -64,6 +64,11 @@ fn run(program: &str, args: &[&str]) -> Result<String> {
 
 fn classify(program: &str, args: &[&str], stderr: &str) -> ChaosError {
     let line = format!("`{program} {}`", args.join(" "));
+    // `ip netns exec NS tc …` fails the way `tc …` does.
+    let program = match args {
+        ["netns", "exec", _, inner, ..] => inner,
+        _ => program,
+    };
     let lower = stderr.to_ascii_lowercase();
     if lower.contains("operation not permitted") || lower.contains("permission denied") {
         return ChaosError::Permission(format!(
@@ -290,6 +295,9 @@ impl Netns {
 
 /// Deletes namespace `name`; one that is already gone counts as deleted.
 pub fn delete(name: &str) -> Result<()> {
+    // Deleting the host end removes the pair at once; the namespace's own teardown is
+    // asynchronous in the kernel and would leave the host end visible for a moment.
+    let _ = run("ip", &["link", "del", &format!("{name}h")]);
     match run("ip", &["netns", "delete", name]) {
         Ok(_) => Ok(()),
         Err(ChaosError::Tool(msg))

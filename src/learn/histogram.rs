@@ -38,7 +38,7 @@ fn bucket_value(i: usize) -> f64 {
     let k = (i - SUB) / SUB + SUB_BITS as u64;
     let sub = (i - SUB) % SUB;
     let width = 1u64 << (k - SUB_BITS as u64);
-    ((SUB + sub) * width) as f64 + (width as f64 - 1.0) / 2.0
+    ((SUB + sub) * width + width / 2) as f64
 }
 
 impl LogHistogram {

@@ -101,9 +101,9 @@ impl Learner {
         };
         let head = r.fill_buf().map_err(io)?;
         if head.starts_with(&[0x1f, 0x8b]) {
-            return Err(LearnError::Gzip {
-                path: name.to_string(),
-            });
+            // Rotated logs are usually gzipped (access.log.2.gz): decompress as we stream.
+            let gz: Box<dyn Read + '_> = Box::new(flate2::read::MultiGzDecoder::new(r));
+            return self.read(name, gz);
         }
         let file = self.files.len();
         self.files.push(name.to_string());

@@ -152,7 +152,7 @@ impl HourlySeries {
 }
 
 impl TrafficProfile {
-    /// Writes the model; the extension picks the format (`.json`).
+    /// Writes the model; the extension picks the format (`.json` or `.toml`).
     pub fn save(&self, path: &Path) -> Result<(), LearnError> {
         let text = self.to_text(path)?;
         std::fs::write(path, text).map_err(|e| LearnError::Model {
@@ -170,6 +170,12 @@ impl TrafficProfile {
                     path: path.display().to_string(),
                     reason: e.to_string(),
                 }),
+            // TOML has no null: go through JSON and drop absent values.
+            "toml" => serde_json::to_value(self)
+                .map(strip_nulls)
+                .map_err(|e| e.to_string())
+                .and_then(|v| toml::to_string_pretty(&v).map_err(|e| e.to_string()))
+                .map_err(|reason| LearnError::Model { path: path.display().to_string(), reason }),
             other => Err(unsupported(path, other)),
         }
     }
@@ -177,7 +183,7 @@ impl TrafficProfile {
     /// Whether `path` has an extension this build can write a model as.
     pub fn load_check_extension(path: &Path) -> Result<(), LearnError> {
         match extension(path).as_str() {
-            "json" => Ok(()),
+            "json" | "toml" => Ok(()),
             other => Err(unsupported(path, other)),
         }
     }
@@ -192,12 +198,14 @@ impl TrafficProfile {
             path: path.display().to_string(),
             source: e,
         })?;
-        match extension(path).as_str() {
-            "json" => {}
+        let value: serde_json::Value = match extension(path).as_str() {
+            "json" => serde_json::from_str(&text).map_err(|e| model_err(format!("not a JSON model file: {e}")))?,
+            "toml" => {
+                let t: toml::Value = toml::from_str(&text).map_err(|e| model_err(format!("not a TOML model file: {e}")))?;
+                serde_json::to_value(t).map_err(|e| model_err(e.to_string()))?
+            }
             other => return Err(unsupported(path, other)),
-        }
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| model_err(format!("not a JSON model file: {e}")))?;
+        };
         match value.get("version").and_then(|v| v.as_u64()) {
             Some(v) if v == VERSION as u64 => {}
             Some(v) => {
@@ -215,6 +223,14 @@ impl TrafficProfile {
     }
 }
 
+fn strip_nulls(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => serde_json::Value::Object(m.into_iter().filter(|(_, x)| !x.is_null()).map(|(k, x)| (k, strip_nulls(x))).collect()),
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().filter(|x| !x.is_null()).map(strip_nulls).collect()),
+        other => other,
+    }
+}
+
 fn extension(path: &Path) -> String {
     path.extension()
         .and_then(|e| e.to_str())
@@ -225,10 +241,6 @@ fn extension(path: &Path) -> String {
 fn unsupported(path: &Path, ext: &str) -> LearnError {
     LearnError::Model {
         path: path.display().to_string(),
-        reason: if ext == "toml" {
-            "TOML model files are not supported by this build yet: use .json".into()
-        } else {
-            "a model file ends in .json".into()
-        },
+        reason: format!("a model file ends in .json or .toml, not `.{ext}`"),
     }
 }

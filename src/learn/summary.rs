@@ -6,6 +6,20 @@ use super::histogram::Quantiles;
 use super::profile::TrafficProfile;
 use crate::units::{trim, Duration};
 
+/// Three significant digits, no trailing zeros: 26.9, 0.0123, 1500.
+fn sig3(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return "0".into();
+    }
+    let digits = (2 - x.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
@@ -82,7 +96,9 @@ pub fn summary(p: &TrafficProfile) -> String {
     let _ = writeln!(
         o,
         "  arrivals   {} (dispersion {}{params}, fitted on {})",
-        a.law, a.dispersion, a.fitted_on
+        a.law,
+        sig3(a.dispersion),
+        a.fitted_on
     );
     let _ = writeln!(o, "  endpoints  {}", p.endpoints.len());
     let width = p
@@ -106,7 +122,7 @@ pub fn summary(p: &TrafficProfile) -> String {
             let _ = write!(line, "  resp {}", size(q));
         }
         if let Some(q) = &e.service_time_ms {
-            let _ = write!(line, "  time p50 {}ms p99 {}ms", trim(q.p50), trim(q.p99));
+            let _ = write!(line, "  time p50 {}ms p99 {}ms", sig3(q.p50), sig3(q.p99));
         }
         let _ = writeln!(o, "{}", line.trim_end());
     }
@@ -121,7 +137,7 @@ pub fn summary(p: &TrafficProfile) -> String {
         Duration::from_secs(ss.idle_cutoff_s)
     );
     if let Some(q) = &ss.requests_per_session {
-        let _ = write!(o, ", {} requests each (median)", trim(q.p50));
+        let _ = write!(o, ", median {} requests per session", sig3(q.p50));
     }
     let _ = writeln!(o);
     for st in ss.chain.iter().take(8) {
@@ -134,7 +150,7 @@ pub fn summary(p: &TrafficProfile) -> String {
         let think = st
             .think_s
             .as_ref()
-            .map(|q| format!("  (think p50 {}s)", trim(q.p50)))
+            .map(|q| format!("  (think p50 {}s)", sig3(q.p50)))
             .unwrap_or_default();
         let _ = writeln!(o, "    {} → {}{think}", st.from, next.join(", "));
     }

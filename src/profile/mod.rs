@@ -5,7 +5,7 @@
 //! The interpreter records through a [`Recorder`], whose writes go to a background thread
 //! and are committed about once a second, so recording costs the run almost nothing and a
 //! crash loses at most the last second. `res profile` reads through a [`ProfileStore`],
-//! which may be opened while a run records. [`derive`] turns recorded seconds into the
+//! which may be opened while a run records. [`mod@derive`] turns recorded seconds into the
 //! profile; [`compare`] tells whether one run did worse than another.
 //!
 //! Neighbours: `report` defines what a run produces ([`SeriesPoint`](crate::report::SeriesPoint),

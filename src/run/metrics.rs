@@ -397,3 +397,56 @@ impl EvalEnv for WindowEnv<'_> {
         self.peaks.get(&traffic).map(|r| Value::Rate(Rate(*r)))
     }
 }
+
+/// One service's stress over the last window, and why it ranks where it does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stress {
+    pub service: usize,
+    pub score: f64,
+    pub reason: String,
+}
+
+impl Metrics {
+    /// Ranks the services of `system` by stress over the last `seconds` seconds, worst first:
+    /// latency growth (p99 against the service's best p50 seen), error rate and saturation,
+    /// or one of them alone. Services with no requests in the window rank last.
+    pub fn stressed(&self, system: usize, seconds: usize, by: crate::check::StressMetric) -> Vec<Stress> {
+        use crate::check::StressMetric;
+        let window = self.last(seconds);
+        let mut out: Vec<Stress> = Vec::new();
+        for (&(sys, svc), name) in &self.names {
+            if sys != system {
+                continue;
+            }
+            let Some(w) = window.get(name).filter(|w| w.requests > 0) else {
+                out.push(Stress { service: svc, score: -1.0, reason: format!("{name}: no requests in the last {seconds}s") });
+                continue;
+            };
+            let p99 = w.latency.value_at_quantile(0.99).max(1) as f64;
+            let best = self.best_p50.get(name).copied().unwrap_or(p99 as u64).max(1) as f64;
+            let growth = p99 / best;
+            let errors = w.error_rate();
+            let saturation = self.saturation(name, w);
+            // Comparable scales: 10x latency growth, 100 % errors and full saturation all
+            // count about the same.
+            let score = match by {
+                StressMetric::Latency => growth,
+                StressMetric::Errors => errors,
+                StressMetric::Saturation => saturation,
+                StressMetric::Any => ((growth - 1.0) / 9.0).max(errors).max(saturation),
+            };
+            out.push(Stress {
+                service: svc,
+                score,
+                reason: format!(
+                    "{name}: p99 {:.1}ms ({growth:.1}× its best median), errors {:.2}%, saturation {:.0}%",
+                    p99 / 1000.0,
+                    errors * 100.0,
+                    saturation * 100.0
+                ),
+            });
+        }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.service.cmp(&b.service)));
+        out
+    }
+}

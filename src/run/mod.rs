@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
-use crate::check::{self, Options, StepKind};
+use crate::check::{self, Options};
 use crate::diagnostic::{render_all, RenderOptions};
 use crate::plan::{self, NodeKind};
 use crate::report::{Outcome, RunReport};
@@ -145,9 +145,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         }
     };
     let report = runtime.block_on(async {
-        if let Err(e) = setup::start_targets(model, &mut setup, seed).await {
-            return Err(e);
-        }
+        setup::start_targets(model, &mut setup, seed).await?;
         let (stop_tx, stop_rx) = watch::channel(None);
         tokio::spawn(watch_signals(stop_tx));
         let running = Arc::new(Mutex::new(interp::Running::default()));
@@ -164,7 +162,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             recorder,
         };
         let report = interp::execute(cx, running).await;
-        Ok(report)
+        Ok::<RunReport, String>(report)
     });
     let report = match report {
         Ok(r) => r,

@@ -147,7 +147,7 @@ impl Body for ProxyBody {
             }
             ProxyBody::Request(body) => body.size_hint(),
             ProxyBody::Upstream { body, .. } => body.size_hint(),
-            ProxyBody::Shaped(shaped) => shaped.hint.clone(),
+            ProxyBody::Shaped(shaped) => shaped.hint,
         }
     }
 }

@@ -97,10 +97,7 @@ impl PathPattern {
                     }
                 }
                 Token::Param => {
-                    for i in 0..n {
-                        if !reach[i] {
-                            continue;
-                        }
+                    for (i, _) in reach.iter().enumerate().take(n).filter(|(_, r)| **r) {
                         let mut j = i;
                         while j < n && path[j] != b'/' {
                             j += 1;

@@ -1,0 +1,232 @@
+//! Diagnostics: what `res check` reports (syntax, names, units, imports) plus the planner's
+//! timing errors, as LSP diagnostics on the document.
+//!
+//! The document is checked from the editor's text with its path as name, so relative imports
+//! resolve against its folder exactly as `res check FILE` would. Problems in the document
+//! itself are published on it, with UTF-16 ranges, the stable `res::…` code, the help line
+//! and secondary labels as related information. A problem inside an imported file is not
+//! published on that file (it may be open with text of its own, and its diagnostics are its
+//! own to publish); it is summarised on the `import` that brings it in, with related
+//! information pointing into the file. "No scenario to plan" is left out: a module that
+//! only declares things for others to import is fine.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use tower_lsp_server::ls_types::{
+    self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Location,
+    NumberOrString, Range, Uri,
+};
+
+use crate::check::{self, Checked, Options};
+use crate::diagnostic::{Code, Diagnostic, FileId, Severity, SourceMap};
+
+use super::describe::ParamValues;
+use super::graph::normalize;
+use super::outline::Outline;
+use super::text::LineIndex;
+
+pub struct Analysis {
+    pub diagnostics: Vec<lsp::Diagnostic>,
+    /// Param values, when the document checks without errors.
+    pub values: Option<ParamValues>,
+}
+
+pub fn analyse(uri: &Uri, name: &str, text: &str) -> Analysis {
+    let checked = check::check_source(name, text, &Options::default());
+    let mut diags = checked.diagnostics.clone();
+    if checked.model.is_some() {
+        if let Err(plan) = crate::plan::plan_all_checked(&checked) {
+            diags.extend(plan.into_iter().filter(|d| d.code != Code::NoScenario));
+        }
+    }
+    let values = checked.model.as_ref().map(|model| {
+        model
+            .params
+            .iter()
+            .filter(|p| p.origin.file < checked.sources.len())
+            .map(|p| {
+                let file = checked.sources.get(p.origin.file).name.clone();
+                ((file, p.name.clone()), p.value.clone())
+            })
+            .collect()
+    });
+    let lines = LineIndex::new(text);
+    let (own, others): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+        diags.iter().partition(|d| d.file == checked.root);
+    let mut out: Vec<lsp::Diagnostic> = own.iter().map(|d| convert(d, uri, text, &lines)).collect();
+    if !others.is_empty() {
+        out.extend(summaries(&checked, &others, uri, name, text, &lines));
+    }
+    Analysis {
+        diagnostics: out,
+        values,
+    }
+}
+
+fn severity(s: Severity) -> DiagnosticSeverity {
+    match s {
+        Severity::Error => DiagnosticSeverity::ERROR,
+        Severity::Warning => DiagnosticSeverity::WARNING,
+    }
+}
+
+fn convert(d: &Diagnostic, uri: &Uri, text: &str, lines: &LineIndex) -> lsp::Diagnostic {
+    let mut message = d.message.clone();
+    if !d.label.is_empty() && d.label != d.message {
+        message.push('\n');
+        message.push_str(&d.label);
+    }
+    if let Some(help) = &d.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    let related: Vec<DiagnosticRelatedInformation> = d
+        .labels
+        .iter()
+        .map(|l| DiagnosticRelatedInformation {
+            location: Location::new(uri.clone(), lines.range(text, l.span)),
+            message: l.text.clone(),
+        })
+        .collect();
+    lsp::Diagnostic {
+        range: lines.range(text, d.span),
+        severity: Some(severity(d.severity)),
+        code: Some(NumberOrString::String(d.code.as_str().to_string())),
+        source: Some("res".into()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        tags: (d.code == Code::Unused).then(|| vec![DiagnosticTag::UNNECESSARY]),
+        ..Default::default()
+    }
+}
+
+/// One diagnostic per import of the document that leads to files with problems.
+fn summaries(
+    checked: &Checked,
+    others: &[&Diagnostic],
+    uri: &Uri,
+    name: &str,
+    text: &str,
+    lines: &LineIndex,
+) -> Vec<lsp::Diagnostic> {
+    let parsed = crate::syntax::parse(text, 0);
+    let imports = Outline::from_ast(&parsed.file).imports;
+    let owner = attribute(&checked.sources, checked.root, name, &imports);
+    let mut groups: Vec<(Option<usize>, Vec<&Diagnostic>)> = Vec::new();
+    for d in others {
+        let key = owner.get(&d.file).copied();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(d),
+            None => groups.push((key, vec![d])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(import, list)| {
+            let (range, module) = match import.and_then(|i| imports.get(i)) {
+                Some(imp) => (lines.range(text, imp.path_span), imp.path.clone()),
+                None => (
+                    Range::default(),
+                    checked.sources.get(list[0].file).name.clone(),
+                ),
+            };
+            summary(&checked.sources, &list, range, &module)
+        })
+        .collect()
+}
+
+fn summary(sources: &SourceMap, list: &[&Diagnostic], range: Range, module: &str) -> lsp::Diagnostic {
+    let errors = list.iter().filter(|d| d.is_error()).count();
+    let warnings = list.len() - errors;
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    let count = match (errors, warnings) {
+        (0, w) => plural(w, "warning"),
+        (e, 0) => plural(e, "error"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    };
+    let first = list.iter().find(|d| d.is_error()).unwrap_or(&list[0]);
+    let related: Vec<DiagnosticRelatedInformation> = list
+        .iter()
+        .filter_map(|d| {
+            let src = sources.get(d.file);
+            let file_uri = Path::new(&src.name)
+                .is_absolute()
+                .then(|| Uri::from_file_path(&src.name))
+                .flatten()?;
+            let lines = LineIndex::new(&src.text);
+            Some(DiagnosticRelatedInformation {
+                location: Location::new(file_uri, lines.range(&src.text, d.span)),
+                message: d.message.clone(),
+            })
+        })
+        .collect();
+    let (line, col) = sources.get(first.file).line_col(first.span.start);
+    lsp::Diagnostic {
+        range,
+        severity: Some(if errors > 0 {
+            DiagnosticSeverity::ERROR
+        } else {
+            DiagnosticSeverity::WARNING
+        }),
+        code: Some(NumberOrString::String(first.code.as_str().to_string())),
+        source: Some("res".into()),
+        message: format!(
+            "{count} in {module}; the first, at {line}:{col}: {}",
+            first.message
+        ),
+        related_information: (!related.is_empty()).then_some(related),
+        ..Default::default()
+    }
+}
+
+/// For each loaded file, the import of the root that first leads to it.
+fn attribute(
+    sources: &SourceMap,
+    root: FileId,
+    root_name: &str,
+    root_imports: &[super::outline::Import],
+) -> HashMap<FileId, usize> {
+    let target = |from: &str, path: &str, std: bool| -> Option<FileId> {
+        if path.starts_with("std/") {
+            return sources.find(path);
+        }
+        if std {
+            return None;
+        }
+        let dir = Path::new(from).parent()?;
+        sources.find(&normalize(&dir.join(path)).to_string_lossy())
+    };
+    let mut owner = HashMap::new();
+    for (i, imp) in root_imports.iter().enumerate() {
+        let Some(start) = target(root_name, &imp.path, false) else {
+            continue;
+        };
+        let mut stack = vec![start];
+        let mut seen = HashSet::new();
+        while let Some(f) = stack.pop() {
+            if f == root || !seen.insert(f) || seen.len() > 1024 {
+                continue;
+            }
+            owner.entry(f).or_insert(i);
+            let src = sources.get(f);
+            let is_std = src.name.starts_with("std/");
+            for imp in imports_of(&src.text) {
+                if let Some(t) = target(&src.name, &imp, is_std) {
+                    stack.push(t);
+                }
+            }
+        }
+    }
+    owner
+}
+
+fn imports_of(text: &str) -> Vec<String> {
+    let parsed = crate::syntax::parse(text, 0);
+    let outline = if parsed.has_errors() && parsed.file.items.is_empty() {
+        Outline::scan(text)
+    } else {
+        Outline::from_ast(&parsed.file)
+    };
+    outline.imports.into_iter().map(|i| i.path).collect()
+}
