@@ -108,11 +108,17 @@ start_proxy() {
   printf -v "${name}_PID" '%s' "$pid"
 }
 
-# stop_proxy NAME — SIGTERM, then the JSON line it prints (stats, rss_kb, add/remove timings).
+# stop_proxy NAME — SIGTERM, wait for it to exit, print the JSON line it wrote at exit
+# (stats, peak rss_kb, add/remove timings). Not to be called inside $(…): `wait` would not
+# see the proxy there, so this polls.
 stop_proxy() {
   local pid_var="${1}_PID"
-  kill -TERM "${!pid_var}"
-  wait "${!pid_var}" 2>/dev/null || true
+  local pid=${!pid_var}
+  kill -TERM "$pid"
+  for _ in $(seq 200); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
   tail -n 1 "$tmp/$1.out"
 }
 
@@ -181,8 +187,8 @@ sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
   echo
 
   echo "proxy memory after the runs above"
-  echo "  tcp:  $(stop_proxy TCP)"
-  echo "  http: $(stop_proxy HTTP)"
+  printf '  tcp:  '; stop_proxy TCP
+  printf '  http: '; stop_proxy HTTP
   echo
 
   echo "a 100 ms latency fault (4 connections)"
@@ -203,7 +209,7 @@ sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
   for mode in tcp http; do
     start_proxy TOG "$mode" --toggle-ms 10
     run_wrk "$mode-toggling" "http://$TOG_ADDR/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"
-    echo "  → $mode: $(stop_proxy TOG)"
+    printf '  → %s: ' "$mode"; stop_proxy TOG
   done
   echo
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

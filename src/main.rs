@@ -113,6 +113,9 @@ enum Command {
         #[command(subcommand)]
         action: res::profile::cli::ProfileCommand,
     },
+    /// The language server for editors: speaks LSP over stdin/stdout (diagnostics,
+    /// formatting, hover, go to definition, completion, document symbols).
+    Lsp,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -183,6 +186,7 @@ fn main() -> ExitCode {
         } => cmd_plan(&file, scenario.as_deref(), format, &set, render),
         Command::Demo { action } => cmd_demo(action),
         Command::Profile { action } => ExitCode::from(res::profile::cli::run(action)),
+        Command::Lsp => res::lsp::run(),
         Command::Load(args) => res::load::cli::run(args),
         Command::Recover(args) => res::chaos::cli::run_recover(args),
         Command::Chaos(args) => res::chaos::cli::run(args),

@@ -908,8 +908,18 @@ fn gzip_logs_and_toml_models() {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(&plain).unwrap();
     std::fs::write(&gz_path, enc.finish().unwrap()).unwrap();
-    let from_gz = res::learn::learn_file(&gz_path, res::learn::LogFormat::Combined, &Default::default()).expect("gzip input is read");
-    let from_plain = res::learn::learn_file(std::path::Path::new("scenarios/logs/shop-access.log"), res::learn::LogFormat::Combined, &Default::default()).unwrap();
+    let from_gz = res::learn::learn_file(
+        &gz_path,
+        res::learn::LogFormat::Combined,
+        &Default::default(),
+    )
+    .expect("gzip input is read");
+    let from_plain = res::learn::learn_file(
+        std::path::Path::new("scenarios/logs/shop-access.log"),
+        res::learn::LogFormat::Combined,
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(from_gz.requests, from_plain.requests);
     let toml_path = dir.join("model.toml");
     from_plain.save(&toml_path).expect("TOML model written");

@@ -194,13 +194,14 @@ fn proxy_bench(args: ProxyBenchArgs) -> ExitCode {
         });
         let _ = crate::demo::wait_for_shutdown_signal().await;
         STOP.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut out = serde_json::json!({ "stats": proxy.stats() });
+        let mut out = serde_json::json!({});
         if let Some(t) = toggler {
             if let Ok((adds, removes)) = t.await {
                 out["add_us"] = percentiles(adds);
                 out["remove_us"] = percentiles(removes);
             }
         }
+        out["stats"] = serde_json::json!(proxy.stats());
         out["rss_kb"] = serde_json::json!(peak_rss_kb());
         println!("{out}");
         proxy.shutdown().await;

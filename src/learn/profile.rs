@@ -175,7 +175,10 @@ impl TrafficProfile {
                 .map(strip_nulls)
                 .map_err(|e| e.to_string())
                 .and_then(|v| toml::to_string_pretty(&v).map_err(|e| e.to_string()))
-                .map_err(|reason| LearnError::Model { path: path.display().to_string(), reason }),
+                .map_err(|reason| LearnError::Model {
+                    path: path.display().to_string(),
+                    reason,
+                }),
             other => Err(unsupported(path, other)),
         }
     }
@@ -199,9 +202,11 @@ impl TrafficProfile {
             source: e,
         })?;
         let value: serde_json::Value = match extension(path).as_str() {
-            "json" => serde_json::from_str(&text).map_err(|e| model_err(format!("not a JSON model file: {e}")))?,
+            "json" => serde_json::from_str(&text)
+                .map_err(|e| model_err(format!("not a JSON model file: {e}")))?,
             "toml" => {
-                let t: toml::Value = toml::from_str(&text).map_err(|e| model_err(format!("not a TOML model file: {e}")))?;
+                let t: toml::Value = toml::from_str(&text)
+                    .map_err(|e| model_err(format!("not a TOML model file: {e}")))?;
                 serde_json::to_value(t).map_err(|e| model_err(e.to_string()))?
             }
             other => return Err(unsupported(path, other)),
@@ -225,8 +230,18 @@ impl TrafficProfile {
 
 fn strip_nulls(v: serde_json::Value) -> serde_json::Value {
     match v {
-        serde_json::Value::Object(m) => serde_json::Value::Object(m.into_iter().filter(|(_, x)| !x.is_null()).map(|(k, x)| (k, strip_nulls(x))).collect()),
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().filter(|x| !x.is_null()).map(strip_nulls).collect()),
+        serde_json::Value::Object(m) => serde_json::Value::Object(
+            m.into_iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k, strip_nulls(x)))
+                .collect(),
+        ),
+        serde_json::Value::Array(a) => serde_json::Value::Array(
+            a.into_iter()
+                .filter(|x| !x.is_null())
+                .map(strip_nulls)
+                .collect(),
+        ),
         other => other,
     }
 }

@@ -97,15 +97,3 @@ async fn pause(shared: &Shared, d: Duration) -> bool {
     }
     shared.over()
 }
-
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn print_sizes() {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let _g = rt.enter();
-        let target = super::super::target::Target::parse("http://127.0.0.1:1", super::super::spec::Protocol::Http1, Default::default()).unwrap();
-        let f = super::Connection::open(&target);
-        eprintln!("open future: {}", std::mem::size_of_val(&f));
-    }
-}

@@ -52,7 +52,9 @@ pub(crate) async fn send(
         }
         let c = match conn {
             Some(c) => c,
-            None => conn.insert(Connection::open(&shared.target).await?),
+            // Boxed: connecting (TLS included) needs a large future, but only now and then;
+            // kept inline it would sit in every idle worker's state.
+            None => conn.insert(Box::pin(Connection::open(&shared.target)).await?),
         };
         match c.exchange(req.build(rendered), shared.body_limit).await {
             Ok(resp) if req.accepts(resp.status) => Ok(()),

@@ -213,7 +213,12 @@ fn decl_kind(kind: DeclKind) -> CompletionItemKind {
     }
 }
 
-fn name_item(g: &Graph, name: &str, kind: Option<DeclKind>, found: Option<Found>) -> CompletionItem {
+fn name_item(
+    g: &Graph,
+    name: &str,
+    kind: Option<DeclKind>,
+    found: Option<Found>,
+) -> CompletionItem {
     let mut detail = kind.map(|k| k.word()).unwrap_or_else(|| "imported".into());
     if let Some(f) = found.filter(|f| f.module != 0) {
         detail.push_str(&format!(" from {}", g.modules[f.module].name));
@@ -277,7 +282,9 @@ fn block_keywords(block: Option<Block>) -> &'static [&'static str] {
             "import", "param", "data", "system", "traffic", "fault", "window", "event", "slo",
             "abort", "remedy", "scenario", "template",
         ],
-        Some(Block::System) => &["builtin", "base", "header", "timeout", "protocol", "service"],
+        Some(Block::System) => &[
+            "builtin", "base", "header", "timeout", "protocol", "service",
+        ],
         Some(Block::Service) => &[
             "route", "depends", "upstream", "process", "header", "timeout", "capacity", "body",
             "expect", "weight",
@@ -288,16 +295,53 @@ fn block_keywords(block: Option<Block>) -> &'static [&'static str] {
         ],
         Some(Block::Session) => &["visit", "think", "repeat"],
         Some(Block::Fault) => &[
-            "on", "latency", "jitter", "per", "errors", "at", "reset", "blackhole", "timeout",
-            "bandwidth", "slow_close", "slice", "delay", "kill", "signal", "pause", "for",
-            "restart", "with", "cpu", "cores", "memory", "disk", "fds", "loss", "toxicity",
-            "match", "method", "path", "header", "and", "via", "proxy",
+            "on",
+            "latency",
+            "jitter",
+            "per",
+            "errors",
+            "at",
+            "reset",
+            "blackhole",
+            "timeout",
+            "bandwidth",
+            "slow_close",
+            "slice",
+            "delay",
+            "kill",
+            "signal",
+            "pause",
+            "for",
+            "restart",
+            "with",
+            "cpu",
+            "cores",
+            "memory",
+            "disk",
+            "fds",
+            "loss",
+            "toxicity",
+            "match",
+            "method",
+            "path",
+            "header",
+            "and",
+            "via",
+            "proxy",
         ],
         Some(Block::Window) => &["every", "from", "to"],
         Some(Block::Event) => &["at", "lasts", "expect"],
         Some(Block::Slo) => &["and", "or", "not"],
         Some(Block::Remedy) => &[
-            "when", "predicted", "at", "for", "do", "cooldown", "and", "or", "not",
+            "when",
+            "predicted",
+            "at",
+            "for",
+            "do",
+            "cooldown",
+            "and",
+            "or",
+            "not",
         ],
         Some(Block::Scenario) => &[
             "in", "step", "after", "with", "during", "for", "at", "expect", "abort", "record",
@@ -332,9 +376,28 @@ const NAMING: &[&str] = &[
 
 /// Keywords followed by a fixed option word or a string, not an expression.
 const NOT_EXPR: &[&str] = &[
-    "import", "builtin", "protocol", "arrival", "format", "order", "method", "signal", "route",
-    "json", "profile", "chunk", "match", "every", "from", "path", "start", "end", "toxiproxy",
-    "pidfile", "name", "command",
+    "import",
+    "builtin",
+    "protocol",
+    "arrival",
+    "format",
+    "order",
+    "method",
+    "signal",
+    "route",
+    "json",
+    "profile",
+    "chunk",
+    "match",
+    "every",
+    "from",
+    "path",
+    "start",
+    "end",
+    "toxiproxy",
+    "pidfile",
+    "name",
+    "command",
 ];
 
 struct Cx<'a> {
@@ -376,7 +439,9 @@ impl Cx<'_> {
             Kind::Word => self.after_word(0),
             Kind::Punct('=') => self.after_equals(),
             Kind::Punct(',') => self.after_comma(),
-            Kind::Punct('(' | ':' | '+' | '-' | '*' | '/' | '<' | '>' | '!' | '[') => self.expression(),
+            Kind::Punct('(' | ':' | '+' | '-' | '*' | '/' | '<' | '>' | '!' | '[') => {
+                self.expression()
+            }
             _ => self.statement(),
         }
     }
@@ -454,7 +519,9 @@ impl Cx<'_> {
         let name = self.word(1);
         let kw = self.word(2);
         match (self.block(), kw, name) {
-            (Some(Block::Scenario), Some("step"), Some(_)) => keyword_items(&["load", "inject", "wait"]),
+            (Some(Block::Scenario), Some("step"), Some(_)) => {
+                keyword_items(&["load", "inject", "wait"])
+            }
             (None, Some(kind @ ("traffic" | "fault" | "slo" | "remedy")), Some(_)) => {
                 let kind = match kind {
                     "traffic" => "traffic",
@@ -491,9 +558,11 @@ impl Cx<'_> {
 
     fn expression(&self) -> Vec<CompletionItem> {
         let mut items = self.template_params();
-        items.extend(names(self.g, &[]).into_iter().filter(|i| {
-            !matches!(i.detail.as_deref(), Some(d) if d.starts_with("template"))
-        }));
+        items.extend(
+            names(self.g, &[])
+                .into_iter()
+                .filter(|i| !matches!(i.detail.as_deref(), Some(d) if d.starts_with("template"))),
+        );
         items.extend(functions());
         items.extend(keyword_items(&["not"]));
         for b in ["true", "false"] {
@@ -513,7 +582,10 @@ impl Cx<'_> {
             .frames
             .iter()
             .filter_map(|f| self.g.by_span(0, f.owner?))
-            .find(|f| f.child.is_none() && matches!(self.g.decl(*f).map(|d| d.kind), Some(DeclKind::Template(_))))
+            .find(|f| {
+                f.child.is_none()
+                    && matches!(self.g.decl(*f).map(|d| d.kind), Some(DeclKind::Template(_)))
+            })
         else {
             return Vec::new();
         };
@@ -631,7 +703,11 @@ mod tests {
         let l = labels(&format!("{TEXT}fault g {{ on shop.pay latency 25| }}"));
         assert!(has(&l, &["ms", "s", "m", "/s", "KiB", "%", "x"]), "{l:?}");
         let l = labels(&format!("{TEXT}fault g {{ on shop.pay latency 25m| }}"));
-        assert_eq!(l, ["ms", "m", "MiB", "MB", "MiB/s"]);
+        assert_eq!(l, ["ms", "m"]);
+        let l = labels(&format!("{TEXT}fault g {{ on shop.pay bandwidth 25M| }}"));
+        assert_eq!(l, ["MiB", "MB", "MiB/s"]);
+        let l = labels(&format!("{TEXT}traffic u {{ rate 500/| }}"));
+        assert_eq!(l, ["/s", "/m", "/h", "/d"]);
     }
 
     #[test]
@@ -640,22 +716,31 @@ mod tests {
         assert!(has(&l, &["latency", "errors", "on", "kill"]), "{l:?}");
         assert!(!l.contains(&"route".to_string()));
         let l = labels(&format!("{TEXT}|"));
-        assert!(has(&l, &["system", "scenario", "template", "import"]), "{l:?}");
+        assert!(
+            has(&l, &["system", "scenario", "template", "import"]),
+            "{l:?}"
+        );
     }
 
     #[test]
     fn names_that_fit() {
-        let l = labels(&format!("{TEXT}scenario s {{ step a = load t for 1m\n step b = inject | }}"));
+        let l = labels(&format!(
+            "{TEXT}scenario s {{ step a = load t for 1m\n step b = inject | }}"
+        ));
         assert_eq!(l, ["f"]);
-        let l = labels(&format!("{TEXT}scenario s {{ step a = load t for 1m\n step b = inject f after | }}"));
+        let l = labels(&format!(
+            "{TEXT}scenario s {{ step a = load t for 1m\n step b = inject f after | }}"
+        ));
         assert_eq!(l, ["a", "b"]);
         let l = labels(&format!("{TEXT}fault g = |"));
         assert_eq!(l, ["slow_dependency"]);
         let l = labels(&format!("{TEXT}param p = margin * |"));
         assert!(has(&l, &["margin", "p99", "peak", "env"]), "{l:?}");
-        let l = labels(&format!("{TEXT}system s2 {{ service a {{ route GET \"/{{|\" }} }}"));
+        let l = labels(&format!(
+            "{TEXT}system s2 {{ service a {{ route GET \"/{{|\" }} }}"
+        ));
         assert!(has(&l, &["items", "seq"]), "{l:?}");
-        let l = labels(&format!("import \"std/faults\" {{ slow_dependency, |"));
+        let l = labels("import \"std/faults\" { slow_dependency, |");
         assert!(has(&l, &["latency_spike", "blackhole"]), "{l:?}");
     }
 

@@ -126,7 +126,10 @@ fn detailed(
             let st = s.stmts.iter().find(|st| {
                 matches!(&st.kind, ast::ScenarioStmt::Step(step) if step.name.span == d.name_span)
             })?;
-            vec![one_line(m.src(st.span)), format!("// in scenario {}", s.name.name)]
+            vec![
+                one_line(m.src(st.span)),
+                format!("// in scenario {}", s.name.name),
+            ]
         }
         (Item::Scenario(s), _) => block(title, m, s.stmts.iter().map(|st| st.span)),
         (Item::Template(t), DeclKind::TemplateParam) => {
@@ -144,7 +147,12 @@ fn detailed(
         }
         (Item::Template(t), _) => {
             let params: Vec<String> = t.params.iter().map(|p| one_line(m.src(p.span))).collect();
-            let head = format!("template {} {}({})", t.body.kind(), t.name.name, params.join(", "));
+            let head = format!(
+                "template {} {}({})",
+                t.body.kind(),
+                t.name.name,
+                params.join(", ")
+            );
             let spans: Vec<Span> = match &t.body {
                 ast::TemplateBody::Fault(s) => s.iter().map(|st| st.span).collect(),
                 ast::TemplateBody::Traffic(s) => s.iter().map(|st| st.span).collect(),

@@ -56,7 +56,7 @@ pub fn analyse(uri: &Uri, name: &str, text: &str) -> Analysis {
         diags.iter().partition(|d| d.file == checked.root);
     let mut out: Vec<lsp::Diagnostic> = own.iter().map(|d| convert(d, uri, text, &lines)).collect();
     if !others.is_empty() {
-        out.extend(summaries(&checked, &others, uri, name, text, &lines));
+        out.extend(summaries(&checked, &others, name, text, &lines));
     }
     Analysis {
         diagnostics: out,
@@ -105,7 +105,6 @@ fn convert(d: &Diagnostic, uri: &Uri, text: &str, lines: &LineIndex) -> lsp::Dia
 fn summaries(
     checked: &Checked,
     others: &[&Diagnostic],
-    uri: &Uri,
     name: &str,
     text: &str,
     lines: &LineIndex,
@@ -136,7 +135,12 @@ fn summaries(
         .collect()
 }
 
-fn summary(sources: &SourceMap, list: &[&Diagnostic], range: Range, module: &str) -> lsp::Diagnostic {
+fn summary(
+    sources: &SourceMap,
+    list: &[&Diagnostic],
+    range: Range,
+    module: &str,
+) -> lsp::Diagnostic {
     let errors = list.iter().filter(|d| d.is_error()).count();
     let warnings = list.len() - errors;
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });

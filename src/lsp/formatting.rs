@@ -48,7 +48,10 @@ pub fn format(text: &str) -> Vec<TextEdit> {
     let lines = LineIndex::new(text);
     let range = lines.range(text, Span::new(start, end));
     let new_start = start.min(new_end);
-    vec![TextEdit::new(range, formatted[new_start..new_end].to_string())]
+    vec![TextEdit::new(
+        range,
+        formatted[new_start..new_end].to_string(),
+    )]
 }
 
 #[cfg(test)]

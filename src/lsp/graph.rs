@@ -139,7 +139,12 @@ impl Graph {
                 return Some(i);
             }
             let text = crate::check::stdlib_module(want)?;
-            let m = Module::new(want.to_string(), None, Some(want.to_string()), Arc::from(text));
+            let m = Module::new(
+                want.to_string(),
+                None,
+                Some(want.to_string()),
+                Arc::from(text),
+            );
             (key, m)
         } else {
             let joined = normalize(&dir?.join(want));
@@ -206,10 +211,11 @@ impl Graph {
                     child: None,
                 });
             }
-            let (target, original) = m.outline.imports.iter().enumerate().find_map(|(i, imp)| {
-                let n = imp.names.iter().find(|n| n.local == name)?;
-                Some((m.imports.get(i).copied().flatten(), n.name.clone()))
-            })?;
+            let (target, original) =
+                m.outline.imports.iter().enumerate().find_map(|(i, imp)| {
+                    let n = imp.names.iter().find(|n| n.local == name)?;
+                    Some((m.imports.get(i).copied().flatten(), n.name.clone()))
+                })?;
             module = target?;
             name = original;
         }
@@ -309,7 +315,10 @@ mod tests {
         let g = Graph::load("/nowhere/x.res", Arc::from(text), &Overlay::new());
         let found = g.lookup(0, "slow").expect("slow resolves");
         assert_eq!(g.modules[found.module].std.as_deref(), Some("std/faults"));
-        assert_eq!(g.decl(found).map(|d| d.name.as_str()), Some("slow_dependency"));
+        assert_eq!(
+            g.decl(found).map(|d| d.name.as_str()),
+            Some("slow_dependency")
+        );
         let sys = g.lookup(0, "s").unwrap();
         assert!(g.child(sys, "a").is_some());
         assert!(g.lookup(0, "nothing").is_none());
@@ -328,6 +337,9 @@ mod tests {
             &overlay,
         );
         let found = g.lookup(0, "x").expect("x from the open lib.res");
-        assert_eq!(g.modules[found.module].path.as_deref(), Some(other.as_path()));
+        assert_eq!(
+            g.modules[found.module].path.as_deref(),
+            Some(other.as_path())
+        );
     }
 }

@@ -20,12 +20,7 @@ pub fn hover(g: &Graph, offset: usize, values: Option<&ParamValues>) -> Option<(
     let text = match &r.target {
         Target::Decl(f) => describe::declaration(g, *f, values)?,
         Target::Lit(v) => literals::describe(v)?,
-        Target::Builtin(b) => format!(
-            "```res\n{} → {}\n```\n{}",
-            b.signature(),
-            b.returns,
-            b.doc
-        ),
+        Target::Builtin(b) => format!("```res\n{} → {}\n```\n{}", b.signature(), b.returns, b.doc),
         Target::Keyword(k) => format!("`{k}` (keyword): {}", words::keyword(k)?),
         Target::Type(name) => match Ty::from_name(name) {
             Some(ty) => format!("type `{name}`: {}", ty.describe()),

@@ -162,7 +162,10 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<(Kind, &str)> {
-        tokens(text).iter().map(|t| (t.kind, t.text(text))).collect()
+        tokens(text)
+            .iter()
+            .map(|t| (t.kind, t.text(text)))
+            .collect()
     }
 
     #[test]
@@ -171,7 +174,22 @@ mod tests {
         let texts: Vec<&str> = k.iter().map(|(_, t)| *t).collect();
         assert_eq!(
             texts,
-            ["rate", "500/s", "ramp", "0/s", "-", ">", "rate", "over", "1h30m", "\"a // b\"", "02:00", ".", ".", "04:00"]
+            [
+                "rate",
+                "500/s",
+                "ramp",
+                "0/s",
+                "-",
+                ">",
+                "rate",
+                "over",
+                "1h30m",
+                "\"a // b\"",
+                "02:00",
+                ".",
+                ".",
+                "04:00"
+            ]
         );
     }
 

@@ -21,9 +21,15 @@ pub fn describe(value: &LitValue) -> Option<String> {
         }
         LitValue::Size(b) => format!("size: {}", bytes(b.0)),
         LitValue::Bandwidth(b) => format!("bandwidth: {} per second", bytes(b.0)),
-        LitValue::Percent(p) => format!("percent: {}% (a fraction of {})", trim(p.0), trim(p.fraction())),
+        LitValue::Percent(p) => format!(
+            "percent: {}% (a fraction of {})",
+            trim(p.0),
+            trim(p.fraction())
+        ),
         LitValue::Multiplier(m) => format!("multiplier: ×{}", trim(m.0)),
-        LitValue::Status(StatusPattern::Class(c)) => format!("status: any {c}xx status ({c}00–{c}99)"),
+        LitValue::Status(StatusPattern::Class(c)) => {
+            format!("status: any {c}xx status ({c}00–{c}99)")
+        }
         LitValue::Status(StatusPattern::Exact(s)) => format!("status: {s}"),
         LitValue::Timestamp(t) => format!("timestamp: {}", t.to_rfc3339()),
         LitValue::TimeOfDay(t) => format!("time of day: {t}"),
@@ -100,7 +106,10 @@ pub fn value(v: &Value) -> String {
             name,
             default: Some(d),
         }) => format!("env({name:?}, {d:?})"),
-        Value::Str(StrValue::Env { name, default: None }) => format!("env({name:?})"),
+        Value::Str(StrValue::Env {
+            name,
+            default: None,
+        }) => format!("env({name:?})"),
         Value::Str(StrValue::Secret { name }) => format!("secret({name:?})"),
         other => other.to_string(),
     }

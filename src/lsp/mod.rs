@@ -48,17 +48,126 @@ pub fn run() -> ExitCode {
     };
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
+    let (input, output) = stdio(runtime.handle());
     runtime.block_on(async move {
         let (service, socket) = LspService::new(move |client| server::Backend::new(client, flag));
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
+        Server::new(input, output, socket).serve(service).await;
     });
-    // Stdin is read on a blocking thread that may still wait for input; do not wait for it.
+    // Stdin is read on a thread that may still wait for input; do not wait for it.
     runtime.shutdown_background();
     if shutdown.load(Ordering::SeqCst) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Async ends of the process's stdin and stdout.
+///
+/// Two plain threads copy between the standard streams and an in-memory pipe, which keeps
+/// the server independent of how the platform exposes its standard handles.
+fn stdio(
+    handle: &tokio::runtime::Handle,
+) -> (
+    impl tokio::io::AsyncRead + Unpin,
+    impl tokio::io::AsyncWrite + Unpin,
+) {
+    use std::io::{Read, Write};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const BUF: usize = 64 * 1024;
+    let (server_end, our_end) = tokio::io::duplex(BUF);
+    let (input, output) = tokio::io::split(server_end);
+    let (mut from_server, mut to_server) = tokio::io::split(our_end);
+    let h = handle.clone();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; BUF];
+        loop {
+            let n = match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if h.block_on(to_server.write_all(&buf[..n])).is_err() {
+                break;
+            }
+        }
+        // Dropping the writer tells the server that input ended.
+        let _ = h.block_on(to_server.shutdown());
+    });
+    let h = handle.clone();
+    std::thread::spawn(move || {
+        let mut stdout = std::io::stdout().lock();
+        let mut buf = vec![0u8; BUF];
+        loop {
+            let n = match h.block_on(from_server.read(&mut buf)) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if stdout
+                .write_all(&buf[..n])
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    (input, output)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every question, at every offset, of real files and of those files cut short anywhere
+    //! (as they are while being typed): answers may be empty, but nothing may panic.
+
+    use std::sync::Arc;
+
+    use super::graph::{Graph, Overlay};
+    use super::{completion, formatting, hover, resolve};
+
+    fn sweep(name: &str, text: &str, step: usize) {
+        let g = Graph::load(name, Arc::from(text), &Overlay::new());
+        let mut offset = 0;
+        while offset <= text.len() + 1 {
+            let _ = hover::hover(&g, offset, None);
+            let _ = resolve::resolve(&g, offset);
+            let _ = completion::complete(&g, offset);
+            offset += step;
+        }
+        let _ = formatting::format(text);
+    }
+
+    #[test]
+    fn no_panic_anywhere() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut files = Vec::new();
+        for dir in ["scenarios", "stdlib"] {
+            let Ok(entries) = std::fs::read_dir(format!("{root}/{dir}")) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "res") {
+                    files.push(p);
+                }
+            }
+        }
+        assert!(!files.is_empty());
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = path.to_string_lossy().to_string();
+            sweep(&name, &text, 1);
+            // Cut short at a few places, and with a stray brace and quote.
+            for k in 1..4 {
+                let mut cut = text.len() * k / 4;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                sweep(&name, &text[..cut], 5);
+            }
+            sweep(&name, &text.replacen('{', "{ \"é😀 {", 3), 3);
+            sweep(&name, &text.replace('\n', "\r\n"), 7);
+        }
     }
 }

@@ -36,7 +36,10 @@ pub enum Occ<'a> {
     /// The path string of the file's `n`th import.
     ImportPath(usize),
     /// An imported name (`alias` when the cursor is on the `as` name).
-    Imported { import: usize, name: usize },
+    Imported {
+        import: usize,
+        name: usize,
+    },
     /// A string literal, which may hold `{feeder.column}` placeholders.
     Str(Span),
 }
@@ -214,7 +217,9 @@ impl<'a> Walk<'a> {
             Item::Event(ev) => {
                 for st in &ev.stmts {
                     match &st.kind {
-                        EventStmt::At(e) | EventStmt::Lasts(e) | EventStmt::Expect(e) => self.expr(e),
+                        EventStmt::At(e) | EventStmt::Lasts(e) | EventStmt::Expect(e) => {
+                            self.expr(e)
+                        }
                     }
                 }
             }
@@ -302,7 +307,9 @@ impl<'a> Walk<'a> {
                 self.expr(e)
             }
             ServiceStmt::Process(p) => match p {
-                ProcessRef::Pidfile(e) | ProcessRef::Name(e) | ProcessRef::Command(e) => self.expr(e),
+                ProcessRef::Pidfile(e) | ProcessRef::Name(e) | ProcessRef::Command(e) => {
+                    self.expr(e)
+                }
             },
             ServiceStmt::Header(h) => {
                 self.str(&h.name);
@@ -340,7 +347,8 @@ impl<'a> Walk<'a> {
     }
 
     fn traffic(&mut self, stmts: &'a [Stmt<TrafficStmt>]) {
-        for st in stmts.iter().filter(|st| holds(st.span, self.offset)) {
+        let offset = self.offset;
+        for st in stmts.iter().filter(|st| holds(st.span, offset)) {
             match &st.kind {
                 TrafficStmt::Learn { path, .. } => self.str(path),
                 TrafficStmt::Forecast {
@@ -385,7 +393,8 @@ impl<'a> Walk<'a> {
     }
 
     fn faults(&mut self, stmts: &'a [Stmt<FaultStmt>]) {
-        for st in stmts.iter().filter(|st| holds(st.span, self.offset)) {
+        let offset = self.offset;
+        for st in stmts.iter().filter(|st| holds(st.span, offset)) {
             match &st.kind {
                 FaultStmt::On(Target::Stressed { system, top, .. }) => {
                     self.name(system, Role::Any);
@@ -449,7 +458,8 @@ impl<'a> Walk<'a> {
     }
 
     fn remedies(&mut self, stmts: &'a [Stmt<RemedyStmt>]) {
-        for st in stmts.iter().filter(|st| holds(st.span, self.offset)) {
+        let offset = self.offset;
+        for st in stmts.iter().filter(|st| holds(st.span, offset)) {
             match &st.kind {
                 RemedyStmt::When { cond, at, for_, .. } => {
                     self.expr(cond);
@@ -502,12 +512,15 @@ impl<'a> Walk<'a> {
                 }
                 for t in &step.timing {
                     match t {
-                        Timing::After { point, offset, .. } | Timing::With { point, offset, .. } => {
+                        Timing::After { point, offset, .. }
+                        | Timing::With { point, offset, .. } => {
                             self.name(&point.step, Role::Step);
                             self.opt(offset);
                         }
                         Timing::During { step, .. } => self.name(step, Role::Step),
-                        Timing::For { duration: e, .. } | Timing::At { offset: e, .. } => self.expr(e),
+                        Timing::For { duration: e, .. } | Timing::At { offset: e, .. } => {
+                            self.expr(e)
+                        }
                     }
                 }
             }
@@ -540,7 +553,8 @@ mod tests {
     fn finds_the_innermost_node() {
         let text = "param m = 1.3x\nsystem shop { builtin demo_shop service checkout { route POST \"/c\" } }\nslo ok { p99(shop.checkout) < 250ms }\nscenario s { step a = wait 1s  step b = wait 2s after a }\n";
         let file = crate::syntax::parse(text, 0).file;
-        let at = |needle: &str, plus: usize| at(&file, text.find(needle).unwrap() + plus).map(|h| h.occ);
+        let at =
+            |needle: &str, plus: usize| at(&file, text.find(needle).unwrap() + plus).map(|h| h.occ);
         assert!(matches!(at("checkout)", 1), Some(Occ::Path(p, 1)) if p.text() == "shop.checkout"));
         assert!(matches!(at("shop.checkout", 0), Some(Occ::Path(_, 0))));
         assert!(matches!(at("250ms", 2), Some(Occ::Lit(_))));

@@ -83,12 +83,6 @@ pub struct Decl {
     pub children: Vec<Decl>,
 }
 
-impl Decl {
-    pub fn child(&self, name: &str) -> Option<&Decl> {
-        self.children.iter().find(|c| c.name == name)
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportedName {
     pub name: String,
@@ -115,10 +109,6 @@ pub struct Outline {
 }
 
 impl Outline {
-    pub fn decl(&self, name: &str) -> Option<&Decl> {
-        self.decls.iter().find(|d| d.name == name)
-    }
-
     pub fn from_ast(file: &ast::File) -> Outline {
         let mut out = Outline::default();
         for item in &file.items {
@@ -324,7 +314,8 @@ const ITEM_KEYWORDS: &[&str] = &[
     "remedy", "scenario", "template",
 ];
 
-const SCENARIO_STATEMENTS: &[&str] = &["in", "step", "expect", "abort", "record", "predict", "then"];
+const SCENARIO_STATEMENTS: &[&str] =
+    &["in", "step", "expect", "abort", "record", "predict", "then"];
 
 impl<'a> Scanner<'a> {
     fn new(text: &'a str, tokens: &'a [Token]) -> Scanner<'a> {
@@ -398,7 +389,13 @@ impl<'a> Scanner<'a> {
         match t.kind {
             Kind::Punct(c @ ('(' | '[')) => {
                 let owner = match self.pending {
-                    Some(at) if c == '(' && matches!(self.decl_ref(at).map(|d| d.kind), Some(DeclKind::Template(_))) => {
+                    Some(at)
+                        if c == '('
+                            && matches!(
+                                self.decl_ref(at).map(|d| d.kind),
+                                Some(DeclKind::Template(_))
+                            ) =>
+                    {
                         self.decl_ref(at).map(|d| d.name_span)
                     }
                     _ => None,
@@ -506,7 +503,10 @@ impl<'a> Scanner<'a> {
 
     fn import(&mut self, i: usize, path: Token, start: usize) -> usize {
         let raw = path.text(self.text);
-        let value = raw.trim_start_matches('"').trim_end_matches('"').to_string();
+        let value = raw
+            .trim_start_matches('"')
+            .trim_end_matches('"')
+            .to_string();
         let mut imp = Import {
             path: value,
             path_span: path.span,
@@ -564,7 +564,11 @@ impl<'a> Scanner<'a> {
         };
         let word = self.word(i).unwrap_or("");
         let start = self.tokens[i].span.start;
-        let name = self.tokens.get(i + 1).filter(|t| t.kind == Kind::Word).copied();
+        let name = self
+            .tokens
+            .get(i + 1)
+            .filter(|t| t.kind == Kind::Word)
+            .copied();
         match (frame.block, word, name) {
             (Block::System, "service", Some(name)) if owner.1.is_none() => {
                 let at = self.add_child(owner.0, DeclKind::Service, name, start);
@@ -588,7 +592,10 @@ impl<'a> Scanner<'a> {
 
     fn grow_step(&mut self, i: usize) {
         let in_scenario = self.stack.len() == 1
-            && self.stack.last().is_some_and(|f| f.block == Block::Scenario);
+            && self
+                .stack
+                .last()
+                .is_some_and(|f| f.block == Block::Scenario);
         if !in_scenario {
             return;
         }
@@ -655,7 +662,12 @@ scenario s {
         let names = |o: &Outline| -> Vec<(String, Vec<String>)> {
             o.decls
                 .iter()
-                .map(|d| (format!("{} {}", d.kind.word(), d.name), d.children.iter().map(|c| c.name.clone()).collect()))
+                .map(|d| {
+                    (
+                        format!("{} {}", d.kind.word(), d.name),
+                        d.children.iter().map(|c| c.name.clone()).collect(),
+                    )
+                })
                 .collect()
         };
         assert_eq!(names(&exact), names(&scanned));
@@ -683,7 +695,8 @@ scenario s {
 
     #[test]
     fn scans_broken_text() {
-        let o = Outline::scan("system shop {\n service a { route GET \"/\" }\n service b {\n traffic");
+        let o =
+            Outline::scan("system shop {\n service a { route GET \"/\" }\n service b {\n traffic");
         assert_eq!(o.decls.len(), 1);
         assert_eq!(o.decls[0].children.len(), 2);
         for cut in 0..TEXT.len() {

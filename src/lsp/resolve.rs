@@ -102,7 +102,10 @@ fn name(g: &Graph, scope: Scope<'_>, name: &str, role: Role) -> Option<Found> {
         Role::Step => g.child(g.by_span(0, scope.scenario?.name.span)?, name),
         Role::Service => g.child(g.by_span(0, scope.system?.name.span)?, name),
         Role::Any => {
-            if let Some(t) = scope.template.filter(|t| t.params.iter().any(|p| p.name.name == name)) {
+            if let Some(t) = scope
+                .template
+                .filter(|t| t.params.iter().any(|p| p.name.name == name))
+            {
                 return g.child(g.by_span(0, t.name.span)?, name);
             }
             g.lookup(0, name)

@@ -115,7 +115,8 @@ impl Backend {
     }
 
     async fn analyse(&self, uri: Uri) {
-        let Some((text, version)) = self.docs().get(&uri).map(|d| (d.text.clone(), d.version)) else {
+        let Some((text, version)) = self.docs().get(&uri).map(|d| (d.text.clone(), d.version))
+        else {
             return;
         };
         let target = uri.clone();

@@ -46,7 +46,11 @@ fn cache_dir() -> Option<PathBuf> {
     };
     let base = std::env::var_os("XDG_CACHE_HOME")
         .and_then(absolute)
-        .or_else(|| std::env::var_os("HOME").and_then(absolute).map(|h| h.join(".cache")))
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .and_then(absolute)
+                .map(|h| h.join(".cache"))
+        })
         .unwrap_or_else(std::env::temp_dir);
     Some(base.join("res"))
 }

@@ -66,7 +66,10 @@ impl LineIndex {
         while !text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         let (start, end) = self.content(text, line);
         let upto = offset.clamp(start, end);
         let character: usize = text[start..upto].chars().map(char::len_utf16).sum();
@@ -97,6 +100,7 @@ impl LineIndex {
     }
 
     /// The byte span of a range (start and end put in order).
+    #[cfg(test)]
     pub fn span(&self, text: &str, range: Range) -> Span {
         let a = self.offset(text, range.start);
         let b = self.offset(text, range.end);

@@ -37,6 +37,7 @@ pub fn keyword(word: &str) -> Option<&'static str> {
 }
 
 /// A built-in function: its signature, result type and meaning.
+#[derive(Debug)]
 pub struct Builtin {
     pub name: &'static str,
     pub signature: &'static str,
@@ -45,17 +46,61 @@ pub struct Builtin {
 }
 
 pub const BUILTINS: &[Builtin] = &[
-    metric("p50", "duration", "the median latency of a system or service"),
-    metric("p90", "duration", "the 90th-percentile latency of a system or service"),
-    metric("p95", "duration", "the 95th-percentile latency of a system or service"),
-    metric("p99", "duration", "the 99th-percentile latency of a system or service"),
-    metric("p999", "duration", "the 99.9th-percentile latency of a system or service"),
-    metric("max_latency", "duration", "the slowest response of a system or service"),
-    metric("error_rate", "percent", "the share of failed requests of a system or service"),
-    metric("availability", "percent", "the share of successful requests of a system or service"),
-    metric("throughput", "rate", "the requests a system or service serves per second"),
-    metric("saturation", "percent", "how close a system or service is to its `capacity`"),
-    metric("recovery", "duration", "the time from a fault's revert until p99 and error rate are back near the baseline"),
+    metric(
+        "p50",
+        "duration",
+        "the median latency of a system or service",
+    ),
+    metric(
+        "p90",
+        "duration",
+        "the 90th-percentile latency of a system or service",
+    ),
+    metric(
+        "p95",
+        "duration",
+        "the 95th-percentile latency of a system or service",
+    ),
+    metric(
+        "p99",
+        "duration",
+        "the 99th-percentile latency of a system or service",
+    ),
+    metric(
+        "p999",
+        "duration",
+        "the 99.9th-percentile latency of a system or service",
+    ),
+    metric(
+        "max_latency",
+        "duration",
+        "the slowest response of a system or service",
+    ),
+    metric(
+        "error_rate",
+        "percent",
+        "the share of failed requests of a system or service",
+    ),
+    metric(
+        "availability",
+        "percent",
+        "the share of successful requests of a system or service",
+    ),
+    metric(
+        "throughput",
+        "rate",
+        "the requests a system or service serves per second",
+    ),
+    metric(
+        "saturation",
+        "percent",
+        "how close a system or service is to its `capacity`",
+    ),
+    metric(
+        "recovery",
+        "duration",
+        "the time from a fault's revert until p99 and error rate are back near the baseline",
+    ),
     Builtin {
         name: "peak",
         signature: "peak(traffic)",
@@ -233,7 +278,10 @@ mod tests {
             assert!(keyword(k).is_some(), "keyword `{k}` has no description");
         }
         for (w, _) in KEYWORD_DOCS {
-            assert!(is_keyword(w), "`{w}` is described but is not a grammar keyword");
+            assert!(
+                is_keyword(w),
+                "`{w}` is described but is not a grammar keyword"
+            );
         }
     }
 }

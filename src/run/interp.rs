@@ -270,7 +270,7 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                         model,
                         *fault,
                         &metrics,
-                        Duration(plan.steps[i].end.0 + 30_000.0),
+                        Duration(plan.steps[i].end.0 - plan.steps[i].start.0),
                     ) {
                         Ok((target, detail)) => {
                             metrics.injects.push(clock.now().secs() as u64);
@@ -290,10 +290,12 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                                 target: String::new(),
                                 detail: e.clone(),
                             });
-                            failure = Some(format!(
+                            // Found only now (a stressed target with no load, a process
+                            // gone): stop, revert what is in place, report it as aborted.
+                            stop_reason = Some(StopReason::Abort(format!(
                                 "step {step_name}: cannot inject fault `{}`: {e}",
                                 f.name
-                            ));
+                            )));
                             break 'run;
                         }
                     },
@@ -389,6 +391,12 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                 detail,
             });
         }
+    }
+    if let Some(chaos) = cx.setup.chaos.as_mut() {
+        chaos.shutdown().await;
+    }
+    for (_, shop) in std::mem::take(&mut cx.setup.demos) {
+        shop.shutdown().await;
     }
     while let Ok(s) = snap_rx.try_recv() {
         collect(&mut pending, &s, clock.now());

@@ -410,7 +410,12 @@ impl Metrics {
     /// Ranks the services of `system` by stress over the last `seconds` seconds, worst first:
     /// latency growth (p99 against the service's best p50 seen), error rate and saturation,
     /// or one of them alone. Services with no requests in the window rank last.
-    pub fn stressed(&self, system: usize, seconds: usize, by: crate::check::StressMetric) -> Vec<Stress> {
+    pub fn stressed(
+        &self,
+        system: usize,
+        seconds: usize,
+        by: crate::check::StressMetric,
+    ) -> Vec<Stress> {
         use crate::check::StressMetric;
         let window = self.last(seconds);
         let mut out: Vec<Stress> = Vec::new();
@@ -419,11 +424,20 @@ impl Metrics {
                 continue;
             }
             let Some(w) = window.get(name).filter(|w| w.requests > 0) else {
-                out.push(Stress { service: svc, score: -1.0, reason: format!("{name}: no requests in the last {seconds}s") });
+                out.push(Stress {
+                    service: svc,
+                    score: -1.0,
+                    reason: format!("{name}: no requests in the last {seconds}s"),
+                });
                 continue;
             };
             let p99 = w.latency.value_at_quantile(0.99).max(1) as f64;
-            let best = self.best_p50.get(name).copied().unwrap_or(p99 as u64).max(1) as f64;
+            let best = self
+                .best_p50
+                .get(name)
+                .copied()
+                .unwrap_or(p99 as u64)
+                .max(1) as f64;
             let growth = p99 / best;
             let errors = w.error_rate();
             let saturation = self.saturation(name, w);

@@ -5,6 +5,7 @@
 //! [`run_path`] is what `res run` calls: check, plan, set up, execute, report, exit code.
 
 pub mod build;
+pub mod chaos;
 pub mod clock;
 pub mod interp;
 pub mod metrics;
@@ -146,6 +147,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     };
     let report = runtime.block_on(async {
         setup::start_targets(model, &mut setup, seed).await?;
+        setup::start_chaos(model, scenario, &base_dir, &mut setup).await?;
         let (stop_tx, stop_rx) = watch::channel(None);
         tokio::spawn(watch_signals(stop_tx));
         let running = Arc::new(Mutex::new(interp::Running::default()));

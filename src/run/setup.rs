@@ -6,26 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::build;
-use super::metrics::Metrics;
 use crate::check::{Model, ScenarioModel, StepKind, SystemTarget};
 use crate::load::Feeder;
 use crate::units::Duration;
-
-/// What the interpreter asks of the chaos engine. Reverting is idempotent.
-pub trait FaultDriver: Send {
-    /// Injects fault `fault` of the model; returns (target, detail) for the report.
-    fn inject(
-        &mut self,
-        model: &Model,
-        fault: usize,
-        metrics: &Metrics,
-        deadline: Duration,
-    ) -> Result<(String, String), String>;
-    /// Reverts every active injection of fault `fault`: (target, detail, reverted).
-    fn revert(&mut self, fault: usize) -> Vec<(String, String, bool)>;
-    /// Reverts everything still active: (fault, target, detail, reverted).
-    fn revert_all(&mut self) -> Vec<(String, String, String, bool)>;
-}
 
 /// Everything a run needs that is only known at run time.
 #[derive(Default)]
@@ -37,12 +20,12 @@ pub struct Setup {
     pub feeders: HashMap<String, Feeder>,
     /// A request mix learned from logs, per traffic: (system, service, share).
     pub learned_mix: BTreeMap<usize, Vec<(usize, usize, f64)>>,
-    pub chaos: Option<Box<dyn FaultDriver>>,
+    pub chaos: Option<super::chaos::ChaosDriver>,
     /// What setup did, for the report's events.
     pub notes: Vec<String>,
     pub record_note: String,
-    /// Embedded demo shops to shut down at the end.
-    pub demos: Vec<crate::demo::DemoShop>,
+    /// Embedded demo shops (with their system) to shut down at the end.
+    pub demos: Vec<(usize, crate::demo::DemoShop)>,
 }
 
 /// The systems a scenario's load steps send to.
@@ -119,8 +102,34 @@ pub async fn start_targets(model: &Model, setup: &mut Setup, seed: u64) -> Resul
             shop.payments_addr()
         ));
         setup.targets.insert(sys, url);
-        setup.demos.push(shop);
+        setup.demos.push((sys, shop));
     }
+    Ok(())
+}
+
+/// Starts the chaos engine and its proxies when the scenario injects faults.
+pub async fn start_chaos(
+    model: &Model,
+    scenario: &ScenarioModel,
+    base_dir: &Path,
+    setup: &mut Setup,
+) -> Result<(), String> {
+    let demos: Vec<(usize, &crate::demo::DemoShop)> =
+        setup.demos.iter().map(|(s, d)| (*s, d)).collect();
+    let mut targets = setup.targets.clone();
+    let mut notes = Vec::new();
+    let driver = super::chaos::ChaosDriver::start(
+        model,
+        scenario,
+        base_dir,
+        &mut targets,
+        &demos,
+        &mut notes,
+    )
+    .await?;
+    setup.targets = targets;
+    setup.notes.extend(notes);
+    setup.chaos = driver;
     Ok(())
 }
 

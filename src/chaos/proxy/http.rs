@@ -23,10 +23,13 @@ use super::fault::{FaultId, Toxic};
 use super::http_body::ProxyBody;
 use super::io::{ConnState, ProxyIo};
 use super::pool::Lease;
-use super::schedule::{jittered, Shaping};
+use super::schedule::{corrected, jittered, Shaping};
 use super::stats::{bump, ActiveGuard};
 use super::table::{coin, FaultSet};
 use super::Shared;
+
+/// hyper's per-connection buffer limit, both legs.
+pub(super) const MAX_BUF: usize = 64 * 1024;
 
 /// Why a request got no answer; hyper closes the connection on it.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +47,13 @@ pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     let handler_shared = shared.clone();
     let service = service_fn(move |req| handle(handler_shared.clone(), conn.clone(), req));
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).keep_alive(true);
+    // Small buffers: hyper's default lets each connection buffer ~400 KB each way, which
+    // is most of a proxy's memory under load with large bodies.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .max_buf_size(MAX_BUF);
     let connection = builder.serve_connection(TokioIo::new(io), service);
     let mut stop = shared.stop.clone();
     tokio::select! {
@@ -164,7 +173,7 @@ async fn handle(
     }
     if !plan.delay.is_zero() {
         bump(&c.delayed);
-        tokio::time::sleep(plan.delay).await;
+        tokio::time::sleep(corrected(plan.delay)).await;
     }
     if let Some((status, fault)) = plan.error {
         bump(&c.injected_errors);

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio::time::Sleep;
 
 use super::pool::Lease;
-use super::schedule::{Schedule, Shaping};
+use super::schedule::{Schedule, Shaping, TIMER_SLACK};
 
 /// Frames a shaped body reads ahead of the client.
 const READ_AHEAD: usize = 1024;
@@ -120,11 +120,11 @@ impl Body for ProxyBody {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(None) => return Poll::Ready(None),
                     Poll::Ready(Some((due, frame))) => {
-                        if due <= Instant::now() {
+                        if due <= Instant::now() + TIMER_SLACK {
                             return Poll::Ready(Some(Ok(frame)));
                         }
-                        shaped.pending =
-                            Some((Box::pin(tokio::time::sleep_until(due.into())), frame));
+                        let wake = (due - TIMER_SLACK).into();
+                        shaped.pending = Some((Box::pin(tokio::time::sleep_until(wake)), frame));
                     }
                 }
             },

@@ -83,6 +83,7 @@ impl Pool {
         };
         let _ = stream.set_nodelay(true);
         let (sender, connection) = http1::Builder::new()
+            .max_buf_size(super::http::MAX_BUF)
             .handshake(TokioIo::new(stream))
             .await
             .map_err(|source| ConnectError::Handshake { addr, source })?;

@@ -14,6 +14,21 @@ use bytes::Bytes;
 
 use super::fault::Toxic;
 
+/// How early a timer may fire. tokio's timer has millisecond ticks and rounds every deadline
+/// up to the next one, so a sleep overshoots by half a millisecond on average (plus the
+/// wake-up). Waiting until `due - TIMER_SLACK` and releasing whatever is due within the slack
+/// centres the error on zero instead: a 100 ms fault adds 100 ms, not 101.
+pub const TIMER_SLACK: Duration = Duration::from_micros(500);
+
+/// A sleep of `d`, corrected for the timer's rounding (see [`TIMER_SLACK`]).
+pub fn corrected(d: Duration) -> Duration {
+    if d > TIMER_SLACK {
+        d - TIMER_SLACK
+    } else {
+        d
+    }
+}
+
 /// The shaping toxics in force for one stream.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Shaping {

@@ -18,7 +18,7 @@ use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 
 use super::fault::Toxic;
-use super::schedule::{Schedule, Shaping};
+use super::schedule::{Schedule, Shaping, TIMER_SLACK};
 use super::stats::{add, bump, ActiveGuard};
 use super::table::{chosen, FaultSet, FaultView};
 use super::{Shared, CONNECT_TIMEOUT};
@@ -290,7 +290,7 @@ impl<'a> Pump<'a> {
                     item.0 = Instant::now();
                 }
             }
-            let now = Instant::now();
+            let now = Instant::now() + TIMER_SLACK;
             while queue.front().is_some_and(|(due, _)| *due <= now) {
                 if let Some((_, piece)) = queue.pop_front() {
                     queued -= piece.len();
@@ -313,7 +313,7 @@ impl<'a> Pump<'a> {
                 self.plan = Plan::of(&self.view.set, self.dir, self.seed, self.born);
                 continue;
             }
-            let next_due = queue.front().map(|(d, _)| *d);
+            let next_due = queue.front().map(|(d, _)| *d - TIMER_SLACK);
             let timeout = match self.plan.stall {
                 Some(Stall::Timeout(at)) => Some(at),
                 _ => None,

@@ -1,0 +1,319 @@
+//! The interpreter's side of the chaos engine: sets up the fault proxies a scenario needs,
+//! checks before the run that every fault can be injected where it is aimed, resolves
+//! `on stressed(...)` from live metrics, and keeps track of what is active so the shutdown
+//! can revert it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::metrics::Metrics;
+use crate::chaos::engine::ChaosEngine;
+use crate::chaos::proxy::ProxyMode;
+use crate::chaos::request::{
+    ActiveFaultId, ChaosLimits, FaultRequest, ResolvedTarget, RevertOutcome,
+};
+use crate::chaos::topology::{resolve_addr, Topology};
+use crate::check::{Effect, FaultTarget, Model, ScenarioModel, StepKind, SystemTarget};
+use crate::units::Duration;
+
+/// How many seconds of load `on stressed(...)` looks back over.
+pub const STRESS_WINDOW_S: usize = 10;
+
+pub struct ChaosDriver {
+    engine: ChaosEngine,
+    pub topology: Topology,
+    /// Active injections per fault index: (engine id, target label).
+    active: BTreeMap<usize, Vec<(ActiveFaultId, String)>>,
+    names: Vec<String>,
+}
+
+/// Where the run keeps its fault journal: `.res/faults.journal` beside the scenario.
+pub fn journal_path(base_dir: &Path) -> PathBuf {
+    base_dir.join(".res").join("faults.journal")
+}
+
+/// The faults a scenario injects.
+fn injected(scenario: &ScenarioModel) -> Vec<usize> {
+    let mut out = Vec::new();
+    for s in &scenario.steps {
+        if let StepKind::Inject { fault } = s.kind {
+            if !out.contains(&fault) {
+                out.push(fault);
+            }
+        }
+    }
+    out
+}
+
+fn needs_proxy(e: &Effect) -> bool {
+    matches!(
+        e,
+        Effect::Latency { .. }
+            | Effect::Errors { .. }
+            | Effect::Reset { .. }
+            | Effect::Blackhole { .. }
+            | Effect::Timeout(_)
+            | Effect::Bandwidth(_)
+            | Effect::SlowClose(_)
+            | Effect::Slice { .. }
+    )
+}
+
+fn needs_process(e: &Effect) -> bool {
+    matches!(
+        e,
+        Effect::Kill { .. } | Effect::Pause { .. } | Effect::Restart { .. }
+    )
+}
+
+impl ChaosDriver {
+    /// Recovers what a crashed earlier run left behind, opens the journal, and starts the
+    /// proxies the scenario's faults need. `targets` holds each system's base URL and is
+    /// rewritten to go through the system's front proxy.
+    pub async fn start(
+        model: &Model,
+        scenario: &ScenarioModel,
+        base_dir: &Path,
+        targets: &mut BTreeMap<usize, String>,
+        demos: &[(usize, &crate::demo::DemoShop)],
+        notes: &mut Vec<String>,
+    ) -> Result<Option<ChaosDriver>, String> {
+        let faults = injected(scenario);
+        if faults.is_empty() {
+            return Ok(None);
+        }
+        let journal = journal_path(base_dir);
+        if let Some(dir) = journal.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let recovered = crate::chaos::recover::recover(&journal);
+        if recovered.active > 0 || recovered.error.is_some() {
+            notes.push(format!(
+                "recovered faults left by an earlier run: {}",
+                recovered.summary().trim()
+            ));
+        }
+        let engine = ChaosEngine::new(&journal, ChaosLimits::default())
+            .map_err(|e| format!("cannot start the chaos engine: {e}"))?;
+        let mut topology = Topology::new();
+        // Which systems and services the faults touch.
+        let mut systems: Vec<usize> = Vec::new();
+        let mut services: Vec<(usize, usize)> = Vec::new();
+        for &f in &faults {
+            match model.faults[f].target {
+                FaultTarget::Service { system, service } => {
+                    systems.push(system);
+                    services.push((system, service));
+                }
+                FaultTarget::Stressed { system, .. } => {
+                    systems.push(system);
+                    services.extend((0..model.systems[system].services.len()).map(|v| (system, v)));
+                }
+                FaultTarget::Placeholder => {}
+            }
+        }
+        systems.sort_unstable();
+        systems.dedup();
+        services.sort_unstable();
+        services.dedup();
+        for &sys in &systems {
+            if let Some(base) = targets.get(&sys).cloned() {
+                if model.faults.iter().all(|f| f.toxiproxy.is_some()) {
+                    continue;
+                }
+                let proxied = topology
+                    .add_front(sys, &base)
+                    .await
+                    .map_err(|e| format!("system {}: {e}", model.systems[sys].name))?;
+                notes.push(format!(
+                    "system {}: load goes through the fault proxy {proxied} → {base}",
+                    model.systems[sys].name
+                ));
+                targets.insert(sys, proxied);
+            }
+        }
+        for (sys, svc) in services {
+            let s = &model.systems[sys];
+            let v = &s.services[svc];
+            let Some(up) = &v.upstream else { continue };
+            let demo = demos.iter().find(|(d, _)| *d == sys).map(|(_, shop)| *shop);
+            let real: SocketAddr = match (&s.target, demo) {
+                // The embedded shop's payments listener is the real upstream; checkout is
+                // re-pointed at the proxy.
+                (SystemTarget::Builtin(_), Some(shop)) if v.name == "payments" => {
+                    shop.payments_addr()
+                }
+                _ => {
+                    let text = super::build::resolve(
+                        up,
+                        &format!("service {}.{}'s upstream", s.name, v.name),
+                    )
+                    .map_err(|e| e.0)?;
+                    resolve_addr(&text).map_err(|e| e.to_string())?
+                }
+            };
+            let proxy = topology
+                .add_upstream(sys, svc, real, ProxyMode::Http)
+                .await
+                .map_err(|e| format!("{}.{}: {e}", s.name, v.name))?;
+            match demo {
+                Some(shop) if v.name == "payments" => {
+                    shop.set_payments_upstream(proxy.addr());
+                    notes.push(format!("{}.{}: checkout now calls payments through the fault proxy {} → {real}", s.name, v.name, proxy.addr()));
+                }
+                _ => notes.push(format!(
+                    "{}.{}: fault proxy listening on {} → {real}; point the system's calls to this dependency at it",
+                    s.name,
+                    v.name,
+                    proxy.addr()
+                )),
+            }
+        }
+        let driver = ChaosDriver {
+            engine,
+            topology,
+            active: BTreeMap::new(),
+            names: model.faults.iter().map(|f| f.name.clone()).collect(),
+        };
+        driver.preflight(model, &faults)?;
+        Ok(Some(driver))
+    }
+
+    /// Refuses, before anything is sent, faults whose effects their target cannot take.
+    fn preflight(&self, model: &Model, faults: &[usize]) -> Result<(), String> {
+        for &f in faults {
+            let fm = &model.faults[f];
+            let FaultTarget::Service { system, service } = fm.target else {
+                continue;
+            };
+            let target = self
+                .topology
+                .target(model, system, service)
+                .map_err(|e| e.to_string())?;
+            for e in &fm.effects {
+                if needs_proxy(e) && target.proxy.is_none() && fm.toxiproxy.is_none() {
+                    return Err(format!(
+                        "fault `{}`: `{}` needs the service's traffic to pass through a proxy, but {} has no route and no upstream",
+                        fm.name,
+                        e.kind(),
+                        target.label
+                    ));
+                }
+                if needs_process(e) && target.process.is_none() {
+                    return Err(format!(
+                        "fault `{}`: `{}` needs a process, but {} declares none (add `process name \"...\"`, `process pidfile \"...\"` or `process command \"...\"`)",
+                        fm.name,
+                        e.kind(),
+                        target.label
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Injects fault `fault`. `lasts` is how long it is planned to stay; the journal's
+    /// deadline adds a grace to it.
+    pub fn inject(
+        &mut self,
+        model: &Model,
+        fault: usize,
+        metrics: &Metrics,
+        lasts: Duration,
+    ) -> Result<(String, String), String> {
+        let fm = &model.faults[fault];
+        let deadline = SystemTime::now() + lasts.to_std() + std::time::Duration::from_secs(30);
+        let mut chosen: Vec<(usize, usize)> = Vec::new();
+        let mut why = String::new();
+        match fm.target {
+            FaultTarget::Service { system, service } => chosen.push((system, service)),
+            FaultTarget::Stressed { system, top, by } => {
+                let ranked = metrics.stressed(system, STRESS_WINDOW_S, by);
+                let usable: Vec<_> = ranked
+                    .iter()
+                    .filter(|s| s.score >= 0.0)
+                    .filter(|s| {
+                        self.topology
+                            .target(model, system, s.service)
+                            .map(|t| t.proxy.is_some() || t.process.is_some())
+                            .unwrap_or(false)
+                    })
+                    .take(top as usize)
+                    .collect();
+                if usable.is_empty() {
+                    return Err(format!(
+                        "stressed({}, top {top}) found no service with load to aim at",
+                        model.systems[system].name
+                    ));
+                }
+                chosen.extend(usable.iter().map(|s| (system, s.service)));
+                let reasons: Vec<&str> = ranked.iter().map(|s| s.reason.as_str()).collect();
+                why = format!(
+                    "; chosen by stress over the last {STRESS_WINDOW_S}s: {}",
+                    reasons.join(" | ")
+                );
+            }
+            FaultTarget::Placeholder => return Err("the fault has no target".into()),
+        }
+        let mut labels = Vec::new();
+        for (system, service) in chosen {
+            let target: ResolvedTarget = self
+                .topology
+                .target(model, system, service)
+                .map_err(|e| e.to_string())?;
+            let label = target.label.clone();
+            let req = FaultRequest::from_model(model, fault, target, deadline)
+                .map_err(|e| e.to_string())?;
+            let id = self.engine.inject(&req).map_err(|e| e.to_string())?;
+            self.active
+                .entry(fault)
+                .or_default()
+                .push((id, label.clone()));
+            labels.push(label);
+        }
+        let effects: Vec<&str> = fm.effects.iter().map(Effect::kind).collect();
+        Ok((labels.join(", "), format!("{}{why}", effects.join(" "))))
+    }
+
+    /// Reverts every active injection of `fault`: (target, detail, reverted).
+    pub fn revert(&mut self, fault: usize) -> Vec<(String, String, bool)> {
+        let Some(list) = self.active.remove(&fault) else {
+            return Vec::new();
+        };
+        list.into_iter()
+            .map(|(id, label)| match self.engine.revert(id) {
+                Ok(RevertOutcome::Reverted(detail)) => (label, detail, true),
+                Ok(RevertOutcome::AlreadyReverted) => (label, "already reverted".into(), true),
+                Err(e) => (label, e.to_string(), false),
+            })
+            .collect()
+    }
+
+    /// Reverts everything still active: (fault, target, detail, reverted).
+    pub fn revert_all(&mut self) -> Vec<(String, String, String, bool)> {
+        let faults: Vec<usize> = self.active.keys().copied().collect();
+        let mut out = Vec::new();
+        for f in faults {
+            let name = self.names.get(f).cloned().unwrap_or_default();
+            for (target, detail, ok) in self.revert(f) {
+                out.push((name.clone(), target, detail, ok));
+            }
+        }
+        // Anything the engine still holds (it should hold nothing now).
+        for (_, r) in self.engine.revert_all() {
+            if let Err(e) = r {
+                out.push((String::new(), String::new(), e.to_string(), false));
+            }
+        }
+        out
+    }
+
+    /// Stops the proxies and any commands the run started.
+    pub async fn shutdown(&mut self) {
+        self.engine.stop_processes();
+        self.topology.shutdown().await;
+    }
+}
