@@ -746,3 +746,20 @@ fn survives_garbage_and_unknown_documents() {
     assert!(f.is_null());
     assert_eq!(c.finish(), Some(0));
 }
+
+#[test]
+fn exits_when_the_editor_goes_away() {
+    // Closing stdin without `shutdown` and `exit` (an editor that crashed) ends the server,
+    // with exit code 1 as the protocol asks.
+    let mut c = Client::start(TempDir::new("gone"));
+    c.stdin.take();
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Ok(Some(status)) = c.child.try_wait() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "res lsp did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(1));
+}

@@ -261,3 +261,44 @@ fn invalid_scenario_exits_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("res::check::unit_mismatch"));
 }
+
+#[test]
+fn faults_are_injected_through_the_proxy_and_reverted() {
+    let p = scenario(
+        "fault",
+        "traffic t { rate 40/s  hold 6s }\nfault slow { on shop.catalog  latency 150ms }\nscenario s {\n  step main = load t\n  step chaos = inject slow with main + 2s for 2s\n  expect p50(shop.catalog) > 100ms during chaos\n  expect p50(shop.catalog) < 100ms after chaos\n}\n",
+    );
+    let json = p.with_extension("json");
+    let o = res(&[
+        "run",
+        p.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
+    let v = report(&json);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}\n{v:#}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let actions: Vec<&str> = v["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["inject", "revert"], "{v:#}");
+    assert_eq!(v["faults"][0]["target"], "shop.catalog");
+    assert!(
+        v["expectations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["passed"] == true),
+        "{v:#}"
+    );
+}

@@ -48,72 +48,19 @@ pub fn run() -> ExitCode {
     };
     let shutdown = Arc::new(AtomicBool::new(false));
     let flag = shutdown.clone();
-    let (input, output) = stdio(runtime.handle());
     runtime.block_on(async move {
         let (service, socket) = LspService::new(move |client| server::Backend::new(client, flag));
-        Server::new(input, output, socket).serve(service).await;
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
     });
-    // Stdin is read on a thread that may still wait for input; do not wait for it.
+    // Stdin is read on a blocking thread that may still wait for input; do not wait for it.
     runtime.shutdown_background();
     if shutdown.load(Ordering::SeqCst) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
-}
-
-/// Async ends of the process's stdin and stdout.
-///
-/// Two plain threads copy between the standard streams and an in-memory pipe, which keeps
-/// the server independent of how the platform exposes its standard handles.
-fn stdio(
-    handle: &tokio::runtime::Handle,
-) -> (
-    impl tokio::io::AsyncRead + Unpin,
-    impl tokio::io::AsyncWrite + Unpin,
-) {
-    use std::io::{Read, Write};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    const BUF: usize = 64 * 1024;
-    let (server_end, our_end) = tokio::io::duplex(BUF);
-    let (input, output) = tokio::io::split(server_end);
-    let (mut from_server, mut to_server) = tokio::io::split(our_end);
-    let h = handle.clone();
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin().lock();
-        let mut buf = vec![0u8; BUF];
-        loop {
-            let n = match stdin.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            if h.block_on(to_server.write_all(&buf[..n])).is_err() {
-                break;
-            }
-        }
-        // Dropping the writer tells the server that input ended.
-        let _ = h.block_on(to_server.shutdown());
-    });
-    let h = handle.clone();
-    std::thread::spawn(move || {
-        let mut stdout = std::io::stdout().lock();
-        let mut buf = vec![0u8; BUF];
-        loop {
-            let n = match h.block_on(from_server.read(&mut buf)) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            if stdout
-                .write_all(&buf[..n])
-                .and_then(|()| stdout.flush())
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
-    (input, output)
 }
 
 #[cfg(test)]

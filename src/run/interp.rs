@@ -251,7 +251,13 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                         break 'run;
                     }
                 }
-                open_scopes(&mut metrics, scenario, &scope_of, i, true);
+                open_scopes(
+                    &mut metrics,
+                    scenario,
+                    &scope_of,
+                    i,
+                    clock.now().secs().round() as u64,
+                );
             }
             NodeKind::StopLoad { .. } => {
                 let i = node.step.unwrap_or(0);
@@ -260,7 +266,13 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                     stopping.push(tokio::spawn(h.stop()));
                 }
                 event(&mut events, "stop_load", node.label.clone());
-                close_scopes(&mut metrics, scenario, &scope_of, i);
+                close_scopes(
+                    &mut metrics,
+                    scenario,
+                    &scope_of,
+                    i,
+                    clock.now().secs().round() as u64,
+                );
             }
             NodeKind::Inject { fault } => {
                 let i = node.step.unwrap_or(0);
@@ -310,7 +322,13 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                     }
                 }
                 event(&mut events, "inject", node.label.clone());
-                open_scopes(&mut metrics, scenario, &scope_of, i, true);
+                open_scopes(
+                    &mut metrics,
+                    scenario,
+                    &scope_of,
+                    i,
+                    clock.now().secs().round() as u64,
+                );
             }
             NodeKind::Revert { fault } => {
                 let i = node.step.unwrap_or(0);
@@ -328,7 +346,13 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                     }
                 }
                 event(&mut events, "revert", node.label.clone());
-                close_scopes(&mut metrics, scenario, &scope_of, i);
+                close_scopes(
+                    &mut metrics,
+                    scenario,
+                    &scope_of,
+                    i,
+                    clock.now().secs().round() as u64,
+                );
             }
             NodeKind::WaitStart => {
                 open_scopes(
@@ -336,13 +360,17 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                     scenario,
                     &scope_of,
                     node.step.unwrap_or(0),
-                    true,
+                    clock.now().secs().round() as u64,
                 );
                 event(&mut events, "wait", node.label.clone());
             }
-            NodeKind::WaitEnd => {
-                close_scopes(&mut metrics, scenario, &scope_of, node.step.unwrap_or(0))
-            }
+            NodeKind::WaitEnd => close_scopes(
+                &mut metrics,
+                scenario,
+                &scope_of,
+                node.step.unwrap_or(0),
+                clock.now().secs().round() as u64,
+            ),
             NodeKind::Begin | NodeKind::Assert { .. } => {}
             NodeKind::Finish => event(&mut events, "finish", "every step ended".into()),
             NodeKind::Record => event(&mut events, "record", cx.setup.record_note.clone()),
@@ -404,7 +432,9 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
     let last = pending.keys().next_back().copied().unwrap_or(0) + 1;
     flush(&mut metrics, &mut pending, last.max(next_tick));
     for s in 0..metrics.scopes.len() {
-        metrics.scopes[s].open = false;
+        if metrics.scopes[s].from.is_none() {
+            metrics.scopes[s].from = Some(u64::MAX);
+        }
     }
     cx.progress.finish();
     let (outcome, reason) = match (&stop_reason, &failure) {
@@ -535,12 +565,12 @@ fn open_scopes(
     scenario: &ScenarioModel,
     scope_of: &[Option<usize>],
     step: usize,
-    _start: bool,
+    now_s: u64,
 ) {
     for (k, e) in scenario.expects.iter().enumerate() {
         if let (ExpectScopeModel::During(j), Some(s)) = (e.scope, scope_of[k]) {
             if j == step {
-                metrics.scopes[s].open = true;
+                metrics.scopes[s].from = Some(now_s);
             }
         }
     }
@@ -551,11 +581,16 @@ fn close_scopes(
     scenario: &ScenarioModel,
     scope_of: &[Option<usize>],
     step: usize,
+    now_s: u64,
 ) {
     for (k, e) in scenario.expects.iter().enumerate() {
         match (e.scope, scope_of[k]) {
-            (ExpectScopeModel::During(j), Some(s)) if j == step => metrics.scopes[s].open = false,
-            (ExpectScopeModel::After(j), Some(s)) if j == step => metrics.scopes[s].open = true,
+            (ExpectScopeModel::During(j), Some(s)) if j == step => {
+                metrics.scopes[s].until = Some(now_s)
+            }
+            (ExpectScopeModel::After(j), Some(s)) if j == step => {
+                metrics.scopes[s].from = Some(now_s)
+            }
             _ => {}
         }
     }

@@ -134,8 +134,18 @@ impl Window {
 
 /// A window that expectations read: open while its scope is.
 pub struct Scope {
-    pub open: bool,
+    /// The run seconds it covers: `from..until` (until the end when `until` is None). Seconds
+    /// reach the metrics about a second after they end, so scopes are kept by time, not by
+    /// whether they are open when a second arrives.
+    pub from: Option<u64>,
+    pub until: Option<u64>,
     pub per_service: BTreeMap<String, Window>,
+}
+
+impl Scope {
+    pub fn covers(&self, t: u64) -> bool {
+        self.from.is_some_and(|f| f <= t) && self.until.is_none_or(|u| t < u)
+    }
 }
 
 /// Everything measured in one run.
@@ -174,7 +184,8 @@ impl Metrics {
             totals: BTreeMap::new(),
             scopes: (0..scopes)
                 .map(|_| Scope {
-                    open: false,
+                    from: None,
+                    until: None,
                     per_service: BTreeMap::new(),
                 })
                 .collect(),
@@ -199,7 +210,7 @@ impl Metrics {
     pub fn add_second(&mut self, t: u64, seconds: Vec<ServiceSecond>) {
         for s in &seconds {
             self.totals.entry(s.service.clone()).or_default().add(s);
-            for scope in self.scopes.iter_mut().filter(|sc| sc.open) {
+            for scope in self.scopes.iter_mut().filter(|sc| sc.covers(t)) {
                 scope
                     .per_service
                     .entry(s.service.clone())
