@@ -506,6 +506,8 @@ fn cmd_run(
         dry_run,
         overrides,
         quiet,
+        no_record,
+        profile_db,
         ..Default::default()
     };
     for r in report {

@@ -616,7 +616,7 @@ fn apply(text: &str, m: &Mutation) -> String {
                 names.get(i % names.len().max(1)),
                 names.get(j % names.len().max(1)),
             ) {
-                (Some(&a), Some(&b)) => splice(text, a, &text[b.0..b.1].to_string()),
+                (Some(&a), Some(&b)) => splice(text, a, &text[b.0..b.1]),
                 _ => text.to_string(),
             }
         }

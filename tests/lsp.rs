@@ -578,6 +578,13 @@ scenario s {
     assert_eq!(d["uri"], uri(&common));
     assert_eq!(range_start(&d["range"]), in_common("shop_ok {"));
 
+    // An import's path opens the module; an imported alias leads to the original.
+    let d = def(&mut c, "../common.res", 3);
+    assert_eq!(d["uri"], uri(&common));
+    assert_eq!(range_start(&d["range"]), (0, 0));
+    let d = def(&mut c, "healthy }", 2);
+    assert_eq!(range_start(&d["range"]), in_common("shop_ok {"));
+
     // Into the stdlib: a file written to the cache, holding the template.
     let d = def(&mut c, "slow_dependency(", 2);
     let target = d["uri"].as_str().expect("a location").to_string();

@@ -480,6 +480,7 @@ impl Cx<'_> {
                 items
             }
             "scale" | "failover" if prev == Some("do") => names(self.g, &[DeclKind::System]),
+            "from" if block == Some(Block::Remedy) => names(self.g, &[DeclKind::System]),
             "when" => {
                 let mut items = keyword_items(&["predicted"]);
                 items.extend(self.expression());

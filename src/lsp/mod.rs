@@ -4,8 +4,8 @@
 //! It speaks the Language Server Protocol over stdin/stdout (tower-lsp-server) and answers
 //! from the same library the CLI uses: diagnostics are `res check`'s (plus the planner's),
 //! formatting is `res fmt`'s. What the CLI has no use for lives here: byte offsets as UTF-16
-//! positions ([`text`]), a tokenizer and outline that work on text that does not parse
-//! ([`lex`], [`outline`]), and name lookup across imports ([`graph`], [`resolve`]) for
+//! positions (`text`), a tokenizer and outline that work on text that does not parse
+//! (`lex`, `outline`), and name lookup across imports (`graph`, `resolve`) for
 //! hover, go-to-definition and completion. Nothing in it may panic on any input: the syntax
 //! layer bounds size and nesting, every index here is checked, and each request runs where
 //! a panic would only cost its answer.

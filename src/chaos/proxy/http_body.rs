@@ -55,10 +55,16 @@ impl ProxyBody {
             let mut schedule = Schedule::new(shaping);
             let mut pieces = VecDeque::new();
             let mut last = Instant::now();
+            let t0 = Instant::now();
+            let mut first = true;
             while let Some(frame) = body.frame().await {
                 let Ok(frame) = frame else { return };
                 let frame = match frame.into_data() {
                     Ok(data) => {
+                        if first {
+                            eprintln!("TRACE first frame after {:?}", t0.elapsed());
+                            first = false;
+                        }
                         schedule.push(Instant::now(), data, &mut pieces);
                         for (due, piece) in pieces.drain(..) {
                             last = due;
@@ -74,6 +80,7 @@ impl ProxyBody {
                     return;
                 }
             }
+            eprintln!("TRACE body read after {:?}", t0.elapsed());
             if let Some(lease) = lease.as_mut() {
                 lease.release();
             }
