@@ -420,8 +420,9 @@ scenario s {
       (file-name-directory (or load-file-name buffer-file-name default-directory)))))))
 
 (ert-deftest res-mode-repository-files ()
-  (let ((files (append (file-expand-wildcards (expand-file-name "scenarios/*.res" res-tests--repo))
-                       (file-expand-wildcards (expand-file-name "stdlib/*.res" res-tests--repo))))
+  (let ((files (seq-filter #'file-regular-p
+                          (append (file-expand-wildcards (expand-file-name "scenarios/*.res" res-tests--repo))
+                                  (file-expand-wildcards (expand-file-name "stdlib/*.res" res-tests--repo)))))
         failures)
     (dolist (file files)
       (with-temp-buffer

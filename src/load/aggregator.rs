@@ -61,7 +61,7 @@ impl Aggregator {
         let mut intervals = Vec::with_capacity(self.services.len());
         for (i, name) in self.services.iter().enumerate() {
             let s = &self.interval[i];
-            let started = shared.started[i].load(Ordering::Relaxed);
+            let started = shared.stats.started_total(i);
             let offered = if self.closed {
                 started - self.sent[i]
             } else {

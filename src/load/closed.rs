@@ -15,6 +15,7 @@ use super::connection::Connection;
 use super::error_kind::ErrorKind;
 use super::shared::{stream_seed, Shared};
 use super::template::RenderState;
+use super::watchdog::Watchdog;
 use super::worker::send;
 use crate::units;
 
@@ -27,6 +28,7 @@ pub(crate) async fn user(
     let mut rng = StdRng::seed_from_u64(stream_seed(shared.seed, u64::from(index)));
     let mut rows = Vec::new();
     let mut conn: Option<Connection> = None;
+    let mut watchdog = Watchdog::new();
     let single = shared.mix.requests.len() == 1;
     loop {
         if shared.over() {
@@ -65,7 +67,7 @@ pub(crate) async fn user(
         };
         let sent_at = Instant::now();
         shared.started(req.service);
-        let result = send(&shared, &mut conn, req, rendered, sent_at).await;
+        let result = send(&shared, &mut conn, &mut watchdog, req, rendered, sent_at).await;
         let elapsed = sent_at.elapsed();
         shared
             .stats

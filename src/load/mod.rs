@@ -64,6 +64,7 @@ mod target;
 mod template;
 mod threads;
 mod tls;
+mod watchdog;
 mod worker;
 
 use std::sync::{Arc, Mutex};

@@ -27,8 +27,6 @@ pub(crate) struct Shared {
     /// Per service: requests issued by the schedule, drained each second (open and
     /// session models).
     pub offered: Box<[AtomicU64]>,
-    /// Per service: requests that started (left for the target) since the start.
-    pub started: Box<[AtomicU64]>,
     /// Requests that were due but never sent (the run stopped first).
     pub unsent: AtomicU64,
     /// Requests (or sessions) the schedule called for before the run ended.
@@ -58,7 +56,6 @@ impl Shared {
             body_limit,
             scale: AtomicU64::new(1f64.to_bits()),
             offered: (0..services).map(|_| AtomicU64::new(0)).collect(),
-            started: (0..services).map(|_| AtomicU64::new(0)).collect(),
             seq: AtomicU64::new(0),
             unsent: AtomicU64::new(0),
             intended: AtomicU64::new(0),
@@ -80,7 +77,7 @@ impl Shared {
 
     /// Counts a request leaving for `service`.
     pub fn started(&self, service: usize) {
-        self.started[service].fetch_add(1, Ordering::Relaxed);
+        self.stats.started(service);
     }
 
     /// True when requests may no longer be issued.

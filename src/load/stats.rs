@@ -5,7 +5,7 @@
 //! collector), so memory does not grow with the run and 10,000 connections do not mean
 //! 10,000 histograms. Latencies are in microseconds with three significant digits.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -78,6 +78,10 @@ pub(crate) struct Shard {
 /// All shards of one run.
 pub(crate) struct Stats {
     shards: Box<[Mutex<Shard>]>,
+    /// Per shard, per service: requests that left. Counted when a request starts, outside
+    /// the lock; each shard's counters are a separate allocation, so threads do not contend
+    /// for a cache line.
+    started: Box<[Box<[AtomicU64]>]>,
 }
 
 static NEXT_THREAD: AtomicUsize = AtomicUsize::new(0);
@@ -101,12 +105,33 @@ impl Stats {
                     })
                 })
                 .collect(),
+            started: (0..shards)
+                .map(|_| (0..services).map(|_| AtomicU64::new(0)).collect())
+                .collect(),
         }
     }
 
+    fn slot(&self) -> usize {
+        THREAD_SLOT.with(|s| *s) % self.shards.len()
+    }
+
     fn shard(&self) -> MutexGuard<'_, Shard> {
-        let slot = THREAD_SLOT.with(|s| *s) % self.shards.len();
-        self.shards[slot].lock().unwrap_or_else(|e| e.into_inner())
+        self.shards[self.slot()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A request for `service` leaves.
+    pub fn started(&self, service: usize) {
+        self.started[self.slot()][service].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests for `service` that left since the start.
+    pub fn started_total(&self, service: usize) -> u64 {
+        self.started
+            .iter()
+            .map(|s| s[service].load(Ordering::Relaxed))
+            .sum()
     }
 
     /// A request finished (successfully or not). `lag` is how late it was sent after its

@@ -12,16 +12,25 @@ use super::connection::Connection;
 use super::error_kind::ErrorKind;
 use super::request::{CompiledRequest, Rendered};
 use super::shared::Shared;
+use super::watchdog::Watchdog;
 
 pub(crate) async fn open_worker(shared: Arc<Shared>) {
     let mut conn: Option<Connection> = None;
+    let mut watchdog = Watchdog::new();
     while let Some(ticket) = shared.queue.pop().await {
         let req = &shared.mix.requests[ticket.request];
         let sent_at = Instant::now();
         shared.started(req.service);
-        let error = send(&shared, &mut conn, req, ticket.rendered, sent_at)
-            .await
-            .err();
+        let error = send(
+            &shared,
+            &mut conn,
+            &mut watchdog,
+            req,
+            ticket.rendered,
+            sent_at,
+        )
+        .await
+        .err();
         let done = Instant::now();
         shared.stats.record(
             req.service,
@@ -41,6 +50,7 @@ pub(crate) async fn open_worker(shared: Arc<Shared>) {
 pub(crate) async fn send(
     shared: &Shared,
     conn: &mut Option<Connection>,
+    watchdog: &mut Watchdog,
     req: &CompiledRequest,
     rendered: Option<Rendered>,
     sent_at: Instant,
@@ -65,10 +75,10 @@ pub(crate) async fn send(
             }
         }
     };
-    let outcome = tokio::time::timeout_at(deadline, attempt).await;
+    let outcome = watchdog.run(deadline, attempt).await;
     match outcome {
-        Ok(r) => r,
-        Err(_) => {
+        Some(r) => r,
+        None => {
             *conn = None;
             Err(ErrorKind::Timeout)
         }

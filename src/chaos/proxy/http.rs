@@ -151,7 +151,6 @@ async fn handle(
         return Ok(forward(&shared, parts, body, Shaping::default()).await);
     }
     let plan = RequestPlan::of(&set, &parts);
-    let t0 = std::time::Instant::now();
     drop(set);
     let c = &shared.counters;
     if plan.hit {
@@ -180,9 +179,7 @@ async fn handle(
         bump(&c.injected_errors);
         return Ok(injected(status, &fault));
     }
-    let r = forward(&shared, parts, body, plan.shaping).await;
-    eprintln!("TRACE headers after {:?}", t0.elapsed());
-    Ok(r)
+    Ok(forward(&shared, parts, body, plan.shaping).await)
 }
 
 /// Waits until fault `id` is removed or the proxy stops.

@@ -56,15 +56,14 @@ impl ProxyBody {
             let mut pieces = VecDeque::new();
             let mut last = Instant::now();
             let t0 = Instant::now();
-            let mut first = true;
+            let mut prev = t0;
+            let mut log = Vec::new();
             while let Some(frame) = body.frame().await {
                 let Ok(frame) = frame else { return };
                 let frame = match frame.into_data() {
                     Ok(data) => {
-                        if first {
-                            eprintln!("TRACE first frame after {:?}", t0.elapsed());
-                            first = false;
-                        }
+                        log.push((prev.elapsed().as_micros(), data.len()));
+                        prev = Instant::now();
                         schedule.push(Instant::now(), data, &mut pieces);
                         for (due, piece) in pieces.drain(..) {
                             last = due;
@@ -80,7 +79,7 @@ impl ProxyBody {
                     return;
                 }
             }
-            eprintln!("TRACE body read after {:?}", t0.elapsed());
+            if t0.elapsed().as_millis() > 30 { eprintln!("SLOW {:?}: {:?}", t0.elapsed(), log); }
             if let Some(lease) = lease.as_mut() {
                 lease.release();
             }

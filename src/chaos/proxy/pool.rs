@@ -83,7 +83,7 @@ impl Pool {
         };
         let _ = stream.set_nodelay(true);
         let (sender, connection) = http1::Builder::new()
-            .max_buf_size(super::http::MAX_BUF)
+            .max_buf_size(std::env::var("RES_XBUF").ok().and_then(|v| v.parse().ok()).unwrap_or(super::http::MAX_BUF))
             .handshake(TokioIo::new(stream))
             .await
             .map_err(|source| ConnectError::Handshake { addr, source })?;
