@@ -36,12 +36,13 @@ pub struct LoadArgs {
     /// Seeds arrival gaps and template values.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The HTTP method.
     #[arg(long, default_value = "GET")]
     pub method: String,
     /// A request header, `"Name: value"` (repeatable).
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
-    /// A request body (sent as is).
+    /// A request body; placeholders are filled in as in the path.
     #[arg(long)]
     pub body: Option<String>,
     /// Speak HTTP/2 (prior knowledge on http://, ALPN on https://).
@@ -62,6 +63,7 @@ pub struct LoadArgs {
     /// Event-loop threads for the connections [default: one per CPU].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// A text summary, or the full result (per-second series included) as JSON.
     #[arg(long, default_value = "text")]
     pub format: FormatArg,
 }

@@ -43,6 +43,7 @@ enum Abort {
 pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     let _active = ActiveGuard::new(&shared.counters);
     let conn = Arc::new(ConnState::new(&shared));
+    let conn_state = conn.clone();
     let io = ProxyIo::new(stream, conn.clone(), shared.clone());
     let handler_shared = shared.clone();
     let service = service_fn(move |req| handle(handler_shared.clone(), conn.clone(), req));
@@ -59,6 +60,9 @@ pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     tokio::select! {
         _ = connection => {}
         _ = stop.wait_for(|s| *s) => {}
+    }
+    if let Some(sender) = conn_state.close() {
+        shared.pool.put(sender);
     }
 }
 
@@ -148,7 +152,7 @@ async fn handle(
     };
     let (parts, body) = req.into_parts();
     if set.is_empty() {
-        return Ok(forward(&shared, parts, body, Shaping::default()).await);
+        return Ok(forward(&shared, &conn, parts, body, Shaping::default()).await);
     }
     let plan = RequestPlan::of(&set, &parts);
     drop(set);
@@ -179,7 +183,7 @@ async fn handle(
         bump(&c.injected_errors);
         return Ok(injected(status, &fault));
     }
-    Ok(forward(&shared, parts, body, plan.shaping).await)
+    Ok(forward(&shared, &conn, parts, body, plan.shaping).await)
 }
 
 /// Waits until fault `id` is removed or the proxy stops.
@@ -201,13 +205,14 @@ async fn until_removed(shared: &Shared, id: FaultId) {
 
 async fn forward(
     shared: &Arc<Shared>,
+    conn: &Arc<ConnState>,
     parts: Parts,
     body: Incoming,
     shaping: Shaping,
 ) -> Response<ProxyBody> {
     let mut req = upstream_request(shared, parts, body);
     loop {
-        let (mut sender, reused) = match shared.pool.take() {
+        let (mut sender, reused) = match conn.take_upstream().or_else(|| shared.pool.take()) {
             Some(sender) => (sender, true),
             None => match shared.pool.connect().await {
                 Ok(sender) => (sender, false),
@@ -228,7 +233,7 @@ async fn forward(
             ));
         }
         match sender.try_send_request(req).await {
-            Ok(resp) => return respond(shared, sender, resp, shaping),
+            Ok(resp) => return respond(shared, conn, sender, resp, shaping),
             Err(mut e) => match e.take_message() {
                 // A reused connection closed under us before the request left: try another.
                 Some(unsent) if reused => req = unsent,
@@ -247,13 +252,14 @@ async fn forward(
 
 fn respond(
     shared: &Arc<Shared>,
+    conn: &Arc<ConnState>,
     sender: super::pool::Sender,
     resp: Response<Incoming>,
     shaping: Shaping,
 ) -> Response<ProxyBody> {
     let (mut parts, body) = resp.into_parts();
     strip_hop_by_hop(&mut parts.headers);
-    let lease = Some(Lease::new(shared.clone(), sender));
+    let lease = Some(Lease::new(shared.clone(), conn.clone(), sender));
     let body = if shaping.is_none() {
         ProxyBody::Upstream { body, lease }
     } else {

@@ -55,15 +55,10 @@ impl ProxyBody {
             let mut schedule = Schedule::new(shaping);
             let mut pieces = VecDeque::new();
             let mut last = Instant::now();
-            let t0 = Instant::now();
-            let mut prev = t0;
-            let mut log = Vec::new();
             while let Some(frame) = body.frame().await {
                 let Ok(frame) = frame else { return };
                 let frame = match frame.into_data() {
                     Ok(data) => {
-                        log.push((prev.elapsed().as_micros(), data.len()));
-                        prev = Instant::now();
                         schedule.push(Instant::now(), data, &mut pieces);
                         for (due, piece) in pieces.drain(..) {
                             last = due;
@@ -79,7 +74,6 @@ impl ProxyBody {
                     return;
                 }
             }
-            if t0.elapsed().as_millis() > 30 { eprintln!("SLOW {:?}: {:?}", t0.elapsed(), log); }
             if let Some(lease) = lease.as_mut() {
                 lease.release();
             }

@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
 use super::fault::Toxic;
+use super::pool::Sender;
 use super::stats::add;
 use super::table::{chosen, FaultView};
 use super::Shared;
@@ -30,6 +31,10 @@ pub struct ConnState {
     pub abort: AtomicBool,
     /// This connection's cached view of the fault set.
     pub view: Mutex<FaultView>,
+    /// The upstream connection this client connection used last (see [`super::pool`]).
+    upstream: Mutex<Option<Sender>>,
+    /// Cleared when the client connection ends; its upstream connection then goes to the pool.
+    open: AtomicBool,
 }
 
 impl ConnState {
@@ -38,7 +43,38 @@ impl ConnState {
             seed: rand::random(),
             abort: AtomicBool::new(false),
             view: Mutex::new(FaultView::new(&shared.table)),
+            upstream: Mutex::new(None),
+            open: AtomicBool::new(true),
         }
+    }
+
+    /// This connection's own upstream connection, if it has one that is still open.
+    pub fn take_upstream(&self) -> Option<Sender> {
+        self.upstream
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .filter(|s| !s.is_closed())
+    }
+
+    /// Keeps `sender` for this connection's next request; gives it back when the connection
+    /// has ended or already keeps one (HTTP/2 streams in parallel).
+    pub fn keep_upstream(&self, sender: Sender) -> Option<Sender> {
+        if !self.open.load(Ordering::Acquire) {
+            return Some(sender);
+        }
+        let mut slot = self.upstream.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_some() {
+            return Some(sender);
+        }
+        *slot = Some(sender);
+        None
+    }
+
+    /// The client connection ended: its upstream connection, for the pool.
+    pub fn close(&self) -> Option<Sender> {
+        self.open.store(false, Ordering::Release);
+        self.take_upstream()
     }
 }
 
