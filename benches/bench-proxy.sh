@@ -14,7 +14,8 @@
 # $OUT (default target/bench-proxy.txt); docs/benchmarks.md records them.
 #
 # Knobs: DURATION (s per wrk run, default 10), CONNS (default 50), THREADS (wrk threads,
-# default 2), NGINX_WORKERS (default 1), PROXY_THREADS (default 2), PORT (nginx, 18480).
+# default 2), NGINX_WORKERS (default 1), PROXY_THREADS (default 2), PORT (nginx, 18480),
+# SKIP_BUILD=1 to use the release binary as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,8 +41,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-echo "building res (release)…" >&2
-cargo build --release --quiet
+if [ -z "${SKIP_BUILD:-}" ]; then
+  echo "building res (release)…" >&2
+  cargo build --release --quiet
+fi
 RES=./target/release/res
 
 tmp=$(mktemp -d /tmp/res-bench-proxy.XXXXXX)

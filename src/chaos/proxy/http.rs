@@ -29,7 +29,7 @@ use super::table::{coin, FaultSet};
 use super::Shared;
 
 /// hyper's per-connection buffer limit, both legs.
-pub(super) const MAX_BUF: usize = 64 * 1024;
+pub(super) const MAX_BUF: usize = 32 * 1024;
 
 /// Why a request got no answer; hyper closes the connection on it.
 #[derive(Debug, thiserror::Error)]
