@@ -80,21 +80,25 @@ impl ChaosDriver {
         demos: &[(usize, &crate::demo::DemoShop)],
         notes: &mut Vec<String>,
     ) -> Result<Option<ChaosDriver>, String> {
+        // The dead man's switch: whatever an earlier run left active past its deadline or
+        // with its owner gone is reverted before this run does anything.
+        let journal = journal_path(base_dir);
+        if journal.exists() {
+            let recovered = crate::chaos::recover::recover(&journal);
+            if recovered.active > 0 || recovered.error.is_some() {
+                notes.push(format!(
+                    "recovered faults left by an earlier run: {}",
+                    recovered.summary().trim()
+                ));
+            }
+        }
         let faults = injected(scenario);
         if faults.is_empty() {
             return Ok(None);
         }
-        let journal = journal_path(base_dir);
         if let Some(dir) = journal.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        let recovered = crate::chaos::recover::recover(&journal);
-        if recovered.active > 0 || recovered.error.is_some() {
-            notes.push(format!(
-                "recovered faults left by an earlier run: {}",
-                recovered.summary().trim()
-            ));
         }
         let engine = ChaosEngine::new(&journal, ChaosLimits::default())
             .map_err(|e| format!("cannot start the chaos engine: {e}"))?;
