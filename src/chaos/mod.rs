@@ -5,7 +5,7 @@
 //! path, its process, a network namespace, an external Toxiproxy), builds a [`FaultRequest`]
 //! and calls [`ChaosEngine::inject`]; at the step's end it calls [`ChaosEngine::revert`], and
 //! on Ctrl-C, SIGTERM, an abort, a panic or a failed step [`ChaosEngine::revert_all`]. Before
-//! a run starts, [`recover`] reverts what an earlier `res` left behind when it died.
+//! a run starts, [`recover()`] reverts what an earlier `res` left behind when it died.
 //!
 //! The parts, one concept per module:
 //!
@@ -18,7 +18,7 @@
 //! | [`netns`] | loss and bandwidth inside a network namespace res creates |
 //! | [`toxiproxy`] | driving an external Toxiproxy through its HTTP API |
 //! | [`journal`] | the fsynced fault journal: what was injected and how to revert it |
-//! | [`recover`] | the dead man's switch: revert what a dead owner left |
+//! | [`mod@recover`] | the dead man's switch: revert what a dead owner left |
 //! | [`engine`] | [`ChaosEngine`]: limits, journal, inject/revert, watchdog, events |
 //! | [`model`] | turning the checked model's effects, routes and processes into requests |
 //!

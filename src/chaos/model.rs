@@ -10,7 +10,17 @@ use super::process::ProcessSpec;
 use super::proxy::{HttpMatcher, RoutePattern, Toxic};
 use super::request::{FaultRequest, ResolvedTarget};
 use crate::check::{Effect, Matcher, Model, ProcessModel, ServiceModel, StrValue};
-use crate::units::StatusPattern;
+use crate::units::{self, StatusPattern};
+
+/// A duration of the model as a std one; out-of-range values (negative, not finite, beyond
+/// a year) become a year, which every limit downstream then refuses with its reason.
+pub fn std_duration(d: units::Duration) -> std::time::Duration {
+    let year = std::time::Duration::from_secs(365 * 24 * 3600);
+    std::time::Duration::try_from_secs_f64(d.secs())
+        .ok()
+        .filter(|d| *d <= year)
+        .unwrap_or(year)
+}
 
 /// The proxy toxic of an effect, or `None` for process, host and network effects.
 pub fn toxic_of(effect: &Effect) -> Option<Toxic> {
@@ -20,8 +30,8 @@ pub fn toxic_of(effect: &Effect) -> Option<Toxic> {
             jitter,
             per_chunk,
         } => Toxic::Latency {
-            latency: latency.to_std(),
-            jitter: jitter.to_std(),
+            latency: std_duration(*latency),
+            jitter: std_duration(*jitter),
             per_chunk: *per_chunk,
         },
         Effect::Errors { status, rate } => Toxic::Errors {
@@ -30,12 +40,16 @@ pub fn toxic_of(effect: &Effect) -> Option<Toxic> {
         },
         Effect::Reset { rate } => Toxic::Reset { rate: *rate },
         Effect::Blackhole { rate } => Toxic::Blackhole { rate: *rate },
-        Effect::Timeout(d) => Toxic::Timeout { after: d.to_std() },
+        Effect::Timeout(d) => Toxic::Timeout {
+            after: std_duration(*d),
+        },
         Effect::Bandwidth(b) => Toxic::Bandwidth { bytes_per_sec: b.0 },
-        Effect::SlowClose(d) => Toxic::SlowClose { delay: d.to_std() },
+        Effect::SlowClose(d) => Toxic::SlowClose {
+            delay: std_duration(*d),
+        },
         Effect::Slice { size, delay } => Toxic::Slice {
             size: size.0.max(1.0) as usize,
-            delay: delay.to_std(),
+            delay: std_duration(*delay),
         },
         _ => return None,
     })

@@ -275,7 +275,7 @@ fn plan_process(
         },
         Effect::Pause { duration } => Planned::Pause {
             procs: spec.resolve(supervisor)?,
-            duration: duration.map(|d| d.to_std()),
+            duration: duration.map(super::model::std_duration),
         },
         Effect::Restart { command: Some(c) } => Planned::RestartShell(c.resolve().map_err(|var| {
             ChaosError::Invalid(format!(

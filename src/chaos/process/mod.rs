@@ -26,7 +26,7 @@ pub enum ProcessSpec {
     Pid(u32),
     /// A file holding the pid, as daemons write them.
     Pidfile(PathBuf),
-    /// Every process whose name (or argv[0]'s file name) is this.
+    /// Every process whose name (or `argv[0]`'s file name) is this.
     Name(String),
     /// A command the scenario starts; it must have been started by this run.
     Command(String),

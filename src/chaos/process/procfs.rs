@@ -71,7 +71,7 @@ pub fn me() -> ProcRef {
 }
 
 /// Processes whose `comm` or first argument's file name is `name` (like `pgrep -x`), other
-/// than this one. `comm` is cut to 15 bytes by the kernel, so longer names match on argv[0].
+/// than this one. `comm` is cut to 15 bytes by the kernel, so longer names match on `argv[0]`.
 pub fn find_by_name(name: &str) -> Vec<ProcRef> {
     let me = std::process::id();
     let Ok(dir) = fs::read_dir("/proc") else {

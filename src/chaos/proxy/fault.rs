@@ -10,6 +10,9 @@ use super::matcher::{HttpMatcher, RoutePattern};
 use super::ProxyMode;
 use crate::chaos::error::{ChaosError, Result};
 
+/// The longest delay, timeout or close a proxy fault may ask for.
+pub const MAX_DELAY: Duration = Duration::from_secs(24 * 3600);
+
 /// Identifies a fault on one proxy; returned by `ProxyHandle::add_fault`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FaultId(pub u64);
@@ -163,6 +166,22 @@ impl FaultSpec {
                     "`{}` rate must be between 0% and 100%, got {}%",
                     toxic.kind(),
                     rate * 100.0
+                ));
+            }
+        }
+        for toxic in &self.toxics {
+            let longest = match toxic {
+                Toxic::Latency {
+                    latency, jitter, ..
+                } => *latency + *jitter,
+                Toxic::Timeout { after } => *after,
+                Toxic::SlowClose { delay } | Toxic::Slice { delay, .. } => *delay,
+                _ => Duration::ZERO,
+            };
+            if longest > MAX_DELAY {
+                return bad(format!(
+                    "`{}` of {longest:?} is longer than a proxy fault may hold traffic ({MAX_DELAY:?})",
+                    toxic.kind()
                 ));
             }
         }

@@ -148,12 +148,13 @@ async fn handle(
     let set = {
         let mut view = conn.view.lock().unwrap_or_else(|e| e.into_inner());
         view.refresh(&shared.table);
-        view.set.clone()
+        // No clone (an atomic on a cache line every connection shares) when there is nothing.
+        (!view.set.is_empty()).then(|| view.set.clone())
     };
     let (parts, body) = req.into_parts();
-    if set.is_empty() {
+    let Some(set) = set else {
         return Ok(forward(&shared, &conn, parts, body, Shaping::default()).await);
-    }
+    };
     let plan = RequestPlan::of(&set, &parts);
     drop(set);
     let c = &shared.counters;

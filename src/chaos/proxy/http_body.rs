@@ -123,7 +123,7 @@ impl Body for ProxyBody {
                         if due <= Instant::now() + TIMER_SLACK {
                             return Poll::Ready(Some(Ok(frame)));
                         }
-                        let wake = (due - TIMER_SLACK).into();
+                        let wake = due.checked_sub(TIMER_SLACK).unwrap_or(due).into();
                         shaped.pending = Some((Box::pin(tokio::time::sleep_until(wake)), frame));
                     }
                 }

@@ -14,11 +14,12 @@ use bytes::Bytes;
 
 use super::fault::Toxic;
 
-/// How early a timer may fire. tokio's timer has millisecond ticks and rounds every deadline
-/// up to the next one, so a sleep overshoots by half a millisecond on average (plus the
-/// wake-up). Waiting until `due - TIMER_SLACK` and releasing whatever is due within the slack
-/// centres the error on zero instead: a 100 ms fault adds 100 ms, not 101.
-pub const TIMER_SLACK: Duration = Duration::from_micros(500);
+/// How early a timer may fire. tokio's timer has millisecond ticks: a deadline is rounded up
+/// to the next tick and the driver's `epoll_wait` timeout is rounded up again, so a sleep
+/// overshoots by about a millisecond on average (measured: +0.9 to +1.2 ms on a 100 ms fault).
+/// Waiting until `due - TIMER_SLACK` and releasing whatever is due within the slack centres
+/// the error on zero instead: a 100 ms fault adds 100 ms, not 101.
+pub const TIMER_SLACK: Duration = Duration::from_millis(1);
 
 /// A sleep of `d`, corrected for the timer's rounding (see [`TIMER_SLACK`]).
 pub fn corrected(d: Duration) -> Duration {

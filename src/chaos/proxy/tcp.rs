@@ -313,7 +313,9 @@ impl<'a> Pump<'a> {
                 self.plan = Plan::of(&self.view.set, self.dir, self.seed, self.born);
                 continue;
             }
-            let next_due = queue.front().map(|(d, _)| *d - TIMER_SLACK);
+            let next_due = queue
+                .front()
+                .map(|(d, _)| d.checked_sub(TIMER_SLACK).unwrap_or(*d));
             let timeout = match self.plan.stall {
                 Some(Stall::Timeout(at)) => Some(at),
                 _ => None,
