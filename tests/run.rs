@@ -29,6 +29,24 @@ fn report(path: &std::path::Path) -> Value {
     v
 }
 
+/// `res run FILE --seed N --report json=FILE.json`: the output and the report's path.
+fn run_with_report(p: &std::path::Path, seed: u64) -> (std::process::Output, std::path::PathBuf) {
+    let json = p.with_extension("json");
+    let seed = seed.to_string();
+    let report = format!("json={}", json.display());
+    (
+        res(&[
+            "run",
+            p.to_str().unwrap(),
+            "--seed",
+            &seed,
+            "--report",
+            &report,
+        ]),
+        json,
+    )
+}
+
 #[test]
 fn passing_run_reports_every_service_and_exits_0() {
     let p = scenario(
@@ -83,15 +101,7 @@ fn failed_expectation_exits_1() {
         "fail",
         "traffic t { rate 40/s  hold 2s }\nscenario s {\n  step main = load t\n  expect p99(shop.checkout) < 1ms during main\n}\n",
     );
-    let json = p.with_extension("json");
-    let o = res(&[
-        "run",
-        p.to_str().unwrap(),
-        "--seed",
-        "1",
-        "--report",
-        &format!("json={}", json.display()),
-    ]);
+    let (o, json) = run_with_report(&p, 1);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     let v = report(&json);
     assert_eq!(v["outcome"], "fail");
@@ -236,15 +246,7 @@ fn unreachable_target_is_counted_as_errors_not_a_hang() {
         format!("system down {{\n  base \"http://127.0.0.1:{port}\"\n  timeout 1s\n  service api {{ route GET \"/\" }}\n}}\ntraffic t {{ rate 20/s  hold 2s }}\nscenario s {{\n  step main = load t\n  expect error_rate(down) < 1%\n}}\n"),
     )
     .unwrap();
-    let json = p.with_extension("json");
-    let o = res(&[
-        "run",
-        p.to_str().unwrap(),
-        "--seed",
-        "1",
-        "--report",
-        &format!("json={}", json.display()),
-    ]);
+    let (o, json) = run_with_report(&p, 1);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     let v = report(&json);
     let kinds = &v["services"]["down.api"]["errors_by_kind"];
@@ -268,15 +270,7 @@ fn faults_are_injected_through_the_proxy_and_reverted() {
         "fault",
         "traffic t { rate 40/s  hold 6s }\nfault slow { on shop.catalog  latency 150ms }\nscenario s {\n  step main = load t\n  step chaos = inject slow with main + 2s for 2s\n  expect p50(shop.catalog) > 100ms during chaos\n  expect p50(shop.catalog) < 100ms after chaos\n}\n",
     );
-    let json = p.with_extension("json");
-    let o = res(&[
-        "run",
-        p.to_str().unwrap(),
-        "--seed",
-        "3",
-        "--report",
-        &format!("json={}", json.display()),
-    ]);
+    let (o, json) = run_with_report(&p, 3);
     let v = report(&json);
     assert_eq!(
         o.status.code(),
