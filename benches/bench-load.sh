@@ -5,7 +5,9 @@
 #
 # The target is nginx with one worker serving a 2-byte body from its own config in a temp
 # directory, so the figures compare with those in issue 3. Installs nginx and wrk with apt-get
-# when they are missing (needs root). Environment: PORT (default 18080), SECS (default 10).
+# when they are missing (needs root). Environment: PORT (default 18080), SECS (default 10),
+# PARTS (default "closed open co conns record": which measurements to run), PAIRS (default 3:
+# how many runs with and without recording the `record` part alternates).
 #
 #   benches/bench-load.sh
 set -euo pipefail
@@ -13,6 +15,8 @@ cd "$(dirname "$0")/.."
 
 PORT=${PORT:-18080}
 SECS=${SECS:-10}
+PARTS=${PARTS:-closed open co conns record}
+want() { [[ " $PARTS " == *" $1 "* ]]; }
 URL="http://127.0.0.1:${PORT}/"
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -86,6 +90,7 @@ row() { # label measurement requests rps
     printf "%-26s %10s %11.0f %8s %12s %9s\n" "$label" "$reqs" "$rps" "$cpu" "$per" "$rss" >>"$TMP/table"
 }
 
+if want closed; then
 echo "wrk -t2 -c50 -d${SECS}s..." >&2
 measure wrk wrk -t2 -c50 -d"${SECS}s" "$URL"
 row "wrk -c50" wrk "$(awk '/requests in/ { print $1 }' "$TMP/wrk.out")" "$(awk '/Requests\/sec/ { print $2 }' "$TMP/wrk.out")"
@@ -101,12 +106,17 @@ if need oha; then
     row "oha -c50" oha "$(json oha "r['summary'].get('successRate',1) and sum(r['statusCodeDistribution'].values())")" "$(json oha "r['summary']['requestsPerSec']")"
 fi
 
+fi
+
+if want open; then
 for pacing in precise batched; do
     echo "res load --rate 5000/s --pacing $pacing..." >&2
     measure "res-open-$pacing" "$RES" load "$URL" --rate 5000/s --pacing "$pacing" --duration "${SECS}s" --format json
     row "res --rate 5000/s $pacing" "res-open-$pacing" "$(json "res-open-$pacing" "r['requests']")" "$(json "res-open-$pacing" "r['achieved_rps']")"
 done
+fi
 
+if want co; then
 echo "coordinated omission: 2000/s with nginx stopped for 1 s..." >&2
 WORKERS=$(pgrep -P "$(cat "$TMP/nginx.pid")" | tr '\n' ' ')
 (
@@ -118,6 +128,43 @@ WORKERS=$(pgrep -P "$(cat "$TMP/nginx.pid")" | tr '\n' ' ')
 FREEZER=$!
 measure res-co "$RES" load "$URL" --rate 2000/s --duration "${SECS}s" --format json
 wait $FREEZER
+fi
+
+if want conns; then
+    # 10,000 connections open at once: one closed-loop user each, and wrk the same way.
+    [ "$(ulimit -n)" -ge 12000 ] || ulimit -n "$(ulimit -Hn)"
+    echo "res load --connections 10000..." >&2
+    measure res-conns "$RES" load "$URL" --connections 10000 --duration "${SECS}s" --format json
+    row "res --connections 10000" res-conns "$(json res-conns "r['requests']")" "$(json res-conns "r['achieved_rps']")"
+    echo "wrk -t2 -c10000..." >&2
+    measure wrk-conns wrk -t2 -c10000 -d"${SECS}s" "$URL"
+    row "wrk -c10000" wrk-conns "$(awk '/requests in/ { print $1 }' "$TMP/wrk-conns.out")" "$(awk '/Requests\/sec/ { print $2 }' "$TMP/wrk-conns.out")"
+fi
+
+if want record; then
+    # The profile database's cost: the same `res run` closed loop with and without recording,
+    # alternated so drift on the machine hits both sides alike.
+    mkdir -p "$TMP/rec"
+    cat >"$TMP/rec/rec.res" <<RES
+system target {
+  base "http://127.0.0.1:${PORT}"
+  service root { route GET "/" }
+}
+traffic closed { users 50 }
+scenario recording_cost {
+  step go = load closed for ${SECS}s
+}
+RES
+    for i in $(seq "${PAIRS:-3}"); do
+        for mode in off on; do
+            echo "res run, recording $mode ($i)..." >&2
+            flag=--no-record
+            [ "$mode" = on ] && flag=""
+            "$RES" run "$TMP/rec/rec.res" -q --seed 1 $flag --profile-db "$TMP/rec/profile.redb" \
+                --report "json=$TMP/rec/$mode-$i.json" >/dev/null 2>&1 || true
+        done
+    done
+fi
 
 # ----------------------------------------------------------------------------------------------
 echo
@@ -125,24 +172,47 @@ echo "date: $(date -u +%Y-%m-%dT%H:%MZ)   nproc: $(nproc)   cpu: $(awk -F': ' '/
 echo "target: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), 1 worker, 2-byte body, ${URL}; ${SECS}s per client"
 echo
 printf "%-26s %10s %11s %8s %12s %9s\n" "client" "requests" "req/s" "cpu s" "req/cpu-s" "rss MB"
-cat "$TMP/table"
+cat "$TMP/table" 2>/dev/null || true
 echo
 python3 - "$TMP" <<'PY'
 import json, sys
 tmp = sys.argv[1]
+import os
 def load(n):
     return json.load(open(f"{tmp}/{n}.out"))
-closed = load("res-closed")
-print(f"closed loop: res/wrk throughput = {closed['achieved_rps'] / float(open(tmp + '/wrk.out').read().split('Requests/sec:')[1].split()[0]):.2f}x")
+def have(n):
+    return os.path.exists(f"{tmp}/{n}.out")
+if have("res-closed"):
+    closed = load("res-closed")
+    wrk = float(open(tmp + '/wrk.out').read().split('Requests/sec:')[1].split()[0])
+    print(f"closed loop: res/wrk throughput = {closed['achieved_rps'] / wrk:.2f}x")
 for p in ("precise", "batched"):
+    if not have(f"res-open-{p}"):
+        continue
     o = load(f"res-open-{p}")
     err = 100 * (o["achieved_rps"] - 5000) / 5000
     lag = o["send_lag_ms"]
     print(f"open 5000/s {p:8}: achieved {o['achieved_rps']:.1f}/s ({err:+.3f} %), intended {o['intended']}, "
           f"unsent {o['unsent']}, send lag p50 {lag['p50_ms']:.3f} ms p99 {lag['p99_ms']:.3f} ms max {lag['max_ms']:.3f} ms")
-co = load("res-co")
-l, s = co["total"]["latency_ms"], co["total"]["service_time_ms"]
-print(f"coordinated omission (2000/s, target stopped 1 s): p99 {l['p99']:.1f} ms, p99.9 {l['p999']:.1f} ms, "
-      f"max {l['max']:.1f} ms from the intended time; service-time p99 {s['p99']:.1f} ms; "
-      f"errors {co['errors']}, unsent {co['unsent']}")
+if have("res-co"):
+    co = load("res-co")
+    l, s = co["total"]["latency_ms"], co["total"]["service_time_ms"]
+    print(f"coordinated omission (2000/s, target stopped 1 s): p99 {l['p99']:.1f} ms, p99.9 {l['p999']:.1f} ms, "
+          f"max {l['max']:.1f} ms from the intended time; service-time p99 {s['p99']:.1f} ms; "
+          f"errors {co['errors']}, unsent {co['unsent']}")
+import glob
+pairs = sorted(glob.glob(f"{tmp}/rec/off-*.json"))
+if pairs:
+    def reqs(path):
+        return json.load(open(path))["services"]["target.root"]["requests"]
+    ratios = []
+    for off in pairs:
+        on = off.replace("/off-", "/on-")
+        a, b = reqs(off), reqs(on)
+        ratios.append(b / a)
+        print(f"recording cost: without {a} requests, with {b} ({b / a:.3f})")
+    print(f"recording cost: mean ratio {sum(ratios) / len(ratios):.3f} (goal >= 0.98)")
+if have("res-conns"):
+    c = load("res-conns")
+    print(f"10,000 connections: {c['requests']} requests, errors {c['errors']}")
 PY

@@ -761,3 +761,233 @@ async fn bad_specs_are_refused_before_sending() {
         .unwrap();
     assert!(e.to_string().contains("no requests"), "{e}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Replaying a learned model (issue 6)
+
+/// The truth of the generated log: a session chain over three endpoints and a daily rhythm.
+/// START → items; items → items 50 %, cart 20 %, end 30 %; cart → checkout 60 %, items 20 %,
+/// end 20 %; checkout → end. Expected visits per session: items 50/23, cart 10/23, checkout
+/// 6/23 (66/23 requests in all).
+const ENDPOINTS: [(&str, &str, &str); 3] = [
+    ("items", "GET", "/items/{id}"),
+    ("cart", "POST", "/cart/{id}"),
+    ("checkout", "POST", "/checkout"),
+];
+const TRUE_SHARE: [f64; 3] = [50.0 / 66.0, 10.0 / 66.0, 6.0 / 66.0];
+const REQUESTS_PER_SESSION: f64 = 66.0 / 23.0;
+
+/// Requests per hour at Unix hour `h`: a daily wave between 0.4× and 1.6× of `base`.
+fn true_rate(h: i64, base: f64) -> f64 {
+    let hod = h.rem_euclid(24) as f64;
+    base * (1.0 + 0.6 * ((hod - 8.0) / 24.0 * std::f64::consts::TAU).sin())
+}
+
+fn poisson_count(rng: &mut rand::rngs::StdRng, mean: f64) -> u64 {
+    use rand::RngExt;
+    // Knuth's method in chunks (means here are at most a few hundred).
+    let mut n = 0;
+    let mut left = mean;
+    while left > 0.0 {
+        let step = left.min(30.0);
+        left -= step;
+        let limit = (-step).exp();
+        let mut p = 1.0;
+        loop {
+            p *= rng.random::<f64>();
+            if p <= limit {
+                break;
+            }
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Two weeks of nginx JSON lines: sessions (one client each) arriving hour by hour, walking the
+/// chain with 5–15 s think times; POST bodies of 200–2,000 bytes behind 300 bytes of headers.
+fn session_log(dir: &std::path::Path, base: f64) -> std::path::PathBuf {
+    use rand::{RngExt, SeedableRng};
+    use std::fmt::Write as _;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let monday = 1_793_577_600i64; // 2026-11-02T00:00Z
+    let mut lines: Vec<(f64, String)> = Vec::new();
+    let mut client = 0u32;
+    for h in monday / 3600..monday / 3600 + 14 * 24 {
+        let sessions = poisson_count(&mut rng, true_rate(h, base) / REQUESTS_PER_SESSION);
+        for _ in 0..sessions {
+            client += 1;
+            let ip = format!(
+                "10.{}.{}.{}",
+                client >> 16,
+                (client >> 8) & 255,
+                client & 255
+            );
+            let mut t = (h * 3600) as f64 + rng.random::<f64>() * 3600.0;
+            let mut state = 0usize;
+            loop {
+                let (_, method, template) = ENDPOINTS[state];
+                let path = template.replace("{id}", &rng.random_range(1..50_000u32).to_string());
+                let length = if method == "POST" {
+                    300 + rng.random_range(200..=2000u32)
+                } else {
+                    300
+                };
+                lines.push((
+                    t,
+                    format!(
+                        r#"{{"msec":"{t:.3}","remote_addr":"{ip}","request_method":"{method}","request_uri":"{path}","status":200,"body_bytes_sent":512,"request_length":{length},"http_user_agent":"replay-test"}}"#
+                    ),
+                ));
+                let x: f64 = rng.random();
+                let next = match state {
+                    0 if x < 0.5 => Some(0),
+                    0 if x < 0.7 => Some(1),
+                    1 if x < 0.6 => Some(2),
+                    1 if x < 0.8 => Some(0),
+                    _ => None,
+                };
+                let Some(n) = next else { break };
+                state = n;
+                t += 5.0 + rng.random::<f64>() * 10.0;
+            }
+        }
+    }
+    lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut text = String::with_capacity(lines.len() * 200);
+    for (_, l) in lines {
+        let _ = writeln!(text, "{l}");
+    }
+    let path = dir.join("sessions.log");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_learned_model_keeps_mix_rate_and_sizes_within_5_percent_of_the_truth() {
+    use res::learn::{learn_file, replay, LearnOptions};
+    let dir = std::env::temp_dir().join(format!("res-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = 1000.0;
+    let log = session_log(&dir, base);
+    let profile = learn_file(
+        &log,
+        res::check::model::LogFormat::NginxJson,
+        &LearnOptions::default(),
+    )
+    .unwrap();
+    let server = ok_server(false).await;
+
+    // One request per endpoint, each its own "service" so the result counts them apart.
+    let requests: Vec<RequestSpec> = ENDPOINTS
+        .iter()
+        .map(|(name, method, template)| {
+            let e = profile
+                .endpoints
+                .iter()
+                .find(|e| e.method == *method && e.template == *template)
+                .unwrap_or_else(|| panic!("{method} {template} learned"));
+            let mut r = RequestSpec::get(*name, template.replace("{id}", "{random.1000}"));
+            r.method = method.to_string();
+            if *method == "POST" {
+                r.body = replay::request_sizes(&profile, e).map(BodySpec::Sized);
+            }
+            r
+        })
+        .collect();
+    let index_of = |i: usize| {
+        let e = &profile.endpoints[i];
+        ENDPOINTS
+            .iter()
+            .position(|(_, m, t)| *m == e.method && *t == e.template)
+    };
+    // A weekday (the third Monday) replayed 7,200 times faster: 24 h in 12 s.
+    let speedup = 7200.0;
+    let secs = 12.0;
+    let scale = 4800.0;
+    let monday3 = 1_793_577_600i64 + 14 * 86_400;
+    let chain = replay::chain(&profile, index_of, speedup).expect("sessions were learned");
+    let schedule = replay::schedule(&profile, monday3, speedup, scale, Duration::from_secs(secs));
+    let mut s = spec(
+        server.url(false),
+        requests,
+        Workload::Chain {
+            schedule,
+            pacing: Pacing::Precise,
+            chain,
+        },
+        secs,
+    );
+    s.connections = 64;
+    s.seed = 5;
+    let r = run(s).await;
+    assert_eq!(r.errors, 0, "{:?}", r.total.errors_by_kind);
+
+    // The mix: each endpoint's share of what was sent, against the chain's true visit shares.
+    let total = r.requests as f64;
+    for (i, (name, _, _)) in ENDPOINTS.iter().enumerate() {
+        let got = r
+            .services
+            .iter()
+            .find(|x| x.service == *name)
+            .map_or(0, |x| x.requests) as f64
+            / total;
+        let truth = TRUE_SHARE[i];
+        eprintln!("replay: {name} share {got:.4}, truth {truth:.4}");
+        assert!(
+            (got - truth).abs() / truth < 0.05,
+            "{name}: replayed share {got:.4}, truth {truth:.4}"
+        );
+    }
+    // The rate: requests in each quarter of the day (3 s of the run) against the truth,
+    // scale × the true requests of those six hours / speedup; and over the whole day.
+    let mut quarters = Vec::new();
+    for q in 0..4u64 {
+        let got: u64 = r
+            .series
+            .iter()
+            .filter(|x| x.t >= q * 3 && x.t < q * 3 + 3)
+            .map(|x| x.requests)
+            .sum();
+        let first = monday3 / 3600 + q as i64 * 6;
+        let truth: f64 =
+            (first..first + 6).map(|h| true_rate(h, base)).sum::<f64>() * scale / speedup;
+        quarters.push((got as f64, truth));
+        // A quarter holds about 1,300 sessions of 2.9 requests on average (and variable
+        // length): its count has a standard deviation of about 3.5 % by itself.
+        assert!(
+            (got as f64 - truth).abs() / truth < 0.08,
+            "hours {}..{}: replayed {got} requests, truth {truth:.0}",
+            q * 6,
+            q * 6 + 6
+        );
+    }
+    let (got, truth) = quarters
+        .iter()
+        .fold((0.0, 0.0), |(g, t), (a, b)| (g + a, t + b));
+    assert!(
+        (got - truth).abs() / truth < 0.05,
+        "the day: replayed {got} requests, truth {truth:.0}"
+    );
+    eprintln!("replay: quarters (replayed, truth) {quarters:.0?}; day {got} vs {truth:.0}");
+    // The shape: the afternoon is the busiest quarter, over twice the night's.
+    assert!(quarters[2].0 > quarters[1].0 && quarters[2].0 > 2.0 * quarters[0].0);
+    // Request bodies: 200–2,000 bytes uniformly, so 1,100 on average.
+    let bodies: Vec<usize> = server
+        .seen()
+        .iter()
+        .filter(|x| !x.path.starts_with("/items/"))
+        .map(|x| x.body.len())
+        .collect();
+    let mean = bodies.iter().sum::<usize>() as f64 / bodies.len().max(1) as f64;
+    eprintln!(
+        "replay: mean body {mean:.0} bytes over {} requests",
+        bodies.len()
+    );
+    assert!(
+        (mean - 1100.0).abs() / 1100.0 < 0.05,
+        "mean body {mean:.0} bytes over {} requests",
+        bodies.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

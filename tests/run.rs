@@ -233,6 +233,22 @@ fn dry_run_prints_the_timeline_and_sends_nothing() {
 }
 
 #[test]
+fn a_learned_traffic_replays_its_session_chain() {
+    // The demo's `peak_test` is `like everyday`, which learns the shop's access log: its
+    // sessions walk the learned chain over the routes the log's endpoints match (the
+    // payments endpoint has no route, so it is taken out of the chain).
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo.res");
+    let o = res(&["run", "--dry-run", demo]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("learned sessions walking a 2-state chain")
+            && out.contains("mix GET /items/{items.id} 91%, POST /checkout 9%"),
+        "{out}"
+    );
+}
+
+#[test]
 fn unreachable_target_is_counted_as_errors_not_a_hang() {
     // A port nothing listens on: connection refused, counted per kind.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -38,6 +38,7 @@ mod nginx_json;
 mod options;
 mod profile;
 mod record;
+pub mod replay;
 mod scan;
 mod sessions;
 mod summary;

@@ -21,6 +21,7 @@ use super::template::RenderState;
 pub(crate) enum Issue {
     Requests,
     Sessions(Arc<SessionPlan>),
+    Chain(Arc<super::chain::ChainPlan>),
 }
 
 /// When the next arrival is due.
@@ -133,6 +134,17 @@ impl Issuer {
                 let plan = plan.clone();
                 self.runtime
                     .spawn(run_session(shared, plan, kind, seed, intended));
+            }
+            Issue::Chain(plan) => {
+                let rng = StdRng::seed_from_u64(self.rng.random::<u64>());
+                let task = super::chain::run_chain_session(
+                    self.shared.clone(),
+                    plan.clone(),
+                    None,
+                    rng,
+                    intended,
+                );
+                self.runtime.spawn(task);
             }
         }
     }

@@ -39,6 +39,7 @@
 
 mod aggregator;
 mod arrivals;
+mod chain;
 pub mod cli;
 mod closed;
 mod connection;
@@ -81,8 +82,8 @@ pub use result::{
 };
 pub use schedule::{RateSchedule, RateStage};
 pub use spec::{
-    Arrival, BodySpec, LoadSpec, Pacing, Protocol, RequestSpec, SessionSpec, TlsOptions, VisitSpec,
-    VisitTarget, Workload,
+    Arrival, BodySpec, ChainSpec, ChainStateSpec, Distribution, LoadSpec, Pacing, Protocol,
+    RequestSpec, SessionSpec, TlsOptions, VisitSpec, VisitTarget, Workload,
 };
 
 use aggregator::Aggregator;
@@ -119,7 +120,12 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
             for t in plan.targets() {
                 mix.check_visit(t).map_err(LoadError::Invalid)?;
             }
-            Some(Arc::new(plan))
+            Some(Issue::Sessions(Arc::new(plan)))
+        }
+        Workload::Chain { chain, .. } => {
+            let plan =
+                chain::ChainPlan::new(chain, mix.requests.len()).map_err(LoadError::Invalid)?;
+            Some(Issue::Chain(Arc::new(plan)))
         }
         _ => None,
     };
@@ -174,7 +180,7 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
                 workers.push(threads.spawn(i, worker::open_worker(shared.clone())));
             }
             let (issue, model) = match plan {
-                Some(p) => (Issue::Sessions(p), "sessions"),
+                Some(p) => (p, "sessions"),
                 None => (Issue::Requests, "open"),
             };
             let arrivals = Arrivals::new(schedule, arrival, spec.duration.secs());
@@ -185,17 +191,40 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
                 (connections * 4).max(16_384),
                 runtime.clone(),
             );
-            let pacer = match pacing {
-                Pacing::Precise => {
-                    let (tx, rx) = oneshot::channel();
-                    pacer::spawn_precise(issuer, tx).map_err(|e| {
-                        LoadError::Invalid(format!("cannot start the pacer thread: {e}"))
-                    })?;
-                    Pacer::Thread(rx)
-                }
-                Pacing::Batched => Pacer::Task(runtime.spawn(pacer::batched(issuer))),
-            };
+            let pacer = start_pacer(issuer, pacing, &runtime)?;
             (pacer, model)
+        }
+        Workload::Chain {
+            schedule, pacing, ..
+        } => {
+            for i in 0..connections {
+                workers.push(threads.spawn(i, worker::open_worker(shared.clone())));
+            }
+            let Some(Issue::Chain(plan)) = plan else {
+                unreachable!("a chain workload compiles to a chain plan")
+            };
+            let end = spec.duration.secs();
+            // Sessions already part-way through when the run starts.
+            for (state, offset, rng) in chain::in_progress(&plan, &schedule, spec.seed, end) {
+                let at = started + Duration::from_secs_f64(offset);
+                runtime.spawn(chain::run_chain_session(
+                    shared.clone(),
+                    plan.clone(),
+                    Some(state),
+                    rng,
+                    at,
+                ));
+            }
+            let thinning = plan.thinning(&schedule);
+            let arrivals = Arrivals::thinned(schedule, thinning, 0.0, end);
+            let issuer = Issuer::new(
+                shared.clone(),
+                arrivals,
+                Issue::Chain(plan),
+                (connections * 4).max(16_384),
+                runtime.clone(),
+            );
+            (start_pacer(issuer, pacing, &runtime)?, "sessions")
         }
     };
 
@@ -237,5 +266,22 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
         model,
         grace,
         _threads: threads,
+    })
+}
+
+/// Starts the issuer on its pacer: a thread of its own (precise) or a runtime task (batched).
+fn start_pacer(
+    issuer: Issuer,
+    pacing: Pacing,
+    runtime: &tokio::runtime::Handle,
+) -> Result<Pacer, LoadError> {
+    Ok(match pacing {
+        Pacing::Precise => {
+            let (tx, rx) = oneshot::channel();
+            pacer::spawn_precise(issuer, tx)
+                .map_err(|e| LoadError::Invalid(format!("cannot start the pacer thread: {e}")))?;
+            Pacer::Thread(rx)
+        }
+        Pacing::Batched => Pacer::Task(runtime.spawn(pacer::batched(issuer))),
     })
 }

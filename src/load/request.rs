@@ -48,7 +48,15 @@ enum BodyTemplate {
     Static(Bytes),
     Json(JsonTemplate),
     Raw(Template),
+    /// A prefix of `filler`, its length drawn from the distribution per request.
+    Sized {
+        sizes: super::spec::Distribution,
+        filler: Bytes,
+    },
 }
+
+/// The largest body a size distribution may draw: beyond it, sizes are cut.
+const MAX_SIZED_BODY: f64 = 16.0 * 1024.0 * 1024.0;
 
 impl CompiledRequest {
     /// True when nothing needs rendering per request.
@@ -91,6 +99,10 @@ impl CompiledRequest {
                 serde_json::to_vec(&t.render(state, feeders)).map_err(|e| e.to_string())?,
             ),
             BodyTemplate::Raw(t) => Bytes::from(t.render(state, feeders, Escape::None)),
+            BodyTemplate::Sized { sizes, filler } => {
+                let n = sizes.at(state.rng.random::<f64>()).round() as usize;
+                filler.slice(..n.min(filler.len()))
+            }
         };
         let headers = if self.header_templates.is_empty() {
             None
@@ -270,6 +282,13 @@ fn compile_one(
         None => BodyTemplate::Static(Bytes::new()),
         Some(BodySpec::Size(n)) => {
             BodyTemplate::Static(Bytes::from(vec![b'x'; n.0.max(0.0) as usize]))
+        }
+        Some(BodySpec::Sized(sizes)) => {
+            let most = sizes.at(1.0).clamp(0.0, MAX_SIZED_BODY) as usize;
+            BodyTemplate::Sized {
+                sizes: sizes.clone(),
+                filler: Bytes::from(vec![b'x'; most]),
+            }
         }
         Some(BodySpec::Raw(s)) => {
             let t = Template::compile(s, feeders)?;

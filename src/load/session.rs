@@ -70,31 +70,10 @@ pub(crate) async fn run_session(
                 return;
             }
             let request = shared.mix.pick_visit(&visit.target, &mut rng);
-            let req = &shared.mix.requests[request];
-            shared.offered[req.service].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let mut state = RenderState::new(&mut rng, seq, &mut rows, &shared.mix.feeders);
-            seq += 1;
-            let Ok(rendered) = req.render(&mut state, &shared.mix.feeders) else {
-                shared.stats.record(
-                    req.service,
-                    Duration::ZERO,
-                    Duration::ZERO,
-                    None,
-                    Some(super::ErrorKind::Other),
-                );
-                continue;
-            };
-            let (tx, rx) = oneshot::channel();
-            shared.queue.push(Ticket {
-                intended,
-                request,
-                rendered,
-                done: Some(tx),
-            });
-            if rx.await.is_err() {
-                // The queue was closed: the run is over.
+            if !visit_request(&shared, request, intended, &mut rng, seq, &mut rows).await {
                 return;
             }
+            seq += 1;
             let think = match visit.think {
                 Some((lo, hi)) if hi.0 > lo.0 => rng.random_range(lo.secs()..hi.secs()),
                 Some((lo, _)) => lo.secs(),
@@ -107,6 +86,44 @@ pub(crate) async fn run_session(
                     _ = shared.stop.wait() => return,
                 }
             }
+        }
+    }
+}
+
+/// One request of a session: rendered, queued for `intended`, and waited for. False once the
+/// run is over. A template that does not render counts as an error of that request.
+pub(crate) async fn visit_request(
+    shared: &Shared,
+    request: usize,
+    intended: Instant,
+    rng: &mut StdRng,
+    seq: u64,
+    rows: &mut Vec<Option<usize>>,
+) -> bool {
+    let req = &shared.mix.requests[request];
+    shared.offered[req.service].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut state = RenderState::new(rng, seq, rows, &shared.mix.feeders);
+    match req.render(&mut state, &shared.mix.feeders) {
+        Ok(rendered) => {
+            let (tx, rx) = oneshot::channel();
+            shared.queue.push(Ticket {
+                intended,
+                request,
+                rendered,
+                done: Some(tx),
+            });
+            // An error means the queue was closed: the run is over.
+            rx.await.is_ok()
+        }
+        Err(_) => {
+            shared.stats.record(
+                req.service,
+                Duration::ZERO,
+                Duration::ZERO,
+                None,
+                Some(super::ErrorKind::Other),
+            );
+            true
         }
     }
 }

@@ -115,6 +115,8 @@ pub enum BodySpec {
     /// That many bytes of filler.
     Size(Bytes),
     Raw(String),
+    /// Filler whose size is drawn per request (a learned request-size distribution).
+    Sized(Distribution),
 }
 
 /// How requests are issued over time.
@@ -138,6 +140,14 @@ pub enum Workload {
         arrival: Arrival,
         pacing: Pacing,
         sessions: Vec<SessionSpec>,
+    },
+    /// A learned model replayed: sessions arrive as a time-varying Poisson process, drawn by
+    /// thinning against `schedule` (the *request* rate over the run), and each session walks
+    /// `chain` from its start, thinking between requests.
+    Chain {
+        schedule: RateSchedule,
+        pacing: Pacing,
+        chain: ChainSpec,
     },
 }
 
@@ -190,4 +200,112 @@ pub enum VisitTarget {
     Request(usize),
     /// Any request of that service, chosen by weight.
     Service(String),
+}
+
+/// A Markov chain of requests: what a learned traffic's sessions do.
+#[derive(Debug, Clone)]
+pub struct ChainSpec {
+    /// Where a session begins: a state index and its probability.
+    pub start: Vec<(usize, f64)>,
+    pub states: Vec<ChainStateSpec>,
+}
+
+/// One state of the chain: a request, where the session goes after it, and the think time
+/// before the next request.
+#[derive(Debug, Clone)]
+pub struct ChainStateSpec {
+    /// One request of [`LoadSpec::requests`], by index.
+    pub request: usize,
+    /// The next state and its probability; `None` ends the session.
+    pub next: Vec<(Option<usize>, f64)>,
+    /// Seconds between this state's response and the next request.
+    pub think: Option<Distribution>,
+}
+
+/// A distribution of non-negative values given by quantiles, sampled by interpolating its
+/// inverse CDF linearly between them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Distribution {
+    /// `(cumulative probability, value)`, both increasing, from probability 0 to 1.
+    points: Vec<(f64, f64)>,
+}
+
+impl Distribution {
+    /// A distribution through these `(probability, value)` points. Points are sorted, values
+    /// made non-decreasing and non-negative, and the ends pinned at probabilities 0 and 1.
+    pub fn from_points(mut points: Vec<(f64, f64)>) -> Option<Distribution> {
+        points.retain(|(q, v)| q.is_finite() && v.is_finite() && (0.0..=1.0).contains(q));
+        if points.is_empty() {
+            return None;
+        }
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut last = 0.0f64;
+        for p in &mut points {
+            p.1 = p.1.max(last).max(0.0);
+            last = p.1;
+        }
+        if points[0].0 > 0.0 {
+            points.insert(0, (0.0, points[0].1));
+        }
+        let (_, v) = points[points.len() - 1];
+        if points[points.len() - 1].0 < 1.0 {
+            points.push((1.0, v));
+        }
+        Some(Distribution { points })
+    }
+
+    /// From the quantiles a learned model keeps (p50, p90, p95, p99, max) and its mean: the
+    /// lowest value, which the model does not keep, is chosen so that the distribution's mean
+    /// is the learned one (as far as a value between 0 and the median allows).
+    pub fn from_quantiles(
+        mean: f64,
+        p50: f64,
+        p90: f64,
+        p95: f64,
+        p99: f64,
+        max: f64,
+    ) -> Option<Distribution> {
+        let upper = [(0.5, p50), (0.9, p90), (0.95, p95), (0.99, p99), (1.0, max)];
+        let mut d = Distribution::from_points(std::iter::once((0.0, 0.0)).chain(upper).collect())?;
+        let rest = d.mean() - 0.25 * d.points[1].1;
+        let low = ((mean - rest - 0.25 * d.points[1].1) / 0.25).clamp(0.0, d.points[1].1);
+        if low.is_finite() {
+            d.points[0].1 = low;
+        }
+        Some(d)
+    }
+
+    /// The value at cumulative probability `u` (0..1).
+    pub fn at(&self, u: f64) -> f64 {
+        let u = u.clamp(0.0, 1.0);
+        let i = self.points.partition_point(|(q, _)| *q <= u);
+        if i == 0 {
+            return self.points[0].1;
+        }
+        if i >= self.points.len() {
+            return self.points[self.points.len() - 1].1;
+        }
+        let (q0, v0) = self.points[i - 1];
+        let (q1, v1) = self.points[i];
+        if q1 <= q0 {
+            v1
+        } else {
+            v0 + (v1 - v0) * (u - q0) / (q1 - q0)
+        }
+    }
+
+    /// The exact mean of the interpolated distribution.
+    pub fn mean(&self) -> f64 {
+        self.points
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0)
+            .sum()
+    }
+
+    /// The same distribution with every value multiplied by `k`.
+    pub fn scaled(&self, k: f64) -> Distribution {
+        Distribution {
+            points: self.points.iter().map(|&(q, v)| (q, v * k)).collect(),
+        }
+    }
 }

@@ -16,6 +16,8 @@ use crate::load::spec::{
 };
 use crate::units::{Duration, Rate};
 
+use super::setup::Learned;
+
 /// Why a load could not be prepared.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuildError(pub String);
@@ -78,6 +80,25 @@ pub fn resolve(s: &StrValue, what: &str) -> Result<String, BuildError> {
     })
 }
 
+/// Whether a route's path (`/items/{items.id}`) and a learned template (`/items/{id}`) name
+/// the same endpoint: the same segments, placeholders matching anything.
+pub fn matches(route: &str, learned: &str) -> bool {
+    let segments = |p: &str| -> Vec<String> {
+        p.split('?')
+            .next()
+            .unwrap_or("")
+            .trim_matches('/')
+            .split('/')
+            .map(str::to_string)
+            .collect()
+    };
+    let (a, b) = (segments(route), segments(learned));
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|(x, y)| x == y || x.starts_with('{') || y.starts_with('{'))
+}
+
 /// The base URL of a system whose target is resolved (a `base`, or the demo shop's address).
 pub struct Target {
     pub base_url: String,
@@ -93,14 +114,16 @@ pub fn load_spec(
     seed: u64,
     peaks: &BTreeMap<usize, f64>,
     feeders: &HashMap<String, Feeder>,
-    learned_mix: Option<&[(usize, usize, f64)]>,
+    learned: Option<&Learned>,
 ) -> Result<LoadSpec, BuildError> {
     let t = &model.traffics[traffic];
     let env = PeakEnv { peaks };
     let sys_index = traffic_system(model, traffic)
         .ok_or_else(|| BuildError(format!("traffic `{}` has no system to send to", t.name)))?;
     let system = &model.systems[sys_index];
-    let requests = requests(model, t, system, sys_index, learned_mix)?;
+    let explicit_mix = inherited(model, t, |x| (!x.mix.is_empty()).then_some(()));
+    let learned_mix = learned.map(|l| l.mix.as_slice());
+    let mut requests = requests(model, t, system, sys_index, learned_mix)?;
     if requests.is_empty() {
         return Err(BuildError(format!(
             "traffic `{}` has nothing to request: system `{}` declares no routes",
@@ -122,9 +145,7 @@ pub fn load_spec(
     // The rate: declared, inherited, or the forecast peak of a learned traffic.
     let base_rate = match inherited(model, t, |x| x.rate.clone()) {
         Some(e) => Some(rate(&e, &env, &format!("the rate of `{}`", t.name))?),
-        None => inherited(model, t, |x| x.learn.as_ref().map(|_| ()))
-            .and_then(|_| peaks.get(&traffic).copied())
-            .map(Rate),
+        None => None,
     };
     let stages = inherited(model, t, |x| {
         (!x.stages.is_empty()).then(|| x.stages.clone())
@@ -159,6 +180,18 @@ pub fn load_spec(
         st.from = Rate(st.from.0 * scale);
         st.to = Rate(st.to.0 * scale);
     }
+    // A learned traffic with no rate of its own replays the rate the log shows for each hour
+    // of the week, from now on, times the learning traffic's scale (and this one's).
+    if schedule.stages.is_empty() && users.is_none() {
+        if let Some(l) = learned {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let own = if l.origin == traffic { 1.0 } else { t.scale.0 };
+            schedule =
+                crate::learn::replay::schedule(&l.profile, now, 1.0, l.scale * own, duration);
+        }
+    }
     let workload = if let Some(u) = users {
         Workload::Closed {
             users: u.count,
@@ -191,6 +224,15 @@ pub fn load_spec(
             pacing: Pacing::Precise,
             sessions: specs,
         }
+    } else if let Some(chain) = learned
+        .filter(|_| explicit_mix.is_none())
+        .and_then(|l| learned_chain(model, sys_index, l, &mut requests))
+    {
+        Workload::Chain {
+            schedule,
+            pacing: Pacing::Precise,
+            chain,
+        }
     } else {
         if schedule.stages.is_empty() {
             return Err(BuildError(format!(
@@ -213,6 +255,76 @@ pub fn load_spec(
     spec.feeders = feeders.clone();
     spec.connections = 256;
     Ok(spec)
+}
+
+/// The learned session chain over the system's routes: one request per learned endpoint a
+/// route matches (these replace `requests`), sized from the learned request sizes when the
+/// route declares no body. `None` when the log showed no sessions over matched endpoints.
+fn learned_chain(
+    model: &Model,
+    sys: usize,
+    learned: &Learned,
+    requests: &mut Vec<RequestSpec>,
+) -> Option<crate::load::ChainSpec> {
+    let system = &model.systems[sys];
+    let mut added: Vec<Option<usize>> = Vec::new();
+    let mut extra = Vec::new();
+    for e in &learned.profile.endpoints {
+        let hit = system.services.iter().enumerate().find_map(|(v, svc)| {
+            svc.routes
+                .iter()
+                .find(|r| r.method.eq_ignore_ascii_case(&e.method) && matches(&r.path, &e.template))
+                .map(|r| (v, r))
+        });
+        let Some((v, route)) = hit else {
+            added.push(None);
+            continue;
+        };
+        let Ok(mut spec) = route_request(model, sys, v, route, e.share.max(1e-9)) else {
+            added.push(None);
+            continue;
+        };
+        if spec.body.is_none() && matches!(e.method.as_str(), "POST" | "PUT" | "PATCH") {
+            spec.body =
+                crate::learn::replay::request_sizes(&learned.profile, e).map(BodySpec::Sized);
+        }
+        added.push(Some(extra.len()));
+        extra.push(spec);
+    }
+    let chain =
+        crate::learn::replay::chain(&learned.profile, |i| added.get(i).copied().flatten(), 1.0)?;
+    *requests = extra;
+    Some(chain)
+}
+
+/// One route of a service as a request of the load, with the system's and service's headers.
+fn route_request(
+    model: &Model,
+    si: usize,
+    vi: usize,
+    r: &crate::check::RouteModel,
+    weight: f64,
+) -> Result<RequestSpec, BuildError> {
+    let sys = &model.systems[si];
+    let svc = &sys.services[vi];
+    let mut headers = Vec::new();
+    for (k, v) in sys.headers.iter().chain(&svc.headers) {
+        headers.push((k.clone(), resolve(v, &format!("header {k}"))?));
+    }
+    Ok(RequestSpec {
+        service: format!("{}.{}", sys.name, svc.name),
+        method: r.method.clone(),
+        path: r.path.clone(),
+        body: r.body.as_ref().map(|b| match b {
+            BodyModel::Json(v) => BodySpec::Json(v.clone()),
+            BodyModel::Size(s) => BodySpec::Size(*s),
+            BodyModel::Raw(s) => BodySpec::Raw(s.clone()),
+        }),
+        headers,
+        weight,
+        expect_status: r.expect_status.clone(),
+        timeout: svc.timeout,
+    })
 }
 
 /// The request mix: the traffic's `mix` (or a learned one), else every route of the system.
@@ -250,25 +362,8 @@ fn requests(
                 sys.name, svc.name
             )));
         }
-        let mut headers = Vec::new();
-        for (k, v) in sys.headers.iter().chain(&svc.headers) {
-            headers.push((k.clone(), resolve(v, &format!("header {k}"))?));
-        }
         for r in &svc.routes {
-            out.push(RequestSpec {
-                service: format!("{}.{}", sys.name, svc.name),
-                method: r.method.clone(),
-                path: r.path.clone(),
-                body: r.body.as_ref().map(|b| match b {
-                    BodyModel::Json(v) => BodySpec::Json(v.clone()),
-                    BodyModel::Size(s) => BodySpec::Size(*s),
-                    BodyModel::Raw(s) => BodySpec::Raw(s.clone()),
-                }),
-                headers: headers.clone(),
-                weight: share * r.weight / total,
-                expect_status: r.expect_status.clone(),
-                timeout: svc.timeout,
-            });
+            out.push(route_request(model, si, vi, r, share * r.weight / total)?);
         }
     }
     Ok(out)

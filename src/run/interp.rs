@@ -219,7 +219,7 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                     cx.seed.wrapping_add(i as u64),
                     &cx.setup.peaks,
                     &cx.setup.feeders,
-                    cx.setup.learned_mix.get(traffic).map(Vec::as_slice),
+                    cx.setup.learned.get(traffic).map(|l| &**l),
                 );
                 let spec = match spec {
                     Ok(s) => s,

@@ -228,6 +228,24 @@ async fn watch_signals(tx: watch::Sender<Option<StopReason>>) {
 /// "open model, poisson, 0/s → 520/s over 10s, then 520/s for 20s; mix shop.catalog 60%, …".
 fn describe_load(spec: &crate::load::LoadSpec, share: f64) -> String {
     use crate::load::Workload;
+    let stages = |schedule: &crate::load::RateSchedule| -> Vec<String> {
+        schedule
+            .stages
+            .iter()
+            .map(|s| {
+                if s.from == s.to {
+                    format!("{:.1}/s for {}", s.from.0 * share, s.over)
+                } else {
+                    format!(
+                        "{:.1}/s → {:.1}/s over {}",
+                        s.from.0 * share,
+                        s.to.0 * share,
+                        s.over
+                    )
+                }
+            })
+            .collect()
+    };
     let model = match &spec.workload {
         Workload::Open {
             schedule, arrival, ..
@@ -235,22 +253,7 @@ fn describe_load(spec: &crate::load::LoadSpec, share: f64) -> String {
         | Workload::Sessions {
             schedule, arrival, ..
         } => {
-            let stages: Vec<String> = schedule
-                .stages
-                .iter()
-                .map(|s| {
-                    if s.from == s.to {
-                        format!("{:.1}/s for {}", s.from.0 * share, s.over)
-                    } else {
-                        format!(
-                            "{:.1}/s → {:.1}/s over {}",
-                            s.from.0 * share,
-                            s.to.0 * share,
-                            s.over
-                        )
-                    }
-                })
-                .collect();
+            let stages = stages(schedule);
             let kind = if matches!(spec.workload, Workload::Sessions { .. }) {
                 "session arrivals"
             } else {
@@ -261,6 +264,13 @@ fn describe_load(spec: &crate::load::LoadSpec, share: f64) -> String {
         Workload::Closed { users, think } => {
             format!("closed model, {users} users, think {think:?}")
         }
+        Workload::Chain {
+            schedule, chain, ..
+        } => format!(
+            "learned sessions walking a {}-state chain, requests {}",
+            chain.states.len(),
+            stages(schedule).join(", then ")
+        ),
     };
     let total: f64 = spec.requests.iter().map(|r| r.weight).sum();
     let mut mix: Vec<String> = Vec::new();
@@ -307,7 +317,7 @@ fn dry_run(model: &check::Model, plan: &plan::Plan, setup: &setup::Setup, seed: 
                 seed,
                 &setup.peaks,
                 &setup.feeders,
-                setup.learned_mix.get(traffic).map(Vec::as_slice),
+                setup.learned.get(traffic).map(|l| &**l),
             ) {
                 Ok(spec) => {
                     let _ = write!(out, " — {}", describe_load(&spec, *share));

@@ -10,6 +10,17 @@ use crate::check::{Model, ScenarioModel, StepKind, SystemTarget};
 use crate::load::Feeder;
 use crate::units::Duration;
 
+/// A traffic model learned from a log, ready to replay.
+pub struct Learned {
+    /// The endpoint mix mapped onto the system's services: (system, service, share).
+    pub mix: Vec<(usize, usize, f64)>,
+    pub profile: crate::learn::TrafficProfile,
+    /// The learning traffic's `scale` (a sampled log back to full size).
+    pub scale: f64,
+    /// The traffic that learned it.
+    pub origin: usize,
+}
+
 /// Everything a run needs that is only known at run time.
 #[derive(Default)]
 pub struct Setup {
@@ -18,8 +29,8 @@ pub struct Setup {
     /// Forecast peak rate (per second) per traffic index.
     pub peaks: BTreeMap<usize, f64>,
     pub feeders: HashMap<String, Feeder>,
-    /// A request mix learned from logs, per traffic: (system, service, share).
-    pub learned_mix: BTreeMap<usize, Vec<(usize, usize, f64)>>,
+    /// What was learned from logs, per traffic (traffics `like` a learned one share it).
+    pub learned: BTreeMap<usize, std::sync::Arc<Learned>>,
     pub chaos: Option<super::chaos::ChaosDriver>,
     /// What setup did, for the report's events.
     pub notes: Vec<String>,
@@ -239,17 +250,36 @@ pub fn learn_peaks(
         if let Some(sys) = build::traffic_system(model, t) {
             let mix = learned_mix(model, sys, &profile.endpoints);
             if !mix.is_empty() {
-                setup.learned_mix.insert(t, mix.clone());
-                // Traffics `like` this one replay its mix too.
-                for (i, other) in model.traffics.iter().enumerate() {
-                    if other.like == Some(t) && other.mix.is_empty() {
-                        setup.learned_mix.entry(i).or_insert_with(|| mix.clone());
+                let learned = std::sync::Arc::new(Learned {
+                    mix,
+                    profile,
+                    scale: tm.scale.0,
+                    origin: t,
+                });
+                setup.learned.insert(t, learned.clone());
+                // Traffics `like` this one (directly or not) replay it too.
+                for i in 0..model.traffics.len() {
+                    if i != t && likes(model, i, t) {
+                        setup.learned.entry(i).or_insert_with(|| learned.clone());
                     }
                 }
             }
         }
     }
     Ok(())
+}
+
+/// Whether traffic `t` is `like` `origin`, directly or through other traffics.
+fn likes(model: &Model, t: usize, origin: usize) -> bool {
+    let mut cur = model.traffics[t].like;
+    for _ in 0..model.traffics.len() {
+        match cur {
+            Some(c) if c == origin => return true,
+            Some(c) => cur = model.traffics[c].like,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// Maps learned endpoints (`GET /items/{id}`) onto the services whose routes match them;
@@ -259,33 +289,13 @@ fn learned_mix(
     sys: usize,
     endpoints: &[crate::learn::Endpoint],
 ) -> Vec<(usize, usize, f64)> {
-    fn matches(route: &str, learned: &str) -> bool {
-        let a: Vec<&str> = route
-            .split('?')
-            .next()
-            .unwrap_or("")
-            .trim_matches('/')
-            .split('/')
-            .collect();
-        let b: Vec<&str> = learned
-            .split('?')
-            .next()
-            .unwrap_or("")
-            .trim_matches('/')
-            .split('/')
-            .collect();
-        a.len() == b.len()
-            && a.iter()
-                .zip(&b)
-                .all(|(x, y)| x == y || x.starts_with('{') || y.starts_with('{'))
-    }
     let system = &model.systems[sys];
     let mut shares: BTreeMap<usize, f64> = BTreeMap::new();
     for e in endpoints {
         let hit = system.services.iter().position(|s| {
-            s.routes
-                .iter()
-                .any(|r| r.method.eq_ignore_ascii_case(&e.method) && matches(&r.path, &e.template))
+            s.routes.iter().any(|r| {
+                r.method.eq_ignore_ascii_case(&e.method) && build::matches(&r.path, &e.template)
+            })
         });
         if let Some(v) = hit {
             *shares.entry(v).or_default() += e.share;

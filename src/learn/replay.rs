@@ -1,0 +1,227 @@
+//! From a learned model to load: the session chain, request sizes and the rate over time that
+//! the load generator replays (`load::Workload::Chain`).
+//!
+//! Endpoints are mapped onto requests by the caller (`res run` matches them against the
+//! system's routes). Endpoints without a request are taken out of the chain exactly: a
+//! transition into one is replaced by where the session goes next among the mapped endpoints
+//! (or its end), so the chain the load walks is the learned chain observed on the mapped
+//! endpoints only, and the replayed mix is the learned mix renormalised over them.
+
+use crate::load::{ChainSpec, ChainStateSpec, Distribution, RateSchedule};
+use crate::units::{Duration, Rate};
+
+use super::histogram::Quantiles;
+use super::profile::{Endpoint, TrafficProfile};
+
+/// A distribution from learned quantiles, `k` times the values (seconds from the model's
+/// seconds, or bytes).
+pub fn distribution(q: &Quantiles, k: f64) -> Option<Distribution> {
+    if q.count == 0 {
+        return None;
+    }
+    Distribution::from_quantiles(q.mean, q.p50, q.p90, q.p95, q.p99, q.max).map(|d| d.scaled(k))
+}
+
+/// The learned session chain over the endpoints `request_of` maps (by their index in the
+/// model) to a request index.
+/// Think times are divided by `speedup` (1 for real time). `None` when the model has no
+/// sessions or none of their endpoints is mapped.
+pub fn chain(
+    profile: &TrafficProfile,
+    request_of: impl Fn(usize) -> Option<usize>,
+    speedup: f64,
+) -> Option<ChainSpec> {
+    let names: Vec<String> = profile.endpoints.iter().map(Endpoint::name).collect();
+    let index = |name: &str| names.iter().position(|n| n == name);
+    let n = names.len();
+    // Learned transitions by endpoint index; `n` stands for START, `None` for EXIT.
+    let mut trans: Vec<Vec<(Option<usize>, f64)>> = vec![Vec::new(); n + 1];
+    let mut think: Vec<Option<Distribution>> = vec![None; n];
+    for st in &profile.sessions.chain {
+        let from = if st.from == "START" {
+            n
+        } else {
+            match index(&st.from) {
+                Some(i) => i,
+                None => continue,
+            }
+        };
+        for t in &st.next {
+            // A state the model does not list (past the endpoint cap) ends the session as far
+            // as the replay can tell.
+            let to = if t.to == "EXIT" { None } else { index(&t.to) };
+            trans[from].push((to, t.p));
+        }
+        if from < n {
+            think[from] = st
+                .think_s
+                .as_ref()
+                .and_then(|q| distribution(q, 1.0 / speedup.max(1e-9)));
+        }
+    }
+    let mapped: Vec<Option<usize>> = (0..n).map(&request_of).collect();
+    // Where a session in an unmapped state goes next among mapped states or the end: the
+    // absorption probabilities, by value iteration (bounded).
+    let mut absorb: Vec<Vec<(Option<usize>, f64)>> = vec![Vec::new(); n];
+    for _ in 0..200 {
+        let mut next = vec![Vec::new(); n];
+        for i in 0..n {
+            if mapped[i].is_some() {
+                continue;
+            }
+            next[i] = spread(&trans[i], &mapped, &absorb);
+        }
+        absorb = next;
+    }
+    let mut state_of = vec![None; n];
+    let mut states = Vec::new();
+    for i in 0..n {
+        if let Some(r) = mapped[i] {
+            state_of[i] = Some(states.len());
+            states.push(ChainStateSpec {
+                request: r,
+                next: Vec::new(),
+                think: think[i].clone(),
+            });
+        }
+    }
+    let relabel = |v: Vec<(Option<usize>, f64)>| -> Vec<(Option<usize>, f64)> {
+        v.into_iter()
+            .map(|(to, p)| (to.and_then(|j| state_of[j]), p))
+            .collect()
+    };
+    for i in 0..n {
+        if let Some(s) = state_of[i] {
+            states[s].next = relabel(spread(&trans[i], &mapped, &absorb));
+        }
+    }
+    let start: Vec<(usize, f64)> = relabel(spread(&trans[n], &mapped, &absorb))
+        .into_iter()
+        .filter_map(|(to, p)| to.map(|s| (s, p)))
+        .filter(|(_, p)| *p > 0.0)
+        .collect();
+    if states.is_empty() || start.is_empty() {
+        return None;
+    }
+    Some(ChainSpec { start, states })
+}
+
+/// The transitions `row`, with every unmapped target replaced by its absorption
+/// distribution; targets merged. Targets are endpoint indices (mapped ones) or `None`.
+fn spread(
+    row: &[(Option<usize>, f64)],
+    mapped: &[Option<usize>],
+    absorb: &[Vec<(Option<usize>, f64)>],
+) -> Vec<(Option<usize>, f64)> {
+    let mut out: Vec<(Option<usize>, f64)> = Vec::new();
+    let mut add = |to: Option<usize>, p: f64| {
+        if p <= 0.0 {
+            return;
+        }
+        match out.iter_mut().find(|(t, _)| *t == to) {
+            Some(e) => e.1 += p,
+            None => out.push((to, p)),
+        }
+    };
+    for &(to, p) in row {
+        match to {
+            Some(j) if mapped[j].is_none() => {
+                for &(t2, p2) in &absorb[j] {
+                    add(t2, p * p2);
+                }
+            }
+            other => add(other, p),
+        }
+    }
+    out
+}
+
+/// The body sizes to send for an endpoint's requests. Logs count the whole request (nginx
+/// `request_length`, ALB `received_bytes`: request line and headers included), so the median
+/// size of the busiest `GET` endpoint, whose requests carry no body, is taken off as the
+/// header overhead.
+pub fn request_sizes(profile: &TrafficProfile, e: &Endpoint) -> Option<Distribution> {
+    let q = e.request_bytes.as_ref()?;
+    let overhead = profile
+        .endpoints
+        .iter()
+        .filter(|x| x.method == "GET")
+        .find_map(|x| x.request_bytes.as_ref().map(|b| b.p50))
+        .unwrap_or(0.0);
+    let shifted = Quantiles {
+        count: q.count,
+        mean: (q.mean - overhead).max(0.0),
+        p50: (q.p50 - overhead).max(0.0),
+        p90: (q.p90 - overhead).max(0.0),
+        p95: (q.p95 - overhead).max(0.0),
+        p99: (q.p99 - overhead).max(0.0),
+        max: (q.max - overhead).max(0.0),
+    };
+    distribution(&shifted, 1.0)
+}
+
+/// The learned rate over the run: the model's mean rate for each hour of the week, from
+/// `start` (seconds since the epoch) on, `speedup` hours of the model per hour of the run,
+/// times `scale`, over `duration` of the run. Hours the log never saw take the hour-of-day
+/// mean, then the overall mean. The rate moves linearly between the middles of the hours.
+pub fn schedule(
+    profile: &TrafficProfile,
+    start: i64,
+    speedup: f64,
+    scale: f64,
+    duration: Duration,
+) -> RateSchedule {
+    let hour_rate = |h: i64| -> f64 {
+        // 1970-01-01 was a Thursday; the model's week starts on Monday 00:00 UTC.
+        let how = (h + 72).rem_euclid(168) as usize;
+        let hod = h.rem_euclid(24) as usize;
+        profile
+            .rate
+            .per_hour_of_week
+            .get(how)
+            .copied()
+            .flatten()
+            .or_else(|| profile.rate.per_hour_of_day.get(hod).copied().flatten())
+            .unwrap_or(profile.rate.mean_per_s)
+            * scale
+    };
+    let speedup = speedup.max(1e-9);
+    // Model time (hours since the epoch, fractional) at run offset `t` seconds.
+    let model_hour = |t: f64| start as f64 / 3600.0 + t * speedup / 3600.0;
+    // The rate at a model time: linear between the middles of the hours.
+    let rate_at = |x: f64| {
+        let m = x - 0.5;
+        let h = m.floor();
+        let f = m - h;
+        hour_rate(h as i64) * (1.0 - f) + hour_rate(h as i64 + 1) * f
+    };
+    let total = duration.secs().max(0.0);
+    // One knot per hour of model time (and at the ends), at most 10,000 stages.
+    let step = (3600.0 / speedup).max(total / 10_000.0).max(1e-3);
+    let mut knots = vec![0.0];
+    let first = ((model_hour(0.0) - 0.5).floor() + 1.5 - model_hour(0.0)) * 3600.0 / speedup;
+    let mut t = first;
+    while t < total && knots.len() < 10_001 {
+        if t > 0.0 {
+            knots.push(t);
+        }
+        t += step;
+    }
+    knots.push(total);
+    let mut s = RateSchedule::default();
+    for w in knots.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if b <= a {
+            continue;
+        }
+        s.stages.push(crate::load::RateStage {
+            from: Rate(rate_at(model_hour(a))),
+            to: Rate(rate_at(model_hour(b))),
+            over: Duration::from_secs(b - a),
+        });
+    }
+    if s.stages.is_empty() {
+        s = RateSchedule::constant(Rate(rate_at(model_hour(0.0))));
+    }
+    s
+}
