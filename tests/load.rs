@@ -907,7 +907,14 @@ async fn replayed_learned_model_keeps_mix_rate_and_sizes_within_5_percent_of_the
     let scale = 4800.0;
     let monday3 = 1_793_577_600i64 + 14 * 86_400;
     let chain = replay::chain(&profile, index_of, speedup).expect("sessions were learned");
-    let schedule = replay::schedule(&profile, monday3, speedup, scale, Duration::from_secs(secs));
+    let schedule = replay::schedule(
+        &profile,
+        None,
+        monday3,
+        speedup,
+        scale,
+        Duration::from_secs(secs),
+    );
     let mut s = spec(
         server.url(false),
         requests,

@@ -246,6 +246,24 @@ fn a_learned_traffic_replays_its_session_chain() {
             && out.contains("mix GET /items/{items.id} 91%, POST /checkout 9%"),
         "{out}"
     );
+    // Without a rate of its own, a learned traffic replays the forecast hour by hour.
+    let log = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/logs/shop-access.log"
+    );
+    let p = scenario(
+        "replay",
+        &format!(
+            "traffic seen {{ learn from \"{log}\"  scale 10000x }}\ntraffic again {{ like seen }}\nscenario s {{ step main = load again for 1m }}\n"
+        ),
+    );
+    let o = res(&["run", "--dry-run", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("start load again — learned sessions walking a 2-state chain, requests"),
+        "{out}"
+    );
 }
 
 #[test]

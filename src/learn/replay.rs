@@ -160,27 +160,47 @@ pub fn request_sizes(profile: &TrafficProfile, e: &Endpoint) -> Option<Distribut
     distribution(&shifted, 1.0)
 }
 
-/// The learned rate over the run: the model's mean rate for each hour of the week, from
-/// `start` (seconds since the epoch) on, `speedup` hours of the model per hour of the run,
-/// times `scale`, over `duration` of the run. Hours the log never saw take the hour-of-day
-/// mean, then the overall mean. The rate moves linearly between the middles of the hours.
+/// The hour of the week (0 = Monday 00:00 UTC) of an hour counted from the epoch.
+fn hour_of_week(h: i64) -> usize {
+    // 1970-01-01 was a Thursday.
+    (h + 72).rem_euclid(168) as usize
+}
+
+/// The forecast rate (per second) for each hour of the week: the first forecast hour that
+/// falls on it, from `points` (`at` as RFC 3339, the rate to use). Hours of the week the
+/// forecast does not reach stay `None`.
+pub fn forecast_week(points: &[(String, f64)]) -> Vec<Option<f64>> {
+    let mut week = vec![None; 168];
+    for (at, rate) in points {
+        let Some(t) = crate::units::Timestamp::parse(at) else {
+            continue;
+        };
+        let slot = &mut week[hour_of_week(t.0.div_euclid(3600))];
+        if slot.is_none() && rate.is_finite() {
+            *slot = Some(rate.max(0.0));
+        }
+    }
+    week
+}
+
+/// The rate over the run: for each hour of the week, the `week` override (a forecast) when it
+/// has one, else the model's mean rate for that hour, else its hour-of-day mean, else its
+/// overall mean; from `start` (seconds since the epoch) on, `speedup` hours of the model per
+/// hour of the run, times `scale`, over `duration` of the run. The rate moves linearly
+/// between the middles of the hours.
 pub fn schedule(
     profile: &TrafficProfile,
+    week: Option<&[Option<f64>]>,
     start: i64,
     speedup: f64,
     scale: f64,
     duration: Duration,
 ) -> RateSchedule {
     let hour_rate = |h: i64| -> f64 {
-        // 1970-01-01 was a Thursday; the model's week starts on Monday 00:00 UTC.
-        let how = (h + 72).rem_euclid(168) as usize;
+        let how = hour_of_week(h);
         let hod = h.rem_euclid(24) as usize;
-        profile
-            .rate
-            .per_hour_of_week
-            .get(how)
-            .copied()
-            .flatten()
+        week.and_then(|w| w.get(how).copied().flatten())
+            .or_else(|| profile.rate.per_hour_of_week.get(how).copied().flatten())
             .or_else(|| profile.rate.per_hour_of_day.get(hod).copied().flatten())
             .unwrap_or(profile.rate.mean_per_s)
             * scale
@@ -224,4 +244,30 @@ pub fn schedule(
         s = RateSchedule::constant(Rate(rate_at(model_hour(0.0))));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_of_the_week_start_on_monday() {
+        let monday = 1_793_577_600 / 3600; // 2026-11-02T00:00Z
+        assert_eq!(hour_of_week(monday), 0);
+        assert_eq!(hour_of_week(monday + 167), 167);
+        assert_eq!(hour_of_week(monday + 168 + 5), 5);
+    }
+
+    #[test]
+    fn the_forecast_week_takes_the_first_point_of_each_hour() {
+        let week = forecast_week(&[
+            ("2026-11-02T00:00:00Z".into(), 5.0),
+            ("2026-11-02T01:00:00Z".into(), 7.0),
+            ("2026-11-09T00:00:00Z".into(), 50.0),
+            ("not a time".into(), 1.0),
+        ]);
+        assert_eq!(week[0], Some(5.0));
+        assert_eq!(week[1], Some(7.0));
+        assert_eq!(week.iter().flatten().count(), 2);
+    }
 }

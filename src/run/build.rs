@@ -180,16 +180,23 @@ pub fn load_spec(
         st.from = Rate(st.from.0 * scale);
         st.to = Rate(st.to.0 * scale);
     }
-    // A learned traffic with no rate of its own replays the rate the log shows for each hour
-    // of the week, from now on, times the learning traffic's scale (and this one's).
+    // A learned traffic with no rate of its own replays the forecast: the upper bound the
+    // forecast gives each hour of the week (the learned rate where the horizon does not
+    // reach), from now on, times the learning traffic's scale (and this one's).
     if schedule.stages.is_empty() && users.is_none() {
         if let Some(l) = learned {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64);
             let own = if l.origin == traffic { 1.0 } else { t.scale.0 };
-            schedule =
-                crate::learn::replay::schedule(&l.profile, now, 1.0, l.scale * own, duration);
+            schedule = crate::learn::replay::schedule(
+                &l.profile,
+                Some(&l.forecast_week),
+                now,
+                1.0,
+                l.scale * own,
+                duration,
+            );
         }
     }
     let workload = if let Some(u) = users {

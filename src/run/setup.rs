@@ -19,6 +19,9 @@ pub struct Learned {
     pub scale: f64,
     /// The traffic that learned it.
     pub origin: usize,
+    /// The forecast's upper bound for each hour of the week (per second, in the log's units),
+    /// where the forecast horizon reaches it.
+    pub forecast_week: Vec<Option<f64>>,
 }
 
 /// Everything a run needs that is only known at run time.
@@ -255,6 +258,12 @@ pub fn learn_peaks(
                     profile,
                     scale: tm.scale.0,
                     origin: t,
+                    forecast_week: crate::learn::replay::forecast_week(
+                        &f.series
+                            .iter()
+                            .map(|p| (p.at.clone(), p.upper))
+                            .collect::<Vec<_>>(),
+                    ),
                 });
                 setup.learned.insert(t, learned.clone());
                 // Traffics `like` this one (directly or not) replay it too.
