@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod learn;
 pub mod load;
 pub mod lsp;
+mod net;
 pub mod plan;
 pub mod profile;
 pub mod report;

@@ -219,44 +219,17 @@ impl Netns {
         // A burst of at least one MTU-sized packet and ~10 ms of traffic.
         let burst = format!("{}", ((bytes_per_sec / 100.0) as u64).max(4096));
         let ns = self.name.as_str();
-        run(
-            "ip",
-            &netns_exec(
-                ns,
-                &[
-                    "tc",
-                    "qdisc",
-                    "replace",
-                    "dev",
-                    &self.ns_if,
-                    "root",
-                    "tbf",
-                    "rate",
-                    &bits,
-                    "burst",
-                    &burst,
-                    "latency",
-                    "200ms",
-                ],
-            ),
-        )?;
-        run(
-            "tc",
-            &[
-                "qdisc",
-                "replace",
-                "dev",
-                &self.host_if,
-                "root",
-                "tbf",
-                "rate",
-                &bits,
-                "burst",
-                &burst,
-                "latency",
-                "200ms",
-            ],
-        )?;
+        // The same token bucket on the namespace's end (from inside it) and on the host's.
+        for (program, mut args, dev) in [
+            ("ip", vec!["netns", "exec", ns, "tc"], self.ns_if.as_str()),
+            ("tc", vec![], self.host_if.as_str()),
+        ] {
+            args.extend([
+                "qdisc", "replace", "dev", dev, "root", "tbf", "rate", &bits, "burst", &burst,
+                "latency", "200ms",
+            ]);
+            run(program, &args)?;
+        }
         Ok(())
     }
 

@@ -229,7 +229,7 @@ impl Loader {
 }
 
 /// Removes `.` and folds `..` without touching the disk, so names stay readable.
-fn normalize(p: &Path) -> PathBuf {
+pub fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

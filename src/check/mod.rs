@@ -8,6 +8,7 @@ mod checker;
 pub mod eval;
 mod expr;
 mod loader;
+pub use loader::normalize;
 pub mod model;
 
 use std::path::Path;

@@ -15,7 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use super::http::Body;
 
@@ -38,33 +38,15 @@ where
     tokio::spawn(accept_loop(listener, stop, handler))
 }
 
-async fn accept_loop<H, Fut>(listener: TcpListener, mut stop: watch::Receiver<bool>, handler: H)
+async fn accept_loop<H, Fut>(listener: TcpListener, stop: watch::Receiver<bool>, handler: H)
 where
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    let mut connections = JoinSet::new();
-    loop {
-        if *stop.borrow() {
-            break;
-        }
-        tokio::select! {
-            changed = stop.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-            }
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(stream, stop.clone(), handler.clone()));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            // Reap finished connections so the set does not grow without bound.
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+    let mut connections = crate::net::accept_until_stopped(&listener, stop.clone(), |stream| {
+        serve_connection(stream, stop.clone(), handler.clone())
+    })
+    .await;
     drop(listener);
     let drained = tokio::time::timeout(GRACE, async {
         while connections.join_next().await.is_some() {}

@@ -63,7 +63,12 @@ pub fn chain(
     // Where a session in an unmapped state goes next among mapped states or the end: the
     // absorption probabilities, by value iteration (bounded).
     let mut absorb: Vec<Vec<(Option<usize>, f64)>> = vec![Vec::new(); n];
-    for _ in 0..200 {
+    let rounds = if mapped.iter().all(Option::is_some) {
+        0
+    } else {
+        200
+    };
+    for _ in 0..rounds {
         let mut next = vec![Vec::new(); n];
         for i in 0..n {
             if mapped[i].is_some() {

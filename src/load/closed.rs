@@ -54,13 +54,7 @@ pub(crate) async fn user(
             match req.render(&mut state, &shared.mix.feeders) {
                 Ok(r) => r,
                 Err(_) => {
-                    shared.stats.record(
-                        req.service,
-                        Duration::ZERO,
-                        Duration::ZERO,
-                        None,
-                        Some(ErrorKind::Other),
-                    );
+                    shared.stats.record_unsendable(req.service);
                     continue;
                 }
             }

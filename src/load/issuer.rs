@@ -118,13 +118,7 @@ impl Issuer {
                         done: None,
                     }),
                     // A template that renders to an invalid URI or header fails that request.
-                    Err(_) => shared.stats.record(
-                        req.service,
-                        Duration::ZERO,
-                        Duration::ZERO,
-                        None,
-                        Some(super::ErrorKind::Other),
-                    ),
+                    Err(_) => shared.stats.record_unsendable(req.service),
                 }
             }
             Issue::Sessions(plan) => {

@@ -114,21 +114,6 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
         .max()
         .unwrap_or_default()
         + Duration::from_secs(1);
-    let plan = match &spec.workload {
-        Workload::Sessions { sessions, .. } => {
-            let plan = SessionPlan::new(sessions.clone()).map_err(LoadError::Invalid)?;
-            for t in plan.targets() {
-                mix.check_visit(t).map_err(LoadError::Invalid)?;
-            }
-            Some(Issue::Sessions(Arc::new(plan)))
-        }
-        Workload::Chain { chain, .. } => {
-            let plan =
-                chain::ChainPlan::new(chain, mix.requests.len()).map_err(LoadError::Invalid)?;
-            Some(Issue::Chain(Arc::new(plan)))
-        }
-        _ => None,
-    };
     let connections = spec.connections.max(1);
     let workers_wanted = match &spec.workload {
         Workload::Closed { users, .. } => *users as usize,
@@ -152,7 +137,10 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
     ));
 
     let mut workers = Vec::new();
-    let (pacer, model) = match spec.workload {
+    let end = spec.duration.secs();
+    // The closed model's users send for themselves; every other model has an issuer that
+    // decides when, and workers that send.
+    let issued = match spec.workload {
         Workload::Closed { users, think } => {
             if users == 0 {
                 return Err(LoadError::Invalid(
@@ -163,47 +151,43 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
                 workers
                     .push(threads.spawn(i as usize, closed::user(shared.clone(), i, users, think)));
             }
-            (Pacer::None, "closed")
+            None
         }
         Workload::Open {
             schedule,
             arrival,
             pacing,
-        }
-        | Workload::Sessions {
+        } => Some((
+            Arrivals::new(schedule, arrival, end),
+            Issue::Requests,
+            pacing,
+            "open",
+        )),
+        Workload::Sessions {
             schedule,
             arrival,
             pacing,
-            ..
+            sessions,
         } => {
-            for i in 0..connections {
-                workers.push(threads.spawn(i, worker::open_worker(shared.clone())));
+            let plan = SessionPlan::new(sessions).map_err(LoadError::Invalid)?;
+            for t in plan.targets() {
+                shared.mix.check_visit(t).map_err(LoadError::Invalid)?;
             }
-            let (issue, model) = match plan {
-                Some(p) => (p, "sessions"),
-                None => (Issue::Requests, "open"),
-            };
-            let arrivals = Arrivals::new(schedule, arrival, spec.duration.secs());
-            let issuer = Issuer::new(
-                shared.clone(),
-                arrivals,
-                issue,
-                (connections * 4).max(16_384),
-                runtime.clone(),
-            );
-            let pacer = start_pacer(issuer, pacing, &runtime)?;
-            (pacer, model)
+            Some((
+                Arrivals::new(schedule, arrival, end),
+                Issue::Sessions(Arc::new(plan)),
+                pacing,
+                "sessions",
+            ))
         }
         Workload::Chain {
-            schedule, pacing, ..
+            schedule,
+            pacing,
+            chain,
         } => {
-            for i in 0..connections {
-                workers.push(threads.spawn(i, worker::open_worker(shared.clone())));
-            }
-            let Some(Issue::Chain(plan)) = plan else {
-                unreachable!("a chain workload compiles to a chain plan")
-            };
-            let end = spec.duration.secs();
+            let plan = chain::ChainPlan::new(&chain, shared.mix.requests.len())
+                .map_err(LoadError::Invalid)?;
+            let plan = Arc::new(plan);
             // Sessions already part-way through when the run starts.
             for (state, offset, rng) in chain::in_progress(&plan, &schedule, spec.seed, end) {
                 let at = started + Duration::from_secs_f64(offset);
@@ -216,15 +200,28 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
                 ));
             }
             let thinning = plan.thinning(&schedule);
-            let arrivals = Arrivals::thinned(schedule, thinning, 0.0, end);
+            Some((
+                Arrivals::thinned(schedule, thinning, 0.0, end),
+                Issue::Chain(plan),
+                pacing,
+                "sessions",
+            ))
+        }
+    };
+    let (pacer, model) = match issued {
+        None => (Pacer::None, "closed"),
+        Some((arrivals, issue, pacing, model)) => {
+            for i in 0..connections {
+                workers.push(threads.spawn(i, worker::open_worker(shared.clone())));
+            }
             let issuer = Issuer::new(
                 shared.clone(),
                 arrivals,
-                Issue::Chain(plan),
+                issue,
                 (connections * 4).max(16_384),
                 runtime.clone(),
             );
-            (start_pacer(issuer, pacing, &runtime)?, "sessions")
+            (start_pacer(issuer, pacing, &runtime)?, model)
         }
     };
 

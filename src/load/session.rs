@@ -116,13 +116,7 @@ pub(crate) async fn visit_request(
             rx.await.is_ok()
         }
         Err(_) => {
-            shared.stats.record(
-                req.service,
-                Duration::ZERO,
-                Duration::ZERO,
-                None,
-                Some(super::ErrorKind::Other),
-            );
+            shared.stats.record_unsendable(req.service);
             true
         }
     }

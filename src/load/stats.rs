@@ -136,6 +136,18 @@ impl Stats {
 
     /// A request finished (successfully or not). `lag` is how late it was sent after its
     /// intended time; `None` in the closed model, where there is no schedule to be late for.
+    /// A request that could not be built (a template rendered to an invalid URI or header):
+    /// an error of its service that took no time.
+    pub fn record_unsendable(&self, service: usize) {
+        self.record(
+            service,
+            Duration::ZERO,
+            Duration::ZERO,
+            None,
+            Some(ErrorKind::Other),
+        );
+    }
+
     pub fn record(
         &self,
         service: usize,

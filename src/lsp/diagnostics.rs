@@ -22,9 +22,9 @@ use crate::check::{self, Checked, Options};
 use crate::diagnostic::{Code, Diagnostic, FileId, Severity, SourceMap};
 
 use super::describe::ParamValues;
-use super::graph::normalize;
 use super::outline::Outline;
 use super::text::LineIndex;
+use crate::check::normalize;
 
 pub struct Analysis {
     pub diagnostics: Vec<lsp::Diagnostic>,

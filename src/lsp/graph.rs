@@ -9,7 +9,11 @@
 //! rather than from disk, so definitions land where the user sees them.
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+// Module names are normalised as the checker's loader does, so they agree with the names in
+// its diagnostics.
+use crate::check::normalize;
 use std::sync::Arc;
 
 use crate::syntax::{self, ast};
@@ -285,24 +289,6 @@ impl Graph {
 
 fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-/// Removes `.` and folds `..` without touching the disk, as the checker's loader does, so
-/// module names agree with the names in its diagnostics.
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -85,6 +85,25 @@ impl Backend {
         self.docs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Answers about a position off the lock: `answer` gets the document's snapshot, its
+    /// graph and the position as a byte offset into the document.
+    async fn at_position<T: Send + 'static>(
+        &self,
+        p: TextDocumentPositionParams,
+        answer: impl FnOnce(&Snapshot, &Graph, usize) -> Option<T> + Send + 'static,
+    ) -> Result<Option<T>> {
+        let Some(s) = self.snapshot(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(compute(move || {
+            let g = s.graph();
+            let root = g.root();
+            let offset = root.lines.offset(&root.text, p.position);
+            answer(&s, &g, offset)
+        })
+        .await)
+    }
+
     fn snapshot(&self, uri: &Uri) -> Option<Snapshot> {
         let docs = self.docs();
         let doc = docs.get(uri)?.clone();
@@ -222,15 +241,9 @@ impl LanguageServer for Backend {
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        let p = params.text_document_position_params;
-        let Some(s) = self.snapshot(&p.text_document.uri) else {
-            return Ok(None);
-        };
-        Ok(compute(move || {
-            let g = s.graph();
+        self.at_position(params.text_document_position_params, |s, g, offset| {
+            let (markdown, span) = hover::hover(g, offset, s.doc.values.as_deref())?;
             let root = g.root();
-            let offset = root.lines.offset(&root.text, p.position);
-            let (markdown, span) = hover::hover(&g, offset, s.doc.values.as_deref())?;
             Some(Hover {
                 contents: HoverContents::Markup(MarkupContent {
                     kind: MarkupKind::Markdown,
@@ -239,22 +252,15 @@ impl LanguageServer for Backend {
                 range: Some(root.lines.range(&root.text, span)),
             })
         })
-        .await)
+        .await
     }
 
     async fn goto_definition(
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        let p = params.text_document_position_params;
-        let Some(s) = self.snapshot(&p.text_document.uri) else {
-            return Ok(None);
-        };
-        Ok(compute(move || {
-            let g = s.graph();
-            let root = g.root();
-            let offset = root.lines.offset(&root.text, p.position);
-            let (module, span) = match resolve(&g, offset)?.target {
+        self.at_position(params.text_document_position_params, |s, g, offset| {
+            let (module, span) = match resolve(g, offset)?.target {
                 Target::Decl(f) => (f.module, g.decl(f)?.name_span),
                 Target::Module(m) => (m, crate::diagnostic::Span::new(0, 0)),
                 _ => return None,
@@ -270,21 +276,14 @@ impl LanguageServer for Backend {
             let range = m.lines.range(&m.text, span);
             Some(GotoDefinitionResponse::Scalar(Location::new(uri, range)))
         })
-        .await)
+        .await
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let p = params.text_document_position;
-        let Some(s) = self.snapshot(&p.text_document.uri) else {
-            return Ok(None);
-        };
-        Ok(compute(move || {
-            let g = s.graph();
-            let root = g.root();
-            let offset = root.lines.offset(&root.text, p.position);
-            Some(CompletionResponse::Array(completion::complete(&g, offset)))
+        self.at_position(params.text_document_position, |_, g, offset| {
+            Some(CompletionResponse::Array(completion::complete(g, offset)))
         })
-        .await)
+        .await
     }
 
     async fn document_symbol(

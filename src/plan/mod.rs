@@ -116,6 +116,15 @@ impl Plan {
 
 /// Plans the named scenario, or the only (or first) one when no name is given.
 pub fn plan_checked(checked: &Checked, scenario: Option<&str>) -> Result<Plan, Vec<Diagnostic>> {
+    with_model(checked, |model| plan(model, checked.root, scenario))
+}
+
+/// Runs `f` on the checked model (or returns the check's errors when there is none), with
+/// diagnostics that have no place of their own anchored to the whole file.
+fn with_model<T>(
+    checked: &Checked,
+    f: impl FnOnce(&Model) -> Result<T, Vec<Diagnostic>>,
+) -> Result<T, Vec<Diagnostic>> {
     let Some(model) = &checked.model else {
         return Err(checked
             .diagnostics
@@ -124,7 +133,7 @@ pub fn plan_checked(checked: &Checked, scenario: Option<&str>) -> Result<Plan, V
             .cloned()
             .collect());
     };
-    plan(model, checked.root, scenario).map_err(|mut d| {
+    f(model).map_err(|mut d| {
         crate::diagnostic::anchor_whole_file(&mut d, &checked.sources);
         d
     })
@@ -132,18 +141,7 @@ pub fn plan_checked(checked: &Checked, scenario: Option<&str>) -> Result<Plan, V
 
 /// Plans every scenario of a checked file (what `res plan` does without `--scenario`).
 pub fn plan_all_checked(checked: &Checked) -> Result<Vec<Plan>, Vec<Diagnostic>> {
-    let Some(model) = &checked.model else {
-        return Err(checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .cloned()
-            .collect());
-    };
-    plan_all(model, checked.root).map_err(|mut d| {
-        crate::diagnostic::anchor_whole_file(&mut d, &checked.sources);
-        d
-    })
+    with_model(checked, |model| plan_all(model, checked.root))
 }
 
 /// Plans every scenario of the model (what `res plan` does without `--scenario`).

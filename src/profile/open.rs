@@ -325,6 +325,22 @@ fn check_version(path: &Path, db: &impl ReadableDatabase) -> Result<Option<u64>,
     guarded(path, read)?
 }
 
+/// Reads every record of a table, and parses each value as JSON when `json` is set.
+fn read_all<K: redb::Key + 'static>(
+    txn: &redb::ReadTransaction,
+    def: redb::TableDefinition<K, &'static [u8]>,
+    json: bool,
+) -> Result<(), String> {
+    let table = txn.open_table(def).map_err(|e| e.to_string())?;
+    for e in table.iter().map_err(|e| e.to_string())? {
+        let (_, v) = e.map_err(|e| e.to_string())?;
+        if json {
+            serde_json::from_slice::<serde_json::Value>(v.value()).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads every record of every table through a read-only handle, so that a file damaged
 /// inside (a scrambled page, a record that does not decode) is refused before anything is
 /// written to it. About as costly as reading the file once.
@@ -341,16 +357,7 @@ fn verify(path: &Path, db: &ReadOnlyDatabase) -> Result<(), ProfileError> {
             .collect();
         let has = |name: &str| tables.iter().any(|t| t == name);
         if has("runs") {
-            for e in txn
-                .open_table(RUNS)
-                .map_err(|e| e.to_string())?
-                .iter()
-                .map_err(|e| e.to_string())?
-            {
-                let (_, v) = e.map_err(|e| e.to_string())?;
-                serde_json::from_slice::<serde_json::Value>(v.value())
-                    .map_err(|e| e.to_string())?;
-            }
+            read_all(&txn, RUNS, true)?;
         }
         if has("samples") {
             // Under the version 1 layout the key types differ: the migration reads those.
@@ -363,39 +370,15 @@ fn verify(path: &Path, db: &ReadOnlyDatabase) -> Result<(), ProfileError> {
             }
         }
         if has("histograms") {
-            for e in txn
-                .open_table(HISTOGRAMS)
-                .map_err(|e| e.to_string())?
-                .iter()
-                .map_err(|e| e.to_string())?
-            {
-                e.map_err(|e| e.to_string())?;
-            }
+            read_all(&txn, HISTOGRAMS, false)?;
         }
         for def in [FAULTS, EVENTS, ABORTS, REMEDIATIONS, EXPECTATIONS] {
-            if !has(redb::TableHandle::name(&def)) {
-                continue;
-            }
-            for e in txn
-                .open_table(def)
-                .map_err(|e| e.to_string())?
-                .iter()
-                .map_err(|e| e.to_string())?
-            {
-                let (_, v) = e.map_err(|e| e.to_string())?;
-                serde_json::from_slice::<serde_json::Value>(v.value())
-                    .map_err(|e| e.to_string())?;
+            if has(redb::TableHandle::name(&def)) {
+                read_all(&txn, def, true)?;
             }
         }
         if has("profile") {
-            for e in txn
-                .open_table(PROFILE)
-                .map_err(|e| e.to_string())?
-                .iter()
-                .map_err(|e| e.to_string())?
-            {
-                e.map_err(|e| e.to_string())?;
-            }
+            read_all(&txn, PROFILE, false)?;
         }
         Ok(())
     };

@@ -94,6 +94,24 @@ pub struct FaultEvent {
     pub detail: String,
 }
 
+impl FaultEvent {
+    pub fn new(
+        at_s: f64,
+        fault: impl Into<String>,
+        action: &str,
+        target: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> FaultEvent {
+        FaultEvent {
+            at_s,
+            fault: fault.into(),
+            action: action.into(),
+            target: target.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ExpectationResult {
     pub text: String,

@@ -80,9 +80,23 @@ pub fn resolve(s: &StrValue, what: &str) -> Result<String, BuildError> {
     })
 }
 
+/// The first route of `system` that serves a learned endpoint: its service's index and the
+/// route.
+pub fn route_of<'m>(
+    system: &'m SystemModel,
+    e: &crate::learn::Endpoint,
+) -> Option<(usize, &'m crate::check::RouteModel)> {
+    system.services.iter().enumerate().find_map(|(v, svc)| {
+        svc.routes
+            .iter()
+            .find(|r| r.method.eq_ignore_ascii_case(&e.method) && matches(&r.path, &e.template))
+            .map(|r| (v, r))
+    })
+}
+
 /// Whether a route's path (`/items/{items.id}`) and a learned template (`/items/{id}`) name
 /// the same endpoint: the same segments, placeholders matching anything.
-pub fn matches(route: &str, learned: &str) -> bool {
+fn matches(route: &str, learned: &str) -> bool {
     let segments = |p: &str| -> Vec<String> {
         p.split('?')
             .next()
@@ -277,13 +291,7 @@ fn learned_chain(
     let mut added: Vec<Option<usize>> = Vec::new();
     let mut extra = Vec::new();
     for e in &learned.profile.endpoints {
-        let hit = system.services.iter().enumerate().find_map(|(v, svc)| {
-            svc.routes
-                .iter()
-                .find(|r| r.method.eq_ignore_ascii_case(&e.method) && matches(&r.path, &e.template))
-                .map(|r| (v, r))
-        });
-        let Some((v, route)) = hit else {
+        let Some((v, route)) = route_of(system, e) else {
             added.push(None);
             continue;
         };

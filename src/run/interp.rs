@@ -286,22 +286,22 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                     ) {
                         Ok((target, detail)) => {
                             metrics.injects.push(clock.now().secs() as u64);
-                            faults.push(FaultEvent {
-                                at_s: clock.now().secs(),
-                                fault: f.name.clone(),
-                                action: "inject".into(),
+                            faults.push(FaultEvent::new(
+                                clock.now().secs(),
+                                &f.name,
+                                "inject",
                                 target,
                                 detail,
-                            });
+                            ));
                         }
                         Err(e) => {
-                            faults.push(FaultEvent {
-                                at_s: clock.now().secs(),
-                                fault: f.name.clone(),
-                                action: "failed".into(),
-                                target: String::new(),
-                                detail: e.clone(),
-                            });
+                            faults.push(FaultEvent::new(
+                                clock.now().secs(),
+                                &f.name,
+                                "failed",
+                                "",
+                                e.clone(),
+                            ));
                             // Found only now (a stressed target with no load, a process
                             // gone): stop, revert what is in place, report it as aborted.
                             stop_reason = Some(StopReason::Abort(format!(
@@ -312,13 +312,13 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                         }
                     },
                     None => {
-                        faults.push(FaultEvent {
-                            at_s: clock.now().secs(),
-                            fault: f.name.clone(),
-                            action: "skipped".into(),
-                            target: String::new(),
-                            detail: "no chaos engine in this build".into(),
-                        });
+                        faults.push(FaultEvent::new(
+                            clock.now().secs(),
+                            &f.name,
+                            "skipped",
+                            "",
+                            "no chaos engine in this build",
+                        ));
                     }
                 }
                 event(&mut events, "inject", node.label.clone());
@@ -336,13 +336,13 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                     for (target, detail, ok) in chaos.revert(*fault) {
                         metrics.reverts.push(clock.now().secs() as u64);
                         let action = if ok { "revert" } else { "revert_failed" };
-                        faults.push(FaultEvent {
-                            at_s: clock.now().secs(),
-                            fault: model.faults[*fault].name.clone(),
-                            action: action.into(),
+                        faults.push(FaultEvent::new(
+                            clock.now().secs(),
+                            &model.faults[*fault].name,
+                            action,
                             target,
                             detail,
-                        });
+                        ));
                     }
                 }
                 event(&mut events, "revert", node.label.clone());
@@ -411,13 +411,13 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
         for (fault, target, detail, ok) in chaos.revert_all() {
             metrics.reverts.push(clock.now().secs() as u64);
             let action = if ok { "revert" } else { "revert_failed" };
-            faults.push(FaultEvent {
-                at_s: clock.now().secs(),
+            faults.push(FaultEvent::new(
+                clock.now().secs(),
                 fault,
-                action: action.into(),
+                action,
                 target,
                 detail,
-            });
+            ));
         }
     }
     if let Some(chaos) = cx.setup.chaos.as_mut() {

@@ -301,12 +301,7 @@ fn learned_mix(
     let system = &model.systems[sys];
     let mut shares: BTreeMap<usize, f64> = BTreeMap::new();
     for e in endpoints {
-        let hit = system.services.iter().position(|s| {
-            s.routes.iter().any(|r| {
-                r.method.eq_ignore_ascii_case(&e.method) && build::matches(&r.path, &e.template)
-            })
-        });
-        if let Some(v) = hit {
+        if let Some((v, _)) = build::route_of(system, e) {
             *shares.entry(v).or_default() += e.share;
         }
     }

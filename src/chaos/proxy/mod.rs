@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 pub use fault::{FaultId, FaultSpec, Toxic};
 pub use matcher::{HttpMatcher, PathPattern, RoutePattern};
@@ -225,33 +225,17 @@ impl ProxyHandle {
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    let mut stop = shared.stop.clone();
-    let mut connections = JoinSet::new();
-    loop {
-        if *stop.borrow() {
-            break;
-        }
-        tokio::select! {
-            changed = stop.changed() => {
-                if changed.is_err() {
-                    break;
+    let mut connections =
+        crate::net::accept_until_stopped(&listener, shared.stop.clone(), |stream| {
+            let shared = shared.clone();
+            async move {
+                match shared.mode {
+                    ProxyMode::Tcp => tcp::serve(shared, stream).await,
+                    ProxyMode::Http => http::serve(shared, stream).await,
                 }
             }
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    let shared = shared.clone();
-                    match shared.mode {
-                        ProxyMode::Tcp => connections.spawn(tcp::serve(shared, stream)),
-                        ProxyMode::Http => connections.spawn(http::serve(shared, stream)),
-                    };
-                }
-                // Out of file descriptors, say: pause instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+        })
+        .await;
     drop(listener);
     connections.shutdown().await;
     shared.pool.clear();
