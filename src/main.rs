@@ -37,7 +37,7 @@ enum Command {
     /// expectations. Exit 0 all held, 1 one failed, 2 invalid, 3 aborted, 4 tool failure.
     Run {
         file: PathBuf,
-        /// The scenario to run (default: the first in the file).
+        /// The scenario to run (default: the file's only one; a file with several asks).
         #[arg(long)]
         scenario: Option<String>,
         /// Seed for every random choice (default: from the clock; printed in the report).
@@ -247,6 +247,9 @@ fn cmd_check(
                         "{}",
                         render_all(&checked.diagnostics, &checked.sources, render)
                     );
+                }
+                if let Some(note) = check::env_note(&checked) {
+                    eprintln!("{note}");
                 }
             }
             CheckFormat::Json => {
