@@ -619,3 +619,42 @@ fn every_shipped_scenario_dry_runs_and_names_its_environment() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The plan of every shipped scenario (each of a file's own scenarios) is snapshotted under
+/// tests/snapshots/: a change in a plan's timing, order or wording shows up in review.
+/// Update with `INSTA_UPDATE=always cargo test --test corpus shipped_plans`, then read them.
+#[test]
+fn shipped_plans_are_snapshotted() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .flatten()
+        .map(|e| Path::new("scenarios").join(e.file_name()))
+        .filter(|p| p.extension().is_some_and(|x| x == "res"))
+        .collect();
+    files.sort();
+    let mut planned = 0;
+    for path in &files {
+        let checked = res::check::check_path(path);
+        let model = checked
+            .model
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} should check", path.display()));
+        for s in model.own() {
+            let plan = res::plan::plan(model, checked.root, Some(&s.name))
+                .unwrap_or_else(|e| panic!("{} {}: {e:?}", path.display(), s.name));
+            let text = machine_independent(&res::plan::to_text(&plan, model));
+            let name = format!("plan__{}__{}", snapshot_name(path), s.name);
+            let description = format!("res plan {} --scenario {}", path.display(), s.name);
+            insta::with_settings!({
+                snapshot_path => "snapshots",
+                prepend_module_to_snapshot => false,
+                description => description.as_str(),
+                omit_expression => true,
+            }, {
+                insta::assert_snapshot!(name.as_str(), text);
+            });
+            planned += 1;
+        }
+    }
+    assert!(planned >= 10, "planned {planned} shipped scenarios");
+}

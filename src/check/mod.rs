@@ -118,7 +118,7 @@ pub fn env_note(checked: &Checked) -> Option<String> {
         .iter()
         .map(|(name, default)| match default {
             Some(d) => format!("{name} (default \"{d}\" used)"),
-            None => format!("{name} (no default: a run fails without it)"),
+            None => format!("{name} (no default)"),
         })
         .collect();
     let file = &checked.sources.get(checked.root).name;
