@@ -558,18 +558,24 @@ fn record_profile_is_reported_as_redundant() {
     assert!(checked.model.is_some(), "a warning, not an error");
 }
 
+/// The shipped `.res` files, as paths relative to the package root, in order.
+fn shipped_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
+        .expect("scenarios/ exists (run from the package root)")
+        .flatten()
+        .map(|e| Path::new("scenarios").join(e.file_name()))
+        .filter(|p| p.extension().is_some_and(|x| x == "res"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Every shipped scenario runs (its dry run plans and resolves everything a run needs), and
 /// the ones that read environment variables say so at check time.
 #[test]
 fn every_shipped_scenario_dry_runs_and_names_its_environment() {
     let mut failures = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "res"))
-        .collect();
-    files.sort();
+    let files = shipped_files();
     let mut ran = 0;
     for path in &files {
         let checked = res::check::check_path(path);
@@ -625,13 +631,7 @@ fn every_shipped_scenario_dry_runs_and_names_its_environment() {
 /// Update with `INSTA_UPDATE=always cargo test --test corpus shipped_plans`, then read them.
 #[test]
 fn shipped_plans_are_snapshotted() {
-    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .flatten()
-        .map(|e| Path::new("scenarios").join(e.file_name()))
-        .filter(|p| p.extension().is_some_and(|x| x == "res"))
-        .collect();
-    files.sort();
+    let files = shipped_files();
     let mut planned = 0;
     for path in &files {
         let checked = res::check::check_path(path);
