@@ -61,6 +61,13 @@ enum Command {
         /// The profile database (default: .res/profile.redb beside the scenario, or res.toml).
         #[arg(long, value_name = "PATH")]
         profile_db: Option<PathBuf>,
+        /// What time it is when the run starts (RFC 3339, e.g. 2026-12-07T10:00Z), instead of
+        /// the system clock: with --seed, the same file gives the same schedule.
+        #[arg(long, value_name = "TIMESTAMP")]
+        now: Option<String>,
+        /// A load step more than 10 % short of its planned rate does not fail the run.
+        #[arg(long)]
+        allow_short: bool,
     },
     /// Send HTTP load to a URL: an open model with --rate, a closed loop with --connections.
     Load(res::load::cli::LoadArgs),
@@ -168,6 +175,8 @@ fn main() -> ExitCode {
             quiet,
             no_record,
             profile_db,
+            now,
+            allow_short,
         } => cmd_run(
             &file,
             scenario,
@@ -175,7 +184,7 @@ fn main() -> ExitCode {
             dry_run,
             &report,
             &set,
-            (quiet, no_record, profile_db),
+            (quiet, no_record, profile_db, now, allow_short),
             render,
         ),
         Command::Plan {
@@ -490,9 +499,23 @@ fn cmd_run(
     dry_run: bool,
     report: &[String],
     set: &[String],
-    (quiet, no_record, profile_db): (bool, bool, Option<PathBuf>),
+    (quiet, no_record, profile_db, now, allow_short): (
+        bool,
+        bool,
+        Option<PathBuf>,
+        Option<String>,
+        bool,
+    ),
     render: RenderOptions,
 ) -> ExitCode {
+    let now = match now.as_deref().map(|t| (t, res::units::Timestamp::parse(t))) {
+        None => None,
+        Some((_, Some(t))) => Some(t),
+        Some((t, None)) => {
+            eprintln!("error: --now {t}: expected a timestamp like 2026-12-07T10:00Z");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
     let overrides = match parse_overrides(set) {
         Ok(o) => o.overrides,
         Err(e) => {
@@ -508,6 +531,8 @@ fn cmd_run(
         quiet,
         no_record,
         profile_db,
+        now,
+        allow_short,
         ..Default::default()
     };
     for r in report {

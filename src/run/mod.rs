@@ -11,6 +11,7 @@ pub mod interp;
 pub mod metrics;
 pub mod progress;
 pub mod setup;
+pub mod verdict;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,12 @@ pub struct RunOptions {
     pub no_record: bool,
     /// The profile database (default: `.res/profile.redb` beside the scenario, or res.toml).
     pub profile_db: Option<PathBuf>,
+    /// What time it is when the run starts (`--now`); the system clock when `None`. Decides
+    /// where in the week a learned replay starts, so a fixed `now` and seed give the same
+    /// schedule.
+    pub now: Option<crate::units::Timestamp>,
+    /// A load step more than 10 % short of its planned rate does not fail the run.
+    pub allow_short: bool,
 }
 
 /// Checks, plans and runs a scenario file; returns the process exit code.
@@ -73,12 +80,8 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     let Some(scenario) = model.scenario(&plan.scenario) else {
         return EXIT_TOOL;
     };
-    let seed = opts.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64 & 0xffff_ffff)
-            .unwrap_or(1)
-    });
+    let seed = opts.seed.unwrap_or_else(clock::fresh_seed);
+    let wall_start = opts.now.unwrap_or_else(clock::system_now);
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut setup = match setup::resolve_static(model, scenario, &base_dir) {
         Ok(s) => s,
@@ -92,7 +95,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         return EXIT_INVALID;
     }
     if opts.dry_run {
-        print!("{}", dry_run(model, &plan, &setup, seed));
+        print!("{}", dry_run(model, &plan, &setup, seed, wall_start));
         return 0;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -108,6 +111,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     let file = path.to_string_lossy().to_string();
     // The profile database: opened (and validated) before anything is sent.
     let recorder = if opts.no_record {
+        setup.record_note = "not recorded (--no-record)".into();
         None
     } else {
         let db = crate::profile::resolve_db_path(path, opts.profile_db.as_deref());
@@ -126,16 +130,20 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             }
         };
         let source = std::fs::read_to_string(path).unwrap_or_default();
-        let started = crate::units::Timestamp(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0),
+        let meta = crate::profile::RunMeta::new(
+            path,
+            &source,
+            &scenario.name,
+            seed,
+            wall_start.to_rfc3339(),
         );
-        let meta =
-            crate::profile::RunMeta::new(path, &source, &scenario.name, seed, started.to_rfc3339());
         match recorder.begin_run(meta) {
-            Ok(id) => Some((recorder, id)),
+            Ok(id) => {
+                let at = format!("run {id} in {}", db.display());
+                setup.record_note = format!("recorded as {at}");
+                setup.recorded = Some(at);
+                Some((recorder, id))
+            }
             Err(e) => {
                 eprintln!(
                     "error: cannot record into the profile database {}: {e}",
@@ -158,10 +166,11 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             file: file.clone(),
             seed,
             setup,
-            clock: Arc::new(clock::RealClock::start()),
+            clock: Arc::new(clock::RealClock::start(wall_start)),
             stop: stop_rx,
             progress: progress::Progress::auto(plan.total, opts.quiet),
             recorder,
+            allow_short: opts.allow_short,
         };
         let report = interp::execute(cx, running).await;
         Ok::<RunReport, String>(report)
@@ -286,7 +295,13 @@ fn describe_load(spec: &crate::load::LoadSpec, share: f64) -> String {
 }
 
 /// What a run would do, in order; touches nothing.
-fn dry_run(model: &check::Model, plan: &plan::Plan, setup: &setup::Setup, seed: u64) -> String {
+fn dry_run(
+    model: &check::Model,
+    plan: &plan::Plan,
+    setup: &setup::Setup,
+    seed: u64,
+    wall_start: crate::units::Timestamp,
+) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
@@ -314,7 +329,8 @@ fn dry_run(model: &check::Model, plan: &plan::Plan, setup: &setup::Setup, seed: 
                 *traffic,
                 &target,
                 length,
-                seed,
+                crate::units::Timestamp(wall_start.0 + (t.start.secs().floor() as i64)),
+                seed.wrapping_add(i as u64),
                 &setup.peaks,
                 &setup.feeders,
                 setup.learned.get(traffic).map(|l| &**l),
