@@ -113,6 +113,9 @@ enum Command {
         #[command(subcommand)]
         action: res::profile::cli::ProfileCommand,
     },
+    /// Predict failure points from the profile: capacity per service, the forecast peak against
+    /// it and the scenario's SLOs; `list` and `score` the stored predictions.
+    Predict(res::predict::cli::PredictArgs),
     /// The language server for editors: speaks LSP over stdin/stdout (diagnostics,
     /// formatting, hover, go to definition, completion, document symbols).
     Lsp,
@@ -187,6 +190,7 @@ fn main() -> ExitCode {
         Command::Demo { action } => cmd_demo(action),
         Command::Profile { action } => ExitCode::from(res::profile::cli::run(action)),
         Command::Lsp => res::lsp::run(),
+        Command::Predict(args) => ExitCode::from(res::predict::cli::run(args)),
         Command::Load(args) => res::load::cli::run(args),
         Command::Recover(args) => res::chaos::cli::run_recover(args),
         Command::Chaos(args) => res::chaos::cli::run(args),
