@@ -16,6 +16,9 @@ const MAX_LEVELS: usize = 100;
 pub struct Level {
     pub offered: f64,
     pub goodput: f64,
+    /// 5th and 95th percentiles of the per-second goodput.
+    pub goodput_lo: f64,
+    pub goodput_hi: f64,
     pub concurrency: f64,
     /// Median p99 of the level's seconds, and its 5th and 95th percentiles.
     pub p99_ms: f64,
@@ -51,9 +54,12 @@ fn level(g: &[&Second]) -> Level {
     let n = g.len().max(1) as f64;
     let mean = |f: fn(&Second) -> f64| finite::or(g.iter().map(|s| f(s)).sum::<f64>() / n, 0.0);
     let p99: Vec<f64> = g.iter().map(|s| s.p99_ms).collect();
+    let goodput: Vec<f64> = g.iter().map(|s| s.goodput).collect();
     Level {
         offered: mean(|s| s.offered),
         goodput: mean(|s| s.goodput),
+        goodput_lo: finite::quantile(&goodput, 0.05).unwrap_or(0.0),
+        goodput_hi: finite::quantile(&goodput, 0.95).unwrap_or(0.0),
         concurrency: mean(|s| s.concurrency),
         p99_ms: finite::quantile(&p99, 0.5).unwrap_or(0.0),
         p99_lo: finite::quantile(&p99, 0.05).unwrap_or(0.0),

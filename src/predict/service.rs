@@ -156,21 +156,23 @@ impl ServiceModel {
 
     /// The goodput the service settled at once offered more than it could answer: the
     /// levels whose goodput fell short of the offered rate, when at least two did.
+    /// The interval spans the per-second goodput of those levels (5th to 95th percentile).
     fn plateau(&self) -> Option<Interval> {
-        let sat: Vec<f64> = self
+        let sat: Vec<&Level> = self
             .levels
             .iter()
             .filter(|l| l.goodput < SATURATED_SHORTFALL * l.offered)
-            .map(|l| l.goodput)
             .collect();
         if sat.len() < 2 {
             return None;
         }
-        let point = finite::quantile(&sat, 0.5)?;
+        let means: Vec<f64> = sat.iter().map(|l| l.goodput).collect();
         Some(Interval::new(
-            point,
-            finite::quantile(&sat, 0.05)?,
-            finite::quantile(&sat, 0.95)?,
+            finite::quantile(&means, 0.5)?,
+            sat.iter()
+                .map(|l| l.goodput_lo)
+                .fold(f64::INFINITY, f64::min),
+            sat.iter().map(|l| l.goodput_hi).fold(0.0, f64::max),
         ))
     }
 
@@ -305,6 +307,8 @@ mod tests {
                 Level {
                     offered: r,
                     goodput,
+                    goodput_lo: goodput * 0.98,
+                    goodput_hi: goodput * 1.02,
                     concurrency: goodput * p99 / 1000.0,
                     p99_ms: p99,
                     p99_lo: p99 * 0.9,

@@ -174,7 +174,15 @@ impl Usl {
                 u = best.clone();
             }
         }
-        let usl = problem.decode(&u);
+        let mut usl = problem.decode(&u);
+        // The simplex approaches a bound but never lands on it: a term too small to matter
+        // anywhere near the measured range is zero, so N* is not reported at 10⁸.
+        if usl.beta * n_max * n_max < 1e-6 {
+            usl.beta = 0.0;
+        }
+        if usl.alpha * n_max < 1e-6 {
+            usl.alpha = 0.0;
+        }
         Ok(UslFit {
             usl,
             diagnostics: diagnostics(&pts, &usl),

@@ -47,8 +47,16 @@ pub struct ServiceVerdict {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Load {
     pub rate: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// RFC 3339, UTC.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "rfc3339")]
     pub at: Option<Timestamp>,
+}
+
+fn rfc3339<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&t.to_rfc3339()),
+        None => s.serialize_none(),
+    }
 }
 
 /// A predicted breach of an SLO limit.
