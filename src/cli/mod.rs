@@ -15,6 +15,7 @@ mod learn;
 mod load;
 mod lsp;
 mod plan;
+mod predict;
 mod profile;
 mod recover;
 mod run;
@@ -78,6 +79,9 @@ enum Command {
         #[command(subcommand)]
         action: profile::ProfileCommand,
     },
+    /// Predict failure points from the profile: capacity per service, the forecast peak against
+    /// it and the scenario's SLOs; `list` and `score` the stored predictions.
+    Predict(predict::PredictArgs),
     /// The language server for editors: speaks LSP over stdin/stdout (diagnostics,
     /// formatting, hover, go to definition, completion, document symbols).
     Lsp,
@@ -104,6 +108,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args, render).into(),
         Command::Demo { action } => demo::run(action).into(),
         Command::Profile { action } => ExitCode::from(profile::run(action)),
+        Command::Predict(args) => ExitCode::from(predict::run(args)),
         Command::Lsp => lsp::run(),
         Command::Load(args) => load::run(args),
         Command::Recover(args) => recover::run_recover(args),

@@ -37,6 +37,12 @@ pub use recorder::{outcome_name, Recorder, RecorderOptions, RunId, RunMeta};
 pub use schema::SCHEMA_VERSION;
 pub use store::{ProfileStore, RunDetail, RunSummary, ServiceSeconds};
 
+/// Opens the database for writing (created and migrated as needed), for engines that keep a
+/// table of their own in the same file: the prediction engine's `predictions`.
+pub fn open_for_writing(path: &std::path::Path) -> Result<redb::Database, ProfileError> {
+    open::open_writer(path, DEFAULT_BUSY_WAIT)
+}
+
 /// Whether process `pid` exists (a zombie counts as existing until it is reaped).
 pub fn alive(pid: i32) -> bool {
     use nix::errno::Errno;

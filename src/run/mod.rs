@@ -9,6 +9,7 @@ pub mod chaos;
 pub mod clock;
 pub mod interp;
 pub mod metrics;
+pub mod predict_input;
 pub mod progress;
 pub mod setup;
 pub mod verdict;
