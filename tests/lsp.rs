@@ -434,6 +434,16 @@ fn diagnostics_and_hover_agree_on_an_unsaved_import() {
     );
     let h = hover_text(&c.at("textDocument/hover", &u, pos(text, "y\n", 0)));
     assert!(h.contains("param y"), "{h}");
+    // Definition (from the checker's name table) lands on the buffer's `y`, not the disk's.
+    let def = c.at("textDocument/definition", &u, pos(text, "y\n", 0));
+    assert!(
+        def["uri"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/lib.res"),
+        "{def}"
+    );
+    assert_eq!(range_start(&def["range"]), (0, 6), "{def}");
     // And the other way: the buffer changes back to `x`, unsaved; main.res is re-checked
     // against the buffer and now misses `y`, as hover does.
     c.notify(
