@@ -6,7 +6,9 @@
 //! formatting is `res fmt`'s. What the CLI has no use for lives here: byte offsets as UTF-16
 //! positions (`text`), a tokenizer and outline that work on text that does not parse
 //! (`lex`, `outline`), and name lookup across imports (`graph`, `resolve`) for
-//! hover, go-to-definition and completion. Nothing in it may panic on any input: the syntax
+//! hover, go-to-definition and completion. Imports are read through the checker's loader
+//! with the open buffers as its overlay, and go-to-definition asks the checker's name table
+//! first, so squiggles, hover and definition see the same files. Nothing in it may panic on any input: the syntax
 //! layer bounds size and nesting, every index here is checked, and each request runs where
 //! a panic would only cost its answer.
 
