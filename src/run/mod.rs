@@ -206,16 +206,23 @@ fn finish_report(
     opts: &RunOptions,
     recorded: Option<(crate::profile::RunId, PathBuf)>,
 ) -> u8 {
-    print!("{}", crate::report::to_summary(report));
+    // Written without print!: a closed stdout must not cost the reports and the exit code.
+    let mut summary = crate::report::to_summary(report);
     if let Some((id, db)) = recorded {
         let shown = std::env::current_dir()
             .map(|cwd| crate::state::State::show(&db, &cwd))
             .unwrap_or_else(|_| db.display().to_string());
         if report.events.iter().any(|e| e.kind == "record") {
-            println!("recording of run {id} in {shown} is incomplete (see the events)");
+            summary +=
+                &format!("recording of run {id} in {shown} is incomplete (see the events)\n");
         } else {
-            println!("recorded as run {id} in {shown}");
+            summary += &format!("recorded as run {id} in {shown}\n");
         }
+    }
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(summary.as_bytes()).and_then(|()| out.flush());
     }
     let mut code = report.outcome.exit_code();
     if let Some(p) = &opts.report_json {
