@@ -19,6 +19,7 @@ mod predict;
 mod profile;
 mod recover;
 mod run;
+mod stdout;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -89,6 +90,7 @@ enum Command {
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
+    stdout::quiet_on_closed_stdout();
     let cli = Cli::parse();
     let color = match cli.color {
         ColorChoice::Always => true,
