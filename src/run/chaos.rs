@@ -10,12 +10,16 @@ use std::time::SystemTime;
 
 use super::metrics::Metrics;
 use crate::chaos::engine::ChaosEngine;
+use crate::chaos::process::ProcessSpec;
 use crate::chaos::proxy::ProxyMode;
+use crate::chaos::proxy::RoutePattern;
 use crate::chaos::request::{
     ActiveFaultId, ChaosLimits, FaultRequest, ResolvedTarget, RevertOutcome,
 };
-use crate::chaos::topology::{resolve_addr, Topology};
-use crate::check::{Effect, FaultTarget, Model, ScenarioModel, StepKind, SystemTarget};
+use crate::chaos::topology::{resolve_addr, ServiceFacts, Topology};
+use crate::check::{
+    Effect, FaultTarget, Model, ProcessModel, ScenarioModel, StepKind, StrValue, SystemTarget,
+};
 use crate::units::Duration;
 
 /// How many seconds of load `on stressed(...)` looks back over.
@@ -27,6 +31,92 @@ pub struct ChaosDriver {
     /// Active injections per fault index: (engine id, target label).
     active: BTreeMap<usize, Vec<(ActiveFaultId, String)>>,
     names: Vec<String>,
+}
+
+impl ChaosDriver {
+    /// What a fault on `model.systems[system].services[service]` may touch.
+    fn target(
+        &self,
+        model: &Model,
+        system: usize,
+        service: usize,
+    ) -> Result<ResolvedTarget, String> {
+        Ok(self
+            .topology
+            .target(system, service, service_facts(model, system, service)?))
+    }
+}
+
+/// A service of the Model in the chaos engine's words.
+fn service_facts(model: &Model, system: usize, service: usize) -> Result<ServiceFacts, String> {
+    let sys = model
+        .systems
+        .get(system)
+        .ok_or_else(|| format!("no system number {system}"))?;
+    let svc = sys
+        .services
+        .get(service)
+        .ok_or_else(|| format!("no service number {service} in {}", sys.name))?;
+    Ok(ServiceFacts {
+        label: format!("{}.{}", sys.name, svc.name),
+        routes: svc
+            .routes
+            .iter()
+            .map(|r| RoutePattern::new(Some(r.method.as_str()), &r.path))
+            .collect(),
+        process: svc.process.as_ref().map(process_of).transpose()?,
+    })
+}
+
+fn resolve(value: &StrValue, what: &str) -> Result<String, String> {
+    value
+        .resolve()
+        .map_err(|var| format!("{what} reads environment variable `{var}`, which is not set"))
+}
+
+/// A service's `process` declaration, with environment values read.
+fn process_of(process: &ProcessModel) -> Result<ProcessSpec, String> {
+    Ok(match process {
+        ProcessModel::Pidfile(p) => ProcessSpec::Pidfile(resolve(p, "the pid file")?.into()),
+        ProcessModel::Name(n) => ProcessSpec::Name(resolve(n, "the process name")?),
+        ProcessModel::Command(c) => ProcessSpec::Command(resolve(c, "the process command")?),
+    })
+}
+
+/// The request for fault `fault` of `model`, aimed at `target` (resolved by the
+/// interpreter, `on stressed(...)` included). A `via toxiproxy` clause replaces the target's
+/// proxy by the Toxiproxy one; its proxy name defaults to the service's name.
+fn fault_request(
+    model: &Model,
+    fault: usize,
+    mut target: ResolvedTarget,
+    deadline: SystemTime,
+) -> Result<FaultRequest, String> {
+    let f = model
+        .faults
+        .get(fault)
+        .ok_or_else(|| format!("no fault number {fault} in the model"))?;
+    if let Some((api, proxy)) = &f.toxiproxy {
+        let api = resolve(api, "the Toxiproxy address")?;
+        let proxy = match proxy {
+            Some(p) => resolve(p, "the Toxiproxy proxy name")?,
+            None => target
+                .label
+                .rsplit('.')
+                .next()
+                .unwrap_or(&target.label)
+                .to_string(),
+        };
+        target = target.with_toxiproxy(api, proxy);
+    }
+    Ok(FaultRequest {
+        name: f.name.clone(),
+        target,
+        effects: f.effects.clone(),
+        toxicity: f.toxicity,
+        matchers: f.matchers.clone(),
+        deadline,
+    })
 }
 
 /// Where the run keeps its fault journal: `.res/faults.journal` beside the scenario.
@@ -193,10 +283,7 @@ impl ChaosDriver {
             let FaultTarget::Service { system, service } = fm.target else {
                 continue;
             };
-            let target = self
-                .topology
-                .target(model, system, service)
-                .map_err(|e| e.to_string())?;
+            let target = self.target(model, system, service)?;
             for e in &fm.effects {
                 if needs_proxy(e) && target.proxy.is_none() && fm.toxiproxy.is_none() {
                     return Err(format!(
@@ -240,8 +327,7 @@ impl ChaosDriver {
                     .iter()
                     .filter(|s| s.score >= 0.0)
                     .filter(|s| {
-                        self.topology
-                            .target(model, system, s.service)
+                        self.target(model, system, s.service)
                             .map(|t| t.proxy.is_some() || t.process.is_some())
                             .unwrap_or(false)
                     })
@@ -264,13 +350,9 @@ impl ChaosDriver {
         }
         let mut labels = Vec::new();
         for (system, service) in chosen {
-            let target: ResolvedTarget = self
-                .topology
-                .target(model, system, service)
-                .map_err(|e| e.to_string())?;
+            let target: ResolvedTarget = self.target(model, system, service)?;
             let label = target.label.clone();
-            let req = FaultRequest::from_model(model, fault, target, deadline)
-                .map_err(|e| e.to_string())?;
+            let req = fault_request(model, fault, target, deadline)?;
             let id = self.engine.inject(&req).map_err(|e| e.to_string())?;
             self.active
                 .entry(fault)

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod interp;
 pub mod metrics;
 pub mod progress;
+pub mod replay;
 pub mod setup;
 pub mod verdict;
 
