@@ -121,6 +121,11 @@ impl Topology {
         self.fronts.get(&system)
     }
 
+    /// The (system, service) of every upstream proxy.
+    pub fn upstream_keys(&self) -> Vec<(usize, usize)> {
+        self.upstreams.keys().copied().collect()
+    }
+
     pub fn upstream(&self, system: usize, service: usize) -> Option<&ProxyHandle> {
         self.upstreams.get(&(system, service))
     }

@@ -3,7 +3,7 @@
 //! `on stressed(...)` from live metrics, and keeps track of what is active so the shutdown
 //! can revert it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -12,7 +12,7 @@ use super::metrics::Metrics;
 use crate::chaos::engine::ChaosEngine;
 use crate::chaos::process::ProcessSpec;
 use crate::chaos::proxy::ProxyMode;
-use crate::chaos::proxy::RoutePattern;
+use crate::chaos::proxy::{ProxyStats, RoutePattern};
 use crate::chaos::request::{
     ActiveFaultId, ChaosLimits, FaultRequest, ResolvedTarget, RevertOutcome,
 };
@@ -31,6 +31,84 @@ pub struct ChaosDriver {
     /// Active injections per fault index: (engine id, target label).
     active: BTreeMap<usize, Vec<(ActiveFaultId, String)>>,
     names: Vec<String>,
+    /// The upstream proxies' counters, sampled once a second: what `on stressed(...)` knows
+    /// of services the load does not reach directly (the demo's payments).
+    proxy_seen: ProxySeen,
+}
+
+/// Per upstream proxy (system, service): the last seconds of cumulative counters, and the
+/// best one-second mean latency seen (milliseconds).
+#[derive(Default)]
+struct ProxySeen {
+    samples: BTreeMap<(usize, usize), VecDeque<ProxyStats>>,
+    best_ms: BTreeMap<(usize, usize), f64>,
+}
+
+/// Requests a second must have for its mean latency to count as a service's best.
+const PROXY_BEST_MIN_REQUESTS: u64 = 5;
+
+impl ProxySeen {
+    fn sample(&mut self, topology: &Topology, services: &[(usize, usize)]) {
+        for &key in services {
+            let Some(p) = topology.upstream(key.0, key.1) else {
+                continue;
+            };
+            let now = p.stats();
+            let q = self.samples.entry(key).or_default();
+            if let Some(prev) = q.back() {
+                let n = now.answered.saturating_sub(prev.answered);
+                if n >= PROXY_BEST_MIN_REQUESTS {
+                    let ms = now.latency_us_sum.saturating_sub(prev.latency_us_sum) as f64
+                        / n as f64
+                        / 1000.0;
+                    let best = self.best_ms.entry(key).or_insert(ms);
+                    *best = best.min(ms);
+                }
+            }
+            q.push_back(now);
+            while q.len() > STRESS_WINDOW_S + 1 {
+                q.pop_front();
+            }
+        }
+    }
+
+    /// The stress of a service seen only by its upstream proxy, over the sampled window:
+    /// mean latency against its best second, and the share of 5xx or dropped answers.
+    fn stress(
+        &self,
+        key: (usize, usize),
+        name: &str,
+        by: crate::check::StressMetric,
+    ) -> Option<super::metrics::Stress> {
+        use crate::check::StressMetric;
+        let q = self.samples.get(&key)?;
+        let (first, last) = (q.front()?, q.back()?);
+        let n = last.answered.saturating_sub(first.answered);
+        if n == 0 {
+            return None;
+        }
+        let mean_ms =
+            last.latency_us_sum.saturating_sub(first.latency_us_sum) as f64 / n as f64 / 1000.0;
+        let best = self.best_ms.get(&key).copied().unwrap_or(mean_ms).max(1e-3);
+        let growth = mean_ms / best;
+        let errors = last.failed_answers.saturating_sub(first.failed_answers) as f64 / n as f64;
+        // The same scales as the load's own ranking (`Metrics::stressed`); the proxy knows no
+        // saturation.
+        let score = match by {
+            StressMetric::Latency => growth,
+            StressMetric::Errors => errors,
+            StressMetric::Saturation => return None,
+            StressMetric::Any => ((growth - 1.0) / 9.0).max(errors),
+        };
+        Some(super::metrics::Stress {
+            service: key.1,
+            score,
+            reason: format!(
+                "{name} (at its fault proxy): mean {mean_ms:.1}ms ({growth:.1}× its best), errors {:.2}%, {n} requests",
+                errors * 100.0
+            ),
+        })
+    }
 }
 
 impl ChaosDriver {
@@ -271,9 +349,16 @@ impl ChaosDriver {
             topology,
             active: BTreeMap::new(),
             names: model.faults.iter().map(|f| f.name.clone()).collect(),
+            proxy_seen: ProxySeen::default(),
         };
         driver.preflight(model, &faults)?;
         Ok(Some(driver))
+    }
+
+    /// Samples the upstream proxies' counters (once a second, from the interpreter's tick).
+    pub fn sample(&mut self) {
+        let keys: Vec<(usize, usize)> = self.topology.upstream_keys();
+        self.proxy_seen.sample(&self.topology, &keys);
     }
 
     /// Refuses, before anything is sent, faults whose effects their target cannot take.
@@ -322,7 +407,18 @@ impl ChaosDriver {
         match fm.target {
             FaultTarget::Service { system, service } => chosen.push((system, service)),
             FaultTarget::Stressed { system, top, by } => {
-                let ranked = metrics.stressed(system, STRESS_WINDOW_S, by);
+                let mut ranked = metrics.stressed(system, STRESS_WINDOW_S, by);
+                // Services the load does not reach directly are seen by their proxy.
+                for s in ranked.iter_mut().filter(|s| s.score < 0.0) {
+                    let name = format!(
+                        "{}.{}",
+                        model.systems[system].name, model.systems[system].services[s.service].name
+                    );
+                    if let Some(seen) = self.proxy_seen.stress((system, s.service), &name, by) {
+                        *s = seen;
+                    }
+                }
+                ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.service.cmp(&b.service)));
                 let usable: Vec<_> = ranked
                     .iter()
                     .filter(|s| s.score >= 0.0)
