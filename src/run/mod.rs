@@ -11,6 +11,7 @@ pub mod interp;
 pub mod metrics;
 pub mod predict_input;
 pub mod progress;
+pub mod replay;
 pub mod setup;
 pub mod verdict;
 
