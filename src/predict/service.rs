@@ -306,6 +306,7 @@ mod tests {
                 let rho = (r / cap).min(0.99);
                 let p99 = 50.0 + 50.0 * rho / (1.0 - rho);
                 Level {
+                    run: 1,
                     offered: r,
                     goodput,
                     goodput_lo: goodput * 0.98,
