@@ -14,6 +14,7 @@ pub mod lsp;
 mod net;
 pub mod plan;
 pub mod profile;
+pub mod remedy;
 pub mod report;
 pub mod run;
 pub mod syntax;

@@ -38,6 +38,16 @@ pub use recorder::{outcome_name, Recorder, RecorderOptions, RunId, RunMeta};
 pub use schema::SCHEMA_VERSION;
 pub use store::{ProfileStore, RunDetail, RunSummary, ServiceSeconds};
 
+/// Opens the profile database for writing (creating and migrating it as any writer does), for
+/// parts that keep a table of their own in the same file: the remediation audit log
+/// (`remedy::audit`). The caller closes it by dropping it.
+pub fn open_database(
+    path: &std::path::Path,
+    busy_wait: std::time::Duration,
+) -> Result<redb::Database, ProfileError> {
+    open::open_writer(path, busy_wait)
+}
+
 /// Whether process `pid` exists (a zombie counts as existing until it is reaped).
 pub fn alive(pid: i32) -> bool {
     use nix::errno::Errno;
