@@ -760,3 +760,18 @@ async fn haproxy_failover_brings_up_the_backup() {
     assert_eq!((admin("a"), admin("b")), (0, 0), "{servers:?}");
     assert_ne!(admin("spare") & 0x01, 0, "{servers:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haproxy_runtime_api_over_a_unix_socket() {
+    use res::remedy::Actuator;
+    let Some(bin) = need_haproxy() else { return };
+    let lb = lb(&bin);
+    let balancer = HaproxyBalancer::new(&lb.haproxy.unix_socket(), "checkout");
+    let state = balancer.read().await.unwrap();
+    assert_eq!(
+        state.summary(),
+        "a w=100 ready, b w=100 ready, spare w=100 maint (backup)"
+    );
+    let missing = HaproxyBalancer::new(&lb.haproxy.socket(), "nope").read().await;
+    assert!(missing.is_err(), "{missing:?}");
+}

@@ -112,7 +112,7 @@ pub struct Haproxy {
     child: Child,
     pub front: u16,
     pub admin: u16,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 /// The binary, if installed.
@@ -133,8 +133,10 @@ impl Haproxy {
     pub fn start(bin: &Path, backend: &str, servers: &[String]) -> Haproxy {
         let dir = TempDir::new("haproxy");
         let (front, admin) = (free_port(), free_port());
+        let unix = dir.path().join("admin.sock");
+        let unix = unix.display();
         let mut cfg = format!(
-            "global\n  stats socket ipv4@127.0.0.1:{admin} level admin\n  maxconn 1000\n\n\
+            "global\n  stats socket ipv4@127.0.0.1:{admin} level admin\n  stats socket {unix} level admin\n  maxconn 1000\n\n\
              defaults\n  mode http\n  timeout connect 2s\n  timeout client 20s\n  timeout server 20s\n\n\
              frontend fe\n  bind 127.0.0.1:{front}\n  default_backend {backend}\n\n\
              backend {backend}\n  balance roundrobin\n"
@@ -162,7 +164,7 @@ impl Haproxy {
                     child,
                     front,
                     admin,
-                    _dir: dir,
+                    dir,
                 };
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -174,6 +176,11 @@ impl Haproxy {
             let _ = e.read_to_string(&mut err);
         }
         panic!("haproxy did not listen within 10 s: {err}");
+    }
+
+    /// The same runtime API on a unix socket.
+    pub fn unix_socket(&self) -> String {
+        self.dir.path().join("admin.sock").display().to_string()
     }
 
     pub fn socket(&self) -> String {
