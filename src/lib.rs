@@ -6,8 +6,10 @@
 
 pub mod chaos;
 pub mod check;
+pub mod cli;
 pub mod demo;
 pub mod diagnostic;
+pub mod exit;
 pub mod learn;
 pub mod load;
 pub mod lsp;
@@ -17,5 +19,8 @@ pub mod profile;
 pub mod remedy;
 pub mod report;
 pub mod run;
+pub mod runtime;
+pub mod shutdown;
+pub mod state;
 pub mod syntax;
 pub mod units;

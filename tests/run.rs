@@ -164,6 +164,7 @@ fn sigterm_ends_in_an_orderly_shutdown_with_a_report() {
             "--report",
             &format!("json={}", json.display()),
         ])
+        .env("RES_STATE_DIR", state_dir())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -201,6 +202,7 @@ fn a_panicking_step_still_writes_the_report_and_exits_4() {
             &format!("json={}", json.display()),
         ])
         .env("RES_TEST_PANIC_STEP", "boom")
+        .env("RES_STATE_DIR", state_dir())
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));

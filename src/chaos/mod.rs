@@ -42,7 +42,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod event;

@@ -40,7 +40,6 @@
 mod aggregator;
 mod arrivals;
 mod chain;
-pub mod cli;
 mod closed;
 mod connection;
 mod error;

@@ -13,22 +13,21 @@
 //! drives the recorder. docs/profile.md describes the tables, the schema version policy and
 //! the derived numbers.
 
-pub mod cli;
 pub mod compare;
 pub mod derive;
 mod error;
-mod export;
+pub(crate) mod export;
 pub mod fingerprint;
 mod migrate;
 mod open;
 pub mod path;
 mod query;
 mod recorder;
-mod render;
+pub(crate) mod render;
 pub mod sample_codec;
 pub mod schema;
 mod store;
-mod test_writer;
+pub(crate) mod test_writer;
 mod writer;
 
 pub use error::ProfileError;

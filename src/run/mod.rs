@@ -25,9 +25,9 @@ use crate::report::{Outcome, RunReport};
 pub use interp::StopReason;
 
 /// Exit code for an invalid scenario (check or plan errors, or setup that cannot work).
-pub const EXIT_INVALID: u8 = 2;
+pub const EXIT_INVALID: u8 = crate::exit::Exit::Invalid.code();
 /// Exit code when the tool itself failed.
-pub const EXIT_TOOL: u8 = 4;
+pub const EXIT_TOOL: u8 = crate::exit::Exit::Tool.code();
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -42,8 +42,11 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Do not record the run in the profile database.
     pub no_record: bool,
-    /// The profile database (default: `.res/profile.redb` beside the scenario, or res.toml).
+    /// The profile database (default: the state folder's, see [`crate::state`]).
     pub profile_db: Option<PathBuf>,
+    /// The project's state folder (profile database, fault journal); discovered from the
+    /// current directory when `None`.
+    pub state: Option<crate::state::State>,
 }
 
 /// Checks, plans and runs a scenario file; returns the process exit code.
@@ -95,22 +98,38 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         print!("{}", dry_run(model, &plan, &setup, seed));
         return 0;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime::multi_thread(None) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            eprintln!("error: {e}");
             return EXIT_TOOL;
         }
     };
     let file = path.to_string_lossy().to_string();
+    let state = match opts
+        .state
+        .clone()
+        .map(Ok)
+        .unwrap_or_else(crate::state::State::discover)
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_TOOL;
+        }
+    };
     // The profile database: opened (and validated) before anything is sent.
+    let mut recorded = None;
     let recorder = if opts.no_record {
         None
     } else {
-        let db = crate::profile::resolve_db_path(path, opts.profile_db.as_deref());
+        let db = match state.profile_db(opts.profile_db.as_deref()) {
+            Ok(db) => db,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_INVALID;
+            }
+        };
         if let Some(dir) = db.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -135,7 +154,10 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         let meta =
             crate::profile::RunMeta::new(path, &source, &scenario.name, seed, started.to_rfc3339());
         match recorder.begin_run(meta) {
-            Ok(id) => Some((recorder, id)),
+            Ok(id) => {
+                recorded = Some((id, db));
+                Some((recorder, id))
+            }
             Err(e) => {
                 eprintln!(
                     "error: cannot record into the profile database {}: {e}",
@@ -146,10 +168,13 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         }
     };
     let report = runtime.block_on(async {
-        setup::start_targets(model, &mut setup, seed).await?;
-        setup::start_chaos(model, scenario, &base_dir, &mut setup).await?;
+        // Listen first: from here on every stop signal reaches the orderly shutdown.
+        let shutdown = crate::shutdown::Shutdown::listen()
+            .map_err(|e| format!("cannot listen for signals: {e}"))?;
         let (stop_tx, stop_rx) = watch::channel(None);
-        tokio::spawn(watch_signals(stop_tx));
+        tokio::spawn(watch_signals(shutdown, stop_tx));
+        setup::start_targets(model, &mut setup, seed).await?;
+        setup::start_chaos(model, scenario, state.dir(), &mut setup).await?;
         let running = Arc::new(Mutex::new(interp::Running::default()));
         let cx = interp::RunContext {
             model,
@@ -173,11 +198,25 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             return EXIT_INVALID;
         }
     };
-    finish_report(&report, opts)
+    finish_report(&report, opts, recorded)
 }
 
-fn finish_report(report: &RunReport, opts: &RunOptions) -> u8 {
+fn finish_report(
+    report: &RunReport,
+    opts: &RunOptions,
+    recorded: Option<(crate::profile::RunId, PathBuf)>,
+) -> u8 {
     print!("{}", crate::report::to_summary(report));
+    if let Some((id, db)) = recorded {
+        let shown = std::env::current_dir()
+            .map(|cwd| crate::state::State::show(&db, &cwd))
+            .unwrap_or_else(|_| db.display().to_string());
+        if report.events.iter().any(|e| e.kind == "record") {
+            println!("recording of run {id} in {shown} is incomplete (see the events)");
+        } else {
+            println!("recorded as run {id} in {shown}");
+        }
+    }
     let mut code = report.outcome.exit_code();
     if let Some(p) = &opts.report_json {
         if let Err(e) = std::fs::write(p, report.to_json()) {
@@ -208,21 +247,12 @@ fn finish_report(report: &RunReport, opts: &RunOptions) -> u8 {
     code
 }
 
-/// Ctrl-C and SIGTERM become a stop request; a second signal is left to the default action.
-async fn watch_signals(tx: watch::Sender<Option<StopReason>>) {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            let _ = tx.send(Some(StopReason::Signal("interrupted (SIGINT)".into())));
-            return;
-        }
-    };
-    let reason = tokio::select! {
-        _ = tokio::signal::ctrl_c() => "interrupted (SIGINT)",
-        _ = term.recv() => "terminated (SIGTERM)",
-    };
-    let _ = tx.send(Some(StopReason::Signal(reason.into())));
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT become a stop request; a second one forces an exit.
+async fn watch_signals(shutdown: crate::shutdown::Shutdown, tx: watch::Sender<Option<StopReason>>) {
+    let signal = shutdown
+        .requested("faults may still be in place: `res recover` reverts them")
+        .await;
+    let _ = tx.send(Some(StopReason::Signal(signal.describe())));
 }
 
 /// "open model, poisson, 0/s → 520/s over 10s, then 520/s for 20s; mix shop.catalog 60%, …".

@@ -125,7 +125,7 @@ pub async fn start_targets(model: &Model, setup: &mut Setup, seed: u64) -> Resul
 pub async fn start_chaos(
     model: &Model,
     scenario: &ScenarioModel,
-    base_dir: &Path,
+    state_dir: &Path,
     setup: &mut Setup,
 ) -> Result<(), String> {
     let demos: Vec<(usize, &crate::demo::DemoShop)> =
@@ -135,7 +135,7 @@ pub async fn start_chaos(
     let driver = super::chaos::ChaosDriver::start(
         model,
         scenario,
-        base_dir,
+        state_dir,
         &mut targets,
         &demos,
         &mut notes,
