@@ -772,6 +772,78 @@ async fn haproxy_runtime_api_over_a_unix_socket() {
         state.summary(),
         "a w=100 ready, b w=100 ready, spare w=100 maint (backup)"
     );
-    let missing = HaproxyBalancer::new(&lb.haproxy.socket(), "nope").read().await;
+    let missing = HaproxyBalancer::new(&lb.haproxy.socket(), "nope")
+        .read()
+        .await;
     assert!(missing.is_err(), "{missing:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn res_remedy_list_show_approve_reject() {
+    let demo = DemoChild::start(&[]);
+    let db = TempDir::new("cli");
+    let path = db.path().join("profile.redb");
+    let mut gated = Remedy::new("gated", "shop.checkout", Action::ScaleBy(2));
+    gated.require_approval = true;
+    let mut engine = Engine::new(
+        vec![
+            gated.clone(),
+            Remedy {
+                name: "gated2".into(),
+                ..gated
+            },
+        ],
+        options(Mode::Act),
+        Some(Audit::new(&path)),
+    );
+    engine.add_actuator(
+        "shop.checkout",
+        ActionKind::Scale,
+        Arc::new(DemoAdmin::new(&demo.base(), "checkout")),
+    );
+    engine.evaluate(vec![fired(0, p99_trigger())]).await;
+    let res = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_res"))
+            .args(args)
+            .args(["--profile-db", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = res(&["remedy", "list"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out.trim(),
+        "#1 gated scale shop.checkout by +2 [act] pending_approval: instances → 6"
+    );
+    let (code, out, _) = res(&["remedy", "show", "1"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("evidence    p99(shop.checkout) = 612ms (threshold 400ms)"),
+        "{out}"
+    );
+    assert!(out.contains("before      4 instances"), "{out}");
+    let (code, _, err) = res(&["remedy", "show", "9"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no remediation decision with id 9"), "{err}");
+    let (code, out, _) = res(&["remedy", "approve", "1"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, _, err) = res(&["remedy", "reject", "1"]);
+    assert_eq!(
+        (code, err.trim()),
+        (
+            Some(2),
+            "error: decision 1 is approved, not waiting for approval"
+        )
+    );
+    assert_eq!(engine.poll_approvals().await, vec![1]);
+    assert_eq!(capacity(demo.port, "checkout"), 6);
+    let (_, out, _) = res(&["remedy", "list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["result"], "done");
+    assert_eq!(v[0]["after"]["instances"], 6);
 }

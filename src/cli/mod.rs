@@ -17,6 +17,7 @@ mod lsp;
 mod plan;
 mod profile;
 mod recover;
+mod remedy;
 mod run;
 
 use std::io::IsTerminal;
@@ -78,6 +79,11 @@ enum Command {
         #[command(subcommand)]
         action: profile::ProfileCommand,
     },
+    /// The remediation audit log: decisions, and approving or rejecting those that wait.
+    Remedy {
+        #[command(subcommand)]
+        action: remedy::RemedyCommand,
+    },
     /// The language server for editors: speaks LSP over stdin/stdout (diagnostics,
     /// formatting, hover, go to definition, completion, document symbols).
     Lsp,
@@ -104,6 +110,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args, render).into(),
         Command::Demo { action } => demo::run(action).into(),
         Command::Profile { action } => ExitCode::from(profile::run(action)),
+        Command::Remedy { action } => remedy::run(action).into(),
         Command::Lsp => lsp::run(),
         Command::Load(args) => load::run(args),
         Command::Recover(args) => recover::run_recover(args),

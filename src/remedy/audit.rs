@@ -97,6 +97,10 @@ impl Audit {
 
     /// Every decision, oldest first.
     pub fn list(&self) -> Result<Vec<DecisionRecord>, AuditError> {
+        // Listing must not create a database where there is none.
+        if !self.path.exists() {
+            return Ok(Vec::new());
+        }
         let db = self.open()?;
         let txn = db.begin_read().map_err(AuditError::storage)?;
         let table = match txn.open_table(DECISIONS) {
