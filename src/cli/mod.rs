@@ -136,6 +136,12 @@ fn parse_override(s: &str) -> Result<(String, String), String> {
     Ok((name.trim().to_string(), value.trim().to_string()))
 }
 
+/// `--now TIMESTAMP` (RFC 3339), parsed by clap so a malformed one is a usage error (exit 2).
+fn parse_now(s: &str) -> Result<crate::units::Timestamp, String> {
+    crate::units::Timestamp::parse(s)
+        .ok_or_else(|| format!("`{s}`: expected a timestamp like 2026-12-07T10:00Z"))
+}
+
 /// The checker's options from the `--set` overrides.
 fn options(set: &[(String, String)]) -> Options {
     Options {

@@ -37,6 +37,13 @@ pub struct RunArgs {
     /// The profile database (default: .res/profile.redb beside the scenario, or res.toml).
     #[arg(long, value_name = "PATH")]
     profile_db: Option<PathBuf>,
+    /// What time it is when the run starts (RFC 3339, e.g. 2026-12-07T10:00Z), instead of
+    /// the system clock: with --seed, the same file gives the same schedule.
+    #[arg(long, value_name = "TIMESTAMP", value_parser = super::parse_now)]
+    now: Option<crate::units::Timestamp>,
+    /// A load step more than 10 % short of its planned rate does not fail the run.
+    #[arg(long)]
+    allow_short: bool,
 }
 
 /// One `--report KIND=FILE`.
@@ -98,6 +105,8 @@ pub fn run(args: RunArgs, render: RenderOptions) -> ExitCode {
         quiet: args.quiet,
         no_record: args.no_record,
         profile_db: args.profile_db,
+        now: args.now,
+        allow_short: args.allow_short,
         ..Default::default()
     };
     for r in args.report {

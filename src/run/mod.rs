@@ -11,6 +11,7 @@ pub mod interp;
 pub mod metrics;
 pub mod progress;
 pub mod setup;
+pub mod verdict;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -47,6 +48,12 @@ pub struct RunOptions {
     /// The project's state folder (profile database, fault journal); discovered from the
     /// current directory when `None`.
     pub state: Option<crate::state::State>,
+    /// What time it is when the run starts (`--now`); the system clock when `None`. Decides
+    /// where in the week a learned replay starts, so a fixed `now` and seed give the same
+    /// schedule.
+    pub now: Option<crate::units::Timestamp>,
+    /// A load step more than 10 % short of its planned rate does not fail the run.
+    pub allow_short: bool,
 }
 
 /// Checks, plans and runs a scenario file; returns the process exit code.
@@ -76,12 +83,8 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     let Some(scenario) = model.scenario(&plan.scenario) else {
         return EXIT_TOOL;
     };
-    let seed = opts.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64 & 0xffff_ffff)
-            .unwrap_or(1)
-    });
+    let seed = opts.seed.unwrap_or_else(clock::fresh_seed);
+    let wall_start = opts.now.unwrap_or_else(clock::system_now);
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut setup = match setup::resolve_static(model, scenario, &base_dir) {
         Ok(s) => s,
@@ -95,7 +98,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         return EXIT_INVALID;
     }
     if opts.dry_run {
-        print!("{}", dry_run(model, &plan, &setup, seed));
+        print!("{}", dry_run(model, &plan, &setup, seed, wall_start));
         return 0;
     }
     let runtime = match crate::runtime::multi_thread(None) {
@@ -121,6 +124,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     // The profile database: opened (and validated) before anything is sent.
     let mut recorded = None;
     let recorder = if opts.no_record {
+        setup.record_note = "not recorded (--no-record)".into();
         None
     } else {
         let db = match state.profile_db(opts.profile_db.as_deref()) {
@@ -145,16 +149,21 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             }
         };
         let source = std::fs::read_to_string(path).unwrap_or_default();
-        let started = crate::units::Timestamp(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0),
+        let meta = crate::profile::RunMeta::new(
+            path,
+            &source,
+            &scenario.name,
+            seed,
+            wall_start.to_rfc3339(),
         );
-        let meta =
-            crate::profile::RunMeta::new(path, &source, &scenario.name, seed, started.to_rfc3339());
         match recorder.begin_run(meta) {
             Ok(id) => {
+                let shown = std::env::current_dir()
+                    .map(|cwd| crate::state::State::show(&db, &cwd))
+                    .unwrap_or_else(|_| db.display().to_string());
+                let at = format!("run {id} in {shown}");
+                setup.record_note = format!("recorded as {at}");
+                setup.recorded = Some(at);
                 recorded = Some((id, db));
                 Some((recorder, id))
             }
@@ -183,10 +192,11 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             file: file.clone(),
             seed,
             setup,
-            clock: Arc::new(clock::RealClock::start()),
+            clock: Arc::new(clock::RealClock::start(wall_start)),
             stop: stop_rx,
             progress: progress::Progress::auto(plan.total, opts.quiet),
             recorder,
+            allow_short: opts.allow_short,
         };
         let report = interp::execute(cx, running).await;
         Ok::<RunReport, String>(report)
@@ -211,10 +221,14 @@ fn finish_report(
         let shown = std::env::current_dir()
             .map(|cwd| crate::state::State::show(&db, &cwd))
             .unwrap_or_else(|_| db.display().to_string());
-        if report.events.iter().any(|e| e.kind == "record") {
+        // The summary already said where the run was recorded; a failed final commit is
+        // said again here, after it.
+        if report
+            .events
+            .iter()
+            .any(|e| e.kind == "record" && e.detail.contains("could not"))
+        {
             println!("recording of run {id} in {shown} is incomplete (see the events)");
-        } else {
-            println!("recorded as run {id} in {shown}");
         }
     }
     let mut code = report.outcome.exit_code();
@@ -316,7 +330,13 @@ fn describe_load(spec: &crate::load::LoadSpec, share: f64) -> String {
 }
 
 /// What a run would do, in order; touches nothing.
-fn dry_run(model: &check::Model, plan: &plan::Plan, setup: &setup::Setup, seed: u64) -> String {
+fn dry_run(
+    model: &check::Model,
+    plan: &plan::Plan,
+    setup: &setup::Setup,
+    seed: u64,
+    wall_start: crate::units::Timestamp,
+) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
@@ -344,7 +364,8 @@ fn dry_run(model: &check::Model, plan: &plan::Plan, setup: &setup::Setup, seed: 
                 *traffic,
                 &target,
                 length,
-                seed,
+                crate::units::Timestamp(wall_start.0 + (t.start.secs().floor() as i64)),
+                seed.wrapping_add(i as u64),
                 &setup.peaks,
                 &setup.feeders,
                 setup.learned.get(traffic).map(|l| &**l),

@@ -38,6 +38,10 @@ pub struct Setup {
     /// What setup did, for the report's events.
     pub notes: Vec<String>,
     pub record_note: String,
+    /// Where the run is recorded (`run 12 in .res/profile.redb`), for the report.
+    pub recorded: Option<String>,
+    /// What each learned traffic learned and forecast, for the report.
+    pub learned_report: Vec<crate::report::LearnedTraffic>,
     /// Embedded demo shops (with their system) to shut down at the end.
     pub demos: Vec<(usize, crate::demo::DemoShop)>,
 }
@@ -250,6 +254,16 @@ pub fn learn_peaks(
             if tm.scale.0 != 1.0 { format!(", scaled {}", tm.scale) } else { String::new() }
         ));
         setup.peaks.insert(t, peak);
+        setup.learned_report.push(crate::report::LearnedTraffic {
+            traffic: tm.name.clone(),
+            log: path.display().to_string(),
+            lines: profile.source.lines,
+            requests: profile.requests,
+            endpoints: profile.endpoints.len(),
+            sessions: profile.sessions.count,
+            peak_rps: peak,
+            peak_at: f.peak.at.clone(),
+        });
         if let Some(sys) = build::traffic_system(model, t) {
             let mix = learned_mix(model, sys, &profile.endpoints);
             if !mix.is_empty() {
