@@ -17,6 +17,8 @@ use crate::units::Duration;
 
 const EXIT_INPUT: u8 = 1;
 const EXIT_TOOL: u8 = 4;
+/// A model refused as implausible, or a forecast refused: bad input under the CLI contract.
+const EXIT_REFUSED: u8 = 2;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -178,6 +180,9 @@ pub fn run_forecast(args: ForecastArgs) -> ExitCode {
     };
     let profile = match TrafficProfile::load(&args.model) {
         Ok(p) => p,
+        Err(e @ LearnError::Model { .. }) if learn_code(&e) != EXIT_TOOL => {
+            return fail(EXIT_REFUSED, e)
+        }
         Err(e) => return fail(learn_code(&e), e),
     };
     let method = match args.method {
@@ -198,9 +203,17 @@ pub fn run_forecast(args: ForecastArgs) -> ExitCode {
         quantile: args.quantile,
         method: forecast::parse_method(method).unwrap_or(crate::check::model::ForecastMethod::Auto),
         season,
+        // The command's edge is where the present comes in: the forecast starts now.
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs() as i64),
     };
     let f = match forecast::forecast_with(&profile, &opts) {
         Ok(f) => f,
+        Err(
+            e @ (forecast::ForecastError::Stale { .. } | forecast::ForecastError::BadSeries(_)),
+        ) => return fail(EXIT_REFUSED, e),
         Err(e) => return fail(EXIT_INPUT, e),
     };
     match args.format {

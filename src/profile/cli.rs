@@ -10,7 +10,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::derive::Slo;
 use super::path::{resolve_db_path_checked, resolve_db_path_in};
 use super::store::{ProfileStore, RunSummary};
-use super::{compare, export, render, test_writer, ProfileError};
+use super::{compare, export, render, salvage, test_writer, ProfileError};
 use crate::units::{Duration, Percent};
 
 /// Where to find the database.
@@ -110,6 +110,16 @@ pub enum ProfileCommand {
         /// Only this run.
         #[arg(long)]
         run: Option<u64>,
+    },
+    /// Copy every run that can still be read from a damaged database into a new file.
+    Salvage {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The new database (default: NAME-salvaged.redb beside the damaged one).
+        #[arg(short = 'o', long = "output", value_name = "NEW")]
+        output: Option<PathBuf>,
+        #[arg(long, default_value = "text")]
+        format: Format,
     },
     /// Test helper: begin a run in DB and record one second every interval until killed.
     #[command(hide = true, name = "_test-writer")]
@@ -279,6 +289,19 @@ fn execute(cmd: ProfileCommand, out: &mut dyn Write) -> Result<u8, ProfileError>
                 ExportFormat::Json => export::json(&store, &runs, out)?,
                 ExportFormat::Csv => export::csv(&store, &runs, out)?,
             }
+            Ok(0)
+        }
+        ProfileCommand::Salvage { db, output, format } => {
+            let source = db_path(&db)?;
+            let output = output.unwrap_or_else(|| salvage::default_output(&source));
+            let report = salvage::salvage(&source, &output)?;
+            emit(
+                out,
+                &match format {
+                    Format::Text => salvage::render(&report),
+                    Format::Json => to_json(&report),
+                },
+            )?;
             Ok(0)
         }
         ProfileCommand::TestWriter {

@@ -116,7 +116,12 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
     let mut next_tick = 1u64;
     let mut idx = 0;
     let mut recorded = 0usize;
+    let mut sent = crate::profile::Sent::default();
     'run: while idx < timeline.len() {
+        // Faults and events go to the database as they happen, so a killed run keeps them.
+        if let Some((rec, run)) = &cx.recorder {
+            rec.record_new(*run, &faults, &events, &mut sent);
+        }
         let node = &plan.graph[timeline[idx]];
         // Wait for the node, handling ticks, snapshots and stop requests meanwhile.
         loop {
@@ -148,6 +153,7 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                 next_tick += 1;
                 flush(&mut metrics, &mut pending, t);
                 if let Some((rec, run)) = &cx.recorder {
+                    rec.record_new(*run, &faults, &events, &mut sent);
                     rec.record_seconds(*run, &metrics.series[recorded..]);
                     recorded = metrics.series.len();
                     if let Err(e) = rec.health() {
@@ -437,7 +443,7 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
         }
     }
     cx.progress.finish();
-    let (outcome, reason) = match (&stop_reason, &failure) {
+    let (outcome, mut reason) = match (&stop_reason, &failure) {
         (_, Some(f)) => (Outcome::Error, Some(f.clone())),
         (Some(StopReason::Abort(r)), _) => (Outcome::Aborted, Some(r.clone())),
         (Some(StopReason::Signal(r)), _) => (Outcome::Aborted, Some(r.clone())),
@@ -448,7 +454,7 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
         event(&mut events, "stop", r.clone());
     }
     let expectations = evaluate(model, scenario, &metrics, &scope_of, &cx.setup.peaks);
-    let outcome = if outcome == Outcome::Pass && expectations.iter().any(|e| !e.passed) {
+    let mut outcome = if outcome == Outcome::Pass && expectations.iter().any(|e| !e.passed) {
         Outcome::Fail
     } else {
         outcome
@@ -456,12 +462,7 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
     let send_lag_ms = lag(&results);
     if let Some((rec, run)) = cx.recorder.take() {
         rec.record_seconds(run, &metrics.series[recorded..]);
-        for f in &faults {
-            rec.record_fault(run, f);
-        }
-        for e in &events {
-            rec.record_event(run, e);
-        }
+        rec.record_new(run, &faults, &events, &mut sent);
         let ended = crate::units::Timestamp(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -469,11 +470,10 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
                 .unwrap_or(0),
         );
         if let Err(e) = rec.finish(run, outcome, ended.to_rfc3339(), &expectations) {
-            events.push(RunEvent {
-                at_s: clock.now().secs(),
-                kind: "record".into(),
-                detail: format!("the profile database could not finish the run: {e}"),
-            });
+            // A run whose record is incomplete is never a silent pass (exit 4).
+            let why = format!("the profile database could not finish the run: {e}");
+            event(&mut events, "record", why.clone());
+            (outcome, reason) = (Outcome::Error, Some(why));
         }
     }
     RunReport {
