@@ -5,13 +5,14 @@
 # Each cell runs a scenario against the embedded demo shop (load 8 s; the fault injected at
 # 2 s and reverted at 5 s; a `sleep` process as the target of process and resource faults)
 # in a folder of its own, kills `res` at the moment, and then checks:
-#   recorded  the fault actions the profile database kept for the killed run
+#   recorded  the killed run's outcome in the profile database and the fault actions it kept
 #   left      what the kill left in force: a stopped process, a fill file (before recovery)
 #   recover   `res recover` on the folder's journal: exit code, and whether anything is left
 #   next      a following `res run` on the same database: exit code (0: recorded and passed)
 # Moments: before (1.0 s), during (3.5 s), after the revert (6.5 s), and the final commit
-# (killed at the run's end, 8.05 s). Creation is kind-independent (the database is created
-# before any fault): it is its own table, a kill 1–40 ms after the start, on a new database.
+# (killed as the run ends: 8.15 s, when a whole run takes about 8.2 s here). Creation is
+# kind-independent (the database is created before any fault): it is its own table, a kill
+# 1–40 ms after the start, on a new database.
 #
 # usage: benches/kill-matrix.sh            (RES=path/to/res to use another build)
 # Needs: bash, coreutils, a built res (cargo build). Takes about six minutes.
@@ -41,7 +42,7 @@ kinds=(
   "fds|worker|fds 100"
   "loss|catalog|loss 5%"
 )
-moments=("before|1.0" "during|3.5" "after|6.5" "final|8.05")
+moments=("before|1.0" "during|3.5" "after|6.5" "final|8.15")
 
 scenario() { # DIR EFFECT TARGET
   cat > "$1/x.res" <<EOF
@@ -79,7 +80,7 @@ leftovers() { # DIR WORKER_PID → what is in force
   [ ${#out[@]} -eq 0 ] && echo none || echo "${out[*]}"
 }
 
-printf '%-10s %-7s %-6s %-22s %-14s %-14s %-5s\n' kind moment exit recorded left recover next
+printf '%-10s %-7s %-6s %-26s %-14s %-14s %-5s\n' kind moment exit recorded left recover next
 for k in "${kinds[@]}"; do
   IFS='|' read -r kind target effect <<<"$k"
   for m in "${moments[@]}"; do
@@ -89,6 +90,7 @@ for k in "${kinds[@]}"; do
     scenario "$dir" "${effect//FILLDIR/$dir/fill}" "$target"
     sleep 600 &
     worker=$!
+    disown "$worker" # no job notice when a kill fault ends it
     echo "$worker" > "$dir/worker.pid"
     (cd "$dir" && exec "$res" run --seed 1 --quiet --profile-db .res/profile.redb x.res >run.out 2>run.err) &
     pid=$!
@@ -100,7 +102,9 @@ for k in "${kinds[@]}"; do
     db="$dir/.res/profile.redb"
     recorded=$("$res" profile show 1 --format json --profile-db "$db" 2>/dev/null |
       python3 -c 'import json,sys
-try: print(",".join(f["action"] for f in json.load(sys.stdin)["faults"]) or "none")
+try:
+    v = json.load(sys.stdin)
+    print(v["outcome"][:6] + ":" + (",".join(f["action"] for f in v["faults"]) or "none"))
 except Exception: print("no run")')
     left=$(leftovers "$dir" "$worker")
     "$res" recover --journal "$dir/.res/faults.journal" >"$dir/recover.out" 2>&1
@@ -109,13 +113,12 @@ except Exception: print("no run")')
     (cd "$dir" && "$res" run --seed 1 --quiet --profile-db .res/profile.redb next.res >next.out 2>&1)
     next=$?
     kill -KILL "$worker" 2>/dev/null
-    wait "$worker" 2>/dev/null
-    printf '%-10s %-7s %-6s %-22s %-14s %-14s %-5s\n' "$kind" "$moment" "$code" "$recorded" "$left" "$recover" "$next"
+    printf '%-10s %-7s %-6s %-26s %-14s %-14s %-5s\n' "$kind" "$moment" "$code" "$recorded" "$left" "$recover" "$next"
   done
 done
 
 echo
-printf '%-9s %-7s %-28s %-8s %-5s\n' creation exit "left at the path" list next
+printf '%-9s %-7s %-28s %-8s %-5s %-12s\n' creation exit "left at the path" list next "temp after"
 for ms in 1 2 3 5 8 12 20 40; do
   dir="$work/create-$ms"
   mkdir -p "$dir"
@@ -139,5 +142,6 @@ for ms in 1 2 3 5 8 12 20 40; do
   list=$?
   (cd "$dir" && "$res" run --seed 1 --quiet --profile-db .res/profile.redb next.res >next.out 2>&1)
   next=$?
-  printf '%-9s %-7s %-28s %-8s %-5s\n' "${ms}ms" "$code" "$what" "$list" "$next"
+  after=$(find "$dir/.res" -name 'profile.redb.*' 2>/dev/null | wc -l)
+  printf '%-9s %-7s %-28s %-8s %-5s %-12s\n' "${ms}ms" "$code" "$what" "$list" "$next" "$after"
 done
