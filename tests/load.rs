@@ -920,6 +920,7 @@ async fn replayed_learned_model_keeps_mix_rate_and_sizes_within_5_percent_of_the
         requests,
         Workload::Chain {
             schedule,
+            arrival: Arrival::Poisson,
             pacing: Pacing::Precise,
             chain,
         },

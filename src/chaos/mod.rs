@@ -43,7 +43,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod event;

@@ -47,7 +47,6 @@ mod routes;
 mod server;
 pub mod service_time;
 mod shop;
-mod signal;
 
 use std::fmt;
 use std::io;
@@ -61,7 +60,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use pool::ServiceStats;
-pub use signal::wait_for_shutdown_signal;
 
 use shop::Shop;
 

@@ -38,6 +38,8 @@ pub struct LoadSpec {
     pub body_limit: Bytes,
     /// Event-loop threads for the connections; 0 means one per CPU.
     pub threads: usize,
+    /// The rate multiplier the load starts at (`LoadHandle::set_scale` changes it later).
+    pub scale: f64,
 }
 
 impl LoadSpec {
@@ -62,6 +64,7 @@ impl LoadSpec {
             feeders: HashMap::new(),
             body_limit: Bytes(16.0 * 1024.0 * 1024.0),
             threads: 0,
+            scale: 1.0,
         }
     }
 }
@@ -141,11 +144,12 @@ pub enum Workload {
         pacing: Pacing,
         sessions: Vec<SessionSpec>,
     },
-    /// A learned model replayed: sessions arrive as a time-varying Poisson process, drawn by
-    /// thinning against `schedule` (the *request* rate over the run), and each session walks
-    /// `chain` from its start, thinking between requests.
+    /// A learned model replayed: requests start on `schedule` by `arrival`, as in the open
+    /// model, and sessions walking `chain` (thinking between requests) supply which request
+    /// each start sends.
     Chain {
         schedule: RateSchedule,
+        arrival: Arrival,
         pacing: Pacing,
         chain: ChainSpec,
     },

@@ -571,6 +571,9 @@ fn verify(path: &Path, db: &ReadOnlyDatabase) -> Result<(), ProfileError> {
         if has("profile") {
             read_all(&txn, PROFILE, false)?;
         }
+        if has("predictions") {
+            read_all(&txn, super::schema::PREDICTIONS, true)?;
+        }
         Ok(())
     };
     guarded(path, walk)?.map_err(|reason| corrupt(path, reason))

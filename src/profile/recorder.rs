@@ -346,6 +346,7 @@ pub fn outcome_name(o: Outcome) -> &'static str {
     match o {
         Outcome::Pass => "pass",
         Outcome::Fail => "fail",
+        Outcome::Incomplete => "incomplete",
         Outcome::Aborted => "aborted",
         Outcome::Error => "error",
     }

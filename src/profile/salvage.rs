@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use super::open::{guarded, open_damaged, open_writer, DEFAULT_BUSY_WAIT};
 use super::schema::{
-    RunRecord, ABORTS, EVENTS, EXPECTATIONS, FAULTS, HISTOGRAMS, REMEDIATIONS, RUNS, SAMPLES,
+    RunRecord, ABORTS, EVENTS, EXPECTATIONS, FAULTS, HISTOGRAMS, PREDICTIONS, REMEDIATIONS, RUNS,
+    SAMPLES,
 };
 use super::ProfileError;
 
@@ -31,6 +32,9 @@ pub struct SalvageReport {
     pub lost: Vec<(u64, String)>,
     /// Runs copied without their latency histograms, which could not be read.
     pub without_histograms: Vec<u64>,
+    /// Stored predictions (`res predict`) copied; those that could not be read are lost.
+    pub predictions_kept: usize,
+    pub predictions_lost: usize,
 }
 
 /// Rows keyed by (service, second) within a run, raw.
@@ -98,6 +102,7 @@ pub fn salvage(source: &Path, output: &Path) -> Result<SalvageReport, ProfileErr
             Err(e) => report.lost.push((id, plain(&e))),
         }
     }
+    let predictions = read_predictions(source, &txn, &mut report);
     let out = open_writer(output, DEFAULT_BUSY_WAIT)?;
     let write = || -> Result<(), String> {
         let w = out.begin_write().map_err(|e| e.to_string())?;
@@ -134,10 +139,54 @@ pub fn salvage(source: &Path, output: &Path) -> Result<SalvageReport, ProfileErr
                 }
             }
         }
+        {
+            let mut t = w.open_table(PREDICTIONS).map_err(|e| e.to_string())?;
+            for (id, v) in &predictions {
+                t.insert(*id, v.as_slice()).map_err(|e| e.to_string())?;
+            }
+        }
         w.commit().map_err(|e| e.to_string())
     };
     write().map_err(|e| ProfileError::storage(output, e))?;
     Ok(report)
+}
+
+/// Every stored prediction that reads back as JSON, one by one: a damaged page loses the
+/// ones on it, not the others.
+fn read_predictions(
+    source: &Path,
+    txn: &ReadTransaction,
+    report: &mut SalvageReport,
+) -> Vec<(u64, Vec<u8>)> {
+    let mut ids = Vec::new();
+    let _ = guarded(source, || -> Result<(), String> {
+        let t = txn.open_table(PREDICTIONS).map_err(|e| e.to_string())?;
+        for entry in t.iter().map_err(|e| e.to_string())? {
+            let (k, _) = entry.map_err(|e| e.to_string())?;
+            ids.push(k.value());
+        }
+        Ok(())
+    });
+    let mut out = Vec::new();
+    for id in ids {
+        let got = guarded(source, || -> Result<Vec<u8>, String> {
+            let t = txn.open_table(PREDICTIONS).map_err(|e| e.to_string())?;
+            let v = t
+                .get(id)
+                .map_err(|e| e.to_string())?
+                .ok_or("missing")?
+                .value()
+                .to_vec();
+            serde_json::from_slice::<serde_json::Value>(&v).map_err(|e| e.to_string())?;
+            Ok(v)
+        });
+        match got {
+            Ok(Ok(v)) => out.push((id, v)),
+            _ => report.predictions_lost += 1,
+        }
+    }
+    report.predictions_kept = out.len();
+    out
 }
 
 /// The ids of the stored runs: a walk of the runs table, and when the walk breaks on a
@@ -272,6 +321,12 @@ pub fn render(r: &SalvageReport) -> String {
         out.push_str(&format!(
             "  kept without latency histograms: runs {}\n",
             ids.join(", ")
+        ));
+    }
+    if r.predictions_kept + r.predictions_lost > 0 {
+        out.push_str(&format!(
+            "  predictions: {} kept, {} lost\n",
+            r.predictions_kept, r.predictions_lost
         ));
     }
     out.push_str(&format!(

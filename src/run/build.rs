@@ -14,7 +14,7 @@ use crate::load::schedule::RateSchedule;
 use crate::load::spec::{
     BodySpec, LoadSpec, Pacing, RequestSpec, SessionSpec, VisitSpec, VisitTarget, Workload,
 };
-use crate::units::{Duration, Rate};
+use crate::units::{Duration, Rate, Timestamp};
 
 use super::setup::Learned;
 
@@ -118,13 +118,15 @@ pub struct Target {
     pub base_url: String,
 }
 
-/// Builds the load of one `load` step.
+/// Builds the load of one `load` step that starts at `start` on the calendar (where in the
+/// week a learned replay begins).
 #[allow(clippy::too_many_arguments)]
 pub fn load_spec(
     model: &Model,
     traffic: usize,
     target: &Target,
     duration: Duration,
+    start: Timestamp,
     seed: u64,
     peaks: &BTreeMap<usize, f64>,
     feeders: &HashMap<String, Feeder>,
@@ -165,8 +167,15 @@ pub fn load_spec(
         (!x.stages.is_empty()).then(|| x.stages.clone())
     })
     .unwrap_or_default();
+    // A learned traffic whose stages name no rate (`hold 20s` alone) replays the learned
+    // rate over them rather than holding 0/s.
+    let rateless = base_rate.is_none()
+        && learned.is_some()
+        && stages
+            .iter()
+            .all(|s| matches!(s, Stage::Hold { at: None, .. }));
     let mut schedule = RateSchedule::default();
-    for s in &stages {
+    for s in stages.iter().filter(|_| !rateless) {
         schedule = match s {
             Stage::Ramp { from, to, over } => {
                 let from = from
@@ -196,17 +205,14 @@ pub fn load_spec(
     }
     // A learned traffic with no rate of its own replays the forecast: the upper bound the
     // forecast gives each hour of the week (the learned rate where the horizon does not
-    // reach), from now on, times the learning traffic's scale (and this one's).
+    // reach), from the step's start on, times the learning traffic's scale (and this one's).
     if schedule.stages.is_empty() && users.is_none() {
         if let Some(l) = learned {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
             let own = if l.origin == traffic { 1.0 } else { t.scale.0 };
             schedule = crate::learn::replay::schedule(
                 &l.profile,
                 Some(&l.forecast_week),
-                now,
+                start.0,
                 1.0,
                 l.scale * own,
                 duration,
@@ -251,6 +257,7 @@ pub fn load_spec(
     {
         Workload::Chain {
             schedule,
+            arrival,
             pacing: Pacing::Precise,
             chain,
         }
@@ -276,6 +283,24 @@ pub fn load_spec(
     spec.feeders = feeders.clone();
     spec.connections = 256;
     Ok(spec)
+}
+
+/// What a load plans to send: the unit its schedule counts (`requests`, or `sessions` in the
+/// session model) and the mean rate over its duration at `share` of the schedule. `None` for
+/// the closed model, whose rate is whatever its users achieve.
+pub fn planned(spec: &LoadSpec, share: f64) -> Option<(&'static str, f64)> {
+    let len = spec.duration.secs();
+    if len <= 0.0 {
+        return None;
+    }
+    let (unit, schedule) = match &spec.workload {
+        Workload::Open { schedule, .. } | Workload::Chain { schedule, .. } => {
+            ("requests", schedule)
+        }
+        Workload::Sessions { schedule, .. } => ("sessions", schedule),
+        Workload::Closed { .. } => return None,
+    };
+    Some((unit, schedule.area(len) * share / len))
 }
 
 /// The learned session chain over the system's routes: one request per learned endpoint a

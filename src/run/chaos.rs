@@ -29,9 +29,10 @@ pub struct ChaosDriver {
     names: Vec<String>,
 }
 
-/// Where the run keeps its fault journal: `.res/faults.journal` beside the scenario.
-pub fn journal_path(base_dir: &Path) -> PathBuf {
-    base_dir.join(".res").join("faults.journal")
+/// Where the run keeps its fault journal: `faults.journal` in the project's state folder
+/// ([`crate::state`]), where `res recover` looks for it.
+pub fn journal_path(state_dir: &Path) -> PathBuf {
+    state_dir.join(crate::state::JOURNAL)
 }
 
 /// The faults a scenario injects.
@@ -75,14 +76,14 @@ impl ChaosDriver {
     pub async fn start(
         model: &Model,
         scenario: &ScenarioModel,
-        base_dir: &Path,
+        state_dir: &Path,
         targets: &mut BTreeMap<usize, String>,
         demos: &[(usize, &crate::demo::DemoShop)],
         notes: &mut Vec<String>,
     ) -> Result<Option<ChaosDriver>, String> {
         // The dead man's switch: whatever an earlier run left active past its deadline or
         // with its owner gone is reverted before this run does anything.
-        let journal = journal_path(base_dir);
+        let journal = journal_path(state_dir);
         if journal.exists() {
             let recovered = crate::chaos::recover::recover(&journal);
             if recovered.active > 0 || recovered.error.is_some() {

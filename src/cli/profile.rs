@@ -1,25 +1,23 @@
-//! `res profile ...`: the subcommands that read the profile database. `main.rs` mounts
-//! [`ProfileCommand`] and calls [`run`]; everything else about them lives here, next to the
-//! store they query.
+//! `res profile ...`: the subcommands that read the profile database ([`crate::profile`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::derive::Slo;
-use super::path::{resolve_db_path_checked, resolve_db_path_in};
-use super::store::{ProfileStore, RunSummary};
-use super::{compare, export, render, salvage, test_writer, ProfileError};
+use crate::profile::derive::Slo;
+use crate::profile::path::{resolve_db_path_checked, resolve_db_path_in};
+use crate::profile::{compare, export, render, salvage, test_writer, ProfileError};
+use crate::profile::{ProfileStore, RunSummary};
 use crate::units::{Duration, Percent};
 
 /// Where to find the database.
 #[derive(Args, Debug, Clone)]
 pub struct DbArgs {
-    /// The profile database (default: `[profile] db` in res.toml, else .res/profile.redb).
+    /// The profile database (default: the project's, in the nearest .res/ folder).
     #[arg(long = "profile-db", value_name = "PATH")]
     pub profile_db: Option<PathBuf>,
-    /// Find the database the way `res run SCENARIO` does: beside that file.
+    /// Find the database from this scenario's folder instead of the current directory.
     #[arg(long = "file", value_name = "SCENARIO")]
     pub scenario_file: Option<PathBuf>,
 }
@@ -153,6 +151,8 @@ pub fn run(cmd: ProfileCommand) -> u8 {
     }
 }
 
+/// The database by the one rule of [`crate::state`], from `--file`'s folder or the current
+/// directory.
 fn db_path(db: &DbArgs) -> Result<PathBuf, ProfileError> {
     match &db.scenario_file {
         Some(f) => resolve_db_path_checked(f, db.profile_db.as_deref()),
