@@ -92,7 +92,7 @@ for k in "${kinds[@]}"; do
     worker=$!
     disown "$worker" # no job notice when a kill fault ends it
     echo "$worker" > "$dir/worker.pid"
-    (cd "$dir" && exec "$res" run --seed 1 --quiet --profile-db .res/profile.redb x.res >run.out 2>run.err) &
+    (cd "$dir" && RES_STATE_DIR="$dir/.res" exec "$res" run --seed 1 --quiet --profile-db .res/profile.redb x.res >run.out 2>run.err) &
     pid=$!
     sleep "$at"
     kill -KILL "$pid" 2>/dev/null
@@ -110,7 +110,7 @@ except Exception: print("no run")')
     "$res" recover --journal "$dir/.res/faults.journal" >"$dir/recover.out" 2>&1
     rc=$?
     recover="$rc:$(leftovers "$dir" "$worker")"
-    (cd "$dir" && "$res" run --seed 1 --quiet --profile-db .res/profile.redb next.res >next.out 2>&1)
+    (cd "$dir" && RES_STATE_DIR="$dir/.res" "$res" run --seed 1 --quiet --profile-db .res/profile.redb next.res >next.out 2>&1)
     next=$?
     kill -KILL "$worker" 2>/dev/null
     printf '%-10s %-7s %-6s %-26s %-14s %-14s %-5s\n' "$kind" "$moment" "$code" "$recorded" "$left" "$recover" "$next"
@@ -123,7 +123,7 @@ for ms in 1 2 3 5 8 12 20 40; do
   dir="$work/create-$ms"
   mkdir -p "$dir"
   scenario "$dir" "latency 1ms" catalog
-  (cd "$dir" && exec "$res" run --seed 1 --quiet --profile-db .res/profile.redb next.res >run.out 2>run.err) &
+  (cd "$dir" && RES_STATE_DIR="$dir/.res" exec "$res" run --seed 1 --quiet --profile-db .res/profile.redb next.res >run.out 2>run.err) &
   pid=$!
   sleep "0.$(printf '%03d' "$ms")"
   kill -KILL "$pid" 2>/dev/null
@@ -140,7 +140,7 @@ for ms in 1 2 3 5 8 12 20 40; do
   [ "$temps" -gt 0 ] && what="$what, $temps temp"
   "$res" profile list --profile-db "$db" >/dev/null 2>&1
   list=$?
-  (cd "$dir" && "$res" run --seed 1 --quiet --profile-db .res/profile.redb next.res >next.out 2>&1)
+  (cd "$dir" && RES_STATE_DIR="$dir/.res" "$res" run --seed 1 --quiet --profile-db .res/profile.redb next.res >next.out 2>&1)
   next=$?
   after=$(find "$dir/.res" -name 'profile.redb.*' 2>/dev/null | wc -l)
   printf '%-9s %-7s %-28s %-8s %-5s %-12s\n' "${ms}ms" "$code" "$what" "$list" "$next" "$after"

@@ -1666,21 +1666,26 @@ fn the_next_run_says_on_the_terminal_that_it_reverted_leftovers() {
     let dir = Scratch::new("leftovers");
     let journal = dir.path(".res/faults.journal");
     std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    let child = Sleeper::start();
+    let pidfile = child.pidfile(&dir);
     let mut holder = Holder::start(&[
         "--journal",
         journal.to_str().unwrap(),
-        "--disk",
-        "1MiB",
-        "--disk-dir",
-        dir.0.to_str().unwrap(),
+        "--pause-pidfile",
+        pidfile.to_str().unwrap(),
     ]);
-    assert_eq!(fill_files(&dir), 1);
+    wait_until("stopped", Duration::from_secs(2), || {
+        state(child.pid()) == 'T'
+    });
     holder.signal("KILL");
     holder.child.wait().unwrap();
+    assert_eq!(state(child.pid()), 'T', "the pause outlives its owner");
     let p = demo_scenario(&dir, "next", "", "");
     let out = std::process::Command::new(RES)
         .args(["run", "--no-record", "--quiet"])
         .arg(&p)
+        .current_dir(&dir.0)
+        .env("RES_STATE_DIR", journal.parent().unwrap())
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -1689,5 +1694,5 @@ fn the_next_run_says_on_the_terminal_that_it_reverted_leftovers() {
         err.contains("note: recovered faults left by an earlier run"),
         "said on the terminal: {err}"
     );
-    assert_eq!(fill_files(&dir), 0, "the fill file was removed");
+    assert_ne!(state(child.pid()), 'T', "the paused process continued");
 }
