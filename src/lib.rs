@@ -15,6 +15,7 @@ pub mod load;
 pub mod lsp;
 mod net;
 pub mod plan;
+pub mod predict;
 pub mod profile;
 pub mod remedy;
 pub mod report;

@@ -572,3 +572,38 @@ fn skipped_remedies_make_the_run_incomplete_not_a_pass() {
     );
     assert!(out.contains("recorded as run "), "{out}");
 }
+
+#[test]
+fn stressed_sees_a_service_only_its_fault_proxy_reaches() {
+    // Issue 12: the demo's payments, called by checkout through its fault proxy, had "no
+    // requests in the last 10s" for `on stressed(...)`. Slowed by 300 ms, it is ranked from
+    // the proxy's own counts and chosen among the top two (checkout, waiting on it with
+    // every worker, is the first).
+    let dir = std::env::temp_dir().join(format!("res-run-{}-stressed", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("stressed.res");
+    std::fs::write(
+        &p,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/{random.1000}\" expect status 2xx }\n  service checkout {\n    route POST \"/checkout\" body json { \"item\": 1001, \"qty\": 1 }\n    depends on payments\n  }\n  service payments { upstream \"127.0.0.1:9101\" }\n}\ntraffic t { rate 40/s  hold 16s }\nfault slow_pay { on shop.payments  latency 300ms }\nfault pick { on stressed(shop, top 2, by latency)  errors 503 at 1% }\nscenario s {\n  step main = load t\n  step slow = inject slow_pay with main + 2s for 12s\n  step chosen = inject pick with main + 13s for 2s\n}\n",
+    )
+    .unwrap();
+    let (o, json) = run_with_report(&p, 9);
+    let v = report(&json);
+    let pick = v["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fault"] == "pick" && f["action"] == "inject")
+        .unwrap_or_else(|| panic!("pick was injected: {}{}\n{v:#}", stdout(&o), stderr(&o)));
+    assert!(
+        pick["target"].as_str().unwrap().contains("shop.payments"),
+        "{pick}"
+    );
+    assert!(
+        pick["detail"]
+            .as_str()
+            .unwrap()
+            .contains("shop.payments (at its fault proxy): mean"),
+        "{pick}"
+    );
+}

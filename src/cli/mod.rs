@@ -15,10 +15,12 @@ mod learn;
 mod load;
 mod lsp;
 mod plan;
+mod predict;
 mod profile;
 mod recover;
 mod remedy;
 mod run;
+mod stdout;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -79,6 +81,9 @@ enum Command {
         #[command(subcommand)]
         action: profile::ProfileCommand,
     },
+    /// Predict failure points from the profile: capacity per service, the forecast peak against
+    /// it and the scenario's SLOs; `list` and `score` the stored predictions.
+    Predict(predict::PredictArgs),
     /// The remediation audit log: decisions, and approving or rejecting those that wait.
     Remedy {
         #[command(subcommand)]
@@ -91,6 +96,7 @@ enum Command {
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
+    stdout::quiet_on_closed_stdout();
     let cli = Cli::parse();
     let color = match cli.color {
         ColorChoice::Always => true,
@@ -110,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args, render).into(),
         Command::Demo { action } => demo::run(action).into(),
         Command::Profile { action } => ExitCode::from(profile::run(action)),
+        Command::Predict(args) => ExitCode::from(predict::run(args)),
         Command::Remedy { action } => remedy::run(action).into(),
         Command::Lsp => lsp::run(),
         Command::Load(args) => load::run(args),

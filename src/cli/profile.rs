@@ -133,6 +133,8 @@ pub fn run(cmd: ProfileCommand) -> u8 {
     let mut out = std::io::stdout().lock();
     match execute(cmd, &mut out) {
         Ok(code) => code,
+        // The reader closed the pipe (`| head`): it has what it wanted.
+        Err(e) if super::stdout::is_broken_pipe(&e) => 0,
         Err(e) => {
             let _ = out.flush();
             eprintln!("error: {e}");

@@ -13,7 +13,7 @@ use crate::diagnostic::RenderOptions;
 #[derive(Debug, Args)]
 pub struct RunArgs {
     file: PathBuf,
-    /// The scenario to run (default: the first in the file).
+    /// The scenario to run (default: the file's only one; a file with several asks).
     #[arg(long)]
     scenario: Option<String>,
     /// Seed for every random choice (default: from the clock; printed in the report).

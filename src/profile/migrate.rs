@@ -4,12 +4,15 @@
 //! Version 1 → 2: samples were keyed time-major, (run, second, service); they are re-keyed
 //! service-major, (run, service, second), so one service's curve is a single range scan.
 //! Runs gain `complete` (true when the run had ended) and `writer_pid`.
+//!
+//! Version 2 → 3: the `predictions` table of the prediction engine is added (empty); nothing
+//! else changes.
 
 use redb::{ReadableTable, TableHandle, WriteTransaction};
 
 use super::schema::{
-    self, v1, RunRecord, ABORTS, EVENTS, EXPECTATIONS, FAULTS, HISTOGRAMS, META, PROFILE,
-    REMEDIATIONS, RUNS, SAMPLES, SCHEMA_VERSION, VERSION_KEY,
+    self, v1, RunRecord, ABORTS, EVENTS, EXPECTATIONS, FAULTS, HISTOGRAMS, META, PREDICTIONS,
+    PROFILE, REMEDIATIONS, RUNS, SAMPLES, SCHEMA_VERSION, VERSION_KEY,
 };
 
 /// Creates every table of the current schema in an empty database and stamps its version.
@@ -25,6 +28,8 @@ pub fn upgrade(txn: &WriteTransaction, from: u64) -> Result<(), String> {
     while v < SCHEMA_VERSION {
         match v {
             1 => v1_to_v2(txn)?,
+            // The predictions table is created by `ensure_tables` below.
+            2 => {}
             other => return Err(format!("no migration from schema version {other}")),
         }
         v += 1;
@@ -51,6 +56,7 @@ fn ensure_tables(txn: &WriteTransaction) -> Result<(), String> {
     txn.open_table(REMEDIATIONS).map_err(e)?;
     txn.open_table(EXPECTATIONS).map_err(e)?;
     txn.open_table(PROFILE).map_err(e)?;
+    txn.open_table(PREDICTIONS).map_err(e)?;
     Ok(())
 }
 

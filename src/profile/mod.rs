@@ -37,6 +37,12 @@ pub use recorder::{outcome_name, Recorder, RecorderOptions, RunId, RunMeta};
 pub use schema::SCHEMA_VERSION;
 pub use store::{ProfileStore, RunDetail, RunSummary, ServiceSeconds};
 
+/// Opens the database for writing (created and migrated as needed), for engines that keep a
+/// table of their own in the same file: the prediction engine's `predictions`.
+pub fn open_for_writing(path: &std::path::Path) -> Result<redb::Database, ProfileError> {
+    open_database(path, DEFAULT_BUSY_WAIT)
+}
+
 /// Opens the profile database for writing (creating and migrating it as any writer does), for
 /// parts that keep a table of their own in the same file: the remediation audit log
 /// (`remedy::audit`). The caller closes it by dropping it.

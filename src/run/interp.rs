@@ -267,6 +267,9 @@ impl<'a> Interpreter<'a> {
                 return Err(Halt);
             }
         }
+        if let Some(chaos) = self.cx.setup.chaos.as_mut() {
+            chaos.sample();
+        }
         if let Some(reason) = check_aborts(&mut self.aborts, &self.metrics) {
             self.stop_reason = Some(StopReason::Abort(reason));
             return Err(Halt);

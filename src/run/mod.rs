@@ -9,8 +9,10 @@ pub mod chaos;
 pub mod clock;
 pub mod interp;
 pub mod metrics;
+pub mod predict_input;
 pub mod progress;
 mod remedies;
+pub mod replay;
 pub mod setup;
 pub mod verdict;
 
@@ -224,7 +226,8 @@ fn finish_report(
     opts: &RunOptions,
     recorded: Option<(crate::profile::RunId, PathBuf)>,
 ) -> u8 {
-    print!("{}", crate::report::to_summary(report));
+    // Written without print!: a closed stdout must not cost the reports and the exit code.
+    let mut summary = crate::report::to_summary(report);
     if let Some((id, db)) = recorded {
         let shown = std::env::current_dir()
             .map(|cwd| crate::state::State::show(&db, &cwd))
@@ -236,8 +239,14 @@ fn finish_report(
             .iter()
             .any(|e| e.kind == "record" && e.detail.contains("could not"))
         {
-            println!("recording of run {id} in {shown} is incomplete (see the events)");
+            summary +=
+                &format!("recording of run {id} in {shown} is incomplete (see the events)\n");
         }
+    }
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(summary.as_bytes()).and_then(|()| out.flush());
     }
     let mut code = report.outcome.exit_code();
     if let Some(p) = &opts.report_json {

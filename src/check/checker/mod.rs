@@ -111,6 +111,7 @@ pub(super) fn check(
     };
     c.collect();
     c.check_all();
+    c.own_scenarios();
     c.unused();
     (c.model, c.diags)
 }
