@@ -3,6 +3,7 @@
 //! package) driven through its runtime API and read back with `show servers state`. The
 //! HAProxy tests skip without the binary locally and fail under CI=true.
 
+mod common;
 #[path = "support/haproxy.rs"]
 mod parts;
 
@@ -846,4 +847,97 @@ async fn res_remedy_list_show_approve_reject() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["result"], "done");
     assert_eq!(v[0]["after"]["instances"], 6);
+}
+
+// ---- res run ----
+
+/// `res run` on a demo-shop scenario whose remedy fires on a condition that cannot clear
+/// (p99 above 1 ms): the JSON report, validated against its schema, and the terminal output.
+fn run_remedy_scenario(tag: &str, extra: &[&str]) -> (Option<i32>, String, serde_json::Value) {
+    let dir = TempDir::new(tag);
+    let file = dir.path().join("grow.res");
+    std::fs::write(
+        &file,
+        "system shop {\n  builtin demo_shop\n  service checkout { route POST \"/checkout\" body json { \"item\": 1001, \"qty\": 1 } }\n}\n\
+         traffic t { rate 40/s  hold 9s }\n\
+         remedy grow {\n  when p99(shop.checkout) > 1ms for 2s\n  do scale shop.checkout by +2\n  cooldown 1h\n}\n\
+         scenario s {\n  step main = load t\n  then remediate with grow\n}\n",
+    )
+    .unwrap();
+    let json = dir.path().join("report.json");
+    let report = format!("json={}", json.display());
+    let mut args = vec![
+        "run",
+        file.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--no-record",
+        "--quiet",
+        "--report",
+        report.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_res"))
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("report written")).unwrap();
+    let errors = common::validate(&common::load_schema("report.schema.json"), &v);
+    assert!(errors.is_empty(), "report violates its schema: {errors:#?}");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        v,
+    )
+}
+
+#[test]
+fn res_run_acts_on_a_measured_trigger_and_undoes_what_did_not_help() {
+    let (code, out, v) = run_remedy_scenario("run-act", &["--remediate", "act"]);
+    let r = &v["remediations"][0];
+    assert_eq!(r["remedy"], "grow", "{v:#}");
+    assert_eq!(r["mode"], "act");
+    assert_eq!(r["result"], "done", "{r:#}");
+    assert_eq!(r["trigger"], "p99(shop.checkout) > 1ms");
+    assert!(r["evidence"][0]["value"].as_f64().unwrap() > 1.0, "{r:#}");
+    assert_eq!(r["before"]["instances"], 4);
+    assert_eq!(r["after"]["instances"], 6);
+    // p99 never drops under 1 ms: not cleared within twice the window, so undone.
+    assert_eq!(r["verification"], "not_cleared", "{r:#}");
+    assert_eq!(r["undone"], true);
+    assert_eq!(r["verified"], false);
+    // The trigger keeps holding: the cooldown skip is recorded once, not every second.
+    let all = v["remediations"].as_array().unwrap();
+    assert_eq!(all.len(), 2, "{v:#}");
+    assert_eq!(all[1]["result"], "skipped");
+    assert!(
+        all[1]["detail"].as_str().unwrap().starts_with("cooldown"),
+        "{v:#}"
+    );
+    assert_eq!(v["outcome"], "incomplete");
+    assert_eq!(code, Some(1));
+    assert!(
+        out.contains("undone remediate grow") && !out.contains("PASS"),
+        "{out}"
+    );
+}
+
+#[test]
+fn res_run_in_advise_mode_changes_nothing_and_says_what_it_would_do() {
+    let (code, out, v) = run_remedy_scenario("run-advise", &["--remediate", "advise"]);
+    let r = &v["remediations"][0];
+    assert_eq!(
+        (r["mode"].as_str(), r["result"].as_str()),
+        (Some("advise"), Some("advised")),
+        "{r:#}"
+    );
+    assert_eq!(r["before"]["instances"], 4);
+    assert!(r["after"].is_null());
+    assert_eq!(v["outcome"], "incomplete");
+    assert_eq!(code, Some(1));
+    assert!(out.contains("advised remediate grow"), "{out}");
+    assert!(out.contains("instances → 6"), "{out}");
 }

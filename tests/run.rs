@@ -547,10 +547,11 @@ fn a_fixed_now_and_seed_give_byte_identical_dry_runs() {
 
 #[test]
 fn skipped_remedies_make_the_run_incomplete_not_a_pass() {
-    // Issue 12: `then remediate` was skipped silently under a PASS.
+    // Issue 12: `then remediate` was skipped silently under a PASS. A predicted trigger still
+    // waits for the prediction engine (issue 15 wired measured ones).
     let p = scenario(
         "incomplete",
-        "import \"std/remedies\" { scale_out }\ntraffic t { rate 20/s  hold 2s }\nremedy grow = scale_out(target: shop.checkout, when_p99: 400ms, by: 2)\nscenario s {\n  step main = load t\n  expect error_rate(shop) < 50% during main\n  then remediate with grow\n}\n",
+        "traffic t { rate 20/s  hold 2s }\nremedy grow { when predicted p99(shop.checkout) > 400ms at peak(t)  do scale shop.checkout by +2 }\nscenario s {\n  step main = load t\n  expect error_rate(shop) < 50% during main\n  then remediate with grow\n}\n",
     );
     let (o, json) = run_with_report(&p, 4);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));

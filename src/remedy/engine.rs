@@ -430,7 +430,11 @@ impl Engine {
         if rec.verification != Verification::Pending {
             return Some(rec.verification);
         }
-        let remedy = self.remedies.iter().find(|r| r.name == rec.remedy)?.clone();
+        let remedy = self
+            .remedies
+            .iter()
+            .find(|r| r.name == rec.remedy && r.service == rec.service)?
+            .clone();
         let within = remedy
             .verify_within
             .unwrap_or_else(|| Duration::from_secs_f64((rec.trigger.window_s * 2.0).max(1.0)));
@@ -443,13 +447,29 @@ impl Engine {
                 Check::Holding => tokio::time::sleep(self.options.verify_every).await,
             }
         };
-        let mut rec = rec;
+        self.conclude(id, outcome).await;
+        Some(outcome)
+    }
+
+    /// Ends the verification of decision `id` with `outcome`; anything but `Verified`
+    /// restores the state read before acting, reads it back and records the undo. For callers
+    /// that watch the condition themselves (the interpreter, second by second).
+    pub async fn conclude(&mut self, id: u64, outcome: Verification) {
+        let Some(mut rec) = self.record(id).cloned() else {
+            return;
+        };
+        if rec.verification != Verification::Pending {
+            return;
+        }
         rec.verification = outcome;
-        if outcome != Verification::Verified {
-            let actuator = self
-                .actuators
-                .get(&(remedy.service.clone(), remedy.action.kind()))
-                .cloned();
+        if matches!(outcome, Verification::NotCleared | Verification::Worse) {
+            let kind = self
+                .remedies
+                .iter()
+                .find(|r| r.name == rec.remedy && r.service == rec.service)
+                .map(|r| r.action.kind());
+            let actuator =
+                kind.and_then(|k| self.actuators.get(&(rec.service.clone(), k)).cloned());
             rec.undo = Some(match (actuator, rec.before.clone()) {
                 (Some(a), Some(before)) => undo(a.as_ref(), &before).await,
                 _ => UndoRecord {
@@ -460,7 +480,23 @@ impl Engine {
             });
         }
         self.store(rec);
-        Some(outcome)
+    }
+
+    /// Decisions acted on whose verification has not ended.
+    pub fn verifying(&self) -> Vec<u64> {
+        self.records
+            .iter()
+            .filter(|r| r.verification == Verification::Pending)
+            .map(|r| r.id)
+            .collect()
+    }
+
+    /// The remedy a decision came from.
+    pub fn remedy_of(&self, id: u64) -> Option<&Remedy> {
+        let rec = self.record(id)?;
+        self.remedies
+            .iter()
+            .find(|r| r.name == rec.remedy && r.service == rec.service)
     }
 
     /// Approves decision `id` (waiting for approval) and acts on it now.
@@ -541,7 +577,7 @@ impl Engine {
             .remedies
             .iter()
             .enumerate()
-            .find(|(_, r)| r.name == rec.remedy)
+            .find(|(_, r)| r.name == rec.remedy && r.service == rec.service)
             .map(|(i, r)| (i, r.clone()))
         else {
             return;

@@ -33,7 +33,7 @@ pub use error::{ActuatorError, AuditError};
 pub use exec::ExecScale;
 pub use haproxy::HaproxyBalancer;
 pub use record::{
-    DecisionRecord, Evidence, Mode, Outcome, TriggerRecord, UndoRecord, Verification,
+    DecisionRecord, Evidence, Mode, Outcome, ReportEntry, TriggerRecord, UndoRecord, Verification,
 };
 pub use state::{ActuatorState, AdminState, ServerState};
 pub use webhook::Webhook;

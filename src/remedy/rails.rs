@@ -44,9 +44,9 @@ pub fn held_back(
     if let Some(last) = mine.clone().map(|p| p.at).max() {
         let since = now.saturating_duration_since(last);
         if since < cooldown {
+            // Stable text: a rail that keeps holding is recorded once, not every second.
             return Some(format!(
-                "cooldown: last decision {}s ago, cooldown {}s",
-                since.as_secs(),
+                "cooldown: {}s since the last decision have not passed",
                 cooldown.as_secs()
             ));
         }
@@ -56,10 +56,7 @@ pub fn held_back(
             .filter(|p| now.saturating_duration_since(p.at) < per)
             .count();
         if recent >= n as usize {
-            return Some(format!(
-                "at most {n} per {}s: {recent} already",
-                per.as_secs()
-            ));
+            return Some(format!("at most {n} per {}s: reached", per.as_secs()));
         }
     }
     None

@@ -191,3 +191,46 @@ impl DecisionRecord {
         s
     }
 }
+
+/// One decision as the run's JSON report shows it (`remediations[]`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportEntry {
+    pub id: u64,
+    pub remedy: String,
+    /// The condition as written.
+    pub trigger: String,
+    pub evidence: Vec<Evidence>,
+    pub mode: Mode,
+    pub action: String,
+    pub before: Option<ActuatorState>,
+    pub after: Option<ActuatorState>,
+    /// advised, done, failed, skipped, refused, pending_approval, approved, rejected.
+    pub result: Outcome,
+    /// Error or reason, in words.
+    pub detail: Option<String>,
+    /// The condition cleared after acting.
+    pub verified: bool,
+    pub verification: Verification,
+    /// The state read before was restored.
+    pub undone: bool,
+}
+
+impl DecisionRecord {
+    pub fn report(&self) -> ReportEntry {
+        ReportEntry {
+            id: self.id,
+            remedy: self.remedy.clone(),
+            trigger: self.trigger.condition.clone(),
+            evidence: self.trigger.evidence.clone(),
+            mode: self.mode,
+            action: self.action.clone(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+            result: self.result,
+            detail: self.error.clone().or_else(|| self.reason.clone()),
+            verified: self.verification == Verification::Verified,
+            verification: self.verification,
+            undone: self.undo.as_ref().is_some_and(|u| u.result == "done"),
+        }
+    }
+}

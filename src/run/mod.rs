@@ -11,6 +11,7 @@ pub mod interp;
 pub mod metrics;
 pub mod predict_input;
 pub mod progress;
+mod remedies;
 pub mod replay;
 pub mod setup;
 pub mod verdict;
@@ -56,6 +57,11 @@ pub struct RunOptions {
     pub now: Option<crate::units::Timestamp>,
     /// A load step more than 10 % short of its planned rate does not fail the run.
     pub allow_short: bool,
+    /// `--remediate advise|act`: None leaves the default (advise under CI=true and for
+    /// predicted triggers, act for measured ones, unless the remedy says).
+    pub remediate: Option<crate::remedy::Mode>,
+    /// `--allow-exec`: remedies may run local commands.
+    pub allow_exec: bool,
 }
 
 /// Checks, plans and runs a scenario file; returns the process exit code.
@@ -204,6 +210,8 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             progress: progress::Progress::auto(plan.total, opts.quiet),
             recorder,
             allow_short: opts.allow_short,
+            remediate: opts.remediate,
+            allow_exec: opts.allow_exec,
         };
         let report = interp::execute(cx, running).await;
         Ok::<RunReport, String>(report)
