@@ -16,8 +16,10 @@ mod learn;
 mod load;
 mod lsp;
 mod plan;
+mod predict;
 mod profile;
 mod recover;
+mod remedy;
 mod run;
 mod stdout;
 
@@ -80,6 +82,14 @@ enum Command {
         #[command(subcommand)]
         action: profile::ProfileCommand,
     },
+    /// Predict failure points from the profile: capacity per service, the forecast peak against
+    /// it and the scenario's SLOs; `list` and `score` the stored predictions.
+    Predict(predict::PredictArgs),
+    /// The remediation audit log: decisions, and approving or rejecting those that wait.
+    Remedy {
+        #[command(subcommand)]
+        action: remedy::RemedyCommand,
+    },
     /// The language server for editors: speaks LSP over stdin/stdout (diagnostics,
     /// formatting, hover, go to definition, completion, document symbols).
     Lsp,
@@ -114,6 +124,8 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args, render).into(),
         Command::Demo { action } => demo::run(action).into(),
         Command::Profile { action } => ExitCode::from(profile::run(action)),
+        Command::Predict(args) => ExitCode::from(predict::run(args)),
+        Command::Remedy { action } => remedy::run(action).into(),
         Command::Lsp => lsp::run(),
         Command::Load(args) => load::run(args),
         Command::Recover(args) => recover::run_recover(args),

@@ -4,12 +4,15 @@
 //! Version 1 → 2: samples were keyed time-major, (run, second, service); they are re-keyed
 //! service-major, (run, service, second), so one service's curve is a single range scan.
 //! Runs gain `complete` (true when the run had ended) and `writer_pid`.
+//!
+//! Version 2 → 3: the `predictions` table of the prediction engine is added (empty); nothing
+//! else changes.
 
 use redb::{ReadableTable, TableHandle, WriteTransaction};
 
 use super::schema::{
-    self, v1, RunRecord, ABORTS, EVENTS, EXPECTATIONS, FAULTS, HISTOGRAMS, META, PROFILE,
-    REMEDIATIONS, RUNS, SAMPLES, SCHEMA_VERSION, VERSION_KEY,
+    self, v1, RunRecord, ABORTS, EVENTS, EXPECTATIONS, FAULTS, HISTOGRAMS, META, PREDICTIONS,
+    PROFILE, REMEDIATIONS, RUNS, SAMPLES, SCHEMA_VERSION, VERSION_KEY,
 };
 
 /// Creates every table of the current schema in an empty database and stamps its version.
@@ -18,19 +21,38 @@ pub fn create_tables(txn: &WriteTransaction) -> Result<(), String> {
     set_version(txn, SCHEMA_VERSION)
 }
 
+/// One migration step: rewrites the tables of one version into the next, inside the open
+/// write transaction.
+type Step = fn(&WriteTransaction) -> Result<(), String>;
+
+/// The steps, in order: `(from, step)` turns version `from` into `from + 1`. To change the
+/// schema: bump `SCHEMA_VERSION`, append the step here (a table that is only added needs no
+/// step of its own: use `tables_only`, as `ensure_tables` creates it), and add a test that writes the old layout by hand and opens
+/// it (see `migrates_a_version_1_file` in tests/profile.rs).
+const STEPS: &[(u64, Step)] = &[
+    (1, v1_to_v2),
+    // Version 3 added the predictions table, which `ensure_tables` creates.
+    (2, tables_only),
+];
+
 /// Migrates a database at version `from` to the current one, step by step. Creates any table
 /// a version added, so an old file ends with the full current layout.
 pub fn upgrade(txn: &WriteTransaction, from: u64) -> Result<(), String> {
     let mut v = from;
     while v < SCHEMA_VERSION {
-        match v {
-            1 => v1_to_v2(txn)?,
-            other => return Err(format!("no migration from schema version {other}")),
+        match STEPS.iter().find(|(f, _)| *f == v) {
+            Some((_, step)) => step(txn)?,
+            None => return Err(format!("no migration from schema version {v}")),
         }
         v += 1;
         set_version(txn, v)?;
     }
     ensure_tables(txn)
+}
+
+/// The step of a version that only added tables, which `ensure_tables` creates.
+fn tables_only(_: &WriteTransaction) -> Result<(), String> {
+    Ok(())
 }
 
 fn set_version(txn: &WriteTransaction, v: u64) -> Result<(), String> {
@@ -39,6 +61,7 @@ fn set_version(txn: &WriteTransaction, v: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Opens (so creates) every table of the current schema; a new table is added here.
 fn ensure_tables(txn: &WriteTransaction) -> Result<(), String> {
     let e = |e: redb::TableError| e.to_string();
     txn.open_table(META).map_err(e)?;
@@ -51,6 +74,7 @@ fn ensure_tables(txn: &WriteTransaction) -> Result<(), String> {
     txn.open_table(REMEDIATIONS).map_err(e)?;
     txn.open_table(EXPECTATIONS).map_err(e)?;
     txn.open_table(PROFILE).map_err(e)?;
+    txn.open_table(PREDICTIONS).map_err(e)?;
     Ok(())
 }
 
@@ -97,6 +121,7 @@ fn v1_to_v2(txn: &WriteTransaction) -> Result<(), String> {
             git_commit: old.git_commit,
             writer_pid: None,
             res_version: String::new(),
+            live: false,
         });
     }
     for r in rewritten {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// The schema this build writes. Bump it, and add a step to `migrate.rs`, whenever a table's
 /// key or value layout changes in a way old readers would misread.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// The key in `meta` that holds the schema version.
 pub const VERSION_KEY: &str = "schema_version";
@@ -38,6 +38,11 @@ pub const REMEDIATIONS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::ne
 pub const EXPECTATIONS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("expectations");
 /// Service → the derived profile of that service as JSON, refreshed when a run finishes.
 pub const PROFILE: TableDefinition<&str, &[u8]> = TableDefinition::new("profile");
+
+// --- Added by the prediction engine (schema version 3): its records live in
+// `predict::store`; the table is declared here so that creation and migration stay in one place.
+/// Prediction id → a stored prediction (`predict::store::StoredPrediction`) as JSON.
+pub const PREDICTIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("predictions");
 
 /// One run, from `begin_run` to `finish` (or to the crash that interrupted it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +72,11 @@ pub struct RunRecord {
     pub writer_pid: Option<i32>,
     #[serde(default)]
     pub res_version: String,
+    /// Whether faults and events were committed as they happened (false for runs recorded
+    /// before that, which stored them only at `finish`). Decides how much of an unfinished
+    /// run is known; see `query::run_obs`.
+    #[serde(default)]
+    pub live: bool,
 }
 
 /// A fault injected, reverted, or that failed to inject.

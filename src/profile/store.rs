@@ -95,7 +95,9 @@ impl ProfileStore {
         self.handle.live_writer
     }
 
-    fn read<T>(
+    /// Runs `f` on one consistent read snapshot (engines with tables of their own in the same
+    /// file, such as the prediction engine, read through this).
+    pub fn read<T>(
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<T, String>,
     ) -> Result<T, ProfileError> {

@@ -9,7 +9,10 @@ pub mod chaos;
 pub mod clock;
 pub mod interp;
 pub mod metrics;
+pub mod predict_input;
 pub mod progress;
+mod remedies;
+pub mod replay;
 pub mod setup;
 pub mod verdict;
 
@@ -54,6 +57,11 @@ pub struct RunOptions {
     pub now: Option<crate::units::Timestamp>,
     /// A load step more than 10 % short of its planned rate does not fail the run.
     pub allow_short: bool,
+    /// `--remediate advise|act`: None leaves the default (advise under CI=true and for
+    /// predicted triggers, act for measured ones, unless the remedy says).
+    pub remediate: Option<crate::remedy::Mode>,
+    /// `--allow-exec`: remedies may run local commands.
+    pub allow_exec: bool,
 }
 
 /// Checks, plans and runs a scenario file; returns the process exit code.
@@ -95,6 +103,11 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     };
     if let Err(e) = setup::learn_peaks(model, scenario, &base_dir, &mut setup) {
         eprintln!("error: {e}");
+        return EXIT_INVALID;
+    }
+    let unsupported = crate::chaos::support::unsupported_in_run(model, scenario);
+    if !unsupported.is_empty() {
+        unsupported.iter().for_each(|why| eprintln!("error: {why}"));
         return EXIT_INVALID;
     }
     if opts.dry_run {
@@ -197,6 +210,8 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             progress: progress::Progress::auto(plan.total, opts.quiet),
             recorder,
             allow_short: opts.allow_short,
+            remediate: opts.remediate,
+            allow_exec: opts.allow_exec,
         };
         let report = interp::execute(cx, running).await;
         Ok::<RunReport, String>(report)

@@ -1,0 +1,213 @@
+//! Scoring stored predictions against what later runs measured: a prediction at a rate is
+//! scored once a run newer than every run it was fitted on measured the service within ±5 %
+//! of that rate; a capacity once a newer run drove the service past saturation. The summary
+//! says, per model, how far off the points were and how often the 90 % interval held the
+//! measurement (it should, about 90 % of the time).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::history::History;
+use super::levels::{merge, Level};
+use super::service::{CapacityMethod, ServiceModel};
+use super::store::StoredPrediction;
+
+/// How close a later measurement's rate must be to the predicted one.
+pub const RATE_TOLERANCE: f64 = 0.05;
+
+/// One prediction and its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored {
+    pub prediction: StoredPrediction,
+    pub measured: f64,
+    /// The runs the measurement came from.
+    pub outcome_runs: Vec<u64>,
+    /// (predicted − measured) / measured; 0 when both are 0.
+    pub relative_error: f64,
+    pub covered: bool,
+}
+
+/// Per model version, quantity and model: how the scored predictions fared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSummary {
+    pub model_version: String,
+    pub quantity: String,
+    pub model: String,
+    pub scored: usize,
+    pub mean_abs_relative_error: f64,
+    /// Fraction of the 90 % intervals that held the measurement.
+    pub coverage: f64,
+}
+
+/// Everything `res predict score` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scores {
+    pub scored: Vec<Scored>,
+    /// Predictions whose outcome does not exist yet.
+    pub pending: usize,
+    pub summary: Vec<ModelSummary>,
+    /// Coverage over every scored prediction.
+    pub coverage: f64,
+}
+
+/// Scores `predictions` against `history` (every run of the profile).
+pub fn score(predictions: &[StoredPrediction], history: &History) -> Scores {
+    let mut scored = Vec::new();
+    let mut pending = 0;
+    for p in predictions {
+        match outcome(p, history) {
+            Some((measured, runs)) => {
+                let relative_error = if measured.abs() > 1e-12 {
+                    (p.point - measured) / measured
+                } else if p.point.abs() > 1e-12 {
+                    1.0
+                } else {
+                    0.0
+                };
+                scored.push(Scored {
+                    prediction: p.clone(),
+                    measured,
+                    outcome_runs: runs,
+                    relative_error,
+                    covered: measured >= p.lo && measured <= p.hi,
+                });
+            }
+            None => pending += 1,
+        }
+    }
+    let mut groups: BTreeMap<(String, String, String), Vec<&Scored>> = BTreeMap::new();
+    for s in &scored {
+        let p = &s.prediction;
+        groups
+            .entry((p.model_version.clone(), p.quantity.clone(), p.model.clone()))
+            .or_default()
+            .push(s);
+    }
+    let summary = groups
+        .into_iter()
+        .map(|((model_version, quantity, model), v)| ModelSummary {
+            model_version,
+            quantity,
+            model,
+            scored: v.len(),
+            mean_abs_relative_error: v.iter().map(|s| s.relative_error.abs()).sum::<f64>()
+                / v.len() as f64,
+            coverage: v.iter().filter(|s| s.covered).count() as f64 / v.len() as f64,
+        })
+        .collect();
+    let coverage = if scored.is_empty() {
+        0.0
+    } else {
+        scored.iter().filter(|s| s.covered).count() as f64 / scored.len() as f64
+    };
+    Scores {
+        scored,
+        pending,
+        summary,
+        coverage,
+    }
+}
+
+/// The measurement a prediction is held against, and the runs it came from.
+fn outcome(p: &StoredPrediction, history: &History) -> Option<(f64, Vec<u64>)> {
+    let newest = p.runs.iter().copied().max().unwrap_or(0);
+    let later: Vec<Level> = history
+        .services
+        .get(&p.service)?
+        .iter()
+        .filter(|l| l.run > newest)
+        .copied()
+        .collect();
+    if later.is_empty() {
+        return None;
+    }
+    let mut runs: Vec<u64> = later.iter().map(|l| l.run).collect();
+    runs.sort_unstable();
+    runs.dedup();
+    let lv = merge(later);
+    let measured = match p.quantity.as_str() {
+        "capacity" => {
+            let m = ServiceModel::build(&p.service, lv, 0)?;
+            (m.capacity.method == CapacityMethod::MeasuredPlateau)
+                .then_some(m.capacity.rate.point)?
+        }
+        q => {
+            let near: Vec<&Level> = lv
+                .iter()
+                .filter(|l| (l.offered - p.at_rate).abs() <= RATE_TOLERANCE * p.at_rate)
+                .collect();
+            let best = near.into_iter().min_by(|a, b| {
+                (a.offered - p.at_rate)
+                    .abs()
+                    .total_cmp(&(b.offered - p.at_rate).abs())
+            })?;
+            match q {
+                "p99_ms" => best.p99_ms,
+                "error_rate" => best.error_rate,
+                "saturation" => return None,
+                _ => return None,
+            }
+        }
+    };
+    Some((measured, runs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::predict::history::Second;
+
+    fn sec(run: u64, offered: f64, p99: f64) -> Second {
+        Second {
+            run,
+            t: 0,
+            offered,
+            goodput: offered,
+            concurrency: 1.0,
+            p99_ms: p99,
+            error_rate: 0.0,
+            faulted: false,
+        }
+    }
+
+    fn pred(at_rate: f64, point: f64, lo: f64, hi: f64) -> StoredPrediction {
+        StoredPrediction {
+            id: 1,
+            made_at: "2026-12-03T00:00:00Z".into(),
+            runs: vec![1],
+            model_version: "predict/1".into(),
+            model: "interpolated".into(),
+            service: "shop.catalog".into(),
+            at_rate,
+            at_time: None,
+            quantity: "p99_ms".into(),
+            point,
+            lo,
+            hi,
+        }
+    }
+
+    #[test]
+    fn scores_only_with_a_later_run_near_the_rate() {
+        let mut h = History::default();
+        h.add_run(1, [("shop.catalog", sec(1, 100.0, 10.0))]);
+        h.add_run(
+            2,
+            [
+                ("shop.catalog", sec(2, 102.0, 12.0)),
+                ("shop.catalog", sec(2, 300.0, 50.0)),
+            ],
+        );
+        let s = score(
+            &[pred(100.0, 11.0, 10.0, 13.0), pred(200.0, 20.0, 15.0, 25.0)],
+            &h,
+        );
+        assert_eq!(s.pending, 1);
+        assert_eq!(s.scored.len(), 1);
+        assert!((s.scored[0].measured - 12.0).abs() < 1e-9);
+        assert!(s.scored[0].covered);
+        assert!((s.coverage - 1.0).abs() < 1e-9);
+        assert_eq!(s.summary[0].scored, 1);
+    }
+}
