@@ -301,6 +301,9 @@ fn bad_option_values_are_usage_errors_exit_2() {
         vec!["load", "http://127.0.0.1:9/", "--max-error-rate", "150%"],
         vec!["run", "scenarios/demo.res", "--report", "xml=a.xml"],
         vec!["run", "scenarios/demo.res", "--set", "no_equals_sign"],
+        vec!["learn", "scenarios/logs/shop-access.log", "--idle", "5"],
+        vec!["learn", "scenarios/logs/shop-access.log", "--max-bad", "x"],
+        vec!["forecast", "model.json", "--horizon", "3"],
     ]
     .into_iter()
     .map(|v| v.into_iter().map(String::from).collect())

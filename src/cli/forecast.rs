@@ -10,10 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use super::learn::{duration, fail, learn_code};
+use super::learn::{fail, learn_code, parse_duration};
 use crate::exit::Exit;
 use crate::learn::forecast::{self, ForecastOptions, Season};
 use crate::learn::{LearnError, TrafficProfile};
+use crate::units::Duration;
 
 const EXIT_INPUT: u8 = Exit::Failed.code();
 const EXIT_TOOL: u8 = Exit::Tool.code();
@@ -53,8 +54,8 @@ pub struct ForecastArgs {
     /// A model file written by `res learn -o MODEL.json`.
     pub model: PathBuf,
     /// How far ahead to forecast.
-    #[arg(long, default_value = "7d", value_name = "DURATION")]
-    pub horizon: String,
+    #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = parse_duration)]
+    pub horizon: Duration,
     /// The interval's upper quantile (the rate a load test should plan for).
     #[arg(long, default_value_t = 0.95)]
     pub quantile: f64,
@@ -71,10 +72,7 @@ pub struct ForecastArgs {
 
 /// `res forecast`.
 pub fn run_forecast(args: ForecastArgs) -> ExitCode {
-    let horizon = match duration("--horizon", &args.horizon) {
-        Ok(d) => d,
-        Err(e) => return fail(EXIT_INPUT, e),
-    };
+    let horizon = args.horizon;
     let profile = match TrafficProfile::load(&args.model) {
         Ok(p) => p,
         Err(e @ LearnError::Model { .. }) if learn_code(&e) != EXIT_TOOL => {

@@ -38,11 +38,11 @@ pub struct LearnArgs {
     #[arg(short = 'o', long = "output", value_name = "MODEL")]
     pub output: Option<PathBuf>,
     /// Fail when more lines than this are unusable: a percentage (1%) or a count (100).
-    #[arg(long, value_name = "LIMIT")]
-    pub max_bad: Option<String>,
+    #[arg(long, value_name = "LIMIT", value_parser = parse_max_bad)]
+    pub max_bad: Option<MaxBad>,
     /// A client's pause longer than this ends its session.
-    #[arg(long, default_value = "30m", value_name = "DURATION")]
-    pub idle: String,
+    #[arg(long, default_value = "30m", value_name = "DURATION", value_parser = parse_duration)]
+    pub idle: Duration,
     /// An endpoint template, matched before the automatic rules (repeatable).
     #[arg(long = "template", value_name = "/path/{id}")]
     pub templates: Vec<String>,
@@ -50,12 +50,17 @@ pub struct LearnArgs {
     #[arg(long, default_value_t = 1000)]
     pub max_endpoints: usize,
     /// A line older than an earlier one by more than this is a clock jump (at most 1h).
-    #[arg(long, default_value = "5m", value_name = "DURATION")]
-    pub clock_tolerance: String,
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_duration)]
+    pub clock_tolerance: Duration,
 }
 
-pub(super) fn duration(flag: &str, s: &str) -> Result<Duration, String> {
-    Duration::parse(s).ok_or_else(|| format!("{flag} {s}: expected a duration such as 30m or 7d"))
+/// A duration flag, parsed by clap so a bad one is a usage error (exit 2).
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
+    Duration::parse(s).ok_or_else(|| format!("`{s}` is not a duration such as 30m or 7d"))
+}
+
+fn parse_max_bad(s: &str) -> Result<MaxBad, String> {
+    MaxBad::parse(s).map_err(|e| e.to_string())
 }
 
 pub(super) fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
@@ -78,20 +83,9 @@ pub fn run_learn(args: LearnArgs) -> ExitCode {
         max_endpoints: args.max_endpoints,
         ..LearnOptions::default()
     };
-    match duration("--idle", &args.idle) {
-        Ok(d) => opts.idle_s = d.secs(),
-        Err(e) => return fail(EXIT_INPUT, e),
-    }
-    match duration("--clock-tolerance", &args.clock_tolerance) {
-        Ok(d) => opts.clock_tolerance_s = d.secs().round() as i64,
-        Err(e) => return fail(EXIT_INPUT, e),
-    }
-    if let Some(m) = &args.max_bad {
-        match MaxBad::parse(m) {
-            Ok(m) => opts.max_bad = Some(m),
-            Err(e) => return fail(EXIT_INPUT, e),
-        }
-    }
+    opts.idle_s = args.idle.secs();
+    opts.clock_tolerance_s = args.clock_tolerance.secs().round() as i64;
+    opts.max_bad = args.max_bad;
     let fmt = args.format.map(|f| match f {
         FormatArg::Combined => format::LogFormat::Combined,
         FormatArg::Common => format::LogFormat::Common,
