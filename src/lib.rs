@@ -17,6 +17,7 @@ mod net;
 pub mod plan;
 pub mod predict;
 pub mod profile;
+pub mod remedy;
 pub mod report;
 pub mod run;
 pub mod runtime;

@@ -547,10 +547,11 @@ fn a_fixed_now_and_seed_give_byte_identical_dry_runs() {
 
 #[test]
 fn skipped_remedies_make_the_run_incomplete_not_a_pass() {
-    // Issue 12: `then remediate` was skipped silently under a PASS.
+    // Issue 12: `then remediate` was skipped silently under a PASS. A predicted trigger still
+    // waits for the prediction engine (issue 15 wired measured ones).
     let p = scenario(
         "incomplete",
-        "import \"std/remedies\" { scale_out }\ntraffic t { rate 20/s  hold 2s }\nremedy grow = scale_out(target: shop.checkout, when_p99: 400ms, by: 2)\nscenario s {\n  step main = load t\n  expect error_rate(shop) < 50% during main\n  then remediate with grow\n}\n",
+        "traffic t { rate 20/s  hold 2s }\nremedy grow { when predicted p99(shop.checkout) > 400ms at peak(t)  do scale shop.checkout by +2 }\nscenario s {\n  step main = load t\n  expect error_rate(shop) < 50% during main\n  then remediate with grow\n}\n",
     );
     let (o, json) = run_with_report(&p, 4);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
@@ -570,4 +571,39 @@ fn skipped_remedies_make_the_run_incomplete_not_a_pass() {
         "{out}"
     );
     assert!(out.contains("recorded as run "), "{out}");
+}
+
+#[test]
+fn stressed_sees_a_service_only_its_fault_proxy_reaches() {
+    // Issue 12: the demo's payments, called by checkout through its fault proxy, had "no
+    // requests in the last 10s" for `on stressed(...)`. Slowed by 300 ms, it is ranked from
+    // the proxy's own counts and chosen among the top two (checkout, waiting on it with
+    // every worker, is the first).
+    let dir = std::env::temp_dir().join(format!("res-run-{}-stressed", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("stressed.res");
+    std::fs::write(
+        &p,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/{random.1000}\" expect status 2xx }\n  service checkout {\n    route POST \"/checkout\" body json { \"item\": 1001, \"qty\": 1 }\n    depends on payments\n  }\n  service payments { upstream \"127.0.0.1:9101\" }\n}\ntraffic t { rate 40/s  hold 16s }\nfault slow_pay { on shop.payments  latency 300ms }\nfault pick { on stressed(shop, top 2, by latency)  errors 503 at 1% }\nscenario s {\n  step main = load t\n  step slow = inject slow_pay with main + 2s for 12s\n  step chosen = inject pick with main + 13s for 2s\n}\n",
+    )
+    .unwrap();
+    let (o, json) = run_with_report(&p, 9);
+    let v = report(&json);
+    let pick = v["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fault"] == "pick" && f["action"] == "inject")
+        .unwrap_or_else(|| panic!("pick was injected: {}{}\n{v:#}", stdout(&o), stderr(&o)));
+    assert!(
+        pick["target"].as_str().unwrap().contains("shop.payments"),
+        "{pick}"
+    );
+    assert!(
+        pick["detail"]
+            .as_str()
+            .unwrap()
+            .contains("shop.payments (at its fault proxy): mean"),
+        "{pick}"
+    );
 }

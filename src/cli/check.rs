@@ -59,6 +59,9 @@ pub fn run(args: CheckArgs, render: RenderOptions) -> Exit {
                         render_all(&checked.diagnostics, &checked.sources, render)
                     );
                 }
+                if let Some(note) = check::env_note(&checked) {
+                    eprintln!("{note}");
+                }
             }
             CheckFormat::Json => {
                 let diags: Vec<_> = checked

@@ -180,17 +180,23 @@ pub fn run(args: LoadArgs) -> ExitCode {
             return code.into();
         }
     };
-    match args.format {
-        FormatArg::Text => print!("{}", summary::render(&result, &target, &setup)),
+    let text = match args.format {
+        FormatArg::Text => summary::render(&result, &target, &setup),
         FormatArg::Json => match serde_json::to_string_pretty(&result) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => s + "\n",
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(EXIT_TOOL);
             }
         },
+    };
+    let printed = super::stdout::print(&text);
+    let verdict = verdict(&result, signal, args.max_error_rate);
+    if printed {
+        verdict.into()
+    } else {
+        verdict.max(Exit::Tool).into()
     }
-    verdict(&result, signal, args.max_error_rate).into()
 }
 
 /// Bad flags the engine found (a URL it cannot use, a malformed method or header) are bad

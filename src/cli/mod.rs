@@ -8,6 +8,7 @@
 
 mod chaos;
 mod check;
+mod completions;
 mod demo;
 mod fmt;
 mod forecast;
@@ -18,7 +19,9 @@ mod plan;
 mod predict;
 mod profile;
 mod recover;
+mod remedy;
 mod run;
+mod stdout;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -82,13 +85,26 @@ enum Command {
     /// Predict failure points from the profile: capacity per service, the forecast peak against
     /// it and the scenario's SLOs; `list` and `score` the stored predictions.
     Predict(predict::PredictArgs),
+    /// The remediation audit log: decisions, and approving or rejecting those that wait.
+    Remedy {
+        #[command(subcommand)]
+        action: remedy::RemedyCommand,
+    },
     /// The language server for editors: speaks LSP over stdin/stdout (diagnostics,
     /// formatting, hover, go to definition, completion, document symbols).
     Lsp,
+    /// Print a shell completion script: `res completions bash > ~/.local/share/bash-completion/completions/res`.
+    Completions {
+        #[arg(value_enum)]
+        shell: completions::Shell,
+    },
+    /// Print the man page, res(1): `res man > ~/.local/share/man/man1/res.1`.
+    Man,
 }
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
+    stdout::quiet_on_closed_stdout();
     let cli = Cli::parse();
     let color = match cli.color {
         ColorChoice::Always => true,
@@ -109,12 +125,15 @@ pub fn main() -> ExitCode {
         Command::Demo { action } => demo::run(action).into(),
         Command::Profile { action } => ExitCode::from(profile::run(action)),
         Command::Predict(args) => ExitCode::from(predict::run(args)),
+        Command::Remedy { action } => remedy::run(action).into(),
         Command::Lsp => lsp::run(),
         Command::Load(args) => load::run(args),
         Command::Recover(args) => recover::run_recover(args),
         Command::Chaos(args) => chaos::run(args),
         Command::Learn(args) => learn::run_learn(args),
         Command::Forecast(args) => forecast::run_forecast(args),
+        Command::Completions { shell } => completions::completions(shell).into(),
+        Command::Man => completions::man().into(),
     };
     exit
 }

@@ -1,7 +1,6 @@
 //! `res plan FILE`: the execution plan of a scenario as a text timeline, Graphviz DOT or JSON
 //! (docs/plan.schema.json). Exit 2 when the file or the scenario is invalid.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -76,8 +75,9 @@ pub fn run(args: PlanArgs, render: RenderOptions) -> Exit {
             serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
         }
     };
-    if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {
-        return Exit::Tool;
+    if super::stdout::print(&text) {
+        Exit::Ok
+    } else {
+        Exit::Tool
     }
-    Exit::Ok
 }

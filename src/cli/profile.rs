@@ -143,6 +143,8 @@ pub fn run(cmd: ProfileCommand) -> u8 {
     let mut out = std::io::stdout().lock();
     match execute(cmd, &mut out) {
         Ok(code) => code,
+        // The reader closed the pipe (`| head`): it has what it wanted.
+        Err(e) if super::stdout::is_broken_pipe(&e) => 0,
         Err(e) => {
             let _ = out.flush();
             eprintln!("error: {e}");
@@ -153,7 +155,7 @@ pub fn run(cmd: ProfileCommand) -> u8 {
 
 /// The database by the one rule of [`crate::state`], from `--file`'s folder or the current
 /// directory.
-fn db_path(db: &DbArgs) -> Result<PathBuf, ProfileError> {
+pub(super) fn db_path(db: &DbArgs) -> Result<PathBuf, ProfileError> {
     match &db.scenario_file {
         Some(f) => resolve_db_path_checked(f, db.profile_db.as_deref()),
         None => resolve_db_path_in(Path::new("."), db.profile_db.as_deref()),

@@ -13,7 +13,7 @@ use crate::diagnostic::RenderOptions;
 #[derive(Debug, Args)]
 pub struct RunArgs {
     file: PathBuf,
-    /// The scenario to run (default: the first in the file).
+    /// The scenario to run (default: the file's only one; a file with several asks).
     #[arg(long)]
     scenario: Option<String>,
     /// Seed for every random choice (default: from the clock; printed in the report).
@@ -34,7 +34,7 @@ pub struct RunArgs {
     /// Do not record this run in the profile database.
     #[arg(long)]
     no_record: bool,
-    /// The profile database (default: .res/profile.redb beside the scenario, or res.toml).
+    /// The profile database (default: profile.redb in the project's .res/ folder).
     #[arg(long, value_name = "PATH")]
     profile_db: Option<PathBuf>,
     /// What time it is when the run starts (RFC 3339, e.g. 2026-12-07T10:00Z), instead of
@@ -44,6 +44,17 @@ pub struct RunArgs {
     /// A load step more than 10 % short of its planned rate does not fail the run.
     #[arg(long)]
     allow_short: bool,
+    /// What remedies do: advise (record what they would do, change nothing) or act.
+    /// Default: advise under CI=true, act for measured triggers otherwise.
+    #[arg(long, value_name = "advise|act", value_parser = parse_mode)]
+    remediate: Option<crate::remedy::Mode>,
+    /// Remedies may run local commands (exec actuators).
+    #[arg(long)]
+    allow_exec: bool,
+}
+
+fn parse_mode(s: &str) -> Result<crate::remedy::Mode, String> {
+    s.parse()
 }
 
 /// One `--report KIND=FILE`.
@@ -107,6 +118,8 @@ pub fn run(args: RunArgs, render: RenderOptions) -> ExitCode {
         profile_db: args.profile_db,
         now: args.now,
         allow_short: args.allow_short,
+        remediate: args.remediate,
+        allow_exec: args.allow_exec,
         ..Default::default()
     };
     for r in args.report {

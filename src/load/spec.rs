@@ -1,13 +1,12 @@
 //! What to send, how often and to whom: the input of the load generator.
 //!
-//! A [`LoadSpec`] is plain data. The interpreter (src/run) builds one from a checked
-//! `TrafficModel` and its system's routes, so the types mirror the Model's (`Protocol`,
-//! `Arrival`, `RouteModel`'s method/path/body/expect/weight, `SessionModel`, `UsersModel`) and
-//! keep its units (`Duration`, `Rate`, `Bytes`). `res load URL` builds one from flags.
+//! A [`LoadSpec`] is plain data in the load generator's own words. The interpreter
+//! (`run/build.rs`) translates a checked `TrafficModel` and its system's routes into one, so
+//! the load engine never reads the checker's Model; the units (`Duration`, `Rate`, `Bytes`)
+//! are shared. `res load URL` builds one from flags.
 
 use std::collections::HashMap;
 
-pub use crate::check::model::{Arrival, Protocol};
 use crate::units::{Bytes, Duration, Rate, StatusPattern};
 
 use super::feeder::Feeder;
@@ -67,6 +66,24 @@ impl LoadSpec {
             scale: 1.0,
         }
     }
+}
+
+/// The HTTP version spoken to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http1,
+    Http2,
+}
+
+/// How the gaps between intended send times are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// Exponential gaps: a Poisson process.
+    Poisson,
+    /// Equal gaps.
+    Constant,
+    /// Gaps uniform between 0 and twice the mean.
+    Uniform,
 }
 
 /// TLS is used when the base URL is `https`.

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::history::History;
 use super::input::{HourLoad, Request, Target};
-use super::levels::levels;
 use super::service::ServiceModel;
 use super::store::{self, StoredPrediction};
 use super::verdict::{verdict, Verdict};
@@ -23,7 +22,7 @@ pub fn models(history: &History, seed: u64) -> Vec<ServiceModel> {
     history
         .services
         .iter()
-        .filter_map(|(name, seconds)| ServiceModel::build(name, levels(seconds), seed))
+        .filter_map(|(name, _)| ServiceModel::build(name, history.levels(name), seed))
         .collect()
 }
 
@@ -33,7 +32,10 @@ pub fn recorded_shares(history: &History) -> BTreeMap<String, f64> {
     let totals: BTreeMap<String, f64> = history
         .services
         .iter()
-        .map(|(k, v)| (k.clone(), v.iter().map(|s| s.offered).sum::<f64>()))
+        .map(|(k, v)| {
+            let offered = v.iter().map(|l| l.offered * l.seconds as f64).sum::<f64>();
+            (k.clone(), offered)
+        })
         .collect();
     let all: f64 = totals.values().sum();
     totals

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use super::levels::{levels, merge, Level};
 use crate::profile::{ProfileError, ProfileStore, RunSummary};
 use crate::report::SeriesPoint;
 
@@ -59,12 +60,13 @@ impl Second {
     }
 }
 
-/// The recorded seconds of a system's services, and which runs they came from.
+/// What was recorded of a system's services, reduced run by run to load levels, and which
+/// runs it came from.
 #[derive(Debug, Clone, Default)]
 pub struct History {
     pub runs: Vec<u64>,
-    /// Qualified service name (`shop.checkout`) → its seconds, run by run.
-    pub services: BTreeMap<String, Vec<Second>>,
+    /// Qualified service name (`shop.checkout`) → the load levels of each run, run by run.
+    pub services: BTreeMap<String, Vec<Level>>,
 }
 
 impl History {
@@ -89,23 +91,51 @@ impl History {
                         .is_some_and(|rest| rest.starts_with('.'))
                 })
             };
-            if !points.iter().any(|p| wanted(&p.service)) {
-                continue;
-            }
             let faulted = fault_windows(&store.faults(run.id)?);
-            for p in points.iter().filter(|p| wanted(&p.service)) {
+            let seconds = points.iter().filter(|p| wanted(&p.service)).map(|p| {
                 let f = faulted
                     .iter()
                     .any(|&(a, b)| (p.t as f64) >= a && (p.t as f64) < b);
-                history
-                    .services
-                    .entry(p.service.clone())
-                    .or_default()
-                    .push(Second::from_point(run.id, p, f));
-            }
-            history.runs.push(run.id);
+                (p.service.as_str(), Second::from_point(run.id, p, f))
+            });
+            history.add_run(run.id, seconds);
         }
         Ok(history)
+    }
+
+    /// Adds one run's seconds, each with its service, reduced to the run's load levels.
+    pub fn add_run<S: AsRef<str>>(
+        &mut self,
+        run: u64,
+        seconds: impl IntoIterator<Item = (S, Second)>,
+    ) {
+        let mut by_service: BTreeMap<String, Vec<Second>> = BTreeMap::new();
+        for (service, s) in seconds {
+            match by_service.get_mut(service.as_ref()) {
+                Some(v) => v.push(s),
+                None => {
+                    by_service.insert(service.as_ref().to_string(), vec![s]);
+                }
+            }
+        }
+        if by_service.is_empty() {
+            return;
+        }
+        for (service, secs) in by_service {
+            self.services
+                .entry(service)
+                .or_default()
+                .extend(levels(&secs));
+        }
+        self.runs.push(run);
+    }
+
+    /// The levels of `service` over every run, merged.
+    pub fn levels(&self, service: &str) -> Vec<Level> {
+        self.services
+            .get(service)
+            .map(|l| merge(l.clone()))
+            .unwrap_or_default()
     }
 
     pub fn is_empty(&self) -> bool {

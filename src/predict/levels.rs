@@ -2,6 +2,10 @@
 //! run of ten steps gives ten points, each with its mean throughput and concurrency and the
 //! spread of its p99 across seconds. Models are fitted on levels, which keeps the fit's cost
 //! independent of how many seconds were recorded.
+//!
+//! Each run is reduced to its levels as it is read ([`levels`]), and the levels of all runs
+//! are merged ([`merge`]) by the same rule, so memory grows with runs × levels, not with
+//! seconds: a thousand ten-minute runs of twenty services fit in a few megabytes.
 
 use super::finite;
 use super::history::Second;
@@ -14,6 +18,8 @@ const MAX_LEVELS: usize = 100;
 /// One load level.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Level {
+    /// The run the level was measured in (the newest one, once merged).
+    pub run: u64,
     pub offered: f64,
     pub goodput: f64,
     /// 5th and 95th percentiles of the per-second goodput.
@@ -56,6 +62,7 @@ fn level(g: &[&Second]) -> Level {
     let p99: Vec<f64> = g.iter().map(|s| s.p99_ms).collect();
     let goodput: Vec<f64> = g.iter().map(|s| s.goodput).collect();
     Level {
+        run: g.iter().map(|s| s.run).max().unwrap_or(0),
         offered: mean(|s| s.offered),
         goodput: mean(|s| s.goodput),
         goodput_lo: finite::quantile(&goodput, 0.05).unwrap_or(0.0),
@@ -67,6 +74,74 @@ fn level(g: &[&Second]) -> Level {
         error_rate: mean(|s| s.error_rate),
         seconds: g.len(),
     }
+}
+
+/// Merges levels (of several runs) whose offered rates lie within [`LEVEL_WIDTH`] of each
+/// other: means weighted by seconds, quantiles by the seconds-weighted quantile of the
+/// levels' own quantiles (an approximation that keeps no seconds).
+pub fn merge(mut all: Vec<Level>) -> Vec<Level> {
+    all.retain(|l| l.offered > 0.0 && l.offered.is_finite() && l.seconds > 0);
+    all.sort_by(|a, b| a.offered.total_cmp(&b.offered));
+    let mut groups: Vec<Vec<Level>> = Vec::new();
+    for l in all {
+        match groups.last_mut() {
+            Some(g) if l.offered <= g[0].offered * (1.0 + LEVEL_WIDTH) + 0.5 => g.push(l),
+            _ => groups.push(vec![l]),
+        }
+    }
+    if groups.len() > MAX_LEVELS {
+        let flat: Vec<Level> = groups.into_iter().flatten().collect();
+        let per = flat.len().div_ceil(MAX_LEVELS);
+        groups = flat.chunks(per).map(|c| c.to_vec()).collect();
+    }
+    groups.iter().map(|g| combine(g)).collect()
+}
+
+fn combine(g: &[Level]) -> Level {
+    if let [one] = g {
+        return *one;
+    }
+    let n: f64 = g.iter().map(|l| l.seconds as f64).sum::<f64>().max(1.0);
+    let mean = |f: fn(&Level) -> f64| {
+        finite::or(
+            g.iter().map(|l| f(l) * l.seconds as f64).sum::<f64>() / n,
+            0.0,
+        )
+    };
+    let q = |f: fn(&Level) -> f64, at: f64| weighted_quantile(g, f, at);
+    Level {
+        run: g.iter().map(|l| l.run).max().unwrap_or(0),
+        offered: mean(|l| l.offered),
+        goodput: mean(|l| l.goodput),
+        goodput_lo: q(|l| l.goodput_lo, 0.05),
+        goodput_hi: q(|l| l.goodput_hi, 0.95),
+        concurrency: mean(|l| l.concurrency),
+        p99_ms: q(|l| l.p99_ms, 0.5),
+        p99_lo: q(|l| l.p99_lo, 0.05),
+        p99_hi: q(|l| l.p99_hi, 0.95),
+        error_rate: mean(|l| l.error_rate),
+        seconds: g.iter().map(|l| l.seconds).sum(),
+    }
+}
+
+/// The `at` quantile of `f` over the levels, each weighted by its seconds.
+fn weighted_quantile(g: &[Level], f: fn(&Level) -> f64, at: f64) -> f64 {
+    let mut v: Vec<(f64, usize)> = g
+        .iter()
+        .map(|l| (f(l), l.seconds))
+        .filter(|(x, _)| x.is_finite())
+        .collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: usize = v.iter().map(|x| x.1).sum();
+    let target = at * total as f64;
+    let mut seen = 0.0;
+    for (x, w) in &v {
+        seen += *w as f64;
+        if seen >= target {
+            return *x;
+        }
+    }
+    v.last().map(|x| x.0).unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -100,6 +175,26 @@ mod tests {
         assert_eq!(l.len(), 2);
         assert_eq!(l[0].seconds, 2);
         assert!((l[1].offered - 199.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn runs_merge_into_shared_levels() {
+        let mut a: Vec<Second> = (0..10).map(|_| sec(100.0, 10.0, false)).collect();
+        let b: Vec<Second> = (0..30)
+            .map(|_| Second {
+                run: 2,
+                ..sec(102.0, 20.0, false)
+            })
+            .collect();
+        a.push(sec(300.0, 50.0, false));
+        let mut all = levels(&a);
+        all.extend(levels(&b));
+        let m = merge(all);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].seconds, 40);
+        assert_eq!(m[0].run, 2);
+        assert!((m[0].offered - 101.5).abs() < 1e-9);
+        assert_eq!(m[0].p99_ms, 20.0);
     }
 
     #[test]

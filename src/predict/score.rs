@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::history::{History, Second};
-use super::levels::{levels, Level};
+use super::history::History;
+use super::levels::{merge, Level};
 use super::service::{CapacityMethod, ServiceModel};
 use super::store::StoredPrediction;
 
@@ -112,19 +112,20 @@ pub fn score(predictions: &[StoredPrediction], history: &History) -> Scores {
 /// The measurement a prediction is held against, and the runs it came from.
 fn outcome(p: &StoredPrediction, history: &History) -> Option<(f64, Vec<u64>)> {
     let newest = p.runs.iter().copied().max().unwrap_or(0);
-    let seconds: Vec<Second> = history
+    let later: Vec<Level> = history
         .services
         .get(&p.service)?
         .iter()
-        .filter(|s| s.run > newest)
+        .filter(|l| l.run > newest)
         .copied()
         .collect();
-    if seconds.is_empty() {
+    if later.is_empty() {
         return None;
     }
-    let mut runs: Vec<u64> = seconds.iter().map(|s| s.run).collect();
+    let mut runs: Vec<u64> = later.iter().map(|l| l.run).collect();
+    runs.sort_unstable();
     runs.dedup();
-    let lv = levels(&seconds);
+    let lv = merge(later);
     let measured = match p.quantity.as_str() {
         "capacity" => {
             let m = ServiceModel::build(&p.service, lv, 0)?;
@@ -155,6 +156,7 @@ fn outcome(p: &StoredPrediction, history: &History) -> Option<(f64, Vec<u64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::predict::history::Second;
 
     fn sec(run: u64, offered: f64, p99: f64) -> Second {
         Second {
@@ -189,12 +191,12 @@ mod tests {
     #[test]
     fn scores_only_with_a_later_run_near_the_rate() {
         let mut h = History::default();
-        h.services.insert(
-            "shop.catalog".into(),
-            vec![
-                sec(1, 100.0, 10.0),
-                sec(2, 102.0, 12.0),
-                sec(2, 300.0, 50.0),
+        h.add_run(1, [("shop.catalog", sec(1, 100.0, 10.0))]);
+        h.add_run(
+            2,
+            [
+                ("shop.catalog", sec(2, 102.0, 12.0)),
+                ("shop.catalog", sec(2, 300.0, 50.0)),
             ],
         );
         let s = score(

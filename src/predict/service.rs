@@ -11,8 +11,9 @@ use super::levels::Level;
 use super::queue::Kingman;
 use super::usl::{distinct, Diagnostics, Usl, UslError, MIN_LEVELS};
 
-/// A level counts as saturated when its goodput fell this far short of its offered rate.
-const SATURATED_SHORTFALL: f64 = 0.95;
+/// A level counts as saturated when its goodput fell this far short of its offered rate: a
+/// finite queue turns a few requests away below capacity too, so a small shortfall is not one.
+const SATURATED_SHORTFALL: f64 = 0.9;
 /// The knee-only estimate's interval: the truth may be this far either side of the knee.
 const KNEE_ONLY_LO: f64 = 0.6;
 const KNEE_ONLY_HI: f64 = 1.6;
@@ -305,6 +306,7 @@ mod tests {
                 let rho = (r / cap).min(0.99);
                 let p99 = 50.0 + 50.0 * rho / (1.0 - rho);
                 Level {
+                    run: 1,
                     offered: r,
                     goodput,
                     goodput_lo: goodput * 0.98,

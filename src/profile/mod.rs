@@ -41,7 +41,17 @@ pub use store::{ProfileStore, RunDetail, RunSummary, ServiceSeconds};
 /// Opens the database for writing (created and migrated as needed), for engines that keep a
 /// table of their own in the same file: the prediction engine's `predictions`.
 pub fn open_for_writing(path: &std::path::Path) -> Result<redb::Database, ProfileError> {
-    open::open_writer(path, DEFAULT_BUSY_WAIT)
+    open_database(path, DEFAULT_BUSY_WAIT)
+}
+
+/// Opens the profile database for writing (creating and migrating it as any writer does), for
+/// parts that keep a table of their own in the same file: the remediation audit log
+/// (`remedy::audit`). The caller closes it by dropping it.
+pub fn open_database(
+    path: &std::path::Path,
+    busy_wait: std::time::Duration,
+) -> Result<redb::Database, ProfileError> {
+    open::open_writer(path, busy_wait)
 }
 
 /// Whether process `pid` exists (a zombie counts as existing until it is reaped).

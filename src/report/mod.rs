@@ -219,6 +219,8 @@ pub struct RunReport {
     pub skipped: Vec<SkippedPart>,
     /// Where the run was recorded (`run 12 in .res/profile.redb`), `None` with `--no-record`.
     pub recorded: Option<String>,
+    /// Every remediation decision of the run (`then remediate with …`), in order.
+    pub remediations: Vec<crate::remedy::ReportEntry>,
 }
 
 impl RunReport {

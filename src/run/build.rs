@@ -9,10 +9,11 @@ use crate::check::eval::{eval, EvalEnv};
 use crate::check::{
     BodyModel, Metric, Model, Stage, StrValue, SystemModel, TExpr, TrafficModel, Value,
 };
-use crate::load::feeder::Feeder;
+use crate::load::feeder::{DataFormat, DataOrder, Feeder};
 use crate::load::schedule::RateSchedule;
 use crate::load::spec::{
-    BodySpec, LoadSpec, Pacing, RequestSpec, SessionSpec, VisitSpec, VisitTarget, Workload,
+    Arrival, BodySpec, LoadSpec, Pacing, Protocol, RequestSpec, SessionSpec, VisitSpec,
+    VisitTarget, Workload,
 };
 use crate::units::{Duration, Rate, Timestamp};
 
@@ -62,6 +63,15 @@ fn inherited<'m, T>(
 /// The system a traffic sends to (its own, or inherited through `like`).
 pub fn traffic_system(model: &Model, traffic: usize) -> Option<usize> {
     inherited(model, &model.traffics[traffic], |t| t.system)
+}
+
+/// The Model's arrival law in the load generator's words.
+fn arrival(a: crate::check::Arrival) -> Arrival {
+    match a {
+        crate::check::Arrival::Poisson => Arrival::Poisson,
+        crate::check::Arrival::Constant => Arrival::Constant,
+        crate::check::Arrival::Uniform => Arrival::Uniform,
+    }
 }
 
 fn rate(e: &TExpr, env: &dyn EvalEnv, what: &str) -> Result<Rate, BuildError> {
@@ -153,7 +163,7 @@ pub fn load_spec(
     } else {
         t.scale.0
     };
-    let arrival = t.arrival;
+    let arrival = arrival(t.arrival);
     let users = inherited(model, t, |x| x.users.clone());
     let sessions = inherited(model, t, |x| {
         (!x.sessions.is_empty()).then(|| x.sessions.clone())
@@ -209,7 +219,7 @@ pub fn load_spec(
     if schedule.stages.is_empty() && users.is_none() {
         if let Some(l) = learned {
             let own = if l.origin == traffic { 1.0 } else { t.scale.0 };
-            schedule = crate::learn::replay::schedule(
+            schedule = super::replay::schedule(
                 &l.profile,
                 Some(&l.forecast_week),
                 start.0,
@@ -275,7 +285,10 @@ pub fn load_spec(
         }
     };
     let mut spec = LoadSpec::new(target.base_url.clone(), requests, workload, duration);
-    spec.protocol = system.protocol;
+    spec.protocol = match system.protocol {
+        crate::check::Protocol::Http1 => Protocol::Http1,
+        crate::check::Protocol::Http2 => Protocol::Http2,
+    };
     spec.seed = seed;
     if let Some(timeout) = system.timeout {
         spec.timeout = timeout;
@@ -325,14 +338,12 @@ fn learned_chain(
             continue;
         };
         if spec.body.is_none() && matches!(e.method.as_str(), "POST" | "PUT" | "PATCH") {
-            spec.body =
-                crate::learn::replay::request_sizes(&learned.profile, e).map(BodySpec::Sized);
+            spec.body = super::replay::request_sizes(&learned.profile, e).map(BodySpec::Sized);
         }
         added.push(Some(extra.len()));
         extra.push(spec);
     }
-    let chain =
-        crate::learn::replay::chain(&learned.profile, |i| added.get(i).copied().flatten(), 1.0)?;
+    let chain = super::replay::chain(&learned.profile, |i| added.get(i).copied().flatten(), 1.0)?;
     *requests = extra;
     Some(chain)
 }
@@ -414,7 +425,15 @@ pub fn feeders(model: &Model, base_dir: &Path) -> Result<HashMap<String, Feeder>
     let mut out = HashMap::new();
     for d in &model.data {
         let path = base_dir.join(&d.path);
-        let f = Feeder::load(&path, d.format, d.order)
+        let format = match d.format {
+            crate::check::DataFormat::Csv => DataFormat::Csv,
+            crate::check::DataFormat::Jsonl => DataFormat::Jsonl,
+        };
+        let order = match d.order {
+            crate::check::DataOrder::Cycle => DataOrder::Cycle,
+            crate::check::DataOrder::Random => DataOrder::Random,
+        };
+        let f = Feeder::load(&path, format, order)
             .map_err(|e| BuildError(format!("data `{}` ({}): {e}", d.name, path.display())))?;
         out.insert(d.name.clone(), f);
     }

@@ -45,6 +45,10 @@ pub struct RunContext<'a> {
     pub recorder: Option<(crate::profile::Recorder, crate::profile::RunId)>,
     /// A load step more than 10 % short of its plan does not fail the run (`--allow-short`).
     pub allow_short: bool,
+    /// `--remediate advise|act` (None: the engine's default).
+    pub remediate: Option<crate::remedy::Mode>,
+    /// `--allow-exec`.
+    pub allow_exec: bool,
 }
 
 /// Loads that are running, so a shutdown from anywhere can stop them.
@@ -96,6 +100,7 @@ pub struct Interpreter<'a> {
     sent: crate::profile::Sent,
     loads: Vec<StartedLoad>,
     skipped: Vec<SkippedPart>,
+    remediation: Option<super::remedies::Remediation>,
 }
 
 /// Runs the plan to its end (or an early stop) and returns the report.
@@ -131,6 +136,13 @@ impl<'a> Interpreter<'a> {
             })
             .collect();
         let (snap_tx, snap_rx) = mpsc::unbounded_channel::<Arc<Snapshot>>();
+        let remediation = super::remedies::Remediation::new(
+            cx.model,
+            cx.scenario,
+            &cx.setup,
+            cx.remediate,
+            cx.allow_exec,
+        );
         Interpreter {
             cx,
             running,
@@ -153,6 +165,7 @@ impl<'a> Interpreter<'a> {
             sent: crate::profile::Sent::default(),
             loads: Vec::new(),
             skipped: Vec::new(),
+            remediation,
         }
     }
 
@@ -173,6 +186,9 @@ impl<'a> Interpreter<'a> {
             if self.wait_for(node.at).await.is_err() || self.node(node).await.is_err() {
                 break;
             }
+        }
+        if let Some(r) = &mut self.remediation {
+            r.end().await;
         }
         self.shutdown().await;
         self.report()
@@ -242,6 +258,7 @@ impl<'a> Interpreter<'a> {
             }
             if self.clock.now().0 >= self.next_tick as f64 * 1000.0 {
                 self.tick()?;
+                self.remediate_second().await;
             }
         }
     }
@@ -262,6 +279,9 @@ impl<'a> Interpreter<'a> {
                 self.failure = Some(format!("recording into the profile database failed: {e}"));
                 return Err(Halt);
             }
+        }
+        if let Some(chaos) = self.cx.setup.chaos.as_mut() {
+            chaos.sample();
         }
         if let Some(reason) = check_aborts(&mut self.aborts, &self.metrics) {
             self.stop_reason = Some(StopReason::Abort(reason));
@@ -530,12 +550,41 @@ impl<'a> Interpreter<'a> {
         self.event("predict", format!("{why}: skipped"));
     }
 
-    /// Remediation is not part of this build yet: listed as skipped, so the run cannot pass.
+    /// The remedies were armed from the start and evaluated every second
+    /// ([`remedies`](super::remedies)); at the end of the plan, say what they decided.
     fn remediate(&mut self, remedy: usize) {
         let name = self.cx.model.remedies[remedy].name.clone();
-        let why = "the remediation engine is not part of this build";
-        self.event("remediate", format!("remedy {name}: {why}: skipped"));
-        self.skip("remediate", &name, "skipped", why);
+        let lines: Vec<String> = self
+            .remediation
+            .as_ref()
+            .map(|r| {
+                r.records()
+                    .iter()
+                    .filter(|d| d.remedy == name)
+                    .map(|d| d.line())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if lines.is_empty() {
+            self.event(
+                "remediate",
+                format!("remedy {name}: its triggers never fired"),
+            );
+        }
+        for l in lines {
+            self.event("remediate", l);
+        }
+    }
+
+    /// One second of remediation: triggers that fired are decided on, verifications end.
+    async fn remediate_second(&mut self) {
+        let Some(r) = self.remediation.as_mut() else {
+            return;
+        };
+        let (fired, ended) = r.tick(&self.metrics);
+        if !fired.is_empty() || !ended.is_empty() {
+            r.act(fired, ended).await;
+        }
     }
 
     fn skip(&mut self, part: &str, name: &str, how: &str, reason: &str) {
@@ -660,6 +709,9 @@ impl<'a> Interpreter<'a> {
             &self.cx.setup.peaks,
         );
         let steps = self.step_rates();
+        if let Some(r) = &self.remediation {
+            self.skipped.extend(r.incomplete());
+        }
         let (mut outcome, mut reason) = verdict(
             outcome,
             reason,
@@ -700,6 +752,11 @@ impl<'a> Interpreter<'a> {
             learned: self.cx.setup.learned_report.clone(),
             skipped: self.skipped,
             recorded: self.cx.setup.recorded.clone(),
+            remediations: self
+                .remediation
+                .as_ref()
+                .map(|r| r.records().iter().map(|d| d.report()).collect())
+                .unwrap_or_default(),
         }
     }
 }
@@ -835,6 +892,8 @@ mod tests {
             progress: crate::run::progress::Progress::Quiet,
             recorder: None,
             allow_short: false,
+            remediate: None,
+            allow_exec: false,
         };
         let started = std::time::Instant::now();
         let run = execute(cx, Arc::new(Mutex::new(Running::default())));

@@ -11,6 +11,8 @@ pub mod interp;
 pub mod metrics;
 pub mod predict_input;
 pub mod progress;
+mod remedies;
+pub mod replay;
 pub mod setup;
 pub mod verdict;
 
@@ -55,6 +57,11 @@ pub struct RunOptions {
     pub now: Option<crate::units::Timestamp>,
     /// A load step more than 10 % short of its planned rate does not fail the run.
     pub allow_short: bool,
+    /// `--remediate advise|act`: None leaves the default (advise under CI=true and for
+    /// predicted triggers, act for measured ones, unless the remedy says).
+    pub remediate: Option<crate::remedy::Mode>,
+    /// `--allow-exec`: remedies may run local commands.
+    pub allow_exec: bool,
 }
 
 /// Checks, plans and runs a scenario file; returns the process exit code.
@@ -203,6 +210,8 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             progress: progress::Progress::auto(plan.total, opts.quiet),
             recorder,
             allow_short: opts.allow_short,
+            remediate: opts.remediate,
+            allow_exec: opts.allow_exec,
         };
         let report = interp::execute(cx, running).await;
         Ok::<RunReport, String>(report)
@@ -222,7 +231,8 @@ fn finish_report(
     opts: &RunOptions,
     recorded: Option<(crate::profile::RunId, PathBuf)>,
 ) -> u8 {
-    print!("{}", crate::report::to_summary(report));
+    // Written without print!: a closed stdout must not cost the reports and the exit code.
+    let mut summary = crate::report::to_summary(report);
     if let Some((id, db)) = recorded {
         let shown = std::env::current_dir()
             .map(|cwd| crate::state::State::show(&db, &cwd))
@@ -234,8 +244,14 @@ fn finish_report(
             .iter()
             .any(|e| e.kind == "record" && e.detail.contains("could not"))
         {
-            println!("recording of run {id} in {shown} is incomplete (see the events)");
+            summary +=
+                &format!("recording of run {id} in {shown} is incomplete (see the events)\n");
         }
+    }
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(summary.as_bytes()).and_then(|()| out.flush());
     }
     let mut code = report.outcome.exit_code();
     if let Some(p) = &opts.report_json {

@@ -116,6 +116,20 @@ impl<'a> Checker<'a> {
                 S::Record => {
                     seen.once(self, "record profile", st.span);
                     m.record = true;
+                    // Every run is recorded in the profile database, asked or not: say so
+                    // rather than let the statement look like a switch.
+                    self.diags.push(
+                        Diagnostic::warning(
+                            Code::Redundant,
+                            self.file(),
+                            st.span,
+                            "`record profile` changes nothing: every run is recorded",
+                        )
+                        .with_label("redundant")
+                        .with_help(
+                            "remove it; runs are kept in .res/profile.redb (`res profile list`)",
+                        ),
+                    );
                 }
                 S::Predict { at } => {
                     seen.once(self, "predict", st.span);
@@ -363,5 +377,18 @@ impl<'a> Checker<'a> {
             duration,
             span,
         })
+    }
+
+    /// The root module's scenarios: declared there, then imported by name there.
+    pub(super) fn own_scenarios(&mut self) {
+        let Some(ns) = self.ns.first() else { return };
+        let mut own: Vec<(bool, usize, usize)> = ns
+            .values()
+            .map(|&b| (&self.bindings[b], &self.decls[self.bindings[b].decl]))
+            .filter(|(_, d)| d.kind == DeclKind::Scenario)
+            .map(|(b, d)| (b.import, b.span.start, d.index))
+            .collect();
+        own.sort_unstable();
+        self.model.own_scenarios = own.into_iter().map(|(_, _, i)| i).collect();
     }
 }

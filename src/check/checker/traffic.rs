@@ -42,6 +42,11 @@ impl<'a> Checker<'a> {
                     }
                     m.rate = Some(t.clone());
                     cx2.locals.push(("rate".into(), t));
+                } else {
+                    // The rate is wrong and already reported: later `rate`s still name it,
+                    // as an error that reports nothing more (no "unknown name `rate`").
+                    cx2.locals
+                        .push(("rate".into(), placeholder(Ty::Unknown, e.span)));
                 }
             }
         }
