@@ -23,6 +23,13 @@ res=${RES:-$PWD/target/debug/res}
 work=${KM_DIR:-/tmp/res-kill-matrix}
 rm -rf "$work"
 mkdir -p "$work"
+# The disk fault refuses to leave less than 5 % free: give it a small file system of its
+# own (a tmpfs, as root), so a full shared disk does not decide its rows.
+fills="$work/fills"
+mkdir -p "$fills"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=256m tmpfs "$fills" 2>/dev/null; then
+  trap 'umount "$fills" 2>/dev/null' EXIT
+fi
 
 kinds=(
   "latency|catalog|latency 150ms"
@@ -72,11 +79,11 @@ state() { # PID → process state letter, or "-" when gone
   awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo -
 }
 
-leftovers() { # DIR WORKER_PID → what is in force
-  local out=() fills
+leftovers() { # FILL_DIR WORKER_PID → what is in force
+  local out=() n
   [ "$(state "$2")" = T ] && out+=(stopped)
-  fills=$(find "$1" -name '.res-fill-*' 2>/dev/null | wc -l)
-  [ "$fills" -gt 0 ] && out+=("fill×$fills")
+  n=$(find "$1" -name '.res-fill-*' 2>/dev/null | wc -l)
+  [ "$n" -gt 0 ] && out+=("fill×$n")
   [ ${#out[@]} -eq 0 ] && echo none || echo "${out[*]}"
 }
 
@@ -86,8 +93,8 @@ for k in "${kinds[@]}"; do
   for m in "${moments[@]}"; do
     IFS='|' read -r moment at <<<"$m"
     dir="$work/$kind-$moment"
-    mkdir -p "$dir/fill"
-    scenario "$dir" "${effect//FILLDIR/$dir/fill}" "$target"
+    mkdir -p "$dir" "$fills/$kind-$moment"
+    scenario "$dir" "${effect//FILLDIR/$fills/$kind-$moment}" "$target"
     sleep 600 &
     worker=$!
     disown "$worker" # no job notice when a kill fault ends it
@@ -106,10 +113,10 @@ try:
     v = json.load(sys.stdin)
     print(v["outcome"][:6] + ":" + (",".join(f["action"] for f in v["faults"]) or "none"))
 except Exception: print("no run")')
-    left=$(leftovers "$dir" "$worker")
+    left=$(leftovers "$fills/$kind-$moment" "$worker")
     "$res" recover --journal "$dir/.res/faults.journal" >"$dir/recover.out" 2>&1
     rc=$?
-    recover="$rc:$(leftovers "$dir" "$worker")"
+    recover="$rc:$(leftovers "$fills/$kind-$moment" "$worker")"
     (cd "$dir" && RES_STATE_DIR="$dir/.res" "$res" run --seed 1 --quiet --profile-db .res/profile.redb next.res >next.out 2>&1)
     next=$?
     kill -KILL "$worker" 2>/dev/null
