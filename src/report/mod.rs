@@ -157,6 +157,8 @@ pub struct RunReport {
     pub expectations: Vec<ExpectationResult>,
     pub events: Vec<RunEvent>,
     pub send_lag_ms: Option<SendLag>,
+    /// What the scenario's `predict` statement predicted after the run (empty without one).
+    pub predictions: Vec<crate::predict::engine::Outcome>,
 }
 
 impl RunReport {

@@ -374,10 +374,11 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
             NodeKind::Begin | NodeKind::Assert { .. } => {}
             NodeKind::Finish => event(&mut events, "finish", "every step ended".into()),
             NodeKind::Record => event(&mut events, "record", cx.setup.record_note.clone()),
+            // Predicted once the run is recorded, on the history plus this run (below).
             NodeKind::Predict => event(
                 &mut events,
                 "predict",
-                "prediction needs the resilience profile database: skipped".into(),
+                "prediction runs after the run, on the history plus this run".into(),
             ),
             NodeKind::Remediate { remedy } => event(
                 &mut events,
@@ -454,7 +455,9 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
         outcome
     };
     let send_lag_ms = lag(&results);
+    let mut db_path = None;
     if let Some((rec, run)) = cx.recorder.take() {
+        db_path = Some(rec.path().to_path_buf());
         rec.record_seconds(run, &metrics.series[recorded..]);
         for f in &faults {
             rec.record_fault(run, f);
@@ -476,6 +479,7 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
             });
         }
     }
+    let predictions = predict_after(&cx, db_path.as_deref(), &mut events, clock.now().secs());
     RunReport {
         res_version: env!("CARGO_PKG_VERSION").to_string(),
         file: cx.file.clone(),
@@ -491,6 +495,61 @@ pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> Ru
         expectations,
         events,
         send_lag_ms,
+        predictions,
+    }
+}
+
+/// `predict [at …]`: once the run is recorded (the database is free again), predict from the
+/// history plus this run; what happened goes to the events.
+fn predict_after(
+    cx: &RunContext<'_>,
+    db: Option<&std::path::Path>,
+    events: &mut Vec<RunEvent>,
+    at_s: f64,
+) -> Vec<crate::predict::engine::Outcome> {
+    let Some(at) = &cx.scenario.predict else {
+        return Vec::new();
+    };
+    let mut note = |detail: String| {
+        events.push(RunEvent {
+            at_s,
+            kind: "predict".into(),
+            detail,
+        })
+    };
+    let Some(db) = db else {
+        note("prediction needs the run recorded in the profile database (not with --no-record): skipped".into());
+        return Vec::new();
+    };
+    let base = std::path::Path::new(&cx.file)
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let now = crate::units::Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    );
+    let facts = super::predict_input::RunFacts {
+        peaks: &cx.setup.peaks,
+        base_dir: base,
+        db,
+        seed: cx.seed,
+        now,
+    };
+    match super::predict_input::after_run(cx.model, cx.scenario, at.as_ref(), &facts) {
+        Ok(o) => {
+            note(format!(
+                "predicted from {} run(s); {} predictions stored",
+                o.verdict.runs.len(),
+                o.stored.len()
+            ));
+            vec![o]
+        }
+        Err(e) => {
+            note(format!("prediction failed: {e}"));
+            Vec::new()
+        }
     }
 }
 
