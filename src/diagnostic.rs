@@ -7,7 +7,7 @@
 //! graphical handler) and [`to_json`] for machines.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 use serde::Serialize;
@@ -59,19 +59,29 @@ pub struct Source {
     /// The name shown to users: a path as given, or `std/faults` for stdlib modules.
     pub name: String,
     pub text: Arc<str>,
+    /// Byte offsets where lines start, built on first use: with it, placing each of many
+    /// diagnostics costs a binary search, not a scan from the top of the file.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl Source {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = &self.text.as_bytes()[..offset];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        let col = String::from_utf8_lossy(&before[line_start..])
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(
+                    self.text
+                        .bytes()
+                        .enumerate()
+                        .filter(|&(_, b)| b == b'\n')
+                        .map(|(i, _)| i + 1),
+                )
+                .collect()
+        });
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = starts[line - 1];
+        let col = String::from_utf8_lossy(&self.text.as_bytes()[line_start..offset])
             .chars()
             .count()
             + 1;
@@ -94,6 +104,7 @@ impl SourceMap {
         self.files.push(Source {
             name: name.into(),
             text: text.into(),
+            line_starts: OnceLock::new(),
         });
         self.files.len() - 1
     }
@@ -169,6 +180,8 @@ codes! {
     WrongKind => "res::check::wrong_kind",
     /// An import names a file or stdlib module that does not exist.
     ImportNotFound => "res::check::import_not_found",
+    /// The file given to check, plan or run cannot be read.
+    FileNotFound => "res::check::file_not_found",
     /// Imports form a cycle.
     ImportCycle => "res::check::import_cycle",
     /// An imported name is not declared by the module.
@@ -187,13 +200,16 @@ codes! {
     UnknownOption => "res::check::unknown_option",
     /// A `--set` override does not fit its parameter.
     BadOverride => "res::check::bad_override",
+    /// A statement that changes nothing (`record profile`: every run is recorded).
+    Redundant => "res::check::redundant",
     /// A step's time relations form a cycle.
     Cycle => "res::plan::cycle",
     /// A step cannot fit the time it is given.
     ImpossibleTiming => "res::plan::impossible_timing",
     /// A step has no end: no duration and nothing that bounds it.
     Unbounded => "res::plan::unbounded",
-    /// The requested scenario does not exist, or the file has none.
+    /// The requested scenario does not exist, the file has none, or it has several and none
+    /// was chosen.
     NoScenario => "res::plan::no_scenario",
 }
 
@@ -362,13 +378,38 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap, opts: RenderOptions) -> St
     out
 }
 
-/// Renders many diagnostics, in order, separated by blank lines.
+/// Most diagnostics drawn for people; the rest are counted (JSON lists them all).
+pub const RENDER_LIMIT: usize = 100;
+
+/// Renders many diagnostics, in order, separated by blank lines: the first [`RENDER_LIMIT`],
+/// then one line counting the rest, as compilers do. The first errors are the ones to fix,
+/// and a generated file with thousands of them should neither bury the terminal nor take
+/// minutes to draw.
 pub fn render_all(diags: &[Diagnostic], sources: &SourceMap, opts: RenderOptions) -> String {
-    diags
+    let mut out = diags
         .iter()
+        .take(RENDER_LIMIT)
         .map(|d| render(d, sources, opts))
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    if let Some(rest) = diags.get(RENDER_LIMIT..).filter(|r| !r.is_empty()) {
+        let errors = rest.iter().filter(|d| d.is_error()).count();
+        let warnings = rest.len() - errors;
+        let what = match (errors, warnings) {
+            (e, 0) => format!("{e} more error{}", if e == 1 { "" } else { "s" }),
+            (0, w) => format!("{w} more warning{}", if w == 1 { "" } else { "s" }),
+            (e, w) => format!(
+                "{e} more error{} and {w} warning{}",
+                if e == 1 { "" } else { "s" },
+                if w == 1 { "" } else { "s" }
+            ),
+        };
+        out.push_str(&format!(
+            "\n… and {what} not shown ({} in all); `res check --format json` lists every one\n",
+            diags.len()
+        ));
+    }
+    out
 }
 
 /// The machine-readable form of a diagnostic (`res check --format json`).

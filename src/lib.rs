@@ -6,8 +6,10 @@
 
 pub mod chaos;
 pub mod check;
+pub mod cli;
 pub mod demo;
 pub mod diagnostic;
+pub mod exit;
 pub mod learn;
 pub mod load;
 pub mod lsp;
@@ -15,7 +17,11 @@ mod net;
 pub mod plan;
 pub mod predict;
 pub mod profile;
+pub mod remedy;
 pub mod report;
 pub mod run;
+pub mod runtime;
+pub mod shutdown;
+pub mod state;
 pub mod syntax;
 pub mod units;

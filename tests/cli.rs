@@ -206,3 +206,431 @@ fn fmt_check_passes_on_shipped_files_and_flags_messy_ones() {
     let o = res(&["fmt", "--check", p.to_str().unwrap()]);
     assert!(o.status.success(), "formatting is idempotent");
 }
+
+// ------------------------------------------------------------------ the command line's edges
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A fresh directory of its own under the temp folder.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("res-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The state letter of /proc/PID/stat: `T` while stopped.
+fn proc_state(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')')
+        .next()
+        .and_then(|s| s.trim().chars().next())
+        .unwrap_or('?')
+}
+
+fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !ok() {
+        assert!(t.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn send(child: &Child, signal: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal).unwrap();
+}
+
+/// Waits at most `limit` for `child` to exit; kills it and fails past that.
+fn exit_code_within(child: &mut Child, limit: Duration) -> Option<i32> {
+    let t = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("res did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `res demo serve` on free ports; killed when dropped.
+struct Demo {
+    child: Child,
+    addr: String,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let mut child = Command::new(res_bin())
+            .args(["demo", "serve", "--port", "0", "--payments-port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let addr = first
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("http://"))
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_string();
+        // Keep reading so the demo never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Demo { child, addr }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn bad_option_values_are_usage_errors_exit_2() {
+    let json = scratch("bad-options");
+    let cases: Vec<Vec<String>> = vec![
+        vec!["load", "http://127.0.0.1:9/", "--rate", "500"],
+        vec!["load", "http://127.0.0.1:9/", "--duration", "1"],
+        vec!["load", "127.0.0.1:9/"],
+        vec!["load", "http://127.0.0.1:9/", "--max-error-rate", "150%"],
+        vec!["run", "scenarios/demo.res", "--report", "xml=a.xml"],
+        vec!["run", "scenarios/demo.res", "--set", "no_equals_sign"],
+    ]
+    .into_iter()
+    .map(|v| v.into_iter().map(String::from).collect())
+    .collect();
+    let mut cases = cases;
+    // A report into a folder that does not exist is refused before the run starts.
+    cases.push(vec![
+        "run".into(),
+        "scenarios/demo.res".into(),
+        "--report".into(),
+        format!("json={}", json.join("missing/r.json").display()),
+    ]);
+    for case in &cases {
+        let args: Vec<&str> = case.iter().map(String::as_str).collect();
+        let start = Instant::now();
+        let o = res(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("invalid value"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(start.elapsed() < Duration::from_secs(5), "{args:?} at once");
+    }
+    let o = res(&[
+        "run",
+        "scenarios/demo.res",
+        "--report",
+        &format!("json={}", json.join("missing/r.json").display()),
+    ]);
+    assert!(
+        stderr(&o).contains("missing/r.json"),
+        "names the path: {}",
+        stderr(&o)
+    );
+    assert!(!json.join("missing").exists());
+}
+
+#[test]
+fn a_report_path_that_cannot_be_written_is_refused_before_the_run() {
+    // A path below a plain file cannot be created, whoever runs the test (root included).
+    let dir = scratch("unwritable-report");
+    std::fs::write(dir.join("file"), "not a folder").unwrap();
+    let start = Instant::now();
+    let o = res(&[
+        "run",
+        "scenarios/demo.res",
+        "--report",
+        &format!("junit={}", dir.join("file/r.xml").display()),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(start.elapsed() < Duration::from_secs(5));
+    // A folder is no report file either.
+    let o = res(&[
+        "run",
+        "scenarios/demo.res",
+        "--report",
+        &format!("json={}", dir.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn load_names_status_codes_and_fails_above_max_error_rate() {
+    let demo = Demo::start();
+    // `/items/x` is a 404 on the demo shop: every request fails with that status.
+    let url = format!("http://{}/items/x", demo.addr);
+    let o = res(&["load", &url, "--rate", "50/s", "--duration", "1s"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(out.contains("status     404 ×"), "{out}");
+    assert!(out.contains("unexpected status"), "{out}");
+    assert!(stderr(&o).contains("--max-error-rate 1%"), "{}", stderr(&o));
+    // All of them allowed to fail: the run is fine.
+    let o = res(&[
+        "load",
+        &url,
+        "--rate",
+        "50/s",
+        "--duration",
+        "1s",
+        "--max-error-rate",
+        "100%",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A healthy path: status 200, no errors.
+    let ok = format!("http://{}/items/1", demo.addr);
+    let o = res(&["load", &ok, "--rate", "50/s", "--duration", "1s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("status     200 ×"), "{}", stdout(&o));
+}
+
+#[test]
+fn load_stops_orderly_on_sigterm_with_its_summary() {
+    let demo = Demo::start();
+    let url = format!("http://{}/items/1", demo.addr);
+    let mut child = Command::new(res_bin())
+        .args(["load", &url, "--rate", "50/s", "--duration", "60s"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    send(&child, nix::sys::signal::Signal::SIGTERM);
+    let code = exit_code_within(&mut child, Duration::from_secs(10));
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code, Some(3), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("requests") && out.contains("latency"), "{out}");
+    assert!(
+        stderr(&o).contains("terminated (SIGTERM)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn sighup_and_sigquit_mid_pause_revert_and_exit_3() {
+    for signal in [
+        nix::sys::signal::Signal::SIGHUP,
+        nix::sys::signal::Signal::SIGQUIT,
+    ] {
+        let dir = scratch(&format!("hup-{signal}"));
+        let mut victim = Command::new("sleep").arg("60").spawn().unwrap();
+        let pidfile = dir.join("victim.pid");
+        std::fs::write(&pidfile, victim.id().to_string()).unwrap();
+        let file = dir.join("pause.res");
+        std::fs::write(
+            &file,
+            format!(
+                "system sys {{\n  base \"http://127.0.0.1:9\"\n  service victim {{ process pidfile \"{}\" }}\n}}\nfault freeze {{\n  on sys.victim\n  pause\n}}\nscenario s {{\n  step frozen = inject freeze for 60s\n}}\n",
+                pidfile.display()
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(res_bin())
+            .args(["run", file.to_str().unwrap()])
+            .env("RES_STATE_DIR", dir.join("state"))
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_until("the victim to stop", Duration::from_secs(10), || {
+            proc_state(victim.id()) == 'T'
+        });
+        send(&child, signal);
+        let code = exit_code_within(&mut child, Duration::from_secs(10));
+        let o = child.wait_with_output().unwrap();
+        let state = proc_state(victim.id());
+        let _ = victim.kill();
+        let _ = victim.wait();
+        assert_eq!(code, Some(3), "{signal}: {}{}", stdout(&o), stderr(&o));
+        assert_ne!(state, 'T', "{signal}: the victim runs again");
+        assert!(
+            stdout(&o).contains(&format!("({signal})")),
+            "{signal}: {}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_commands_quietly() {
+    let dir = scratch("pipe");
+    let db = dir.join("p.redb");
+    // A database with runs in it, written by the recorder's own test helper.
+    let o = Command::new(res_bin())
+        .args([
+            "profile",
+            "_test-writer",
+            db.to_str().unwrap(),
+            "--seconds",
+            "2",
+        ])
+        .args(["--interval-ms", "20", "--commit-ms", "100"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    for args in [
+        vec!["profile", "export", "--profile-db", db.to_str().unwrap()],
+        vec![
+            "profile",
+            "export",
+            "--format",
+            "csv",
+            "--profile-db",
+            db.to_str().unwrap(),
+        ],
+        vec!["check", "--format", "json", "scenarios/demo.res"],
+        vec!["plan", "--format", "json", "scenarios/demo.res"],
+    ] {
+        let mut child = Command::new(res_bin())
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before res writes: `res … | head -0`.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(
+            !stderr(&o).contains("panicked") && !stderr(&o).contains("Broken pipe"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn an_address_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let o = res(&["demo", "serve", "--port", &port, "--payments-port", "0"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A project like a fresh clone: `.git` at its root, scenarios below it.
+fn project(name: &str) -> std::path::PathBuf {
+    let root = scratch(name);
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    std::fs::create_dir_all(root.join("scenarios")).unwrap();
+    std::fs::write(
+        root.join("scenarios/quick.res"),
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/1\" }\n}\ntraffic t { rate 20/s  hold 1s }\nscenario s { step main = load t }\n",
+    )
+    .unwrap();
+    root
+}
+
+fn res_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(res_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RES_STATE_DIR")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_command_finds_the_same_state_folder() {
+    let root = project("state");
+    let o = res_in(&root, &["run", "scenarios/quick.res", "--seed", "1", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("recorded as run 1 in ./.res/profile.redb"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(root.join(".res/profile.redb").exists());
+    assert!(!root.join("scenarios/.res").exists());
+    // From below the root, walking up finds the same folder.
+    let o = res_in(
+        &root.join("scenarios"),
+        &["profile", "list", "--format", "json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    // RES_STATE_DIR overrides it.
+    let elsewhere = root.join("elsewhere");
+    let o = Command::new(res_bin())
+        .args(["profile", "list"])
+        .current_dir(&root)
+        .env("RES_STATE_DIR", &elsewhere)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{}", elsewhere.join("profile.redb").display())),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn recover_names_its_journal_and_refuses_one_it_cannot_read() {
+    let root = project("recover");
+    let o = res_in(&root.join("scenarios"), &["recover"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("{}", root.join(".res/faults.journal").display())),
+        "{}",
+        stdout(&o)
+    );
+    let o = res_in(&root, &["recover", "--journal", "no/such/faults.journal"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no/such/faults.journal"),
+        "{}",
+        stderr(&o)
+    );
+    // A folder is no journal: it cannot be read.
+    std::fs::create_dir_all(root.join("dir.journal")).unwrap();
+    let o = res_in(&root, &["recover", "--journal", "dir.journal"]);
+    assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_binary() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef res"),
+        ("fish", "complete -c res"),
+    ] {
+        let o = res(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains(marker), "{shell}: {out}");
+        assert!(
+            out.contains("profile") && out.contains("max-error-rate"),
+            "{shell}"
+        );
+    }
+    let o = res(&["completions", "powershell"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = res(&["man"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(
+        page.contains(".TH res 1") && page.contains("completions"),
+        "{page}"
+    );
+}

@@ -746,10 +746,40 @@ fn split_named(b: &[u8]) -> Result<(&str, &str), String> {
     s.split_once('\0').ok_or_else(|| "no name".to_string())
 }
 
-/// The mutator itself is sound: it never produces invalid UTF-8 boundaries or panics.
+/// The mutator itself is sound: each mutation does what its name says (a deletion removes
+/// one contiguous piece, a duplication inserts one, a truncation keeps a prefix, a swap keeps
+/// the bytes), never panics on a char boundary, and nearly always changes the text, so the
+/// fuzzers above really feed damaged input.
 #[test]
 fn mutations_keep_text_valid() {
-    for (_, text) in leaked_seeds() {
+    /// Lengths of the common prefix and suffix of `a` and `b`, not overlapping.
+    fn common(a: &str, b: &str) -> (usize, usize) {
+        let p = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+        let max_s = a.len().min(b.len()) - p;
+        let s = a
+            .bytes()
+            .rev()
+            .zip(b.bytes().rev())
+            .take(max_s)
+            .take_while(|(x, y)| x == y)
+            .count();
+        (p, s)
+    }
+    /// `short` is `long` with one contiguous piece taken out.
+    fn one_piece_removed(long: &str, short: &str) -> bool {
+        let (p, s) = common(long, short);
+        short.len() <= long.len() && p + s >= short.len()
+    }
+    fn histogram(t: &str) -> [u32; 256] {
+        let mut h = [0u32; 256];
+        for &b in t.as_bytes() {
+            h[usize::from(b)] += 1;
+        }
+        h
+    }
+    let (mut total, mut changed) = (0usize, 0usize);
+    let mut failures = Vec::new();
+    for (name, text) in leaked_seeds() {
         let n = tokens(text).len() + lines(text).len() + 3;
         for i in 0..n {
             for m in [
@@ -766,10 +796,50 @@ fn mutations_keep_text_valid() {
                 Mutation::ReplaceName(i, i * 5 + 1),
                 Mutation::ReplaceLiteral(i, i % VALID_LITERALS.len()),
             ] {
-                let _ = apply(text, &m);
+                let out = apply(text, &m);
+                total += 1;
+                if i % 4 != 0 {
+                    // Every index is applied (no panic on any boundary); the contents are
+                    // checked on a quarter of them, which keeps the test to seconds.
+                    changed += usize::from(out != *text);
+                    continue;
+                }
+                changed += usize::from(out != *text);
+                let ok = match m {
+                    Mutation::DeleteToken(_) | Mutation::DeleteLine(_) => {
+                        out.len() < text.len() && one_piece_removed(text, &out)
+                    }
+                    Mutation::DuplicateToken(_)
+                    | Mutation::DuplicateLine(_)
+                    | Mutation::InsertLiteral(..)
+                    | Mutation::InsertWord(..) => {
+                        out.len() > text.len() && one_piece_removed(&out, text)
+                    }
+                    Mutation::Truncate(_) => text.starts_with(out.as_str()),
+                    Mutation::SwapTokens(..) | Mutation::SwapLines(..) => {
+                        out.len() == text.len() && histogram(&out) == histogram(text)
+                    }
+                    Mutation::ReplaceToken(..)
+                    | Mutation::ReplaceName(..)
+                    | Mutation::ReplaceLiteral(..) => {
+                        // One token replaced: what is new in the output is one short piece
+                        // (a literal, a word or a name), the rest of the text untouched.
+                        let (p, s) = common(text, &out);
+                        out.len() - (p + s).min(out.len()) <= 200
+                    }
+                };
+                if !ok && failures.len() < 10 {
+                    failures.push(format!("{name}: {m:?} did not do what it says"));
+                }
             }
         }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(total > 1000, "only {total} mutations tried");
+    assert!(
+        changed * 100 >= total * 90,
+        "only {changed} of {total} mutations changed the text"
+    );
 }
 
 /// How much of the mutated input gets past the parser (so the checker and planner are

@@ -865,7 +865,8 @@ fn session_log(dir: &std::path::Path, base: f64) -> std::path::PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayed_learned_model_keeps_mix_rate_and_sizes_within_5_percent_of_the_truth() {
-    use res::learn::{learn_file, replay, LearnOptions};
+    use res::learn::{learn_file, LearnOptions};
+    use res::run::replay;
     let dir = std::env::temp_dir().join(format!("res-replay-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let base = 1000.0;
@@ -920,6 +921,7 @@ async fn replayed_learned_model_keeps_mix_rate_and_sizes_within_5_percent_of_the
         requests,
         Workload::Chain {
             schedule,
+            arrival: Arrival::Poisson,
             pacing: Pacing::Precise,
             chain,
         },

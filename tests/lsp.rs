@@ -410,6 +410,52 @@ fn problems_in_an_imported_file_are_summarised_on_the_import() {
 }
 
 #[test]
+fn diagnostics_and_hover_agree_on_an_unsaved_import() {
+    // On disk lib.res declares `x`; its open buffer renames it to `y` (unsaved). A document
+    // importing `y` must check cleanly (the checker reads the buffer, as hover does), and
+    // hover on `y` must find the buffer's declaration.
+    let dir = TempDir::new("unsaved");
+    let lib = dir.write("lib.res", "param x = 5s\n");
+    let lib_uri = uri(&lib);
+    let path = dir.path.join("main.res");
+    let u = uri(&path);
+    let text = "import \"./lib.res\" { y }\nparam z = y\n";
+    let mut c = Client::start(dir);
+    let lib_diags = c.open(&lib_uri, "param y = 7s\n");
+    assert_eq!(lib_diags, json!([]), "{lib_diags}");
+    let diags = c.open(&u, text);
+    assert!(
+        !diags
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["severity"] == json!(1)),
+        "the unsaved buffer declares `y`, so nothing is wrong: {diags}"
+    );
+    let h = hover_text(&c.at("textDocument/hover", &u, pos(text, "y\n", 0)));
+    assert!(h.contains("param y"), "{h}");
+    // And the other way: the buffer changes back to `x`, unsaved; main.res is re-checked
+    // against the buffer and now misses `y`, as hover does.
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": lib_uri, "version": 2 },
+                "contentChanges": [{ "text": "param x = 5s\n" }] }),
+    );
+    // main.res is re-checked at its same version after the change to what it imports.
+    let diags = c.diagnostics(&u, 1);
+    assert!(
+        diags
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "res::check::unknown_export"),
+        "{diags}"
+    );
+    let h = c.at("textDocument/hover", &u, pos(text, "y\n", 0));
+    assert!(h.is_null() || !hover_text(&h).contains("param y"), "{h}");
+}
+
+#[test]
 fn formatting_gives_the_canonical_text() {
     let dir = TempDir::new("format");
     let u = uri(&dir.path.join("fmt.res"));

@@ -164,6 +164,7 @@ fn sigterm_ends_in_an_orderly_shutdown_with_a_report() {
             "--report",
             &format!("json={}", json.display()),
         ])
+        .env("RES_STATE_DIR", state_dir())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -201,6 +202,7 @@ fn a_panicking_step_still_writes_the_report_and_exits_4() {
             &format!("json={}", json.display()),
         ])
         .env("RES_TEST_PANIC_STEP", "boom")
+        .env("RES_STATE_DIR", state_dir())
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
@@ -328,5 +330,280 @@ fn faults_are_injected_through_the_proxy_and_reverted() {
             .iter()
             .all(|e| e["passed"] == true),
         "{v:#}"
+    );
+}
+
+/// The demo's access log, learned by the traffics of the rate tests.
+const SHOP_LOG: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/scenarios/logs/shop-access.log"
+);
+
+/// Requests offered in each second of a report's series, all services together.
+fn offered_per_second(v: &Value) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    for p in v["series"].as_array().unwrap() {
+        let t = p["t"].as_u64().unwrap() as usize;
+        if out.len() <= t {
+            out.resize(t + 1, 0.0);
+        }
+        out[t] += p["offered_rps"].as_f64().unwrap();
+    }
+    out
+}
+
+#[test]
+fn learned_sessions_meet_the_planned_rate_at_two_seeds_and_two_step_lengths() {
+    // Issue 12: sessions walking the learned chain held ~33/s for 50/s planned and started
+    // ramps at 20–26/s. Requests now start on the schedule and sessions supply which request
+    // each start sends. Constant arrivals, so a 10 s window's count carries no Poisson noise
+    // and the 5 % bound measures the session model alone; a Poisson run is checked below.
+    // Steps: ramp 5 s + hold 10 s (the issue's minimal file) and ramp 10 s + hold 20 s (the
+    // demo's shape, whose windows after 5 s include part of the ramp).
+    let cases = [
+        (5.0, 10.0, 1u64),
+        (5.0, 10.0, 2),
+        (10.0, 20.0, 1),
+        (10.0, 20.0, 2),
+    ];
+    let runs: Vec<_> = cases
+        .iter()
+        .map(|&(ramp, hold, seed)| {
+            let p = scenario(
+                &format!("rate-{ramp}-{hold}-{seed}"),
+                &format!(
+                    "traffic seen {{ learn from \"{SHOP_LOG}\"  scale 10000x }}\ntraffic t {{ like seen  rate 50/s  arrival constant  ramp 0/s -> rate over {ramp}s  hold {hold}s }}\nscenario s {{ step main = load t }}\n"
+                ),
+            );
+            let json = p.with_extension("json");
+            let child = Command::new(res_bin())
+                .args(["run", p.to_str().unwrap(), "--no-record", "--quiet", "--seed"])
+                .arg(seed.to_string())
+                .arg("--report")
+                .arg(format!("json={}", json.display()))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (ramp, hold, seed, child, json)
+        })
+        .collect();
+    for (ramp, hold, seed, child, json) in runs {
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+        let v = report(&json);
+        let got = offered_per_second(&v);
+        let planned = |t: f64| -> f64 {
+            // Requests planned in [0, t): the ramp's triangle, then the hold.
+            let r = 50.0;
+            if t <= ramp {
+                r * t * t / (2.0 * ramp)
+            } else {
+                r * ramp / 2.0 + r * (t - ramp)
+            }
+        };
+        let len = (ramp + hold) as usize;
+        for a in 5..=(len - 10) {
+            let sent: f64 = got.iter().skip(a).take(10).sum();
+            let plan = planned(a as f64 + 10.0) - planned(a as f64);
+            assert!(
+                (sent - plan).abs() / plan <= 0.05,
+                "ramp {ramp}s hold {hold}s seed {seed}: {sent} requests in [{a}s, {}s), planned {plan:.0}; per second {got:?}",
+                a + 10
+            );
+        }
+        // A ramp from 0/s starts near 0, not at the sessions of a steady state.
+        assert!(got[0] <= 10.0, "first second {}: {got:?}", got[0]);
+        // Planned against achieved, per step, in the report.
+        let step = &v["steps"][0];
+        assert_eq!(step["step"], "main");
+        let planned_rps = step["planned_rps"].as_f64().unwrap();
+        let want = planned(ramp + hold) / (ramp + hold);
+        assert!((planned_rps - want).abs() < 0.01, "{step}");
+        assert!(step["short_pct"].as_f64().unwrap().abs() < 5.0, "{step}");
+        assert_eq!(step["short"], false);
+        // Both learned endpoints are requested: the sessions walk the chain.
+        let checkout = v["services"]["shop.checkout"]["requests"]
+            .as_u64()
+            .unwrap_or(0);
+        assert!(checkout > 0, "{v:#}");
+    }
+}
+
+#[test]
+fn learned_sessions_with_poisson_arrivals_hold_the_plan_within_their_noise() {
+    // The demo's arrival law. A Poisson count of n has a standard deviation of √n, so each
+    // 10 s window is held to 5 % plus three of those.
+    let p = scenario(
+        "rate-poisson",
+        &format!(
+            "traffic seen {{ learn from \"{SHOP_LOG}\"  scale 10000x }}\ntraffic t {{ like seen  rate 80/s  arrival poisson  ramp 0/s -> rate over 10s  hold 20s }}\nscenario s {{ step main = load t }}\n"
+        ),
+    );
+    let json = p.with_extension("json");
+    let o = res(&[
+        "run",
+        p.to_str().unwrap(),
+        "--no-record",
+        "--quiet",
+        "--seed",
+        "5",
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let v = report(&json);
+    let got = offered_per_second(&v);
+    let planned = |t: f64| {
+        if t <= 10.0 {
+            4.0 * t * t
+        } else {
+            400.0 + 80.0 * (t - 10.0)
+        }
+    };
+    for a in 5..=20 {
+        let sent: f64 = got.iter().skip(a).take(10).sum();
+        let plan = planned(a as f64 + 10.0) - planned(a as f64);
+        assert!(
+            (sent - plan).abs() <= 0.05 * plan + 3.0 * plan.sqrt(),
+            "{sent} requests in [{a}s, {}s), planned {plan:.0}; per second {got:?}",
+            a + 10
+        );
+    }
+}
+
+#[test]
+fn a_learned_traffic_holding_without_a_rate_replays_the_learned_rate() {
+    // Issue 12: `hold 20s` with no rate ran at 0/s.
+    let p = scenario(
+        "hold-no-rate",
+        &format!(
+            "traffic seen {{ learn from \"{SHOP_LOG}\"  scale 10000x }}\ntraffic t {{ like seen  hold 20s }}\nscenario s {{ step main = load t }}\n"
+        ),
+    );
+    let o = res(&[
+        "run",
+        "--dry-run",
+        "--now",
+        "2026-12-07T19:00Z",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.contains("start load t"))
+        .expect("a start line");
+    assert!(
+        line.contains("learned sessions walking") && !line.contains("requests 0.0/s for 20s"),
+        "{out}"
+    );
+    // Replayed: the learned evening rate, well above nothing.
+    let rates: Vec<f64> = line
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|x| x.strip_suffix('.').unwrap_or(x).parse::<f64>().ok())
+        .collect();
+    assert!(rates.iter().any(|r| *r > 5.0), "{line}");
+}
+
+#[test]
+fn a_fixed_now_and_seed_give_byte_identical_dry_runs() {
+    // Issue 11: where in the week a learned replay starts came from the system clock.
+    let p = scenario(
+        "now",
+        &format!(
+            "traffic seen {{ learn from \"{SHOP_LOG}\"  scale 10000x }}\ntraffic t {{ like seen }}\nscenario s {{ step main = load t for 2h }}\n"
+        ),
+    );
+    let dry = |now: &str| {
+        let o = res(&[
+            "run",
+            "--dry-run",
+            "--seed",
+            "7",
+            "--now",
+            now,
+            p.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        o.stdout
+    };
+    let a = dry("2026-12-07T10:00Z");
+    assert_eq!(a, dry("2026-12-07T10:00Z"), "same file, seed and --now");
+    assert_ne!(
+        a,
+        dry("2026-12-08T03:00Z"),
+        "the replay starts where --now falls in the week"
+    );
+    let o = res(&[
+        "run",
+        "--dry-run",
+        "--now",
+        "yesterday",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn skipped_remedies_make_the_run_incomplete_not_a_pass() {
+    // Issue 12: `then remediate` was skipped silently under a PASS. A predicted trigger still
+    // waits for the prediction engine (issue 15 wired measured ones).
+    let p = scenario(
+        "incomplete",
+        "traffic t { rate 20/s  hold 2s }\nremedy grow { when predicted p99(shop.checkout) > 400ms at peak(t)  do scale shop.checkout by +2 }\nscenario s {\n  step main = load t\n  expect error_rate(shop) < 50% during main\n  then remediate with grow\n}\n",
+    );
+    let (o, json) = run_with_report(&p, 4);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let v = report(&json);
+    assert_eq!(v["outcome"], "incomplete");
+    assert_eq!(v["skipped"][0]["part"], "remediate");
+    assert_eq!(v["skipped"][0]["name"], "grow");
+    assert!(
+        v["reason"].as_str().unwrap().contains("remediate grow"),
+        "{v:#}"
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("INCOMPLETE")
+            && !out.contains("PASS")
+            && out.contains("skipped remediate grow"),
+        "{out}"
+    );
+    assert!(out.contains("recorded as run "), "{out}");
+}
+
+#[test]
+fn stressed_sees_a_service_only_its_fault_proxy_reaches() {
+    // Issue 12: the demo's payments, called by checkout through its fault proxy, had "no
+    // requests in the last 10s" for `on stressed(...)`. Slowed by 300 ms, it is ranked from
+    // the proxy's own counts and chosen among the top two (checkout, waiting on it with
+    // every worker, is the first).
+    let dir = std::env::temp_dir().join(format!("res-run-{}-stressed", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("stressed.res");
+    std::fs::write(
+        &p,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/{random.1000}\" expect status 2xx }\n  service checkout {\n    route POST \"/checkout\" body json { \"item\": 1001, \"qty\": 1 }\n    depends on payments\n  }\n  service payments { upstream \"127.0.0.1:9101\" }\n}\ntraffic t { rate 40/s  hold 16s }\nfault slow_pay { on shop.payments  latency 300ms }\nfault pick { on stressed(shop, top 2, by latency)  errors 503 at 1% }\nscenario s {\n  step main = load t\n  step slow = inject slow_pay with main + 2s for 12s\n  step chosen = inject pick with main + 13s for 2s\n}\n",
+    )
+    .unwrap();
+    let (o, json) = run_with_report(&p, 9);
+    let v = report(&json);
+    let pick = v["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fault"] == "pick" && f["action"] == "inject")
+        .unwrap_or_else(|| panic!("pick was injected: {}{}\n{v:#}", stdout(&o), stderr(&o)));
+    assert!(
+        pick["target"].as_str().unwrap().contains("shop.payments"),
+        "{pick}"
+    );
+    assert!(
+        pick["detail"]
+            .as_str()
+            .unwrap()
+            .contains("shop.payments (at its fault proxy): mean"),
+        "{pick}"
     );
 }

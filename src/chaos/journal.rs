@@ -23,13 +23,15 @@ use serde::{Deserialize, Serialize};
 use super::process::ProcRef;
 use crate::chaos::error::{ChaosError, Result};
 
-/// The default journal of a scenario: `.res/faults.journal` in the scenario's directory.
+/// The default journal of a scenario: `faults.journal` in the state folder of the project
+/// holding it, by the one rule of [`crate::state`].
 pub fn default_path(scenario: &Path) -> PathBuf {
-    scenario
+    let dir = scenario
         .parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join(".res")
-        .join("faults.journal")
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    crate::state::State::discover_from(&dir, std::env::var_os(crate::state::ENV)).journal()
 }
 
 /// Milliseconds since the Unix epoch.

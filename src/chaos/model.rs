@@ -1,15 +1,12 @@
-//! From the checked scenario model to the engine's terms: effects to toxics, routes to
-//! patterns, matchers and process declarations to their resolved forms.
+//! Effects to proxy toxics and `match` clauses to HTTP matchers, for the fault parts.
 //!
-//! The interpreter resolves *which* service a fault hits (`on shop.payments`, or the worst
-//! services for `on stressed(...)`); these helpers turn that service's declarations into what
-//! [`ChaosEngine::inject`](super::ChaosEngine::inject) takes.
+//! The scenario Model is translated in `run/chaos.rs` (which service a fault hits, its routes,
+//! its process, the fault request); this module only reads the effect and matcher values a
+//! [`FaultRequest`](super::request::FaultRequest) carries.
 
 use super::error::{ChaosError, Result};
-use super::process::ProcessSpec;
-use super::proxy::{HttpMatcher, RoutePattern, Toxic};
-use super::request::{FaultRequest, ResolvedTarget};
-use crate::check::{Effect, Matcher, Model, ProcessModel, ServiceModel, StrValue};
+use super::proxy::{HttpMatcher, Toxic};
+use crate::check::{Effect, Matcher, StrValue};
 use crate::units::{self, StatusPattern};
 
 /// A duration of the model as a std one; out-of-range values (negative, not finite, beyond
@@ -66,15 +63,6 @@ pub fn status_of(pattern: StatusPattern) -> u16 {
     }
 }
 
-/// A service's routes as patterns, for faults on a front proxy shared with other services.
-pub fn routes_of(service: &ServiceModel) -> Vec<RoutePattern> {
-    service
-        .routes
-        .iter()
-        .map(|r| RoutePattern::new(Some(r.method.as_str()), &r.path))
-        .collect()
-}
-
 fn resolve(value: &StrValue, what: &str) -> Result<String> {
     value.resolve().map_err(|var| {
         ChaosError::Invalid(format!(
@@ -101,51 +89,4 @@ pub fn matchers_of(matchers: &[Matcher]) -> Result<Vec<HttpMatcher>> {
             })
         })
         .collect()
-}
-
-/// A service's `process` declaration, with environment values read.
-pub fn process_of(process: &ProcessModel) -> Result<ProcessSpec> {
-    Ok(match process {
-        ProcessModel::Pidfile(p) => ProcessSpec::Pidfile(resolve(p, "the pid file")?.into()),
-        ProcessModel::Name(n) => ProcessSpec::Name(resolve(n, "the process name")?),
-        ProcessModel::Command(c) => ProcessSpec::Command(resolve(c, "the process command")?),
-    })
-}
-
-impl FaultRequest {
-    /// The request for fault `fault` of `model`, aimed at `target` (which the interpreter
-    /// resolved, including for `on stressed(...)`). A `via toxiproxy` clause replaces the
-    /// target's proxy by the Toxiproxy one; its proxy name defaults to the service's name.
-    pub fn from_model(
-        model: &Model,
-        fault: usize,
-        mut target: ResolvedTarget,
-        deadline: std::time::SystemTime,
-    ) -> Result<FaultRequest> {
-        let f = model
-            .faults
-            .get(fault)
-            .ok_or_else(|| ChaosError::Invalid(format!("no fault number {fault} in the model")))?;
-        if let Some((api, proxy)) = &f.toxiproxy {
-            let api = resolve(api, "the Toxiproxy address")?;
-            let proxy = match proxy {
-                Some(p) => resolve(p, "the Toxiproxy proxy name")?,
-                None => target
-                    .label
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or(&target.label)
-                    .to_string(),
-            };
-            target = target.with_toxiproxy(api, proxy);
-        }
-        Ok(FaultRequest {
-            name: f.name.clone(),
-            target,
-            effects: f.effects.clone(),
-            toxicity: f.toxicity,
-            matchers: f.matchers.clone(),
-            deadline,
-        })
-    }
 }

@@ -26,10 +26,21 @@ use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use super::error::{ChaosError, Result};
-use super::model::{process_of, routes_of};
-use super::proxy::{Proxy, ProxyHandle, ProxyMode};
+use super::process::ProcessSpec;
+use super::proxy::{Proxy, ProxyHandle, ProxyMode, RoutePattern};
 use super::request::ResolvedTarget;
-use crate::check::Model;
+
+/// A service as the chaos engine needs it, in its own words (the interpreter translates the
+/// scenario's declaration, `run/chaos.rs`).
+#[derive(Debug, Clone)]
+pub struct ServiceFacts {
+    /// `system.service`.
+    pub label: String,
+    /// Its routes, for faults on a front proxy shared with other services.
+    pub routes: Vec<RoutePattern>,
+    /// Its `process`, with environment values read.
+    pub process: Option<ProcessSpec>,
+}
 
 /// Resolves `host:port` (or `http://host:port/...`) to a socket address.
 pub fn resolve_addr(text: &str) -> Result<SocketAddr> {
@@ -110,31 +121,30 @@ impl Topology {
         self.fronts.get(&system)
     }
 
+    /// The (system, service) of every upstream proxy.
+    pub fn upstream_keys(&self) -> Vec<(usize, usize)> {
+        self.upstreams.keys().copied().collect()
+    }
+
     pub fn upstream(&self, system: usize, service: usize) -> Option<&ProxyHandle> {
         self.upstreams.get(&(system, service))
     }
 
-    /// What a fault on `model.systems[system].services[service]` may touch.
-    pub fn target(&self, model: &Model, system: usize, service: usize) -> Result<ResolvedTarget> {
-        let sys = model
-            .systems
-            .get(system)
-            .ok_or_else(|| ChaosError::Invalid(format!("no system number {system}")))?;
-        let svc = sys.services.get(service).ok_or_else(|| {
-            ChaosError::Invalid(format!("no service number {service} in {}", sys.name))
-        })?;
-        let mut target = ResolvedTarget::new(format!("{}.{}", sys.name, svc.name));
+    /// What a fault on service `service` of system `system` may touch: its upstream proxy,
+    /// else the front proxy (for its `routes`, when it has any), and its process.
+    pub fn target(&self, system: usize, service: usize, facts: ServiceFacts) -> ResolvedTarget {
+        let mut target = ResolvedTarget::new(facts.label);
         if let Some(p) = self.upstream(system, service) {
             target = target.with_proxy(p.clone(), Vec::new());
         } else if let Some(p) = self.front(system) {
-            if !svc.routes.is_empty() {
-                target = target.with_proxy(p.clone(), routes_of(svc));
+            if !facts.routes.is_empty() {
+                target = target.with_proxy(p.clone(), facts.routes);
             }
         }
-        if let Some(process) = &svc.process {
-            target = target.with_process(process_of(process)?);
+        if let Some(process) = facts.process {
+            target = target.with_process(process);
         }
-        Ok(target)
+        target
     }
 
     /// Stops every proxy.

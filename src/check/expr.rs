@@ -434,6 +434,21 @@ impl Checker<'_> {
                         }
                     }
                 }
+                let origin = Origin {
+                    file: self.file(),
+                    span,
+                };
+                if !self.model.env.iter().any(|u| u.origin == origin) {
+                    self.model.env.push(EnvUse {
+                        name: strings[0].clone(),
+                        default: if name == "env" {
+                            strings.get(1).cloned()
+                        } else {
+                            None
+                        },
+                        origin,
+                    });
+                }
                 let v = if name == "env" {
                     StrValue::Env {
                         name: strings[0].clone(),

@@ -1,9 +1,13 @@
 //! Loads a root file and, transitively, what it imports: relative files from disk and
 //! `std/...` modules from the binary. Reports missing modules and import cycles at the
 //! import that causes them. Modules come out with the root first.
+//!
+//! It is the one loader for the CLI and the language server: an [`Overlay`] of open editor
+//! buffers wins over the disk, so what the server checks is what the user sees.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::diagnostic::{Code, Diagnostic, FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
@@ -23,25 +27,30 @@ pub(super) struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Texts of open documents by file path: they win over the disk.
+pub type Overlay = HashMap<PathBuf, Arc<str>>;
+
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Key {
     Std(String),
     Disk(PathBuf),
 }
 
-struct Loader {
+struct Loader<'o> {
     sources: SourceMap,
     modules: Vec<Module>,
     diagnostics: Vec<Diagnostic>,
     by_key: HashMap<Key, usize>,
     /// Modules whose imports are still being loaded: an import of one of them is a cycle.
     in_progress: Vec<usize>,
+    overlay: &'o Overlay,
 }
 
 pub(super) fn load_root(path: &Path) -> Loaded {
-    let mut l = Loader::new();
+    let overlay = Overlay::new();
+    let mut l = Loader::new(&overlay);
     let name = path.to_string_lossy().to_string();
-    match std::fs::read(path) {
+    match l.read(path) {
         Ok(bytes) => {
             let key = Key::Disk(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
             l.load_bytes(key, name, &bytes, path.parent().map(Path::to_path_buf));
@@ -50,35 +59,57 @@ pub(super) fn load_root(path: &Path) -> Loaded {
             let file = l.sources.add(name.clone(), "");
             l.diagnostics.push(
                 Diagnostic::error(
-                    Code::ImportNotFound,
+                    Code::FileNotFound,
                     file,
                     Span::new(0, 0),
-                    format!("cannot read `{name}`: {e}"),
+                    format!("cannot read the file `{name}`: {e}"),
                 )
-                .with_help("check the path"),
+                .with_help(match e.kind() {
+                    std::io::ErrorKind::NotFound => {
+                        "check the path; it is relative to the current folder"
+                    }
+                    _ => "check the path and its permissions",
+                }),
             );
         }
     }
     l.finish()
 }
 
-pub(super) fn load_text(name: &str, text: &str) -> Loaded {
-    let mut l = Loader::new();
+pub(super) fn load_text(name: &str, text: &str, overlay: &Overlay) -> Loaded {
+    let mut l = Loader::new(overlay);
     let dir = Path::new(name).parent().map(Path::to_path_buf);
     let key = Key::Disk(PathBuf::from(name));
     l.load_bytes(key, name.to_string(), text.as_bytes(), dir);
     l.finish()
 }
 
-impl Loader {
-    fn new() -> Loader {
+impl<'o> Loader<'o> {
+    fn new(overlay: &'o Overlay) -> Loader<'o> {
         Loader {
             sources: SourceMap::new(),
             modules: Vec::new(),
             diagnostics: Vec::new(),
             by_key: HashMap::new(),
             in_progress: Vec::new(),
+            overlay,
         }
+    }
+
+    /// A file's bytes: an open buffer's text when the overlay has it (by the path as joined,
+    /// then as canonical), else the disk's.
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        if !self.overlay.is_empty() {
+            let canonical = std::fs::canonicalize(path).ok();
+            let open = self
+                .overlay
+                .get(path)
+                .or_else(|| canonical.as_ref().and_then(|c| self.overlay.get(c)));
+            if let Some(text) = open {
+                return Ok(text.as_bytes().to_vec());
+            }
+        }
+        std::fs::read(path)
     }
 
     fn finish(self) -> Loaded {
@@ -167,7 +198,7 @@ impl Loader {
                 };
                 let joined = normalize(&dir.join(path));
                 let canonical = std::fs::canonicalize(&joined).unwrap_or_else(|_| joined.clone());
-                let src = std::fs::read(&joined).map_err(|e| {
+                let src = self.read(&joined).map_err(|e| {
                     if path.ends_with(".res") {
                         format!("{} ({e})", joined.display())
                     } else {

@@ -8,8 +8,9 @@ mod checker;
 pub mod eval;
 mod expr;
 mod loader;
-pub use loader::normalize;
+pub use loader::{normalize, Overlay};
 pub mod model;
+pub mod names;
 
 use std::path::Path;
 
@@ -38,6 +39,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// The model, when there were no errors (warnings allowed).
     pub model: Option<Model>,
+    /// Declarations and resolved references, whenever the checker ran (errors or not).
+    pub names: names::NameTable,
     pub root: FileId,
 }
 
@@ -59,7 +62,12 @@ pub fn check_path_with(path: &Path, opts: &Options) -> Checked {
 
 /// Checks text that is not (or not yet) on disk; relative imports resolve against `name`'s folder.
 pub fn check_source(name: &str, text: &str, opts: &Options) -> Checked {
-    let loaded = loader::load_text(name, text);
+    check_source_in(name, text, opts, &Overlay::new())
+}
+
+/// [`check_source`] with imports read from `overlay` (open editor buffers) before the disk.
+pub fn check_source_in(name: &str, text: &str, opts: &Options, overlay: &Overlay) -> Checked {
+    let loaded = loader::load_text(name, text, overlay);
     finish(loaded, opts)
 }
 
@@ -76,12 +84,12 @@ fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
                 .first()
                 .is_some_and(|m| m.file == d.file && m.ast.items.is_empty())
     });
-    let model = if modules.is_empty() || fatal {
-        None
+    let (model, names) = if modules.is_empty() || fatal {
+        (None, names::NameTable::default())
     } else {
-        let (model, diags) = checker::check(&modules, &sources, opts);
+        let (model, diags, names) = checker::check(&modules, &sources, opts);
         diagnostics.extend(diags);
-        Some(model)
+        (Some(model), names)
     };
     dedup(&mut diagnostics);
     crate::diagnostic::anchor_whole_file(&mut diagnostics, &sources);
@@ -95,8 +103,33 @@ fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
         sources,
         diagnostics,
         model,
+        names,
         root,
     }
+}
+
+/// A note naming the environment variables the checked file reads (`env("NAME")`,
+/// `secret("NAME")`) that are not set in this process's environment, with the default that
+/// stands in for each; `None` when every one is set (or the file reads none). A run against
+/// a real system usually needs them, so `res check` says so before anything runs.
+pub fn env_note(checked: &Checked) -> Option<String> {
+    let model = checked.model.as_ref()?;
+    let unset = model.unset_env(|name| std::env::var_os(name).is_some());
+    if unset.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = unset
+        .iter()
+        .map(|(name, default)| match default {
+            Some(d) => format!("{name} (default \"{d}\" used)"),
+            None => format!("{name} (no default)"),
+        })
+        .collect();
+    let file = &checked.sources.get(checked.root).name;
+    Some(format!(
+        "note: {file} reads environment variables that are not set here: {}",
+        list.join(", ")
+    ))
 }
 
 /// Templates are checked where declared and again per instantiation; report each problem once.

@@ -30,11 +30,52 @@ pub struct Model {
     pub aborts: Vec<Condition>,
     pub remedies: Vec<RemedyModel>,
     pub scenarios: Vec<ScenarioModel>,
+    /// The root file's own scenarios, as indices into `scenarios` in the order written: those
+    /// it declares, then those it imports by name. An import brings only the names it lists,
+    /// so the other scenarios of an imported file are checked but not this file's to run.
+    pub own_scenarios: Vec<usize>,
+    /// Every `env("NAME")` and `secret("NAME")` of the loaded files: what a run reads from
+    /// its environment (`res check` names the unset ones).
+    pub env: Vec<EnvUse>,
+}
+
+/// One `env(...)` or `secret(...)` call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvUse {
+    pub name: String,
+    /// The fallback written after the name; `secret(...)` has none.
+    pub default: Option<String>,
+    pub origin: Origin,
 }
 
 impl Model {
+    /// The environment variables the file reads that are not set in `lookup`'s environment,
+    /// once each, in the order first used, with whether a default stands in.
+    pub fn unset_env(&self, lookup: impl Fn(&str) -> bool) -> Vec<(&str, Option<&str>)> {
+        let mut out: Vec<(&str, Option<&str>)> = Vec::new();
+        for u in &self.env {
+            if !lookup(&u.name) && !out.iter().any(|(n, _)| *n == u.name) {
+                out.push((&u.name, u.default.as_deref()));
+            }
+        }
+        out
+    }
+}
+
+impl Model {
+    /// A scenario of the root file by name (its own first; then any loaded one, for models
+    /// built without a root).
     pub fn scenario(&self, name: &str) -> Option<&ScenarioModel> {
-        self.scenarios.iter().find(|s| s.name == name)
+        self.own()
+            .find(|s| s.name == name)
+            .or_else(|| self.scenarios.iter().find(|s| s.name == name))
+    }
+
+    /// The root file's own scenarios (see `own_scenarios`).
+    pub fn own(&self) -> impl Iterator<Item = &ScenarioModel> + '_ {
+        self.own_scenarios
+            .iter()
+            .filter_map(|&i| self.scenarios.get(i))
     }
 }
 

@@ -47,7 +47,6 @@ mod routes;
 mod server;
 pub mod service_time;
 mod shop;
-mod signal;
 
 use std::fmt;
 use std::io;
@@ -61,7 +60,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use pool::ServiceStats;
-pub use signal::wait_for_shutdown_signal;
 
 use shop::Shop;
 
@@ -281,14 +279,23 @@ pub struct DemoShop {
     servers: Vec<JoinHandle<()>>,
 }
 
+/// Binds one listener; the error says which address ("Address already in use" alone does
+/// not say which of the two ports is taken).
+async fn bind(host: IpAddr, port: u16, what: &str) -> io::Result<tokio::net::TcpListener> {
+    let addr = SocketAddr::new(host, port);
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr} for {what}: {e}")))
+}
+
 /// Starts the shop: binds both listeners, then serves on the current tokio runtime.
 ///
 /// Fails with `InvalidInput` for a capacity outside `1..=MAX_CAPACITY` or a negative or
-/// non-finite σ, and with the bind error when a port is taken.
+/// non-finite σ, and with the bind error, naming the address, when a port is taken.
 pub async fn start(config: DemoConfig) -> io::Result<DemoShop> {
     validate(&config)?;
-    let main = tokio::net::TcpListener::bind((config.host, config.port)).await?;
-    let payments = tokio::net::TcpListener::bind((config.host, config.payments_port)).await?;
+    let main = bind(config.host, config.port, "the shop").await?;
+    let payments = bind(config.host, config.payments_port, "payments").await?;
     let addr = main.local_addr()?;
     let payments_addr = payments.local_addr()?;
     let upstream = config

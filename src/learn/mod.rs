@@ -23,7 +23,6 @@
 mod alb;
 mod arrivals;
 mod clf;
-pub mod cli;
 mod endpoints;
 mod error;
 mod finish;

@@ -1,5 +1,7 @@
-//! From a learned model to load: the session chain, request sizes and the rate over time that
-//! the load generator replays (`load::Workload::Chain`).
+//! What a learned model says a replay should do — the session chain over the endpoints a
+//! caller maps, the request sizes and the rate over time — in the learner's own words
+//! ([`LearnedChain`], [`Quantiles`], [`RateSegment`]). `run/replay.rs` translates these into
+//! the load generator's types; this module knows nothing of the load engine.
 //!
 //! Endpoints are mapped onto requests by the caller (`res run` matches them against the
 //! system's routes). Endpoints without a request are taken out of the chain exactly: a
@@ -7,36 +9,50 @@
 //! (or its end), so the chain the load walks is the learned chain observed on the mapped
 //! endpoints only, and the replayed mix is the learned mix renormalised over them.
 
-use crate::load::{ChainSpec, ChainStateSpec, Distribution, RateSchedule};
-use crate::units::{Duration, Rate};
+use crate::units::Duration;
 
 use super::histogram::Quantiles;
 use super::profile::{Endpoint, TrafficProfile};
 
-/// A distribution from learned quantiles, `k` times the values (seconds from the model's
-/// seconds, or bytes).
-pub fn distribution(q: &Quantiles, k: f64) -> Option<Distribution> {
-    if q.count == 0 {
-        return None;
-    }
-    Distribution::from_quantiles(q.mean, q.p50, q.p90, q.p95, q.p99, q.max).map(|d| d.scaled(k))
+/// The learned session chain over mapped endpoints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LearnedChain {
+    /// Where sessions begin: a state index and its probability.
+    pub start: Vec<(usize, f64)>,
+    pub states: Vec<LearnedState>,
+}
+
+/// One state of the chain: the request the caller mapped its endpoint to, where sessions go
+/// next (`None` ends them), and the learned think time after it (seconds, `None` when the log
+/// showed none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LearnedState {
+    pub request: usize,
+    pub next: Vec<(Option<usize>, f64)>,
+    pub think: Option<Quantiles>,
+}
+
+/// The rate moving linearly from `from` to `to` (per second) over `over`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateSegment {
+    pub from: f64,
+    pub to: f64,
+    pub over: Duration,
 }
 
 /// The learned session chain over the endpoints `request_of` maps (by their index in the
-/// model) to a request index.
-/// Think times are divided by `speedup` (1 for real time). `None` when the model has no
-/// sessions or none of their endpoints is mapped.
+/// model) to a request index. `None` when the model has no sessions or none of their
+/// endpoints is mapped.
 pub fn chain(
     profile: &TrafficProfile,
     request_of: impl Fn(usize) -> Option<usize>,
-    speedup: f64,
-) -> Option<ChainSpec> {
+) -> Option<LearnedChain> {
     let names: Vec<String> = profile.endpoints.iter().map(Endpoint::name).collect();
     let index = |name: &str| names.iter().position(|n| n == name);
     let n = names.len();
     // Learned transitions by endpoint index; `n` stands for START, `None` for EXIT.
     let mut trans: Vec<Vec<(Option<usize>, f64)>> = vec![Vec::new(); n + 1];
-    let mut think: Vec<Option<Distribution>> = vec![None; n];
+    let mut think: Vec<Option<Quantiles>> = vec![None; n];
     for st in &profile.sessions.chain {
         let from = if st.from == "START" {
             n
@@ -53,10 +69,7 @@ pub fn chain(
             trans[from].push((to, t.p));
         }
         if from < n {
-            think[from] = st
-                .think_s
-                .as_ref()
-                .and_then(|q| distribution(q, 1.0 / speedup.max(1e-9)));
+            think[from] = st.think_s.clone().filter(|q| q.count > 0);
         }
     }
     let mapped: Vec<Option<usize>> = (0..n).map(&request_of).collect();
@@ -83,7 +96,7 @@ pub fn chain(
     for i in 0..n {
         if let Some(r) = mapped[i] {
             state_of[i] = Some(states.len());
-            states.push(ChainStateSpec {
+            states.push(LearnedState {
                 request: r,
                 next: Vec::new(),
                 think: think[i].clone(),
@@ -108,7 +121,7 @@ pub fn chain(
     if states.is_empty() || start.is_empty() {
         return None;
     }
-    Some(ChainSpec { start, states })
+    Some(LearnedChain { start, states })
 }
 
 /// The transitions `row`, with every unmapped target replaced by its absorption
@@ -145,7 +158,7 @@ fn spread(
 /// `request_length`, ALB `received_bytes`: request line and headers included), so the median
 /// size of the busiest `GET` endpoint, whose requests carry no body, is taken off as the
 /// header overhead.
-pub fn request_sizes(profile: &TrafficProfile, e: &Endpoint) -> Option<Distribution> {
+pub fn request_sizes(profile: &TrafficProfile, e: &Endpoint) -> Option<Quantiles> {
     let q = e.request_bytes.as_ref()?;
     let overhead = profile
         .endpoints
@@ -153,7 +166,10 @@ pub fn request_sizes(profile: &TrafficProfile, e: &Endpoint) -> Option<Distribut
         .filter(|x| x.method == "GET")
         .find_map(|x| x.request_bytes.as_ref().map(|b| b.p50))
         .unwrap_or(0.0);
-    let shifted = Quantiles {
+    if q.count == 0 {
+        return None;
+    }
+    Some(Quantiles {
         count: q.count,
         mean: (q.mean - overhead).max(0.0),
         p50: (q.p50 - overhead).max(0.0),
@@ -161,8 +177,7 @@ pub fn request_sizes(profile: &TrafficProfile, e: &Endpoint) -> Option<Distribut
         p95: (q.p95 - overhead).max(0.0),
         p99: (q.p99 - overhead).max(0.0),
         max: (q.max - overhead).max(0.0),
-    };
-    distribution(&shifted, 1.0)
+    })
 }
 
 /// The hour of the week (0 = Monday 00:00 UTC) of an hour counted from the epoch.
@@ -200,7 +215,7 @@ pub fn schedule(
     speedup: f64,
     scale: f64,
     duration: Duration,
-) -> RateSchedule {
+) -> Vec<RateSegment> {
     let hour_rate = |h: i64| -> f64 {
         let how = hour_of_week(h);
         let hod = h.rem_euclid(24) as usize;
@@ -233,20 +248,25 @@ pub fn schedule(
         t += step;
     }
     knots.push(total);
-    let mut s = RateSchedule::default();
+    let mut s = Vec::new();
     for w in knots.windows(2) {
         let (a, b) = (w[0], w[1]);
         if b <= a {
             continue;
         }
-        s.stages.push(crate::load::RateStage {
-            from: Rate(rate_at(model_hour(a))),
-            to: Rate(rate_at(model_hour(b))),
+        s.push(RateSegment {
+            from: rate_at(model_hour(a)),
+            to: rate_at(model_hour(b)),
             over: Duration::from_secs(b - a),
         });
     }
-    if s.stages.is_empty() {
-        s = RateSchedule::constant(Rate(rate_at(model_hour(0.0))));
+    if s.is_empty() {
+        let r = rate_at(model_hour(0.0));
+        s.push(RateSegment {
+            from: r,
+            to: r,
+            over: Duration::ZERO,
+        });
     }
     s
 }

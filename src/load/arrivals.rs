@@ -28,67 +28,6 @@ pub(crate) struct Arrivals {
     t: f64,
     end: f64,
     started: bool,
-    thinning: Option<Thinning>,
-}
-
-/// A non-homogeneous Poisson process drawn by thinning (Lewis and Shedler): candidates arrive
-/// at the highest rate the schedule reaches, and each is kept with probability rate(t) / max.
-/// The rate at `t` is the schedule's at `t + lead`, divided by `per_arrival` (sessions: the
-/// schedule is in requests, each session makes `per_arrival` of them on average, `lead`
-/// seconds after it starts on average).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Thinning {
-    pub lead: f64,
-    pub per_arrival: f64,
-    max: f64,
-}
-
-impl Thinning {
-    pub fn new(schedule: &RateSchedule, lead: f64, per_arrival: f64) -> Thinning {
-        let max = schedule
-            .stages
-            .iter()
-            .flat_map(|s| [s.from.0, s.to.0])
-            .chain([schedule.final_rate().0])
-            .fold(0.0f64, f64::max);
-        Thinning {
-            lead: lead.max(0.0),
-            per_arrival: per_arrival.max(1e-9),
-            max: max / per_arrival.max(1e-9),
-        }
-    }
-
-    /// The arrival rate at offset `t` (negative offsets take the rate at the start).
-    pub fn rate_at(&self, schedule: &RateSchedule, t: f64) -> f64 {
-        schedule.rate_at((t + self.lead).max(0.0)).max(0.0) / self.per_arrival
-    }
-
-    /// The next arrival after `t` and before `end` at `scale` times the rate.
-    pub fn next(
-        &self,
-        schedule: &RateSchedule,
-        rng: &mut StdRng,
-        mut t: f64,
-        end: f64,
-        scale: f64,
-    ) -> Option<f64> {
-        let top = self.max * scale;
-        if top <= 0.0 || !top.is_finite() {
-            return None;
-        }
-        // Each candidate moves time forward, so the loop ends by `end`; the count bound only
-        // guards against a rate so low against its maximum that `end` is far off.
-        for _ in 0..10_000_000 {
-            t += -(1.0 - rng.random::<f64>()).ln() / top;
-            if t >= end {
-                return None;
-            }
-            if rng.random::<f64>() * self.max <= self.rate_at(schedule, t) {
-                return Some(t);
-            }
-        }
-        None
-    }
 }
 
 impl Arrivals {
@@ -99,19 +38,6 @@ impl Arrivals {
             t: 0.0,
             end,
             started: false,
-            thinning: None,
-        }
-    }
-
-    /// Poisson arrivals by thinning, starting at offset `from` (negative: before the run).
-    pub fn thinned(schedule: RateSchedule, thinning: Thinning, from: f64, end: f64) -> Arrivals {
-        Arrivals {
-            schedule,
-            arrival: Arrival::Poisson,
-            t: from,
-            end,
-            started: true,
-            thinning: Some(thinning),
         }
     }
 
@@ -122,10 +48,6 @@ impl Arrivals {
         }
         if scale <= 0.0 {
             return Next::Paused;
-        }
-        if let Some(th) = self.thinning {
-            let next = th.next(&self.schedule, rng, self.t, self.end, scale);
-            return self.land(next);
         }
         let area = if self.started {
             match self.arrival {

@@ -1,29 +1,42 @@
-//! Replaying a learned traffic: sessions that walk a Markov chain of requests.
+//! Replaying a learned traffic: sessions that walk a Markov chain of requests, paced by the
+//! request rate.
 //!
-//! Sessions arrive as a Poisson process whose rate follows the run's request-rate schedule
-//! (drawn by thinning, see `arrivals`). A session starts in a state drawn from the chain's
-//! start distribution, sends that state's request, waits for the response, draws the next
-//! state (or the end), thinks for a time drawn from the state's think-time distribution, and
-//! so on.
+//! The schedule is a *request* rate, and it is kept exactly: request starts are drawn by the
+//! same arrival process as the open model (`arrivals`), so the planned rate is met whatever
+//! the sessions look like. The sessions only decide *which* request each start sends. Every
+//! session in progress waits in a pool until its think time after its last response is over;
+//! a request start continues the session that has been ready longest, and starts a new
+//! session (in a state drawn from the chain's start distribution) when none is ready. The
+//! pool therefore grows until sessions become ready as fast as requests start, which is the
+//! steady state of the learned chain: the share of first requests is one over the expected
+//! session length, think times are kept (a session may wait a little longer than it drew
+//! when the rate falls), and sessions are never cut short by an arrival rate computed from
+//! averages.
 //!
-//! Two corrections make the *request* rate follow the schedule rather than lag it:
-//! - the session rate is the request rate divided by the chain's expected session length, and
-//!   is taken `lead` seconds ahead, `lead` being the mean delay from a session's start to one
-//!   of its requests (exact for constant rates and linear ramps);
-//! - the run starts in the steady state: sessions that would have started during a stretch
-//!   of virtual time before the run are walked without sending until their next request falls
-//!   inside the run, so the first minute is not empty of second and later requests.
+//! An earlier version drew *session* arrivals at rate / expected length, taken ahead by the
+//! mean delay. With learned think times of ~25 s and sessions of minutes, steps of 15–30 s
+//! saw only the first part of most sessions, and the warm start (sessions walked in virtual
+//! time before the run, at the rate of the step's first second) filled ramps that start at
+//! 0/s: measured 33/s held for 50/s planned, 20–26/s at the start of a ramp from 0, and a
+//! 10 % warm-up at three times its plan.
+//!
+//! The pool starts in the steady state of the rate the schedule averages over its first
+//! session length ([`warm_rate`]): request starts over a stretch of virtual time before the
+//! run are played through the same rule without sending. So a step that ramps from 0/s
+//! sends the learned mix from its first seconds rather than only first requests (sessions
+//! wait a little longer than they drew while the ramp is low), and the request rate is the
+//! schedule's either way.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::collections::BinaryHeap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use tokio::sync::oneshot;
 
-use super::arrivals::{Arrivals, Next, Thinning};
 use super::request::pick;
-use super::schedule::RateSchedule;
-use super::session::visit_request;
+use super::session::queue_request;
 use super::shared::Shared;
 use super::spec::ChainSpec;
 
@@ -37,8 +50,6 @@ pub(crate) struct ChainPlan {
     states: Vec<State>,
     /// Expected requests per session.
     pub mean_requests: f64,
-    /// Mean delay from a session's start to one of its requests (seconds).
-    pub mean_lag: f64,
     /// Expected session duration (seconds of think time).
     pub mean_duration: f64,
 }
@@ -122,14 +133,13 @@ impl ChainPlan {
             start_cum,
             states,
             mean_requests: 1.0,
-            mean_lag: 0.0,
             mean_duration: 0.0,
         };
         plan.expectations();
         Ok(plan)
     }
 
-    /// Expected requests, summed lags and duration from each state on, by value iteration
+    /// Expected requests and duration from each state on, by value iteration
     /// (the chain is small and every learned state can reach the end).
     fn expectations(&mut self) {
         let n = self.states.len();
@@ -155,25 +165,22 @@ impl ChainPlan {
                     .collect()
             })
             .collect();
-        // v: requests from a state on (itself included); w: the sum of their delays after
-        // the state's request; d: the session time left.
-        let (mut v, mut w, mut d) = (vec![1.0; n], vec![0.0; n], vec![0.0; n]);
+        // v: requests from a state on (itself included); d: the session time left.
+        let (mut v, mut d) = (vec![1.0; n], vec![0.0; n]);
         for _ in 0..100_000 {
             let mut change = 0.0f64;
             for i in 0..n {
-                let (mut nv, mut nw, mut nd) = (1.0, 0.0, 0.0);
+                let (mut nv, mut nd) = (1.0, 0.0);
                 for &(to, p) in &probs[i] {
                     if let Some(j) = to {
                         nv += p * v[j];
-                        nw += p * (think[i] * v[j] + w[j]);
                         nd += p * (think[i] + d[j]);
                     }
                 }
                 let cap = f64::from(MAX_SESSION_REQUESTS);
-                let (nv, nw, nd) = (nv.min(cap), nw.min(cap * 1e6), nd.min(1e9));
+                let (nv, nd) = (nv.min(cap), nd.min(1e9));
                 change = change.max((nv - v[i]).abs() / nv.max(1.0));
                 v[i] = nv;
-                w[i] = nw;
                 d[i] = nd;
             }
             if change < 1e-12 {
@@ -182,16 +189,14 @@ impl ChainPlan {
         }
         let total = *self.start_cum.last().unwrap_or(&1.0);
         let mut prev = 0.0;
-        let (mut sv, mut sw, mut sd) = (0.0, 0.0, 0.0);
+        let (mut sv, mut sd) = (0.0, 0.0);
         for (&s, c) in self.start.iter().zip(&self.start_cum) {
             let p = (c - prev) / total;
             prev = *c;
             sv += p * v[s];
-            sw += p * w[s];
             sd += p * d[s];
         }
         self.mean_requests = sv.max(1.0);
-        self.mean_lag = sw / self.mean_requests;
         self.mean_duration = sd;
     }
 
@@ -211,87 +216,242 @@ impl ChainPlan {
             .map_or(0.0, |d| d.at(rng.random::<f64>()).max(0.0))
     }
 
-    /// The thinning that turns the request-rate schedule into session arrivals.
-    pub fn thinning(&self, schedule: &RateSchedule) -> Thinning {
-        Thinning::new(schedule, self.mean_lag, self.mean_requests)
+    /// Mean think time between two requests of a session (seconds).
+    fn mean_think(&self) -> f64 {
+        self.mean_duration / (self.mean_requests - 1.0).max(1.0)
     }
 }
 
-/// Sessions that are part-way through at the start of the run: arrivals over a stretch of
-/// virtual time before it, each walked (without sending) until its next request falls at or
-/// after offset 0. Returns `(state, offset of that request, the session's RNG)`.
-pub(crate) fn in_progress(
-    plan: &ChainPlan,
-    schedule: &RateSchedule,
-    seed: u64,
-    end: f64,
-) -> Vec<(usize, f64, StdRng)> {
-    // Ten mean session durations cover all but a sliver of the sessions still going.
-    let back = (plan.mean_duration * 10.0).min(86_400.0);
-    if back <= 0.0 {
-        return Vec::new();
+/// One session in progress: where it is in the chain and its own random state, so the
+/// template values it draws (feeder rows, `{seq}`) stay its own.
+pub(crate) struct Session {
+    state: usize,
+    rng: StdRng,
+    rows: Vec<Option<usize>>,
+    seq: u64,
+}
+
+/// A session waiting for its next request, ready from `due` (seconds from the run's start).
+struct Waiting {
+    due: f64,
+    id: u64,
+    session: Session,
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
     }
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
-    let mut arrivals = Arrivals::thinned(schedule.clone(), plan.thinning(schedule), -back, 0.0);
-    let mut out = Vec::new();
-    // Bounded: at most a million sessions walked.
-    for _ in 0..1_000_000 {
-        let Next::At(t0) = arrivals.next(&mut rng, 1.0) else {
-            break;
+}
+impl Eq for Waiting {}
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Waiting {
+    /// Reversed, so the heap's top is the session ready longest (ties by arrival order).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .due
+            .total_cmp(&self.due)
+            .then_with(|| other.id.cmp(&self.id))
+    }
+}
+
+/// The sessions in progress, by the time each is ready.
+#[derive(Default)]
+struct Pool {
+    waiting: BinaryHeap<Waiting>,
+    next_id: u64,
+}
+
+/// The most sessions kept waiting; beyond it the longest-waiting leave (a rate that drops
+/// to near zero after a long peak would otherwise keep every visitor forever).
+const MAX_WAITING: usize = 1_000_000;
+
+impl Pool {
+    fn put(&mut self, due: f64, session: Session) {
+        let id = self.next_id;
+        self.next_id += 1;
+        if self.waiting.len() >= MAX_WAITING {
+            self.waiting.pop();
+        }
+        self.waiting.push(Waiting { due, id, session });
+    }
+
+    /// The session ready longest, if one is ready at `t`.
+    fn ready(&mut self, t: f64) -> Option<Session> {
+        if self.waiting.peek().is_some_and(|w| w.due <= t) {
+            self.waiting.pop().map(|w| w.session)
+        } else {
+            None
+        }
+    }
+}
+
+/// The replay of one load: the chain and the sessions in progress. Shared by the issuer (which
+/// takes a session for each request start) and the tasks that wait for responses (which put
+/// it back).
+pub(crate) struct Replay {
+    plan: ChainPlan,
+    pool: Mutex<Pool>,
+}
+
+impl Replay {
+    /// The replay, its pool filled with the steady state of `rate` requests per second.
+    pub fn new(plan: ChainPlan, rate: f64, seed: u64) -> Replay {
+        let replay = Replay {
+            plan,
+            pool: Mutex::new(Pool::default()),
         };
-        let mut srng = StdRng::seed_from_u64(rng.random::<u64>());
-        let mut state = plan.first(&mut srng);
-        let mut t = t0;
-        let mut steps = 0;
-        while t < 0.0 && steps < MAX_SESSION_REQUESTS {
-            steps += 1;
-            let Some(next) = plan.next(state, &mut srng) else {
-                break;
-            };
-            t += plan.think(state, &mut srng);
-            state = next;
-        }
-        if t >= 0.0 && t < end && steps < MAX_SESSION_REQUESTS {
-            out.push((state, t, srng));
-        }
+        replay.warm(rate, seed);
+        replay
     }
-    out
-}
 
-/// One session, from its first request (at `first`, in `state`) to its end.
-pub(crate) async fn run_chain_session(
-    shared: Arc<Shared>,
-    plan: Arc<ChainPlan>,
-    state: Option<usize>,
-    mut rng: StdRng,
-    first: Instant,
-) {
-    let mut state = match state {
-        Some(s) => s,
-        None => plan.first(&mut rng),
-    };
-    let mut intended = first;
-    let mut rows = Vec::new();
-    for seq in 0..u64::from(MAX_SESSION_REQUESTS) {
-        if shared.stop.is_set() || intended >= shared.end {
+    fn pool(&self) -> std::sync::MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Plays request starts at `rate` over a stretch of virtual time before the run through
+    /// the pool's rule (responses taken as instant), so the run begins with the sessions a
+    /// steady load would have in progress. Their ready times keep their offsets: negative ones
+    /// are ready at once.
+    fn warm(&self, rate: f64, seed: u64) {
+        if !(rate.is_finite() && rate > 0.0) || self.plan.mean_requests <= 1.0 {
             return;
         }
-        if intended > Instant::now() {
-            tokio::select! {
-                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(intended)) => {}
-                _ = shared.stop.wait() => return,
+        // The pool settles within a few session lengths (and many think times); bounded in
+        // time and in the number of starts played.
+        let mut back = (self.plan.mean_duration * 3.0)
+            .max(self.plan.mean_think() * 10.0)
+            .min(3600.0);
+        back = back.min(WARM_STARTS / rate);
+        if back <= 0.0 {
+            return;
+        }
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
+        let mut pool = self.pool();
+        let mut t = -back;
+        for _ in 0..(WARM_STARTS as usize) {
+            t += -(1.0 - rng.random::<f64>()).ln() / rate;
+            if t >= 0.0 {
+                break;
+            }
+            let mut session = match pool.ready(t) {
+                Some(s) => s,
+                None => self.begin(&mut rng),
+            };
+            if let Some(due) = self.advance(&mut session, t) {
+                pool.put(due, session);
             }
         }
-        let request = plan.states[state].request;
-        if !visit_request(&shared, request, intended, &mut rng, seq, &mut rows).await {
-            return;
+    }
+
+    /// A new session, seeded from `rng`, in a start state.
+    fn begin(&self, rng: &mut StdRng) -> Session {
+        let mut srng = StdRng::seed_from_u64(rng.random::<u64>());
+        let state = self.plan.first(&mut srng);
+        Session {
+            state,
+            rng: srng,
+            rows: Vec::new(),
+            seq: 0,
         }
-        let Some(next) = plan.next(state, &mut rng) else {
-            return;
-        };
-        let think = plan.think(state, &mut rng);
-        intended = Instant::now() + Duration::from_secs_f64(think);
-        state = next;
+    }
+
+    /// After the session's request got its response at `t`: its next state, and when it is
+    /// ready for it (`None`: the session ended).
+    fn advance(&self, session: &mut Session, t: f64) -> Option<f64> {
+        session.seq += 1;
+        if session.seq >= u64::from(MAX_SESSION_REQUESTS) {
+            return None;
+        }
+        let next = self.plan.next(session.state, &mut session.rng)?;
+        let think = self.plan.think(session.state, &mut session.rng);
+        session.state = next;
+        Some(t + think)
+    }
+
+    /// The session that sends the request starting at `t` (seconds from the run's start).
+    pub fn take(&self, t: f64, rng: &mut StdRng) -> Session {
+        let ready = self.pool().ready(t);
+        ready.unwrap_or_else(|| self.begin(rng))
+    }
+
+    /// Renders the session's current request and queues it for `intended`; the returned
+    /// receiver is told when the response is in. `None` when the template did not render
+    /// (counted as an error of that request; the session goes on).
+    pub fn send(
+        &self,
+        shared: &Shared,
+        session: &mut Session,
+        intended: Instant,
+    ) -> Option<oneshot::Receiver<()>> {
+        let request = self.plan.states[session.state].request;
+        queue_request(
+            shared,
+            request,
+            intended,
+            &mut session.rng,
+            session.seq,
+            &mut session.rows,
+        )
+    }
+
+    /// The response is in (at `t`): the session waits for its next request, or ends.
+    pub fn returned(&self, mut session: Session, t: f64) {
+        if let Some(due) = self.advance(&mut session, t) {
+            self.pool().put(due, session);
+        }
+    }
+
+    /// Sessions waiting now (tests).
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        self.pool().waiting.len()
+    }
+}
+
+/// The rate the warm pool is filled at: the schedule's mean over its first session length
+/// (a mean think time at least), so a ramp from 0/s still starts among sessions in progress.
+pub(crate) fn warm_rate(plan: &ChainPlan, schedule: &super::schedule::RateSchedule) -> f64 {
+    let span = plan.mean_duration.max(plan.mean_think());
+    if span <= 0.0 {
+        return schedule.rate_at(0.0);
+    }
+    schedule.area(span) / span
+}
+
+/// The most request starts the warm start plays.
+const WARM_STARTS: f64 = 2_000_000.0;
+
+/// Sends the request of the session taken for the start at `intended` (offset `t`), then,
+/// once the response is in, returns the session to the pool.
+pub(crate) fn issue(
+    replay: &Arc<Replay>,
+    shared: &Arc<Shared>,
+    rng: &mut StdRng,
+    t: f64,
+    intended: Instant,
+    runtime: &tokio::runtime::Handle,
+) {
+    let mut session = replay.take(t, rng);
+    match replay.send(shared, &mut session, intended) {
+        Some(rx) => {
+            let replay = replay.clone();
+            let shared = shared.clone();
+            runtime.spawn(async move {
+                // An error means the queue closed: the run is over and the session with it.
+                if rx.await.is_ok() {
+                    let t = Instant::now()
+                        .saturating_duration_since(shared.start)
+                        .as_secs_f64();
+                    replay.returned(session, t);
+                }
+            });
+        }
+        None => replay.returned(session, t),
     }
 }
 
@@ -299,6 +459,7 @@ pub(crate) async fn run_chain_session(
 mod tests {
     use super::*;
     use crate::load::spec::{ChainStateSpec, Distribution};
+    use rand::SeedableRng;
 
     fn spec(p_again: f64, think: f64) -> ChainSpec {
         ChainSpec {
@@ -312,16 +473,14 @@ mod tests {
     }
 
     #[test]
-    fn geometric_sessions_have_the_expected_length_and_lag() {
-        // Length is geometric: 1 / (1 - p) = 4 requests; lags 0, 2, 4, 6… weighted by
-        // survival: sum over k of 2k * 0.75^k / 4 = 2 * 0.75 / 0.25 = 6 s on average.
+    fn geometric_sessions_have_the_expected_length_and_duration() {
+        // Length is geometric: 1 / (1 - p) = 4 requests, 3 think times of 2 s.
         let plan = ChainPlan::new(&spec(0.75, 2.0), 1).unwrap();
         assert!(
             (plan.mean_requests - 4.0).abs() < 1e-9,
             "{}",
             plan.mean_requests
         );
-        assert!((plan.mean_lag - 6.0).abs() < 1e-6, "{}", plan.mean_lag);
         assert!(
             (plan.mean_duration - 6.0).abs() < 1e-6,
             "{}",
@@ -349,14 +508,38 @@ mod tests {
     }
 
     #[test]
-    fn sessions_in_progress_match_the_steady_state() {
-        // 100 requests/s, 4 per session, 2 s apart: 25 sessions/s lasting 6 s on average,
-        // so about 150 are part-way through at the start.
+    fn the_warm_pool_holds_the_steady_state() {
+        // 100 requests/s, 4 per session, 2 s apart: three in four requests leave a session
+        // waiting 2 s, so about 150 wait at any time.
         let plan = ChainPlan::new(&spec(0.75, 2.0), 1).unwrap();
-        let schedule = RateSchedule::constant(crate::units::Rate(100.0));
-        let got = in_progress(&plan, &schedule, 7, 60.0);
-        assert!((120..180).contains(&got.len()), "{}", got.len());
-        assert!(got.iter().all(|(_, t, _)| (0.0..2.0 + 1e-9).contains(t)));
+        let replay = Replay::new(plan, 100.0, 7);
+        assert!(
+            (130..170).contains(&replay.waiting()),
+            "{}",
+            replay.waiting()
+        );
+        let cold = Replay::new(ChainPlan::new(&spec(0.75, 2.0), 1).unwrap(), 0.0, 7);
+        assert_eq!(cold.waiting(), 0, "a ramp from 0/s starts with no one");
+    }
+
+    #[test]
+    fn request_starts_continue_ready_sessions_in_the_learned_proportion() {
+        // Played in virtual time: one in four starts is a new session, as in the chain.
+        let plan = ChainPlan::new(&spec(0.75, 2.0), 1).unwrap();
+        let replay = Replay::new(plan, 0.0, 1);
+        let mut rng = StdRng::seed_from_u64(3);
+        let (mut t, mut new) = (0.0, 0u32);
+        for _ in 0..40_000 {
+            t += 0.01;
+            let s = replay.take(t, &mut rng);
+            if s.seq == 0 {
+                new += 1;
+            }
+            replay.returned(s, t);
+        }
+        // The first seconds are all new sessions; after that one in four.
+        let share = f64::from(new) / 40_000.0;
+        assert!((0.24..0.27).contains(&share), "{share}");
     }
 
     #[test]

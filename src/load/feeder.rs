@@ -14,7 +14,21 @@ use std::sync::Arc;
 use rand::rngs::StdRng;
 use rand::RngExt;
 
-pub use crate::check::model::{DataFormat, DataOrder};
+/// How a data file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    Csv,
+    Jsonl,
+}
+
+/// Which row each request takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataOrder {
+    /// In file order, starting over at the end.
+    Cycle,
+    /// A row drawn at random each time.
+    Random,
+}
 
 /// Why a feeder could not be loaded.
 #[derive(Debug, thiserror::Error)]

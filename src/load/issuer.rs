@@ -21,7 +21,7 @@ use super::template::RenderState;
 pub(crate) enum Issue {
     Requests,
     Sessions(Arc<SessionPlan>),
-    Chain(Arc<super::chain::ChainPlan>),
+    Chain(Arc<super::chain::Replay>),
 }
 
 /// When the next arrival is due.
@@ -91,7 +91,8 @@ impl Issuer {
 
     /// True when the workers have enough waiting for them.
     pub fn backlogged(&self) -> bool {
-        matches!(self.issue, Issue::Requests) && self.shared.queue.len() >= self.backlog_cap
+        matches!(self.issue, Issue::Requests | Issue::Chain(_))
+            && self.shared.queue.len() >= self.backlog_cap
     }
 
     /// Issues the arrival returned by `due`.
@@ -129,16 +130,18 @@ impl Issuer {
                 self.runtime
                     .spawn(run_session(shared, plan, kind, seed, intended));
             }
-            Issue::Chain(plan) => {
-                let rng = StdRng::seed_from_u64(self.rng.random::<u64>());
-                let task = super::chain::run_chain_session(
-                    self.shared.clone(),
-                    plan.clone(),
-                    None,
-                    rng,
+            Issue::Chain(replay) => {
+                let t = intended
+                    .saturating_duration_since(self.shared.start)
+                    .as_secs_f64();
+                super::chain::issue(
+                    replay,
+                    &self.shared,
+                    &mut self.rng,
+                    t,
                     intended,
+                    &self.runtime,
                 );
-                self.runtime.spawn(task);
             }
         }
     }

@@ -40,7 +40,6 @@
 mod aggregator;
 mod arrivals;
 mod chain;
-pub mod cli;
 mod closed;
 mod connection;
 mod error;
@@ -135,6 +134,7 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
         spec.seed,
         spec.body_limit.0.max(0.0) as u64,
     ));
+    shared.set_scale(spec.scale);
 
     let mut workers = Vec::new();
     let end = spec.duration.secs();
@@ -182,27 +182,17 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
         }
         Workload::Chain {
             schedule,
+            arrival,
             pacing,
             chain,
         } => {
             let plan = chain::ChainPlan::new(&chain, shared.mix.requests.len())
                 .map_err(LoadError::Invalid)?;
-            let plan = Arc::new(plan);
-            // Sessions already part-way through when the run starts.
-            for (state, offset, rng) in chain::in_progress(&plan, &schedule, spec.seed, end) {
-                let at = started + Duration::from_secs_f64(offset);
-                runtime.spawn(chain::run_chain_session(
-                    shared.clone(),
-                    plan.clone(),
-                    Some(state),
-                    rng,
-                    at,
-                ));
-            }
-            let thinning = plan.thinning(&schedule);
+            let rate = chain::warm_rate(&plan, &schedule) * shared.scale();
+            let replay = chain::Replay::new(plan, rate, spec.seed);
             Some((
-                Arrivals::thinned(schedule, thinning, 0.0, end),
-                Issue::Chain(plan),
+                Arrivals::new(schedule, arrival, end),
+                Issue::Chain(Arc::new(replay)),
                 pacing,
                 "sessions",
             ))

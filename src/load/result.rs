@@ -48,6 +48,8 @@ pub struct ServiceTotals {
     pub requests: u64,
     pub errors: u64,
     pub errors_by_kind: ErrorCounts,
+    /// Responses by status code (`"200": 950, "503": 50`), expected or not.
+    pub statuses: std::collections::BTreeMap<u16, u64>,
     /// Finished requests per second of the run.
     pub rps: f64,
     pub latency_ms: Percentiles,
@@ -61,6 +63,7 @@ impl ServiceTotals {
             requests: s.requests,
             errors: s.errors.total(),
             errors_by_kind: s.errors,
+            statuses: s.statuses.by_code(),
             rps: if secs > 0.0 {
                 s.requests as f64 / secs
             } else {

@@ -100,6 +100,24 @@ pub(crate) async fn visit_request(
     seq: u64,
     rows: &mut Vec<Option<usize>>,
 ) -> bool {
+    match queue_request(shared, request, intended, rng, seq, rows) {
+        // An error means the queue was closed: the run is over.
+        Some(rx) => rx.await.is_ok(),
+        None => true,
+    }
+}
+
+/// Renders a session's request, counts it as offered and queues it for `intended`; the
+/// receiver is told when the response is in. `None` when the template did not render
+/// (counted as an error of that request).
+pub(crate) fn queue_request(
+    shared: &Shared,
+    request: usize,
+    intended: Instant,
+    rng: &mut StdRng,
+    seq: u64,
+    rows: &mut Vec<Option<usize>>,
+) -> Option<oneshot::Receiver<()>> {
     let req = &shared.mix.requests[request];
     shared.offered[req.service].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut state = RenderState::new(rng, seq, rows, &shared.mix.feeders);
@@ -112,12 +130,11 @@ pub(crate) async fn visit_request(
                 rendered,
                 done: Some(tx),
             });
-            // An error means the queue was closed: the run is over.
-            rx.await.is_ok()
+            Some(rx)
         }
         Err(_) => {
             shared.stats.record_unsendable(req.service);
-            true
+            None
         }
     }
 }

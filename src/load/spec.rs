@@ -1,13 +1,12 @@
 //! What to send, how often and to whom: the input of the load generator.
 //!
-//! A [`LoadSpec`] is plain data. The interpreter (src/run) builds one from a checked
-//! `TrafficModel` and its system's routes, so the types mirror the Model's (`Protocol`,
-//! `Arrival`, `RouteModel`'s method/path/body/expect/weight, `SessionModel`, `UsersModel`) and
-//! keep its units (`Duration`, `Rate`, `Bytes`). `res load URL` builds one from flags.
+//! A [`LoadSpec`] is plain data in the load generator's own words. The interpreter
+//! (`run/build.rs`) translates a checked `TrafficModel` and its system's routes into one, so
+//! the load engine never reads the checker's Model; the units (`Duration`, `Rate`, `Bytes`)
+//! are shared. `res load URL` builds one from flags.
 
 use std::collections::HashMap;
 
-pub use crate::check::model::{Arrival, Protocol};
 use crate::units::{Bytes, Duration, Rate, StatusPattern};
 
 use super::feeder::Feeder;
@@ -38,6 +37,8 @@ pub struct LoadSpec {
     pub body_limit: Bytes,
     /// Event-loop threads for the connections; 0 means one per CPU.
     pub threads: usize,
+    /// The rate multiplier the load starts at (`LoadHandle::set_scale` changes it later).
+    pub scale: f64,
 }
 
 impl LoadSpec {
@@ -62,8 +63,27 @@ impl LoadSpec {
             feeders: HashMap::new(),
             body_limit: Bytes(16.0 * 1024.0 * 1024.0),
             threads: 0,
+            scale: 1.0,
         }
     }
+}
+
+/// The HTTP version spoken to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http1,
+    Http2,
+}
+
+/// How the gaps between intended send times are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// Exponential gaps: a Poisson process.
+    Poisson,
+    /// Equal gaps.
+    Constant,
+    /// Gaps uniform between 0 and twice the mean.
+    Uniform,
 }
 
 /// TLS is used when the base URL is `https`.
@@ -141,11 +161,12 @@ pub enum Workload {
         pacing: Pacing,
         sessions: Vec<SessionSpec>,
     },
-    /// A learned model replayed: sessions arrive as a time-varying Poisson process, drawn by
-    /// thinning against `schedule` (the *request* rate over the run), and each session walks
-    /// `chain` from its start, thinking between requests.
+    /// A learned model replayed: requests start on `schedule` by `arrival`, as in the open
+    /// model, and sessions walking `chain` (thinking between requests) supply which request
+    /// each start sends.
     Chain {
         schedule: RateSchedule,
+        arrival: Arrival,
         pacing: Pacing,
         chain: ChainSpec,
     },

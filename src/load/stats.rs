@@ -41,6 +41,33 @@ pub(crate) struct ServiceStats {
     pub service_time: Histogram<u64>,
     pub requests: u64,
     pub errors: ErrorCounts,
+    /// Responses by status code, expected or not.
+    pub statuses: StatusCounts,
+}
+
+/// Responses counted by status code, in the order first seen: a handful of codes in
+/// practice, so a short list beats a map on the per-request path.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StatusCounts(Vec<(u16, u64)>);
+
+impl StatusCounts {
+    pub fn add(&mut self, code: u16, n: u64) {
+        match self.0.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, count)) => *count += n,
+            None => self.0.push((code, n)),
+        }
+    }
+
+    pub fn merge(&mut self, other: &StatusCounts) {
+        for &(code, n) in &other.0 {
+            self.add(code, n);
+        }
+    }
+
+    /// The counts by code, lowest code first.
+    pub fn by_code(&self) -> std::collections::BTreeMap<u16, u64> {
+        self.0.iter().copied().collect()
+    }
 }
 
 impl ServiceStats {
@@ -50,6 +77,7 @@ impl ServiceStats {
             service_time: histogram(),
             requests: 0,
             errors: ErrorCounts::default(),
+            statuses: StatusCounts::default(),
         }
     }
 
@@ -59,6 +87,7 @@ impl ServiceStats {
         let _ = self.service_time.add(&other.service_time);
         self.requests += other.requests;
         self.errors.merge(&other.errors);
+        self.statuses.merge(&other.statuses);
     }
 
     pub fn reset(&mut self) {
@@ -66,6 +95,7 @@ impl ServiceStats {
         self.service_time.reset();
         self.requests = 0;
         self.errors = ErrorCounts::default();
+        self.statuses = StatusCounts::default();
     }
 }
 
@@ -167,6 +197,12 @@ impl Stats {
         if let Some(kind) = error {
             s.errors.add(kind);
         }
+    }
+
+    /// A response with status `code` arrived for `service` (whether the request expects it
+    /// or not), so summaries can say which codes the target answered.
+    pub fn status(&self, service: usize, code: u16) {
+        self.shard().services[service].statuses.add(code, 1);
     }
 
     /// Moves every shard's contents into `into` (per service) and `lag`, leaving the

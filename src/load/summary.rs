@@ -59,17 +59,32 @@ pub fn render(result: &LoadResult, target: &str, setup: &str) -> String {
     out
 }
 
+/// The status codes received, then the errors by kind: `status     200 ×950, 503 ×50` and
+/// `errors     50 (5.00%): unexpected status 50`.
 fn errors_line(t: &ServiceTotals) -> String {
+    let codes: Vec<String> = t
+        .statuses
+        .iter()
+        .map(|(code, n)| format!("{code} ×{n}"))
+        .collect();
+    let statuses = if codes.is_empty() {
+        "status     no responses".to_string()
+    } else {
+        format!("status     {}", codes.join(", "))
+    };
     if t.errors == 0 {
-        return "errors     0".into();
+        return format!("{statuses}\nerrors     0");
     }
     let kinds: Vec<String> = t
         .errors_by_kind
         .nonzero()
-        .map(|(k, n)| format!("{} {n}", k.name()))
+        .map(|(k, n)| match k {
+            super::ErrorKind::Status => format!("unexpected status {n}"),
+            k => format!("{} {n}", k.name()),
+        })
         .collect();
     format!(
-        "errors     {} ({:.2}%): {}",
+        "{statuses}\nerrors     {} ({:.2}%): {}",
         t.errors,
         100.0 * t.errors as f64 / t.requests.max(1) as f64,
         kinds.join(", ")

@@ -30,9 +30,7 @@ impl Threads {
             std::thread::Builder::new()
                 .name(format!("res-load-{i}"))
                 .spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build();
+                    let runtime = crate::runtime::current_thread().map_err(std::io::Error::other);
                     match runtime {
                         Ok(rt) => {
                             let _ = handle_tx.send(Ok(rt.handle().clone()));

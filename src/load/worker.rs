@@ -67,8 +67,14 @@ pub(crate) async fn send(
             None => conn.insert(Box::pin(Connection::open(&shared.target)).await?),
         };
         match c.exchange(req.build(rendered), shared.body_limit).await {
-            Ok(resp) if req.accepts(resp.status) => Ok(()),
-            Ok(_) => Err(ErrorKind::Status),
+            Ok(resp) => {
+                shared.stats.status(req.service, resp.status);
+                if req.accepts(resp.status) {
+                    Ok(())
+                } else {
+                    Err(ErrorKind::Status)
+                }
+            }
             Err(kind) => {
                 *conn = None;
                 Err(kind)

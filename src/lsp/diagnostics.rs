@@ -32,8 +32,10 @@ pub struct Analysis {
     pub values: Option<ParamValues>,
 }
 
-pub fn analyse(uri: &Uri, name: &str, text: &str) -> Analysis {
-    let checked = check::check_source(name, text, &Options::default());
+/// Checks the document's text, its imports read from `overlay` (the open buffers) before
+/// the disk, as hover and definition read them.
+pub fn analyse(uri: &Uri, name: &str, text: &str, overlay: &check::Overlay) -> Analysis {
+    let checked = check::check_source_in(name, text, &Options::default(), overlay);
     let mut diags = checked.diagnostics.clone();
     if checked.model.is_some() {
         if let Err(plan) = crate::plan::plan_all_checked(&checked) {

@@ -25,8 +25,9 @@ use super::text::LineIndex;
 const MAX_MODULES: usize = 256;
 const MAX_HOPS: usize = 32;
 
-/// Texts of open documents by file path: they win over the disk.
-pub type Overlay = HashMap<PathBuf, Arc<str>>;
+/// Texts of open documents by file path: they win over the disk (the checker's loader reads
+/// the same overlay, so diagnostics and hover see the same imports).
+pub use crate::check::Overlay;
 
 #[derive(Debug)]
 pub struct Module {

@@ -36,14 +36,11 @@ use tower_lsp_server::{LspService, Server};
 /// Serves one client over stdio until it sends `exit` or closes stdin. Exit code 0 after a
 /// `shutdown` request, 1 otherwise (as the protocol asks), 4 when the runtime cannot start.
 pub fn run() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime::multi_thread(None) {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(4);
+            eprintln!("error: {e}");
+            return crate::exit::Exit::Tool.into();
         }
     };
     let shutdown = Arc::new(AtomicBool::new(false));

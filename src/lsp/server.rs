@@ -134,14 +134,13 @@ impl Backend {
     }
 
     async fn analyse(&self, uri: Uri) {
-        let Some((text, version)) = self.docs().get(&uri).map(|d| (d.text.clone(), d.version))
-        else {
+        let Some(s) = self.snapshot(&uri) else {
             return;
         };
-        let target = uri.clone();
+        let version = s.doc.version;
         let Some(a) = compute(move || {
-            let name = doc_name(&target);
-            Some(diagnostics::analyse(&target, &name, &text))
+            let name = doc_name(&s.uri);
+            Some(diagnostics::analyse(&s.uri, &name, &s.doc.text, &s.overlay))
         })
         .await
         else {
@@ -216,7 +215,12 @@ impl LanguageServer for Backend {
             return;
         };
         self.store(uri.clone(), change.text, params.text_document.version);
-        self.analyse(uri).await;
+        self.analyse(uri.clone()).await;
+        // Documents importing this one read its buffer: their diagnostics change with it.
+        let others: Vec<Uri> = self.docs().keys().filter(|u| **u != uri).cloned().collect();
+        for other in others {
+            self.analyse(other).await;
+        }
     }
 
     async fn did_save(&self, _: DidSaveTextDocumentParams) {

@@ -144,14 +144,16 @@ pub fn plan_all_checked(checked: &Checked) -> Result<Vec<Plan>, Vec<Diagnostic>>
     with_model(checked, |model| plan_all(model, checked.root))
 }
 
-/// Plans every scenario of the model (what `res plan` does without `--scenario`).
+/// Plans every scenario of the root file (what `res plan` does without `--scenario`): those
+/// it declares and those it imports by name, not the rest of an imported file's.
 pub fn plan_all(model: &Model, root: usize) -> Result<Vec<Plan>, Vec<Diagnostic>> {
-    if model.scenarios.is_empty() {
+    let own: Vec<&ScenarioModel> = model.own().collect();
+    if own.is_empty() {
         return Err(vec![no_scenario(root)]);
     }
     let mut plans = Vec::new();
     let mut diags = Vec::new();
-    for s in &model.scenarios {
+    for s in own {
         match plan_scenario(model, s) {
             Ok(p) => plans.push(p),
             Err(d) => diags.extend(d),
@@ -164,10 +166,12 @@ pub fn plan_all(model: &Model, root: usize) -> Result<Vec<Plan>, Vec<Diagnostic>
     }
 }
 
+/// Plans one scenario of the root file: the one named, or the file's only one. A file with
+/// several asks for `--scenario` and lists them rather than guessing.
 pub fn plan(model: &Model, root: usize, scenario: Option<&str>) -> Result<Plan, Vec<Diagnostic>> {
+    let names: Vec<&str> = model.own().map(|s| s.name.as_str()).collect();
     let s = match scenario {
-        Some(name) => model.scenario(name).ok_or_else(|| {
-            let names: Vec<&str> = model.scenarios.iter().map(|s| s.name.as_str()).collect();
+        Some(name) => model.own().find(|s| s.name == name).ok_or_else(|| {
             let mut d = Diagnostic::error(
                 Code::NoScenario,
                 root,
@@ -175,17 +179,32 @@ pub fn plan(model: &Model, root: usize, scenario: Option<&str>) -> Result<Plan, 
                 format!("no scenario named `{name}`"),
             )
             .with_label("in this file");
-            d = match crate::diagnostic::suggest(name, names.iter().copied()) {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                None if names.is_empty() => d.with_help("this file declares no scenarios"),
-                None => d.with_help(format!("the scenarios are {}", names.join(", "))),
+            let elsewhere = model.scenarios.iter().find(|s| s.name == name);
+            d = match (crate::diagnostic::suggest(name, names.iter().copied()), elsewhere) {
+                (_, Some(_)) => d.with_help(format!(
+                    "`{name}` is a scenario of an imported file; list it in the import to run it from here{}",
+                    if names.is_empty() { String::new() } else { format!(" (this file's scenarios are {})", names.join(", ")) }
+                )),
+                (Some(s), None) => d.with_help(format!("did you mean `{s}`?")),
+                (None, None) if names.is_empty() => d.with_help("this file declares no scenarios"),
+                (None, None) => d.with_help(format!("the scenarios are {}", names.join(", "))),
             };
             vec![d]
         })?,
-        None => model
-            .scenarios
-            .first()
-            .ok_or_else(|| vec![no_scenario(root)])?,
+        None => match names.len() {
+            0 => return Err(vec![no_scenario(root)]),
+            1 => model.own().next().ok_or_else(|| vec![no_scenario(root)])?,
+            n => {
+                return Err(vec![Diagnostic::error(
+                    Code::NoScenario,
+                    root,
+                    Span::new(0, 0),
+                    format!("this file has {n} scenarios; say which one with --scenario"),
+                )
+                .with_label("several scenarios")
+                .with_help(format!("--scenario {}", names.join(" | ")))])
+            }
+        },
     };
     plan_scenario(model, s)
 }

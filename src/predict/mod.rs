@@ -8,11 +8,11 @@
 //! The models are pure functions over numbers ([`usl`], [`kneedle`], [`queue`], [`service`]);
 //! [`history`] reads the profile (read-only); [`verdict`] holds the models against a
 //! [`input::Request`], which `run::predict_input` builds from a checked scenario; [`store`]
-//! and [`score`] keep the predictions; `cli` is `res predict`. docs/predict.md explains the
+//! and [`score`] keep the predictions; `res predict` lives in `cli::predict`. docs/predict.md explains the
 //! models and when not to trust them.
 
 pub mod bootstrap;
-pub mod cli;
+
 pub mod engine;
 mod error;
 pub mod finite;

@@ -13,35 +13,45 @@
 //! drives the recorder. docs/profile.md describes the tables, the schema version policy and
 //! the derived numbers.
 
-pub mod cli;
 pub mod compare;
 pub mod derive;
 mod error;
-mod export;
+pub(crate) mod export;
 pub mod fingerprint;
 mod migrate;
 mod open;
 pub mod path;
 mod query;
 mod recorder;
-mod render;
+pub(crate) mod render;
+pub mod salvage;
 pub mod sample_codec;
 pub mod schema;
 mod store;
-mod test_writer;
+pub(crate) mod test_writer;
 mod writer;
 
 pub use error::ProfileError;
 pub use open::DEFAULT_BUSY_WAIT;
 pub use path::{resolve_db_path, resolve_db_path_checked, resolve_db_path_in};
-pub use recorder::{outcome_name, Recorder, RecorderOptions, RunId, RunMeta};
+pub use recorder::{outcome_name, Recorder, RecorderOptions, RunId, RunMeta, Sent};
 pub use schema::SCHEMA_VERSION;
 pub use store::{ProfileStore, RunDetail, RunSummary, ServiceSeconds};
 
 /// Opens the database for writing (created and migrated as needed), for engines that keep a
 /// table of their own in the same file: the prediction engine's `predictions`.
 pub fn open_for_writing(path: &std::path::Path) -> Result<redb::Database, ProfileError> {
-    open::open_writer(path, DEFAULT_BUSY_WAIT)
+    open_database(path, DEFAULT_BUSY_WAIT)
+}
+
+/// Opens the profile database for writing (creating and migrating it as any writer does), for
+/// parts that keep a table of their own in the same file: the remediation audit log
+/// (`remedy::audit`). The caller closes it by dropping it.
+pub fn open_database(
+    path: &std::path::Path,
+    busy_wait: std::time::Duration,
+) -> Result<redb::Database, ProfileError> {
+    open::open_writer(path, busy_wait)
 }
 
 /// Whether process `pid` exists (a zombie counts as existing until it is reaped).

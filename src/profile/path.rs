@@ -1,23 +1,25 @@
-//! Where the profile database lives. One database per project directory, so that every run of
-//! a scenario adds to the same profile: by default `.res/profile.redb` beside the scenario.
-//!
-//! Precedence: the `--profile-db` flag, then `[profile] db = "..."` in a `res.toml` beside the
-//! scenario, then one in the current directory, then the default. A relative `db` in a
-//! `res.toml` is relative to that file's directory.
+//! Where the profile database lives: the project's state folder, by the one rule of
+//! [`crate::state`] (`--profile-db`, `RES_STATE_DIR`, `[profile] db` in `res.toml`, the
+//! nearest `.res/` walking up). These helpers apply that rule from a scenario's folder, for
+//! library callers that start from a scenario rather than the current directory.
 
 use std::path::{Path, PathBuf};
 
 use super::ProfileError;
+use crate::state::{State, StateError};
 
 /// The database file name under `.res/`.
-pub const DEFAULT_DB: &str = "profile.redb";
-/// The directory beside the scenario that holds it.
-pub const DEFAULT_DIR: &str = ".res";
+pub const DEFAULT_DB: &str = crate::state::PROFILE_DB;
+/// The state folder that holds it.
+pub const DEFAULT_DIR: &str = crate::state::DIR;
 
-/// The database a run of `scenario` records to. A `res.toml` that cannot be read or parsed is
-/// ignored here; [`resolve_db_path_checked`] reports it instead.
+/// The database of the project holding `scenario`. A `res.toml` that cannot be read or
+/// parsed is ignored here; [`resolve_db_path_checked`] reports it instead.
 pub fn resolve_db_path(scenario: &Path, flag: Option<&Path>) -> PathBuf {
-    resolve_db_path_checked(scenario, flag).unwrap_or_else(|_| default_db(&dir_of(scenario)))
+    let state = state_of(&dir_of(scenario));
+    state
+        .profile_db(flag)
+        .unwrap_or_else(|_| state.dir().join(DEFAULT_DB))
 }
 
 /// Like [`resolve_db_path`], but a broken `res.toml` is an error.
@@ -25,26 +27,33 @@ pub fn resolve_db_path_checked(
     scenario: &Path,
     flag: Option<&Path>,
 ) -> Result<PathBuf, ProfileError> {
-    let dir = dir_of(scenario);
-    resolve_in(&dir, flag)
+    resolve_db_path_in(&dir_of(scenario), flag)
 }
 
-/// The database of the project in `dir` (the command-line tools use the current directory).
+/// The database of the project `dir` lies in.
 pub fn resolve_db_path_in(dir: &Path, flag: Option<&Path>) -> Result<PathBuf, ProfileError> {
-    resolve_in(dir, flag)
+    state_of(dir).profile_db(flag).map_err(config_error)
 }
 
-fn resolve_in(dir: &Path, flag: Option<&Path>) -> Result<PathBuf, ProfileError> {
-    if let Some(f) = flag {
-        return Ok(f.to_path_buf());
+fn state_of(dir: &Path) -> State {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    State::discover_from(&dir, std::env::var_os(crate::state::ENV))
+}
+
+fn config_error(e: StateError) -> ProfileError {
+    match e {
+        StateError::Config { path, reason } => ProfileError::Config { path, reason },
+        StateError::Read { path, source } => ProfileError::Io {
+            action: "read",
+            path,
+            source,
+        },
+        StateError::CurrentDir(source) => ProfileError::Io {
+            action: "read",
+            path: PathBuf::from("."),
+            source,
+        },
     }
-    if let Some(p) = configured(dir)? {
-        return Ok(p);
-    }
-    if let Some(p) = configured(Path::new("."))? {
-        return Ok(p);
-    }
-    Ok(default_db(dir))
 }
 
 fn dir_of(scenario: &Path) -> PathBuf {
@@ -54,52 +63,9 @@ fn dir_of(scenario: &Path) -> PathBuf {
     }
 }
 
-fn default_db(dir: &Path) -> PathBuf {
-    dir.join(DEFAULT_DIR).join(DEFAULT_DB)
-}
-
-/// `[profile] db` of `dir/res.toml`, if the file exists and sets it.
-fn configured(dir: &Path) -> Result<Option<PathBuf>, ProfileError> {
-    let file = dir.join("res.toml");
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(ProfileError::Io {
-                action: "read",
-                path: file,
-                source: e,
-            })
-        }
-    };
-    let value: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| ProfileError::Config {
-            path: file.clone(),
-            reason: e.message().to_string(),
-        })?;
-    let Some(profile) = value.get("profile") else {
-        return Ok(None);
-    };
-    let Some(db) = profile.get("db") else {
-        return Ok(None);
-    };
-    let db = db.as_str().ok_or_else(|| ProfileError::Config {
-        path: file.clone(),
-        reason: "`[profile] db` must be a string (a path)".into(),
-    })?;
-    Ok(Some(dir.join(db)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn default_is_beside_the_scenario() {
-        let p = resolve_db_path(Path::new("/nonexistent/x/demo.res"), None);
-        assert_eq!(p, Path::new("/nonexistent/x/.res/profile.redb"));
-    }
 
     #[test]
     fn flag_wins() {

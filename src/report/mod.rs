@@ -19,8 +19,12 @@ pub use summary::to_summary;
 pub enum Outcome {
     /// Every expectation held.
     Pass,
-    /// An expectation failed.
+    /// An expectation failed, or a load step sent more than 10 % below its plan.
     Fail,
+    /// Every expectation held, but a part of the scenario was skipped or only advised (a
+    /// `predict` or `remediate` this build does not run, a fault without a chaos engine):
+    /// not a pass.
+    Incomplete,
     /// An `abort` condition or a signal stopped the run.
     Aborted,
     /// The tool itself failed (a step panicked, the target could not be set up).
@@ -28,11 +32,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The documented exit code: 0 pass, 1 fail, 3 aborted, 4 tool failure.
+    /// The documented exit code: 0 pass, 1 fail or incomplete, 3 aborted, 4 tool failure.
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Pass => 0,
-            Outcome::Fail => 1,
+            Outcome::Fail | Outcome::Incomplete => 1,
             Outcome::Aborted => 3,
             Outcome::Error => 4,
         }
@@ -137,6 +141,55 @@ pub struct SendLag {
     pub max_ms: f64,
 }
 
+/// One load step: the rate its plan called for against the rate it sent.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StepRate {
+    pub step: String,
+    pub traffic: String,
+    /// `requests` (open and learned models) or `sessions` (the session model's rate is
+    /// sessions started).
+    pub unit: String,
+    /// Seconds since the run started, and how long the step was planned to send.
+    pub start_s: f64,
+    pub length_s: f64,
+    /// The planned mean rate over the step (the schedule's area over its length, times the
+    /// step's share), per second.
+    pub planned_rps: f64,
+    /// What the generator sent over the time the step ran, per second.
+    pub achieved_rps: f64,
+    /// How far below the plan the step stayed, in percent (negative: above it).
+    pub short_pct: f64,
+    /// More than 10 % short.
+    pub short: bool,
+}
+
+/// A learned traffic: what its log gave and what was forecast.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LearnedTraffic {
+    pub traffic: String,
+    pub log: String,
+    /// Log lines read, and requests parsed from them.
+    pub lines: u64,
+    pub requests: u64,
+    pub endpoints: usize,
+    pub sessions: u64,
+    /// The forecast peak (upper bound, times the traffic's scale), per second, and when
+    /// (RFC 3339).
+    pub peak_rps: f64,
+    pub peak_at: String,
+}
+
+/// A part of the scenario that did not run as written.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SkippedPart {
+    /// `predict`, `remediate`, `fault`, `record`.
+    pub part: String,
+    pub name: String,
+    /// `skipped` (did not run) or `advised` (only said what it would do).
+    pub how: String,
+    pub reason: String,
+}
+
 /// The whole run, as `--report json=FILE` writes it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RunReport {
@@ -157,6 +210,17 @@ pub struct RunReport {
     pub expectations: Vec<ExpectationResult>,
     pub events: Vec<RunEvent>,
     pub send_lag_ms: Option<SendLag>,
+    /// Planned against achieved rate, per load step.
+    pub steps: Vec<StepRate>,
+    /// What each learned traffic learned and forecast.
+    pub learned: Vec<LearnedTraffic>,
+    /// Parts that were skipped or only advised; when any, the outcome is at best
+    /// `incomplete`.
+    pub skipped: Vec<SkippedPart>,
+    /// Where the run was recorded (`run 12 in .res/profile.redb`), `None` with `--no-record`.
+    pub recorded: Option<String>,
+    /// Every remediation decision of the run (`then remediate with …`), in order.
+    pub remediations: Vec<crate::remedy::ReportEntry>,
     /// What the scenario's `predict` statement predicted after the run (empty without one).
     pub predictions: Vec<crate::predict::engine::Outcome>,
 }

@@ -1,4 +1,7 @@
-//! The terminal summary printed at the end of `res run`.
+//! The terminal summary printed at the end of `res run`: it says what the JSON report knows —
+//! what was learned and forecast, planned against achieved rate per step, where the run was
+//! recorded, and every part that was skipped or only advised (the verdict is then
+//! INCOMPLETE, never PASS).
 
 use std::fmt::Write;
 
@@ -9,6 +12,7 @@ pub fn to_summary(r: &RunReport) -> String {
     let verdict = match r.outcome {
         Outcome::Pass => "PASS",
         Outcome::Fail => "FAIL",
+        Outcome::Incomplete => "INCOMPLETE",
         Outcome::Aborted => "ABORTED",
         Outcome::Error => "ERROR",
     };
@@ -19,6 +23,35 @@ pub fn to_summary(r: &RunReport) -> String {
     );
     if let Some(reason) = &r.reason {
         let _ = writeln!(out, "reason: {reason}");
+    }
+    for l in &r.learned {
+        let _ = writeln!(
+            out,
+            "learned {}: {} lines, {} requests, {} endpoints, {} sessions from {}; forecast peak {:.1}/s at {}",
+            l.traffic, l.lines, l.requests, l.endpoints, l.sessions, l.log, l.peak_rps, l.peak_at
+        );
+    }
+    if !r.steps.is_empty() {
+        let _ = writeln!(out, "\nload steps (planned → sent):");
+        for s in &r.steps {
+            let unit = if s.unit == "sessions" {
+                " sessions"
+            } else {
+                ""
+            };
+            let mark = if s.short { "SHORT" } else { "ok   " };
+            let _ = writeln!(
+                out,
+                "  {mark} {} ({}, {:.0}s): planned {:.1}{unit}/s, sent {:.1}{unit}/s ({:+.1}%)",
+                s.step, s.traffic, s.length_s, s.planned_rps, s.achieved_rps, -s.short_pct
+            );
+        }
+    }
+    if !r.skipped.is_empty() {
+        let _ = writeln!(out, "\nnot run as written:");
+        for s in &r.skipped {
+            let _ = writeln!(out, "  {} {} {}: {}", s.how, s.part, s.name, s.reason);
+        }
     }
     if !r.services.is_empty() {
         let width = r.services.keys().map(|k| k.len()).max().unwrap_or(7).max(7);
@@ -106,6 +139,14 @@ pub fn to_summary(r: &RunReport) -> String {
         for e in &r.expectations {
             let mark = if e.passed { "ok  " } else { "FAIL" };
             let _ = writeln!(out, "  {mark} {} ({}): {}", e.text, e.scope, e.observed);
+        }
+    }
+    match &r.recorded {
+        Some(at) => {
+            let _ = writeln!(out, "\nrecorded as {at}");
+        }
+        None => {
+            let _ = writeln!(out, "\nnot recorded (--no-record)");
         }
     }
     out

@@ -9,12 +9,13 @@ use crate::check::eval::{eval, EvalEnv};
 use crate::check::{
     BodyModel, Metric, Model, Stage, StrValue, SystemModel, TExpr, TrafficModel, Value,
 };
-use crate::load::feeder::Feeder;
+use crate::load::feeder::{DataFormat, DataOrder, Feeder};
 use crate::load::schedule::RateSchedule;
 use crate::load::spec::{
-    BodySpec, LoadSpec, Pacing, RequestSpec, SessionSpec, VisitSpec, VisitTarget, Workload,
+    Arrival, BodySpec, LoadSpec, Pacing, Protocol, RequestSpec, SessionSpec, VisitSpec,
+    VisitTarget, Workload,
 };
-use crate::units::{Duration, Rate};
+use crate::units::{Duration, Rate, Timestamp};
 
 use super::setup::Learned;
 
@@ -62,6 +63,15 @@ fn inherited<'m, T>(
 /// The system a traffic sends to (its own, or inherited through `like`).
 pub fn traffic_system(model: &Model, traffic: usize) -> Option<usize> {
     inherited(model, &model.traffics[traffic], |t| t.system)
+}
+
+/// The Model's arrival law in the load generator's words.
+fn arrival(a: crate::check::Arrival) -> Arrival {
+    match a {
+        crate::check::Arrival::Poisson => Arrival::Poisson,
+        crate::check::Arrival::Constant => Arrival::Constant,
+        crate::check::Arrival::Uniform => Arrival::Uniform,
+    }
 }
 
 fn rate(e: &TExpr, env: &dyn EvalEnv, what: &str) -> Result<Rate, BuildError> {
@@ -118,13 +128,15 @@ pub struct Target {
     pub base_url: String,
 }
 
-/// Builds the load of one `load` step.
+/// Builds the load of one `load` step that starts at `start` on the calendar (where in the
+/// week a learned replay begins).
 #[allow(clippy::too_many_arguments)]
 pub fn load_spec(
     model: &Model,
     traffic: usize,
     target: &Target,
     duration: Duration,
+    start: Timestamp,
     seed: u64,
     peaks: &BTreeMap<usize, f64>,
     feeders: &HashMap<String, Feeder>,
@@ -151,7 +163,7 @@ pub fn load_spec(
     } else {
         t.scale.0
     };
-    let arrival = t.arrival;
+    let arrival = arrival(t.arrival);
     let users = inherited(model, t, |x| x.users.clone());
     let sessions = inherited(model, t, |x| {
         (!x.sessions.is_empty()).then(|| x.sessions.clone())
@@ -165,8 +177,15 @@ pub fn load_spec(
         (!x.stages.is_empty()).then(|| x.stages.clone())
     })
     .unwrap_or_default();
+    // A learned traffic whose stages name no rate (`hold 20s` alone) replays the learned
+    // rate over them rather than holding 0/s.
+    let rateless = base_rate.is_none()
+        && learned.is_some()
+        && stages
+            .iter()
+            .all(|s| matches!(s, Stage::Hold { at: None, .. }));
     let mut schedule = RateSchedule::default();
-    for s in &stages {
+    for s in stages.iter().filter(|_| !rateless) {
         schedule = match s {
             Stage::Ramp { from, to, over } => {
                 let from = from
@@ -196,17 +215,14 @@ pub fn load_spec(
     }
     // A learned traffic with no rate of its own replays the forecast: the upper bound the
     // forecast gives each hour of the week (the learned rate where the horizon does not
-    // reach), from now on, times the learning traffic's scale (and this one's).
+    // reach), from the step's start on, times the learning traffic's scale (and this one's).
     if schedule.stages.is_empty() && users.is_none() {
         if let Some(l) = learned {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
             let own = if l.origin == traffic { 1.0 } else { t.scale.0 };
-            schedule = crate::learn::replay::schedule(
+            schedule = super::replay::schedule(
                 &l.profile,
                 Some(&l.forecast_week),
-                now,
+                start.0,
                 1.0,
                 l.scale * own,
                 duration,
@@ -251,6 +267,7 @@ pub fn load_spec(
     {
         Workload::Chain {
             schedule,
+            arrival,
             pacing: Pacing::Precise,
             chain,
         }
@@ -268,7 +285,10 @@ pub fn load_spec(
         }
     };
     let mut spec = LoadSpec::new(target.base_url.clone(), requests, workload, duration);
-    spec.protocol = system.protocol;
+    spec.protocol = match system.protocol {
+        crate::check::Protocol::Http1 => Protocol::Http1,
+        crate::check::Protocol::Http2 => Protocol::Http2,
+    };
     spec.seed = seed;
     if let Some(timeout) = system.timeout {
         spec.timeout = timeout;
@@ -276,6 +296,24 @@ pub fn load_spec(
     spec.feeders = feeders.clone();
     spec.connections = 256;
     Ok(spec)
+}
+
+/// What a load plans to send: the unit its schedule counts (`requests`, or `sessions` in the
+/// session model) and the mean rate over its duration at `share` of the schedule. `None` for
+/// the closed model, whose rate is whatever its users achieve.
+pub fn planned(spec: &LoadSpec, share: f64) -> Option<(&'static str, f64)> {
+    let len = spec.duration.secs();
+    if len <= 0.0 {
+        return None;
+    }
+    let (unit, schedule) = match &spec.workload {
+        Workload::Open { schedule, .. } | Workload::Chain { schedule, .. } => {
+            ("requests", schedule)
+        }
+        Workload::Sessions { schedule, .. } => ("sessions", schedule),
+        Workload::Closed { .. } => return None,
+    };
+    Some((unit, schedule.area(len) * share / len))
 }
 
 /// The learned session chain over the system's routes: one request per learned endpoint a
@@ -300,14 +338,12 @@ fn learned_chain(
             continue;
         };
         if spec.body.is_none() && matches!(e.method.as_str(), "POST" | "PUT" | "PATCH") {
-            spec.body =
-                crate::learn::replay::request_sizes(&learned.profile, e).map(BodySpec::Sized);
+            spec.body = super::replay::request_sizes(&learned.profile, e).map(BodySpec::Sized);
         }
         added.push(Some(extra.len()));
         extra.push(spec);
     }
-    let chain =
-        crate::learn::replay::chain(&learned.profile, |i| added.get(i).copied().flatten(), 1.0)?;
+    let chain = super::replay::chain(&learned.profile, |i| added.get(i).copied().flatten(), 1.0)?;
     *requests = extra;
     Some(chain)
 }
@@ -389,7 +425,15 @@ pub fn feeders(model: &Model, base_dir: &Path) -> Result<HashMap<String, Feeder>
     let mut out = HashMap::new();
     for d in &model.data {
         let path = base_dir.join(&d.path);
-        let f = Feeder::load(&path, d.format, d.order)
+        let format = match d.format {
+            crate::check::DataFormat::Csv => DataFormat::Csv,
+            crate::check::DataFormat::Jsonl => DataFormat::Jsonl,
+        };
+        let order = match d.order {
+            crate::check::DataOrder::Cycle => DataOrder::Cycle,
+            crate::check::DataOrder::Random => DataOrder::Random,
+        };
+        let f = Feeder::load(&path, format, order)
             .map_err(|e| BuildError(format!("data `{}` ({}): {e}", d.name, path.display())))?;
         out.insert(d.name.clone(), f);
     }

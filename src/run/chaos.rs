@@ -3,19 +3,23 @@
 //! `on stressed(...)` from live metrics, and keeps track of what is active so the shutdown
 //! can revert it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::metrics::Metrics;
 use crate::chaos::engine::ChaosEngine;
+use crate::chaos::process::ProcessSpec;
 use crate::chaos::proxy::ProxyMode;
+use crate::chaos::proxy::{ProxyStats, RoutePattern};
 use crate::chaos::request::{
     ActiveFaultId, ChaosLimits, FaultRequest, ResolvedTarget, RevertOutcome,
 };
-use crate::chaos::topology::{resolve_addr, Topology};
-use crate::check::{Effect, FaultTarget, Model, ScenarioModel, StepKind, SystemTarget};
+use crate::chaos::topology::{resolve_addr, ServiceFacts, Topology};
+use crate::check::{
+    Effect, FaultTarget, Model, ProcessModel, ScenarioModel, StepKind, StrValue, SystemTarget,
+};
 use crate::units::Duration;
 
 /// How many seconds of load `on stressed(...)` looks back over.
@@ -27,11 +31,176 @@ pub struct ChaosDriver {
     /// Active injections per fault index: (engine id, target label).
     active: BTreeMap<usize, Vec<(ActiveFaultId, String)>>,
     names: Vec<String>,
+    /// The upstream proxies' counters, sampled once a second: what `on stressed(...)` knows
+    /// of services the load does not reach directly (the demo's payments).
+    proxy_seen: ProxySeen,
 }
 
-/// Where the run keeps its fault journal: `.res/faults.journal` beside the scenario.
-pub fn journal_path(base_dir: &Path) -> PathBuf {
-    base_dir.join(".res").join("faults.journal")
+/// Per upstream proxy (system, service): the last seconds of cumulative counters, and the
+/// best one-second mean latency seen (milliseconds).
+#[derive(Default)]
+struct ProxySeen {
+    samples: BTreeMap<(usize, usize), VecDeque<ProxyStats>>,
+    best_ms: BTreeMap<(usize, usize), f64>,
+}
+
+/// Requests a second must have for its mean latency to count as a service's best.
+const PROXY_BEST_MIN_REQUESTS: u64 = 5;
+
+impl ProxySeen {
+    fn sample(&mut self, topology: &Topology, services: &[(usize, usize)]) {
+        for &key in services {
+            let Some(p) = topology.upstream(key.0, key.1) else {
+                continue;
+            };
+            let now = p.stats();
+            let q = self.samples.entry(key).or_default();
+            if let Some(prev) = q.back() {
+                let n = now.answered.saturating_sub(prev.answered);
+                if n >= PROXY_BEST_MIN_REQUESTS {
+                    let ms = now.latency_us_sum.saturating_sub(prev.latency_us_sum) as f64
+                        / n as f64
+                        / 1000.0;
+                    let best = self.best_ms.entry(key).or_insert(ms);
+                    *best = best.min(ms);
+                }
+            }
+            q.push_back(now);
+            while q.len() > STRESS_WINDOW_S + 1 {
+                q.pop_front();
+            }
+        }
+    }
+
+    /// The stress of a service seen only by its upstream proxy, over the sampled window:
+    /// mean latency against its best second, and the share of 5xx or dropped answers.
+    fn stress(
+        &self,
+        key: (usize, usize),
+        name: &str,
+        by: crate::check::StressMetric,
+    ) -> Option<super::metrics::Stress> {
+        use crate::check::StressMetric;
+        let q = self.samples.get(&key)?;
+        let (first, last) = (q.front()?, q.back()?);
+        let n = last.answered.saturating_sub(first.answered);
+        if n == 0 {
+            return None;
+        }
+        let mean_ms =
+            last.latency_us_sum.saturating_sub(first.latency_us_sum) as f64 / n as f64 / 1000.0;
+        let best = self.best_ms.get(&key).copied().unwrap_or(mean_ms).max(1e-3);
+        let growth = mean_ms / best;
+        let errors = last.failed_answers.saturating_sub(first.failed_answers) as f64 / n as f64;
+        // The same scales as the load's own ranking (`Metrics::stressed`); the proxy knows no
+        // saturation.
+        let score = match by {
+            StressMetric::Latency => growth,
+            StressMetric::Errors => errors,
+            StressMetric::Saturation => return None,
+            StressMetric::Any => ((growth - 1.0) / 9.0).max(errors),
+        };
+        Some(super::metrics::Stress {
+            service: key.1,
+            score,
+            reason: format!(
+                "{name} (at its fault proxy): mean {mean_ms:.1}ms ({growth:.1}× its best), errors {:.2}%, {n} requests",
+                errors * 100.0
+            ),
+        })
+    }
+}
+
+impl ChaosDriver {
+    /// What a fault on `model.systems[system].services[service]` may touch.
+    fn target(
+        &self,
+        model: &Model,
+        system: usize,
+        service: usize,
+    ) -> Result<ResolvedTarget, String> {
+        Ok(self
+            .topology
+            .target(system, service, service_facts(model, system, service)?))
+    }
+}
+
+/// A service of the Model in the chaos engine's words.
+fn service_facts(model: &Model, system: usize, service: usize) -> Result<ServiceFacts, String> {
+    let sys = model
+        .systems
+        .get(system)
+        .ok_or_else(|| format!("no system number {system}"))?;
+    let svc = sys
+        .services
+        .get(service)
+        .ok_or_else(|| format!("no service number {service} in {}", sys.name))?;
+    Ok(ServiceFacts {
+        label: format!("{}.{}", sys.name, svc.name),
+        routes: svc
+            .routes
+            .iter()
+            .map(|r| RoutePattern::new(Some(r.method.as_str()), &r.path))
+            .collect(),
+        process: svc.process.as_ref().map(process_of).transpose()?,
+    })
+}
+
+fn resolve(value: &StrValue, what: &str) -> Result<String, String> {
+    value
+        .resolve()
+        .map_err(|var| format!("{what} reads environment variable `{var}`, which is not set"))
+}
+
+/// A service's `process` declaration, with environment values read.
+fn process_of(process: &ProcessModel) -> Result<ProcessSpec, String> {
+    Ok(match process {
+        ProcessModel::Pidfile(p) => ProcessSpec::Pidfile(resolve(p, "the pid file")?.into()),
+        ProcessModel::Name(n) => ProcessSpec::Name(resolve(n, "the process name")?),
+        ProcessModel::Command(c) => ProcessSpec::Command(resolve(c, "the process command")?),
+    })
+}
+
+/// The request for fault `fault` of `model`, aimed at `target` (resolved by the
+/// interpreter, `on stressed(...)` included). A `via toxiproxy` clause replaces the target's
+/// proxy by the Toxiproxy one; its proxy name defaults to the service's name.
+fn fault_request(
+    model: &Model,
+    fault: usize,
+    mut target: ResolvedTarget,
+    deadline: SystemTime,
+) -> Result<FaultRequest, String> {
+    let f = model
+        .faults
+        .get(fault)
+        .ok_or_else(|| format!("no fault number {fault} in the model"))?;
+    if let Some((api, proxy)) = &f.toxiproxy {
+        let api = resolve(api, "the Toxiproxy address")?;
+        let proxy = match proxy {
+            Some(p) => resolve(p, "the Toxiproxy proxy name")?,
+            None => target
+                .label
+                .rsplit('.')
+                .next()
+                .unwrap_or(&target.label)
+                .to_string(),
+        };
+        target = target.with_toxiproxy(api, proxy);
+    }
+    Ok(FaultRequest {
+        name: f.name.clone(),
+        target,
+        effects: f.effects.clone(),
+        toxicity: f.toxicity,
+        matchers: f.matchers.clone(),
+        deadline,
+    })
+}
+
+/// Where the run keeps its fault journal: `faults.journal` in the project's state folder
+/// ([`crate::state`]), where `res recover` looks for it.
+pub fn journal_path(state_dir: &Path) -> PathBuf {
+    state_dir.join(crate::state::JOURNAL)
 }
 
 /// The faults a scenario injects.
@@ -75,21 +244,24 @@ impl ChaosDriver {
     pub async fn start(
         model: &Model,
         scenario: &ScenarioModel,
-        base_dir: &Path,
+        state_dir: &Path,
         targets: &mut BTreeMap<usize, String>,
         demos: &[(usize, &crate::demo::DemoShop)],
         notes: &mut Vec<String>,
     ) -> Result<Option<ChaosDriver>, String> {
         // The dead man's switch: whatever an earlier run left active past its deadline or
         // with its owner gone is reverted before this run does anything.
-        let journal = journal_path(base_dir);
+        let journal = journal_path(state_dir);
         if journal.exists() {
             let recovered = crate::chaos::recover::recover(&journal);
             if recovered.active > 0 || recovered.error.is_some() {
-                notes.push(format!(
+                let note = format!(
                     "recovered faults left by an earlier run: {}",
                     recovered.summary().trim()
-                ));
+                );
+                // Said on the terminal too: reverting someone's leftovers is news.
+                eprintln!("note: {note}");
+                notes.push(note);
             }
         }
         let faults = injected(scenario);
@@ -181,9 +353,16 @@ impl ChaosDriver {
             topology,
             active: BTreeMap::new(),
             names: model.faults.iter().map(|f| f.name.clone()).collect(),
+            proxy_seen: ProxySeen::default(),
         };
         driver.preflight(model, &faults)?;
         Ok(Some(driver))
+    }
+
+    /// Samples the upstream proxies' counters (once a second, from the interpreter's tick).
+    pub fn sample(&mut self) {
+        let keys: Vec<(usize, usize)> = self.topology.upstream_keys();
+        self.proxy_seen.sample(&self.topology, &keys);
     }
 
     /// Refuses, before anything is sent, faults whose effects their target cannot take.
@@ -193,10 +372,7 @@ impl ChaosDriver {
             let FaultTarget::Service { system, service } = fm.target else {
                 continue;
             };
-            let target = self
-                .topology
-                .target(model, system, service)
-                .map_err(|e| e.to_string())?;
+            let target = self.target(model, system, service)?;
             for e in &fm.effects {
                 if needs_proxy(e) && target.proxy.is_none() && fm.toxiproxy.is_none() {
                     return Err(format!(
@@ -235,13 +411,23 @@ impl ChaosDriver {
         match fm.target {
             FaultTarget::Service { system, service } => chosen.push((system, service)),
             FaultTarget::Stressed { system, top, by } => {
-                let ranked = metrics.stressed(system, STRESS_WINDOW_S, by);
+                let mut ranked = metrics.stressed(system, STRESS_WINDOW_S, by);
+                // Services the load does not reach directly are seen by their proxy.
+                for s in ranked.iter_mut().filter(|s| s.score < 0.0) {
+                    let name = format!(
+                        "{}.{}",
+                        model.systems[system].name, model.systems[system].services[s.service].name
+                    );
+                    if let Some(seen) = self.proxy_seen.stress((system, s.service), &name, by) {
+                        *s = seen;
+                    }
+                }
+                ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.service.cmp(&b.service)));
                 let usable: Vec<_> = ranked
                     .iter()
                     .filter(|s| s.score >= 0.0)
                     .filter(|s| {
-                        self.topology
-                            .target(model, system, s.service)
+                        self.target(model, system, s.service)
                             .map(|t| t.proxy.is_some() || t.process.is_some())
                             .unwrap_or(false)
                     })
@@ -264,13 +450,9 @@ impl ChaosDriver {
         }
         let mut labels = Vec::new();
         for (system, service) in chosen {
-            let target: ResolvedTarget = self
-                .topology
-                .target(model, system, service)
-                .map_err(|e| e.to_string())?;
+            let target: ResolvedTarget = self.target(model, system, service)?;
             let label = target.label.clone();
-            let req = FaultRequest::from_model(model, fault, target, deadline)
-                .map_err(|e| e.to_string())?;
+            let req = fault_request(model, fault, target, deadline)?;
             let id = self.engine.inject(&req).map_err(|e| e.to_string())?;
             self.active
                 .entry(fault)

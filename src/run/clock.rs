@@ -1,5 +1,9 @@
 //! Time, injected: the interpreter asks a [`Clock`] what time it is in the run and sleeps on
 //! it, so tests can drive a scenario of minutes in milliseconds with a [`ManualClock`].
+//!
+//! The clock also says what time it is on the calendar ([`Clock::wall`]): the run's wall
+//! start (the system clock, or `--now`) plus the run time. [`system_now`] is the one place
+//! the run reads the system's calendar clock; everything else asks a `Clock`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,7 +11,16 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-use crate::units::Duration;
+use crate::units::{Duration, Timestamp};
+
+/// The system's calendar time, whole seconds since the epoch (UTC).
+pub fn system_now() -> Timestamp {
+    Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
+    )
+}
 
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -17,17 +30,27 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> Duration;
     /// Completes when `now() >= at`.
     fn sleep_until(&self, at: Duration) -> Sleep;
+    /// The calendar time when the run started.
+    fn wall_start(&self) -> Timestamp;
+    /// The calendar time now: the wall start plus the run time, whole seconds.
+    fn wall(&self) -> Timestamp {
+        Timestamp(self.wall_start().0 + (self.now().secs().floor() as i64))
+    }
 }
 
 /// The wall clock (tokio's monotonic timer).
 pub struct RealClock {
     start: tokio::time::Instant,
+    wall_start: Timestamp,
 }
 
 impl RealClock {
-    pub fn start() -> RealClock {
+    /// Starts now; the calendar says `wall_start` at this instant (the system clock, or a
+    /// fixed `--now`).
+    pub fn start(wall_start: Timestamp) -> RealClock {
         RealClock {
             start: tokio::time::Instant::now(),
+            wall_start,
         }
     }
 }
@@ -41,6 +64,19 @@ impl Clock for RealClock {
         let deadline = self.start + at.to_std();
         Box::pin(tokio::time::sleep_until(deadline))
     }
+
+    fn wall_start(&self) -> Timestamp {
+        self.wall_start
+    }
+}
+
+/// A seed for a run that was given none: the low bits of the system clock's nanoseconds
+/// (recorded in the report, so the run can be repeated).
+pub fn fresh_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64 & 0xffff_ffff)
+        .unwrap_or(1)
 }
 
 /// A clock that only moves when told to: `advance` wakes every sleeper whose time has come.
@@ -53,11 +89,23 @@ pub struct ManualClock {
 struct ManualInner {
     now_ms: Mutex<f64>,
     moved: Notify,
+    wall_start: Timestamp,
 }
 
 impl ManualClock {
+    /// Starts at run time 0, on the calendar at the epoch.
     pub fn new() -> ManualClock {
         ManualClock::default()
+    }
+
+    /// Starts at run time 0, on the calendar at `wall_start`.
+    pub fn at(wall_start: Timestamp) -> ManualClock {
+        ManualClock {
+            inner: Arc::new(ManualInner {
+                wall_start,
+                ..ManualInner::default()
+            }),
+        }
     }
 
     /// Moves time forward and wakes the sleepers that are due.
@@ -83,6 +131,10 @@ impl Clock for ManualClock {
                 notified.await;
             }
         })
+    }
+
+    fn wall_start(&self) -> Timestamp {
+        self.inner.wall_start
     }
 }
 

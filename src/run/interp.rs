@@ -1,7 +1,8 @@
-//! The interpreter loop: walks the plan's nodes in time order on a [`Clock`], starts and
-//! stops loads, opens and closes the windows expectations read, checks `abort` conditions
-//! every second, and funnels every way a run can end — finished, aborted, interrupted, a step
-//! that panicked — into one orderly shutdown.
+//! The interpreter: walks the plan's nodes in time order on a [`Clock`], starts and stops
+//! loads, opens and closes the windows expectations read, checks `abort` conditions every
+//! second, and funnels every way a run can end — finished, aborted, interrupted, a step that
+//! panicked — into one orderly shutdown. [`Interpreter`] has one method per kind of plan
+//! node, so a new kind (`predict`, `remediate` as engines arrive) is a new method.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -10,14 +11,14 @@ use tokio::sync::{mpsc, watch};
 
 use super::build::{self, Target};
 use super::clock::Clock;
-use super::metrics::{Metrics, ServiceSecond, Window, WindowEnv};
+use super::metrics::{Metrics, ServiceSecond};
 use super::progress::Progress;
 use super::setup::Setup;
-use crate::check::eval::{eval, metrics_in};
-use crate::check::{Condition, ExpectKind, ExpectScopeModel, Model, ScenarioModel, Value};
+use super::verdict::{check_aborts, evaluate, lag, verdict, Abort, SHORT_LIMIT_PCT};
+use crate::check::{ExpectScopeModel, Model, ScenarioModel};
 use crate::load::{LoadHandle, LoadResult, Snapshot};
-use crate::plan::{NodeKind, Plan};
-use crate::report::{ExpectationResult, FaultEvent, Outcome, RunEvent, RunReport, SendLag};
+use crate::plan::{NodeKind, Plan, PlanNode};
+use crate::report::{FaultEvent, Outcome, RunEvent, RunReport, SkippedPart, StepRate};
 use crate::units::Duration;
 
 /// Why a run stopped early.
@@ -42,6 +43,12 @@ pub struct RunContext<'a> {
     pub progress: Progress,
     /// Records the run into the profile database as it goes (None with `--no-record`).
     pub recorder: Option<(crate::profile::Recorder, crate::profile::RunId)>,
+    /// A load step more than 10 % short of its plan does not fail the run (`--allow-short`).
+    pub allow_short: bool,
+    /// `--remediate advise|act` (None: the engine's default).
+    pub remediate: Option<crate::remedy::Mode>,
+    /// `--allow-exec`.
+    pub allow_exec: bool,
 }
 
 /// Loads that are running, so a shutdown from anywhere can stop them.
@@ -50,505 +57,766 @@ pub struct Running {
     pub loads: BTreeMap<usize, LoadHandle>,
 }
 
-struct Abort {
-    cond: Condition,
-    held_s: f64,
+/// Why the walk over the plan stopped before its end; the reason is already recorded in
+/// the interpreter (`stop_reason` or `failure`).
+struct Halt;
+
+type Step = Result<(), Halt>;
+
+/// A load step that started: what it planned, to compare with what it sent.
+struct StartedLoad {
+    step: usize,
+    traffic: usize,
+    unit: &'static str,
+    start_s: f64,
+    length_s: f64,
+    planned_rps: f64,
+}
+
+/// The interpreter: one run of one plan. [`Interpreter::run`] walks the nodes in time order;
+/// each kind of plan node has its method (`start_load`, `stop_load`, `inject`, `revert`,
+/// `wait_start`, `wait_end`, `assert`, `record`, `predict`, `remediate`, `finish`), and
+/// every way the walk ends leads to [`Interpreter::shutdown`] and then the report.
+pub struct Interpreter<'a> {
+    cx: RunContext<'a>,
+    running: Arc<Mutex<Running>>,
+    clock: Arc<dyn Clock>,
+    started_at: crate::units::Timestamp,
+    scope_of: Vec<Option<usize>>,
+    metrics: Metrics,
+    events: Vec<RunEvent>,
+    faults: Vec<FaultEvent>,
+    results: Vec<(Option<usize>, LoadResult)>,
+    stopping: Vec<(Option<usize>, tokio::task::JoinHandle<LoadResult>)>,
+    snap_tx: mpsc::UnboundedSender<Arc<Snapshot>>,
+    snap_rx: mpsc::UnboundedReceiver<Arc<Snapshot>>,
+    pending: BTreeMap<u64, Vec<ServiceSecond>>,
+    aborts: Vec<Abort>,
+    stop_reason: Option<StopReason>,
+    failure: Option<String>,
+    next_tick: u64,
+    recorded: usize,
+    /// How many faults and events have gone to the profile database.
+    sent: crate::profile::Sent,
+    loads: Vec<StartedLoad>,
+    skipped: Vec<SkippedPart>,
+    remediation: Option<super::remedies::Remediation>,
 }
 
 /// Runs the plan to its end (or an early stop) and returns the report.
-pub async fn execute(mut cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> RunReport {
-    let started_at = crate::units::Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
-    );
-    let model = cx.model;
-    let scenario = cx.scenario;
-    let plan = cx.plan;
-    // Scopes: one per expectation that is not about the whole run.
-    let mut scope_of: Vec<Option<usize>> = Vec::new();
-    let mut n_scopes = 0;
-    for e in &scenario.expects {
-        scope_of.push(match e.scope {
-            ExpectScopeModel::Whole => None,
-            _ => {
-                n_scopes += 1;
-                Some(n_scopes - 1)
-            }
-        });
+pub async fn execute(cx: RunContext<'_>, running: Arc<Mutex<Running>>) -> RunReport {
+    Interpreter::new(cx, running).run().await
+}
+
+impl<'a> Interpreter<'a> {
+    pub fn new(cx: RunContext<'a>, running: Arc<Mutex<Running>>) -> Interpreter<'a> {
+        let clock = cx.clock.clone();
+        let started_at = clock.wall();
+        // Scopes: one per expectation that is not about the whole run.
+        let mut scope_of: Vec<Option<usize>> = Vec::new();
+        let mut n_scopes = 0;
+        for e in &cx.scenario.expects {
+            scope_of.push(match e.scope {
+                ExpectScopeModel::Whole => None,
+                _ => {
+                    n_scopes += 1;
+                    Some(n_scopes - 1)
+                }
+            });
+        }
+        let metrics = Metrics::new(cx.model, n_scopes);
+        let aborts = cx
+            .model
+            .aborts
+            .iter()
+            .chain(&cx.scenario.aborts)
+            .map(|c| Abort {
+                cond: c.clone(),
+                held_s: 0.0,
+            })
+            .collect();
+        let (snap_tx, snap_rx) = mpsc::unbounded_channel::<Arc<Snapshot>>();
+        let remediation = super::remedies::Remediation::new(
+            cx.model,
+            cx.scenario,
+            &cx.setup,
+            cx.remediate,
+            cx.allow_exec,
+        );
+        Interpreter {
+            cx,
+            running,
+            clock,
+            started_at,
+            scope_of,
+            metrics,
+            events: Vec::new(),
+            faults: Vec::new(),
+            results: Vec::new(),
+            stopping: Vec::new(),
+            snap_tx,
+            snap_rx,
+            pending: BTreeMap::new(),
+            aborts,
+            stop_reason: None,
+            failure: None,
+            next_tick: 1,
+            recorded: 0,
+            sent: crate::profile::Sent::default(),
+            loads: Vec::new(),
+            skipped: Vec::new(),
+            remediation,
+        }
     }
-    let mut metrics = Metrics::new(model, n_scopes);
-    let mut events: Vec<RunEvent> = Vec::new();
-    let mut faults: Vec<FaultEvent> = Vec::new();
-    let mut results: Vec<LoadResult> = Vec::new();
-    let mut stopping: Vec<tokio::task::JoinHandle<LoadResult>> = Vec::new();
-    let (snap_tx, mut snap_rx) = mpsc::unbounded_channel::<Arc<Snapshot>>();
-    let mut pending: BTreeMap<u64, Vec<ServiceSecond>> = BTreeMap::new();
-    let mut aborts: Vec<Abort> = model
-        .aborts
-        .iter()
-        .chain(&scenario.aborts)
-        .map(|c| Abort {
-            cond: c.clone(),
-            held_s: 0.0,
-        })
-        .collect();
-    let mut stop_reason: Option<StopReason> = None;
-    let mut failure: Option<String> = None;
-    let timeline = plan.timeline();
-    let clock = cx.clock.clone();
-    let event = |events: &mut Vec<RunEvent>, kind: &str, detail: String| {
-        events.push(RunEvent {
-            at_s: clock.now().secs(),
+
+    /// Walks the plan, shuts down in order and returns the report.
+    pub async fn run(mut self) -> RunReport {
+        let scenario = self.cx.scenario;
+        self.event(
+            "start",
+            format!("scenario {} (seed {})", scenario.name, self.cx.seed),
+        );
+        for note in self.cx.setup.notes.clone() {
+            self.event("setup", note);
+        }
+        let plan = self.cx.plan;
+        for n in plan.timeline() {
+            let node = &plan.graph[n];
+            self.record_new();
+            if self.wait_for(node.at).await.is_err() || self.node(node).await.is_err() {
+                break;
+            }
+        }
+        if let Some(r) = &mut self.remediation {
+            r.end().await;
+        }
+        self.shutdown().await;
+        self.report()
+    }
+
+    /// Hands the faults and events not yet sent to the profile database, so they are
+    /// committed as they happen and a killed run keeps them.
+    fn record_new(&mut self) {
+        if let Some((rec, run)) = &self.cx.recorder {
+            rec.record_new(*run, &self.faults, &self.events, &mut self.sent);
+        }
+    }
+
+    fn event(&mut self, kind: &str, detail: String) {
+        self.events.push(RunEvent {
+            at_s: self.clock.now().secs(),
             kind: kind.into(),
             detail,
         });
-    };
-    event(
-        &mut events,
-        "start",
-        format!("scenario {} (seed {})", scenario.name, cx.seed),
-    );
-    for note in &cx.setup.notes {
-        event(&mut events, "setup", note.clone());
     }
-    let mut next_tick = 1u64;
-    let mut idx = 0;
-    let mut recorded = 0usize;
-    'run: while idx < timeline.len() {
-        let node = &plan.graph[timeline[idx]];
-        // Wait for the node, handling ticks, snapshots and stop requests meanwhile.
+
+    /// Opens the windows of the expectations `during` this step, at the current second.
+    fn open_scopes(&mut self, step: usize) {
+        let now = self.clock.now().secs().round() as u64;
+        open_scopes(
+            &mut self.metrics,
+            self.cx.scenario,
+            &self.scope_of,
+            step,
+            now,
+        );
+    }
+
+    /// Closes the windows `during` this step and opens those `after` it.
+    fn close_scopes(&mut self, step: usize) {
+        let now = self.clock.now().secs().round() as u64;
+        close_scopes(
+            &mut self.metrics,
+            self.cx.scenario,
+            &self.scope_of,
+            step,
+            now,
+        );
+    }
+
+    /// Waits until `at`, handling ticks, snapshots and stop requests meanwhile.
+    async fn wait_for(&mut self, at: Duration) -> Step {
         loop {
-            let now = clock.now();
-            if now.0 >= node.at.0 {
-                break;
+            if self.clock.now().0 >= at.0 {
+                return Ok(());
             }
-            let wake = node.at.0.min(next_tick as f64 * 1000.0);
+            let wake = at.0.min(self.next_tick as f64 * 1000.0);
             tokio::select! {
-                _ = clock.sleep_until(Duration(wake)) => {}
-                Some(s) = snap_rx.recv() => {
-                    collect(&mut pending, &s, clock.now());
+                _ = self.clock.sleep_until(Duration(wake)) => {}
+                Some(s) = self.snap_rx.recv() => {
+                    collect(&mut self.pending, &s, self.clock.now());
                     continue;
                 }
-                changed = cx.stop.changed() => {
+                changed = self.cx.stop.changed() => {
                     if changed.is_ok() {
-                        if let Some(r) = cx.stop.borrow().clone() {
-                            stop_reason = Some(r);
-                            break 'run;
+                        if let Some(r) = self.cx.stop.borrow().clone() {
+                            self.stop_reason = Some(r);
+                            return Err(Halt);
                         }
                     }
                 }
             }
-            if clock.now().0 >= next_tick as f64 * 1000.0 {
-                while let Ok(s) = snap_rx.try_recv() {
-                    collect(&mut pending, &s, clock.now());
-                }
-                let t = next_tick;
-                next_tick += 1;
-                flush(&mut metrics, &mut pending, t);
-                if let Some((rec, run)) = &cx.recorder {
-                    rec.record_seconds(*run, &metrics.series[recorded..]);
-                    recorded = metrics.series.len();
-                    if let Err(e) = rec.health() {
-                        failure = Some(format!("recording into the profile database failed: {e}"));
-                        break 'run;
-                    }
-                }
-                if let Some(reason) = check_aborts(&mut aborts, &metrics, model) {
-                    stop_reason = Some(StopReason::Abort(reason));
-                    break 'run;
-                }
-                let active = running.lock().map(|r| r.loads.len()).unwrap_or(0);
-                cx.progress.tick(
-                    &metrics,
-                    clock.now(),
-                    plan.total,
-                    active,
-                    faults.iter().filter(|f| f.action == "inject").count()
-                        - faults
-                            .iter()
-                            .filter(|f| f.action == "revert")
-                            .count()
-                            .min(faults.iter().filter(|f| f.action == "inject").count()),
-                );
+            if self.clock.now().0 >= self.next_tick as f64 * 1000.0 {
+                self.tick()?;
+                self.remediate_second().await;
             }
         }
-        // The node's time has come.
-        let step = node.step.map(|i| &scenario.steps[i]);
-        let step_name = step.map(|s| s.name.clone()).unwrap_or_default();
-        if std::env::var("RES_TEST_PANIC_STEP").ok().as_deref() == Some(step_name.as_str())
-            && !step_name.is_empty()
-        {
-            // A test hook: make this step's action panic, to prove the shutdown path.
-            let name = step_name.clone();
-            let r =
-                tokio::spawn(async move { panic!("test-requested panic in step {name}") }).await;
-            if let Err(e) = r {
-                failure = Some(format!(
-                    "step {} panicked: {}",
-                    node.step
-                        .map(|i| scenario.steps[i].name.as_str())
-                        .unwrap_or("?"),
-                    panic_text(e)
-                ));
-                break 'run;
+    }
+
+    /// One second of the run: metrics, recording, aborts, progress.
+    fn tick(&mut self) -> Step {
+        while let Ok(s) = self.snap_rx.try_recv() {
+            collect(&mut self.pending, &s, self.clock.now());
+        }
+        let t = self.next_tick;
+        self.next_tick += 1;
+        flush(&mut self.metrics, &mut self.pending, t);
+        self.record_new();
+        if let Some((rec, run)) = &self.cx.recorder {
+            rec.record_seconds(*run, &self.metrics.series[self.recorded..]);
+            self.recorded = self.metrics.series.len();
+            if let Err(e) = rec.health() {
+                self.failure = Some(format!("recording into the profile database failed: {e}"));
+                return Err(Halt);
             }
         }
+        if let Some(chaos) = self.cx.setup.chaos.as_mut() {
+            chaos.sample();
+        }
+        if let Some(reason) = check_aborts(&mut self.aborts, &self.metrics) {
+            self.stop_reason = Some(StopReason::Abort(reason));
+            return Err(Halt);
+        }
+        let active = self.running.lock().map(|r| r.loads.len()).unwrap_or(0);
+        let injected = self.faults.iter().filter(|f| f.action == "inject").count();
+        let reverted = self.faults.iter().filter(|f| f.action == "revert").count();
+        self.cx.progress.tick(
+            &self.metrics,
+            self.clock.now(),
+            self.cx.plan.total,
+            active,
+            injected - reverted.min(injected),
+        );
+        Ok(())
+    }
+
+    /// The node's time has come: its method.
+    async fn node(&mut self, node: &PlanNode) -> Step {
+        self.test_panic_hook(node).await?;
+        let step = node.step.unwrap_or(0);
         match &node.kind {
             NodeKind::StartLoad { traffic, share } => {
-                let i = node.step.unwrap_or(0);
-                let timing = &plan.steps[i];
-                let length = Duration(timing.end.0 - timing.start.0);
-                let Some(target) =
-                    build::traffic_system(model, *traffic).and_then(|s| cx.setup.targets.get(&s))
-                else {
-                    failure = Some(format!(
-                        "step {}: traffic `{}` has no reachable system",
-                        step_name, model.traffics[*traffic].name
-                    ));
-                    break 'run;
-                };
-                let spec = build::load_spec(
-                    model,
-                    *traffic,
-                    &Target {
-                        base_url: target.clone(),
-                    },
-                    length,
-                    cx.seed.wrapping_add(i as u64),
-                    &cx.setup.peaks,
-                    &cx.setup.feeders,
-                    cx.setup.learned.get(traffic).map(|l| &**l),
-                );
-                let spec = match spec {
-                    Ok(s) => s,
-                    Err(e) => {
-                        failure = Some(format!("step {step_name}: {e}"));
-                        break 'run;
-                    }
-                };
-                match crate::load::start(spec) {
-                    Ok(handle) => {
-                        handle.set_scale(*share);
-                        let mut live = handle.live();
-                        let tx = snap_tx.clone();
-                        tokio::spawn(async move {
-                            while live.changed().await.is_ok() {
-                                let s = live.borrow_and_update().clone();
-                                if tx.send(s).is_err() {
-                                    break;
-                                }
-                            }
-                        });
-                        if let Ok(mut r) = running.lock() {
-                            r.loads.insert(i, handle);
-                        }
-                        event(&mut events, "start_load", node.label.clone());
-                    }
-                    Err(e) => {
-                        failure = Some(format!("step {step_name}: cannot start the load: {e}"));
-                        break 'run;
-                    }
-                }
-                open_scopes(
-                    &mut metrics,
-                    scenario,
-                    &scope_of,
-                    i,
-                    clock.now().secs().round() as u64,
-                );
+                self.start_load(step, *traffic, *share, &node.label)
             }
             NodeKind::StopLoad { .. } => {
-                let i = node.step.unwrap_or(0);
-                let handle = running.lock().ok().and_then(|mut r| r.loads.remove(&i));
-                if let Some(h) = handle {
-                    stopping.push(tokio::spawn(h.stop()));
-                }
-                event(&mut events, "stop_load", node.label.clone());
-                close_scopes(
-                    &mut metrics,
-                    scenario,
-                    &scope_of,
-                    i,
-                    clock.now().secs().round() as u64,
-                );
+                self.stop_load(step, &node.label);
+                Ok(())
             }
-            NodeKind::Inject { fault } => {
-                let i = node.step.unwrap_or(0);
-                let f = &model.faults[*fault];
-                match cx.setup.chaos.as_mut() {
-                    Some(chaos) => match chaos.inject(
-                        model,
-                        *fault,
-                        &metrics,
-                        Duration(plan.steps[i].end.0 - plan.steps[i].start.0),
-                    ) {
-                        Ok((target, detail)) => {
-                            metrics.injects.push(clock.now().secs() as u64);
-                            faults.push(FaultEvent::new(
-                                clock.now().secs(),
-                                &f.name,
-                                "inject",
-                                target,
-                                detail,
-                            ));
-                        }
-                        Err(e) => {
-                            faults.push(FaultEvent::new(
-                                clock.now().secs(),
-                                &f.name,
-                                "failed",
-                                "",
-                                e.clone(),
-                            ));
-                            // Found only now (a stressed target with no load, a process
-                            // gone): stop, revert what is in place, report it as aborted.
-                            stop_reason = Some(StopReason::Abort(format!(
-                                "step {step_name}: cannot inject fault `{}`: {e}",
-                                f.name
-                            )));
-                            break 'run;
-                        }
-                    },
-                    None => {
-                        faults.push(FaultEvent::new(
-                            clock.now().secs(),
-                            &f.name,
-                            "skipped",
-                            "",
-                            "no chaos engine in this build",
-                        ));
-                    }
-                }
-                event(&mut events, "inject", node.label.clone());
-                open_scopes(
-                    &mut metrics,
-                    scenario,
-                    &scope_of,
-                    i,
-                    clock.now().secs().round() as u64,
-                );
-            }
+            NodeKind::Inject { fault } => self.inject(step, *fault, &node.label),
             NodeKind::Revert { fault } => {
-                let i = node.step.unwrap_or(0);
-                if let Some(chaos) = cx.setup.chaos.as_mut() {
-                    for (target, detail, ok) in chaos.revert(*fault) {
-                        metrics.reverts.push(clock.now().secs() as u64);
-                        let action = if ok { "revert" } else { "revert_failed" };
-                        faults.push(FaultEvent::new(
-                            clock.now().secs(),
-                            &model.faults[*fault].name,
-                            action,
-                            target,
-                            detail,
-                        ));
-                    }
-                }
-                event(&mut events, "revert", node.label.clone());
-                close_scopes(
-                    &mut metrics,
-                    scenario,
-                    &scope_of,
-                    i,
-                    clock.now().secs().round() as u64,
-                );
+                self.revert(step, *fault, &node.label);
+                Ok(())
             }
             NodeKind::WaitStart => {
-                open_scopes(
-                    &mut metrics,
-                    scenario,
-                    &scope_of,
-                    node.step.unwrap_or(0),
-                    clock.now().secs().round() as u64,
-                );
-                event(&mut events, "wait", node.label.clone());
+                self.wait_start(step, &node.label);
+                Ok(())
             }
-            NodeKind::WaitEnd => close_scopes(
-                &mut metrics,
-                scenario,
-                &scope_of,
-                node.step.unwrap_or(0),
-                clock.now().secs().round() as u64,
-            ),
-            NodeKind::Begin | NodeKind::Assert { .. } => {}
-            NodeKind::Finish => event(&mut events, "finish", "every step ended".into()),
-            NodeKind::Record => event(&mut events, "record", cx.setup.record_note.clone()),
-            // Predicted once the run is recorded, on the history plus this run (below).
-            NodeKind::Predict => event(
-                &mut events,
-                "predict",
-                "prediction runs after the run, on the history plus this run".into(),
-            ),
-            NodeKind::Remediate { remedy } => event(
-                &mut events,
-                "remediate",
-                format!(
-                    "remedy {}: the remediation engine is not part of this build: skipped",
-                    model.remedies[*remedy].name
-                ),
-            ),
-        }
-        idx += 1;
-    }
-    // Orderly shutdown, whatever ended the run.
-    let loads: Vec<LoadHandle> = running
-        .lock()
-        .map(|mut r| std::mem::take(&mut r.loads).into_values().collect())
-        .unwrap_or_default();
-    for h in loads {
-        stopping.push(tokio::spawn(h.stop()));
-    }
-    for s in stopping {
-        match s.await {
-            Ok(r) => results.push(r),
-            Err(e) if failure.is_none() => {
-                failure = Some(format!("a load panicked: {}", panic_text(e)))
+            NodeKind::WaitEnd => {
+                self.wait_end(step);
+                Ok(())
             }
-            Err(_) => {}
+            NodeKind::Begin => Ok(()),
+            NodeKind::Assert { expect } => {
+                self.assert(*expect);
+                Ok(())
+            }
+            NodeKind::Finish => {
+                self.finish();
+                Ok(())
+            }
+            NodeKind::Record => {
+                self.record();
+                Ok(())
+            }
+            NodeKind::Predict => {
+                self.predict();
+                Ok(())
+            }
+            NodeKind::Remediate { remedy } => {
+                self.remediate(*remedy);
+                Ok(())
+            }
         }
     }
-    if let Some(chaos) = cx.setup.chaos.as_mut() {
-        for (fault, target, detail, ok) in chaos.revert_all() {
-            metrics.reverts.push(clock.now().secs() as u64);
-            let action = if ok { "revert" } else { "revert_failed" };
-            faults.push(FaultEvent::new(
-                clock.now().secs(),
-                fault,
-                action,
-                target,
-                detail,
+
+    /// A test hook (`RES_TEST_PANIC_STEP=name`): make this step's action panic, to prove the
+    /// shutdown path.
+    async fn test_panic_hook(&mut self, node: &PlanNode) -> Step {
+        let Some(i) = node.step else {
+            return Ok(());
+        };
+        let name = self.cx.scenario.steps[i].name.clone();
+        if std::env::var("RES_TEST_PANIC_STEP").ok().as_deref() != Some(name.as_str()) {
+            return Ok(());
+        }
+        let n = name.clone();
+        let r = tokio::spawn(async move { panic!("test-requested panic in step {n}") }).await;
+        match r {
+            Err(e) => {
+                self.failure = Some(format!("step {name} panicked: {}", panic_text(e)));
+                Err(Halt)
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
+    fn step_name(&self, step: usize) -> String {
+        self.cx
+            .scenario
+            .steps
+            .get(step)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    }
+
+    fn step_length(&self, step: usize) -> Duration {
+        let timing = &self.cx.plan.steps[step];
+        Duration(timing.end.0 - timing.start.0)
+    }
+
+    fn start_load(&mut self, step: usize, traffic: usize, share: f64, label: &str) -> Step {
+        let model = self.cx.model;
+        let step_name = self.step_name(step);
+        let length = self.step_length(step);
+        let Some(target) =
+            build::traffic_system(model, traffic).and_then(|s| self.cx.setup.targets.get(&s))
+        else {
+            self.failure = Some(format!(
+                "step {}: traffic `{}` has no reachable system",
+                step_name, model.traffics[traffic].name
             ));
-        }
-    }
-    if let Some(chaos) = cx.setup.chaos.as_mut() {
-        chaos.shutdown().await;
-    }
-    for (_, shop) in std::mem::take(&mut cx.setup.demos) {
-        shop.shutdown().await;
-    }
-    while let Ok(s) = snap_rx.try_recv() {
-        collect(&mut pending, &s, clock.now());
-    }
-    let last = pending.keys().next_back().copied().unwrap_or(0) + 1;
-    flush(&mut metrics, &mut pending, last.max(next_tick));
-    for s in 0..metrics.scopes.len() {
-        if metrics.scopes[s].from.is_none() {
-            metrics.scopes[s].from = Some(u64::MAX);
-        }
-    }
-    cx.progress.finish();
-    let (outcome, reason) = match (&stop_reason, &failure) {
-        (_, Some(f)) => (Outcome::Error, Some(f.clone())),
-        (Some(StopReason::Abort(r)), _) => (Outcome::Aborted, Some(r.clone())),
-        (Some(StopReason::Signal(r)), _) => (Outcome::Aborted, Some(r.clone())),
-        (Some(StopReason::Failed(r)), _) => (Outcome::Error, Some(r.clone())),
-        (None, None) => (Outcome::Pass, None),
-    };
-    if let Some(r) = &reason {
-        event(&mut events, "stop", r.clone());
-    }
-    let expectations = evaluate(model, scenario, &metrics, &scope_of, &cx.setup.peaks);
-    let outcome = if outcome == Outcome::Pass && expectations.iter().any(|e| !e.passed) {
-        Outcome::Fail
-    } else {
-        outcome
-    };
-    let send_lag_ms = lag(&results);
-    let mut db_path = None;
-    if let Some((rec, run)) = cx.recorder.take() {
-        db_path = Some(rec.path().to_path_buf());
-        rec.record_seconds(run, &metrics.series[recorded..]);
-        for f in &faults {
-            rec.record_fault(run, f);
-        }
-        for e in &events {
-            rec.record_event(run, e);
-        }
-        let ended = crate::units::Timestamp(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0),
+            return Err(Halt);
+        };
+        let spec = build::load_spec(
+            model,
+            traffic,
+            &Target {
+                base_url: target.clone(),
+            },
+            length,
+            self.clock.wall(),
+            self.cx.seed.wrapping_add(step as u64),
+            &self.cx.setup.peaks,
+            &self.cx.setup.feeders,
+            self.cx.setup.learned.get(&traffic).map(|l| &**l),
         );
-        if let Err(e) = rec.finish(run, outcome, ended.to_rfc3339(), &expectations) {
-            events.push(RunEvent {
-                at_s: clock.now().secs(),
-                kind: "record".into(),
-                detail: format!("the profile database could not finish the run: {e}"),
+        let mut spec = match spec {
+            Ok(s) => s,
+            Err(e) => {
+                self.failure = Some(format!("step {step_name}: {e}"));
+                return Err(Halt);
+            }
+        };
+        spec.scale = share;
+        let planned = build::planned(&spec, share);
+        match crate::load::start(spec) {
+            Ok(handle) => {
+                handle.set_scale(share);
+                let mut live = handle.live();
+                let tx = self.snap_tx.clone();
+                tokio::spawn(async move {
+                    while live.changed().await.is_ok() {
+                        let s = live.borrow_and_update().clone();
+                        if tx.send(s).is_err() {
+                            break;
+                        }
+                    }
+                });
+                if let Ok(mut r) = self.running.lock() {
+                    r.loads.insert(step, handle);
+                }
+                self.event("start_load", label.to_string());
+            }
+            Err(e) => {
+                self.failure = Some(format!("step {step_name}: cannot start the load: {e}"));
+                return Err(Halt);
+            }
+        }
+        if let Some((unit, planned_rps)) = planned {
+            self.loads.push(StartedLoad {
+                step,
+                traffic,
+                unit,
+                start_s: self.clock.now().secs(),
+                length_s: length.secs(),
+                planned_rps,
             });
         }
+        self.open_scopes(step);
+        Ok(())
     }
-    let predictions = predict_after(&cx, db_path.as_deref(), &mut events, clock.now().secs());
-    RunReport {
-        res_version: env!("CARGO_PKG_VERSION").to_string(),
-        file: cx.file.clone(),
-        scenario: scenario.name.clone(),
-        seed: cx.seed,
-        outcome,
-        reason,
-        started_at: started_at.to_rfc3339(),
-        duration_s: clock.now().secs(),
-        services: metrics.summaries(),
-        series: std::mem::take(&mut metrics.series),
-        faults,
-        expectations,
-        events,
-        send_lag_ms,
-        predictions,
-    }
-}
 
-/// `predict [at …]`: once the run is recorded (the database is free again), predict from the
-/// history plus this run; what happened goes to the events.
-fn predict_after(
-    cx: &RunContext<'_>,
-    db: Option<&std::path::Path>,
-    events: &mut Vec<RunEvent>,
-    at_s: f64,
-) -> Vec<crate::predict::engine::Outcome> {
-    let Some(at) = &cx.scenario.predict else {
-        return Vec::new();
-    };
-    let mut note = |detail: String| {
-        events.push(RunEvent {
-            at_s,
-            kind: "predict".into(),
-            detail,
-        })
-    };
-    let Some(db) = db else {
-        note("prediction needs the run recorded in the profile database (not with --no-record): skipped".into());
-        return Vec::new();
-    };
-    let base = std::path::Path::new(&cx.file)
-        .parent()
-        .unwrap_or(std::path::Path::new("."));
-    let now = crate::units::Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
-    );
-    let facts = super::predict_input::RunFacts {
-        peaks: &cx.setup.peaks,
-        base_dir: base,
-        db,
-        seed: cx.seed,
-        now,
-    };
-    match super::predict_input::after_run(cx.model, cx.scenario, at.as_ref(), &facts) {
-        Ok(o) => {
-            note(format!(
-                "predicted from {} run(s); {} predictions stored",
-                o.verdict.runs.len(),
-                o.stored.len()
-            ));
-            vec![o]
+    fn stop_load(&mut self, step: usize, label: &str) {
+        let handle = self
+            .running
+            .lock()
+            .ok()
+            .and_then(|mut r| r.loads.remove(&step));
+        if let Some(h) = handle {
+            self.stopping.push((Some(step), tokio::spawn(h.stop())));
         }
-        Err(e) => {
-            note(format!("prediction failed: {e}"));
-            Vec::new()
+        self.event("stop_load", label.to_string());
+        self.close_scopes(step);
+    }
+
+    fn inject(&mut self, step: usize, fault: usize, label: &str) -> Step {
+        let model = self.cx.model;
+        let f = &model.faults[fault];
+        let length = self.step_length(step);
+        let at = self.clock.now().secs();
+        match self.cx.setup.chaos.as_mut() {
+            Some(chaos) => match chaos.inject(model, fault, &self.metrics, length) {
+                Ok((target, detail)) => {
+                    self.metrics.injects.push(at as u64);
+                    self.faults
+                        .push(FaultEvent::new(at, &f.name, "inject", target, detail));
+                }
+                Err(e) => {
+                    self.faults
+                        .push(FaultEvent::new(at, &f.name, "failed", "", e.clone()));
+                    // Found only now (a stressed target with no load, a process gone): stop,
+                    // revert what is in place, report it as aborted.
+                    self.stop_reason = Some(StopReason::Abort(format!(
+                        "step {}: cannot inject fault `{}`: {e}",
+                        self.step_name(step),
+                        f.name
+                    )));
+                    return Err(Halt);
+                }
+            },
+            None => {
+                let why = "no chaos engine in this build";
+                self.faults
+                    .push(FaultEvent::new(at, &f.name, "skipped", "", why));
+                self.skip("fault", &f.name, "skipped", why);
+            }
+        }
+        self.event("inject", label.to_string());
+        self.open_scopes(step);
+        Ok(())
+    }
+
+    fn revert(&mut self, step: usize, fault: usize, label: &str) {
+        let name = &self.cx.model.faults[fault].name;
+        if let Some(chaos) = self.cx.setup.chaos.as_mut() {
+            for (target, detail, ok) in chaos.revert(fault) {
+                let at = self.clock.now().secs();
+                self.metrics.reverts.push(at as u64);
+                let action = if ok { "revert" } else { "revert_failed" };
+                self.faults
+                    .push(FaultEvent::new(at, name, action, target, detail));
+            }
+        }
+        self.event("revert", label.to_string());
+        self.close_scopes(step);
+    }
+
+    fn wait_start(&mut self, step: usize, label: &str) {
+        self.open_scopes(step);
+        self.event("wait", label.to_string());
+    }
+
+    fn wait_end(&mut self, step: usize) {
+        self.close_scopes(step);
+    }
+
+    /// Expectations are evaluated once, at the end, over the windows their scopes kept.
+    fn assert(&mut self, _expect: usize) {}
+
+    fn finish(&mut self) {
+        self.event("finish", "every step ended".into());
+    }
+
+    fn record(&mut self) {
+        let note = self.cx.setup.record_note.clone();
+        self.event("record", note);
+    }
+
+    /// `predict [at …]` needs this run in the profile database, so it runs in
+    /// [`report`](Self::report), once the run is recorded and the database closed
+    /// ([`predict_after`](Self::predict_after)). Without recording it cannot run: skipped,
+    /// so the run cannot pass.
+    fn predict(&mut self) {
+        if self.cx.recorder.is_none() {
+            let why =
+                "prediction needs the run recorded in the profile database (not with --no-record)";
+            self.skip("predict", "predict", "skipped", why);
+            self.event("predict", format!("{why}: skipped"));
+        } else {
+            self.event(
+                "predict",
+                "prediction runs after the run, on the history plus this run".into(),
+            );
+        }
+    }
+
+    /// The prediction of `predict [at …]`, from the database at `db` that now holds this
+    /// run. `Err` says why there is none.
+    fn predict_after(
+        &self,
+        db: &std::path::Path,
+    ) -> Result<crate::predict::engine::Outcome, String> {
+        let Some(at) = &self.cx.scenario.predict else {
+            return Err("the scenario does not predict".into());
+        };
+        let base = std::path::Path::new(&self.cx.file)
+            .parent()
+            .unwrap_or(std::path::Path::new("."));
+        let facts = super::predict_input::RunFacts {
+            peaks: &self.cx.setup.peaks,
+            base_dir: base,
+            db,
+            seed: self.cx.seed,
+            now: self.clock.wall(),
+        };
+        super::predict_input::after_run(self.cx.model, self.cx.scenario, at.as_ref(), &facts)
+    }
+
+    /// The remedies were armed from the start and evaluated every second
+    /// ([`remedies`](super::remedies)); at the end of the plan, say what they decided.
+    fn remediate(&mut self, remedy: usize) {
+        let name = self.cx.model.remedies[remedy].name.clone();
+        let lines: Vec<String> = self
+            .remediation
+            .as_ref()
+            .map(|r| {
+                r.records()
+                    .iter()
+                    .filter(|d| d.remedy == name)
+                    .map(|d| d.line())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if lines.is_empty() {
+            self.event(
+                "remediate",
+                format!("remedy {name}: its triggers never fired"),
+            );
+        }
+        for l in lines {
+            self.event("remediate", l);
+        }
+    }
+
+    /// One second of remediation: triggers that fired are decided on, verifications end.
+    async fn remediate_second(&mut self) {
+        let Some(r) = self.remediation.as_mut() else {
+            return;
+        };
+        let (fired, ended) = r.tick(&self.metrics);
+        if !fired.is_empty() || !ended.is_empty() {
+            r.act(fired, ended).await;
+        }
+    }
+
+    fn skip(&mut self, part: &str, name: &str, how: &str, reason: &str) {
+        self.skipped.push(SkippedPart {
+            part: part.into(),
+            name: name.into(),
+            how: how.into(),
+            reason: reason.into(),
+        });
+    }
+
+    /// Orderly shutdown, whatever ended the run: stop the loads, revert every fault, stop
+    /// the targets, take in the last seconds.
+    async fn shutdown(&mut self) {
+        let loads: Vec<(usize, LoadHandle)> = self
+            .running
+            .lock()
+            .map(|mut r| std::mem::take(&mut r.loads).into_iter().collect())
+            .unwrap_or_default();
+        for (step, h) in loads {
+            self.stopping.push((Some(step), tokio::spawn(h.stop())));
+        }
+        for (step, s) in std::mem::take(&mut self.stopping) {
+            match s.await {
+                Ok(r) => self.results.push((step, r)),
+                Err(e) if self.failure.is_none() => {
+                    self.failure = Some(format!("a load panicked: {}", panic_text(e)))
+                }
+                Err(_) => {}
+            }
+        }
+        if let Some(chaos) = self.cx.setup.chaos.as_mut() {
+            for (fault, target, detail, ok) in chaos.revert_all() {
+                let at = self.clock.now().secs();
+                self.metrics.reverts.push(at as u64);
+                let action = if ok { "revert" } else { "revert_failed" };
+                self.faults
+                    .push(FaultEvent::new(at, fault, action, target, detail));
+            }
+        }
+        if let Some(chaos) = self.cx.setup.chaos.as_mut() {
+            chaos.shutdown().await;
+        }
+        for (_, shop) in std::mem::take(&mut self.cx.setup.demos) {
+            shop.shutdown().await;
+        }
+        while let Ok(s) = self.snap_rx.try_recv() {
+            collect(&mut self.pending, &s, self.clock.now());
+        }
+        let last = self.pending.keys().next_back().copied().unwrap_or(0) + 1;
+        flush(
+            &mut self.metrics,
+            &mut self.pending,
+            last.max(self.next_tick),
+        );
+        for scope in &mut self.metrics.scopes {
+            if scope.from.is_none() {
+                scope.from = Some(u64::MAX);
+            }
+        }
+        self.cx.progress.finish();
+    }
+
+    /// Planned against achieved, per load step that ran.
+    fn step_rates(&self) -> Vec<StepRate> {
+        let model = self.cx.model;
+        self.loads
+            .iter()
+            .map(|l| {
+                let result = self
+                    .results
+                    .iter()
+                    .find(|(s, _)| *s == Some(l.step))
+                    .map(|(_, r)| r);
+                let (sent, secs) = result.map_or((0, 0.0), |r| {
+                    (r.intended.saturating_sub(r.unsent), r.duration_s)
+                });
+                let achieved_rps = if secs > 0.0 { sent as f64 / secs } else { 0.0 };
+                let short_pct = if l.planned_rps > 0.0 {
+                    (1.0 - achieved_rps / l.planned_rps) * 100.0
+                } else {
+                    0.0
+                };
+                // A Poisson count of n varies by √n: a short step of a few dozen requests
+                // is not held to 10 % beyond three of those.
+                let planned_n = l.planned_rps * secs;
+                let noise = 3.0 * planned_n.sqrt();
+                StepRate {
+                    step: self.step_name(l.step),
+                    traffic: model.traffics[l.traffic].name.clone(),
+                    unit: l.unit.into(),
+                    start_s: l.start_s,
+                    length_s: l.length_s,
+                    planned_rps: l.planned_rps,
+                    achieved_rps,
+                    short_pct,
+                    short: short_pct > SHORT_LIMIT_PCT && planned_n - sent as f64 > noise,
+                }
+            })
+            .collect()
+    }
+
+    /// The verdict and the report.
+    fn report(mut self) -> RunReport {
+        let model = self.cx.model;
+        let scenario = self.cx.scenario;
+        let (outcome, reason) = match (&self.stop_reason, &self.failure) {
+            (_, Some(f)) => (Outcome::Error, Some(f.clone())),
+            (Some(StopReason::Abort(r)), _) => (Outcome::Aborted, Some(r.clone())),
+            (Some(StopReason::Signal(r)), _) => (Outcome::Aborted, Some(r.clone())),
+            (Some(StopReason::Failed(r)), _) => (Outcome::Error, Some(r.clone())),
+            (None, None) => (Outcome::Pass, None),
+        };
+        if let Some(r) = &reason {
+            self.event("stop", r.clone());
+        }
+        let expectations = evaluate(
+            model,
+            scenario,
+            &self.metrics,
+            &self.scope_of,
+            &self.cx.setup.peaks,
+        );
+        let steps = self.step_rates();
+        if let Some(r) = &self.remediation {
+            self.skipped.extend(r.incomplete());
+        }
+        let (mut outcome, mut reason) = verdict(
+            outcome,
+            reason,
+            &expectations,
+            &steps,
+            &self.skipped,
+            self.cx.allow_short,
+        );
+        let results: Vec<LoadResult> = self.results.iter().map(|(_, r)| r.clone()).collect();
+        let send_lag_ms = lag(&results);
+        let clock = self.clock.clone();
+        let mut db = None;
+        if let Some((rec, run)) = self.cx.recorder.take() {
+            db = Some(rec.path().to_path_buf());
+            rec.record_seconds(run, &self.metrics.series[self.recorded..]);
+            rec.record_new(run, &self.faults, &self.events, &mut self.sent);
+            if let Err(e) = rec.finish(run, outcome, clock.wall().to_rfc3339(), &expectations) {
+                // A run whose record is incomplete is never a silent pass (exit 4).
+                let why = format!("the profile database could not finish the run: {e}");
+                self.event("record", why.clone());
+                (outcome, reason) = (Outcome::Error, Some(why));
+            }
+        }
+        let mut predictions = Vec::new();
+        if let (Some(db), Some(_)) = (&db, &scenario.predict) {
+            match self.predict_after(db) {
+                Ok(o) => {
+                    let note = format!(
+                        "predicted from {} run(s) of {}; {} predictions stored",
+                        o.verdict.runs.len(),
+                        o.system,
+                        o.stored.len()
+                    );
+                    self.event("predict", note);
+                    predictions.push(o);
+                }
+                Err(e) => {
+                    // The run itself is already recorded with its verdict; the report says
+                    // the prediction is missing and does not pass.
+                    let why = format!("prediction failed: {e}");
+                    self.skip("predict", "predict", "failed", &why);
+                    self.event("predict", why.clone());
+                    if outcome == Outcome::Pass {
+                        (outcome, reason) = (Outcome::Incomplete, Some(why));
+                    }
+                }
+            }
+        }
+        RunReport {
+            res_version: env!("CARGO_PKG_VERSION").to_string(),
+            file: self.cx.file.clone(),
+            scenario: scenario.name.clone(),
+            seed: self.cx.seed,
+            outcome,
+            reason,
+            started_at: self.started_at.to_rfc3339(),
+            duration_s: clock.now().secs(),
+            services: self.metrics.summaries(),
+            series: std::mem::take(&mut self.metrics.series),
+            faults: self.faults,
+            expectations,
+            events: self.events,
+            send_lag_ms,
+            steps,
+            learned: self.cx.setup.learned_report.clone(),
+            skipped: self.skipped,
+            recorded: self.cx.setup.recorded.clone(),
+            remediations: self
+                .remediation
+                .as_ref()
+                .map(|r| r.records().iter().map(|d| d.report()).collect())
+                .unwrap_or_default(),
+            predictions,
         }
     }
 }
@@ -655,150 +923,6 @@ fn close_scopes(
     }
 }
 
-/// Checks every abort condition on the last second; returns why the run must stop.
-fn check_aborts(aborts: &mut [Abort], metrics: &Metrics, _model: &Model) -> Option<String> {
-    let last = metrics.last(1);
-    let peaks = BTreeMap::new();
-    let env = WindowEnv {
-        metrics,
-        windows: &last,
-        peaks: &peaks,
-    };
-    for a in aborts.iter_mut() {
-        match eval(&a.cond.expr, &env) {
-            Ok(Value::Bool(true)) => {
-                a.held_s += 1.0;
-                if a.held_s * 1000.0 >= a.cond.sustain.0.max(1.0) {
-                    return Some(format!(
-                        "abort when {} held for {}s ({})",
-                        a.cond.text,
-                        a.held_s,
-                        observed(&a.cond.expr, &env)
-                    ));
-                }
-            }
-            _ => a.held_s = 0.0,
-        }
-    }
-    None
-}
-
-/// "p99(shop.checkout) = 212ms; error_rate(shop) = 0.3%".
-fn observed(e: &crate::check::TExpr, env: &WindowEnv) -> String {
-    let mut ms = Vec::new();
-    metrics_in(e, &mut ms);
-    let parts: Vec<String> = ms
-        .iter()
-        .map(|(m, sys, svc)| {
-            let target = match svc {
-                Some(v) => env
-                    .metrics
-                    .service_name(*sys, *v)
-                    .unwrap_or("?")
-                    .to_string(),
-                None => env.metrics_system_name(*sys),
-            };
-            match crate::check::eval::EvalEnv::metric(env, *m, *sys, *svc) {
-                Some(v) => format!("{}({target}) = {}", m.name(), show(&v)),
-                None => format!("{}({target}) = no data", m.name()),
-            }
-        })
-        .collect();
-    parts.join("; ")
-}
-
-fn show(v: &Value) -> String {
-    match v {
-        Value::Duration(d) => format!("{:.1}ms", d.0),
-        Value::Percent(p) => format!("{:.2}%", p.0),
-        Value::Rate(r) => format!("{:.1}/s", r.0),
-        other => other.to_string(),
-    }
-}
-
-impl WindowEnv<'_> {
-    fn metrics_system_name(&self, sys: usize) -> String {
-        self.metrics.system_name(sys).to_string()
-    }
-}
-
-fn evaluate(
-    model: &Model,
-    scenario: &ScenarioModel,
-    metrics: &Metrics,
-    scope_of: &[Option<usize>],
-    peaks: &BTreeMap<usize, f64>,
-) -> Vec<ExpectationResult> {
-    let mut out = Vec::new();
-    for (k, e) in scenario.expects.iter().enumerate() {
-        let windows: &BTreeMap<String, Window> = match scope_of[k] {
-            Some(s) => &metrics.scopes[s].per_service,
-            None => &metrics.totals,
-        };
-        let env = WindowEnv {
-            metrics,
-            windows,
-            peaks,
-        };
-        let scope = match e.scope {
-            ExpectScopeModel::Whole => "whole run".to_string(),
-            ExpectScopeModel::During(j) => format!("during {}", scenario.steps[j].name),
-            ExpectScopeModel::After(j) => format!("after {}", scenario.steps[j].name),
-        };
-        let conds: Vec<(String, &crate::check::TExpr)> = match &e.kind {
-            ExpectKind::Slo(i) => model.slos[*i]
-                .objectives
-                .iter()
-                .map(|o| (o.text.clone(), &o.expr))
-                .collect(),
-            ExpectKind::Cond(t) => vec![(e.text.clone(), t)],
-        };
-        let mut passed = true;
-        let mut seen = Vec::new();
-        for (text, cond) in conds {
-            let ok = matches!(eval(cond, &env), Ok(Value::Bool(true)));
-            passed &= ok;
-            let obs = observed(cond, &env);
-            seen.push(if ok {
-                obs
-            } else {
-                format!("{obs} (wanted {text})")
-            });
-        }
-        out.push(ExpectationResult {
-            text: e.text.clone(),
-            scope,
-            passed,
-            observed: seen.join("; "),
-        });
-    }
-    out
-}
-
-fn lag(results: &[LoadResult]) -> Option<SendLag> {
-    let open: Vec<&LoadResult> = results
-        .iter()
-        .filter(|r| r.model != "closed" && r.requests > 0)
-        .collect();
-    if open.is_empty() {
-        return None;
-    }
-    Some(SendLag {
-        median_ms: open
-            .iter()
-            .map(|r| r.send_lag_ms.p50_ms)
-            .fold(0.0, f64::max),
-        p99_ms: open
-            .iter()
-            .map(|r| r.send_lag_ms.p99_ms)
-            .fold(0.0, f64::max),
-        max_ms: open
-            .iter()
-            .map(|r| r.send_lag_ms.max_ms)
-            .fold(0.0, f64::max),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -827,6 +951,9 @@ mod tests {
             stop: stop_rx,
             progress: crate::run::progress::Progress::Quiet,
             recorder: None,
+            allow_short: false,
+            remediate: None,
+            allow_exec: false,
         };
         let started = std::time::Instant::now();
         let run = execute(cx, Arc::new(Mutex::new(Running::default())));

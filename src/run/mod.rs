@@ -11,7 +11,10 @@ pub mod interp;
 pub mod metrics;
 pub mod predict_input;
 pub mod progress;
+mod remedies;
+pub mod replay;
 pub mod setup;
+pub mod verdict;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -26,9 +29,9 @@ use crate::report::{Outcome, RunReport};
 pub use interp::StopReason;
 
 /// Exit code for an invalid scenario (check or plan errors, or setup that cannot work).
-pub const EXIT_INVALID: u8 = 2;
+pub const EXIT_INVALID: u8 = crate::exit::Exit::Invalid.code();
 /// Exit code when the tool itself failed.
-pub const EXIT_TOOL: u8 = 4;
+pub const EXIT_TOOL: u8 = crate::exit::Exit::Tool.code();
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -43,8 +46,22 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Do not record the run in the profile database.
     pub no_record: bool,
-    /// The profile database (default: `.res/profile.redb` beside the scenario, or res.toml).
+    /// The profile database (default: the state folder's, see [`crate::state`]).
     pub profile_db: Option<PathBuf>,
+    /// The project's state folder (profile database, fault journal); discovered from the
+    /// current directory when `None`.
+    pub state: Option<crate::state::State>,
+    /// What time it is when the run starts (`--now`); the system clock when `None`. Decides
+    /// where in the week a learned replay starts, so a fixed `now` and seed give the same
+    /// schedule.
+    pub now: Option<crate::units::Timestamp>,
+    /// A load step more than 10 % short of its planned rate does not fail the run.
+    pub allow_short: bool,
+    /// `--remediate advise|act`: None leaves the default (advise under CI=true and for
+    /// predicted triggers, act for measured ones, unless the remedy says).
+    pub remediate: Option<crate::remedy::Mode>,
+    /// `--allow-exec`: remedies may run local commands.
+    pub allow_exec: bool,
 }
 
 /// Checks, plans and runs a scenario file; returns the process exit code.
@@ -74,12 +91,8 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     let Some(scenario) = model.scenario(&plan.scenario) else {
         return EXIT_TOOL;
     };
-    let seed = opts.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64 & 0xffff_ffff)
-            .unwrap_or(1)
-    });
+    let seed = opts.seed.unwrap_or_else(clock::fresh_seed);
+    let wall_start = opts.now.unwrap_or_else(clock::system_now);
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut setup = match setup::resolve_static(model, scenario, &base_dir) {
         Ok(s) => s,
@@ -92,26 +105,48 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         eprintln!("error: {e}");
         return EXIT_INVALID;
     }
+    let unsupported = crate::chaos::support::unsupported_in_run(model, scenario);
+    if !unsupported.is_empty() {
+        unsupported.iter().for_each(|why| eprintln!("error: {why}"));
+        return EXIT_INVALID;
+    }
     if opts.dry_run {
-        print!("{}", dry_run(model, &plan, &setup, seed));
+        print!("{}", dry_run(model, &plan, &setup, seed, wall_start));
         return 0;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime::multi_thread(None) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            eprintln!("error: {e}");
             return EXIT_TOOL;
         }
     };
     let file = path.to_string_lossy().to_string();
+    let state = match opts
+        .state
+        .clone()
+        .map(Ok)
+        .unwrap_or_else(crate::state::State::discover)
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_TOOL;
+        }
+    };
     // The profile database: opened (and validated) before anything is sent.
+    let mut recorded = None;
     let recorder = if opts.no_record {
+        setup.record_note = "not recorded (--no-record)".into();
         None
     } else {
-        let db = crate::profile::resolve_db_path(path, opts.profile_db.as_deref());
+        let db = match state.profile_db(opts.profile_db.as_deref()) {
+            Ok(db) => db,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_INVALID;
+            }
+        };
         if let Some(dir) = db.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -127,16 +162,24 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             }
         };
         let source = std::fs::read_to_string(path).unwrap_or_default();
-        let started = crate::units::Timestamp(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0),
+        let meta = crate::profile::RunMeta::new(
+            path,
+            &source,
+            &scenario.name,
+            seed,
+            wall_start.to_rfc3339(),
         );
-        let meta =
-            crate::profile::RunMeta::new(path, &source, &scenario.name, seed, started.to_rfc3339());
         match recorder.begin_run(meta) {
-            Ok(id) => Some((recorder, id)),
+            Ok(id) => {
+                let shown = std::env::current_dir()
+                    .map(|cwd| crate::state::State::show(&db, &cwd))
+                    .unwrap_or_else(|_| db.display().to_string());
+                let at = format!("run {id} in {shown}");
+                setup.record_note = format!("recorded as {at}");
+                setup.recorded = Some(at);
+                recorded = Some((id, db));
+                Some((recorder, id))
+            }
             Err(e) => {
                 eprintln!(
                     "error: cannot record into the profile database {}: {e}",
@@ -147,10 +190,13 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         }
     };
     let report = runtime.block_on(async {
-        setup::start_targets(model, &mut setup, seed).await?;
-        setup::start_chaos(model, scenario, &base_dir, &mut setup).await?;
+        // Listen first: from here on every stop signal reaches the orderly shutdown.
+        let shutdown = crate::shutdown::Shutdown::listen()
+            .map_err(|e| format!("cannot listen for signals: {e}"))?;
         let (stop_tx, stop_rx) = watch::channel(None);
-        tokio::spawn(watch_signals(stop_tx));
+        tokio::spawn(watch_signals(shutdown, stop_tx));
+        setup::start_targets(model, &mut setup, seed).await?;
+        setup::start_chaos(model, scenario, state.dir(), &mut setup).await?;
         let running = Arc::new(Mutex::new(interp::Running::default()));
         let cx = interp::RunContext {
             model,
@@ -159,10 +205,13 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             file: file.clone(),
             seed,
             setup,
-            clock: Arc::new(clock::RealClock::start()),
+            clock: Arc::new(clock::RealClock::start(wall_start)),
             stop: stop_rx,
             progress: progress::Progress::auto(plan.total, opts.quiet),
             recorder,
+            allow_short: opts.allow_short,
+            remediate: opts.remediate,
+            allow_exec: opts.allow_exec,
         };
         let report = interp::execute(cx, running).await;
         Ok::<RunReport, String>(report)
@@ -174,11 +223,36 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             return EXIT_INVALID;
         }
     };
-    finish_report(&report, opts)
+    finish_report(&report, opts, recorded)
 }
 
-fn finish_report(report: &RunReport, opts: &RunOptions) -> u8 {
-    print!("{}", crate::report::to_summary(report));
+fn finish_report(
+    report: &RunReport,
+    opts: &RunOptions,
+    recorded: Option<(crate::profile::RunId, PathBuf)>,
+) -> u8 {
+    // Written without print!: a closed stdout must not cost the reports and the exit code.
+    let mut summary = crate::report::to_summary(report);
+    if let Some((id, db)) = recorded {
+        let shown = std::env::current_dir()
+            .map(|cwd| crate::state::State::show(&db, &cwd))
+            .unwrap_or_else(|_| db.display().to_string());
+        // The summary already said where the run was recorded; a failed final commit is
+        // said again here, after it.
+        if report
+            .events
+            .iter()
+            .any(|e| e.kind == "record" && e.detail.contains("could not"))
+        {
+            summary +=
+                &format!("recording of run {id} in {shown} is incomplete (see the events)\n");
+        }
+    }
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(summary.as_bytes()).and_then(|()| out.flush());
+    }
     let mut code = report.outcome.exit_code();
     if let Some(p) = &opts.report_json {
         if let Err(e) = std::fs::write(p, report.to_json()) {
@@ -209,21 +283,12 @@ fn finish_report(report: &RunReport, opts: &RunOptions) -> u8 {
     code
 }
 
-/// Ctrl-C and SIGTERM become a stop request; a second signal is left to the default action.
-async fn watch_signals(tx: watch::Sender<Option<StopReason>>) {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            let _ = tx.send(Some(StopReason::Signal("interrupted (SIGINT)".into())));
-            return;
-        }
-    };
-    let reason = tokio::select! {
-        _ = tokio::signal::ctrl_c() => "interrupted (SIGINT)",
-        _ = term.recv() => "terminated (SIGTERM)",
-    };
-    let _ = tx.send(Some(StopReason::Signal(reason.into())));
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT become a stop request; a second one forces an exit.
+async fn watch_signals(shutdown: crate::shutdown::Shutdown, tx: watch::Sender<Option<StopReason>>) {
+    let signal = shutdown
+        .requested("faults may still be in place: `res recover` reverts them")
+        .await;
+    let _ = tx.send(Some(StopReason::Signal(signal.describe())));
 }
 
 /// "open model, poisson, 0/s → 520/s over 10s, then 520/s for 20s; mix shop.catalog 60%, …".
@@ -287,7 +352,13 @@ fn describe_load(spec: &crate::load::LoadSpec, share: f64) -> String {
 }
 
 /// What a run would do, in order; touches nothing.
-fn dry_run(model: &check::Model, plan: &plan::Plan, setup: &setup::Setup, seed: u64) -> String {
+fn dry_run(
+    model: &check::Model,
+    plan: &plan::Plan,
+    setup: &setup::Setup,
+    seed: u64,
+    wall_start: crate::units::Timestamp,
+) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
@@ -315,7 +386,8 @@ fn dry_run(model: &check::Model, plan: &plan::Plan, setup: &setup::Setup, seed: 
                 *traffic,
                 &target,
                 length,
-                seed,
+                crate::units::Timestamp(wall_start.0 + (t.start.secs().floor() as i64)),
+                seed.wrapping_add(i as u64),
                 &setup.peaks,
                 &setup.feeders,
                 setup.learned.get(traffic).map(|l| &**l),

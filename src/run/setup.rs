@@ -38,6 +38,10 @@ pub struct Setup {
     /// What setup did, for the report's events.
     pub notes: Vec<String>,
     pub record_note: String,
+    /// Where the run is recorded (`run 12 in .res/profile.redb`), for the report.
+    pub recorded: Option<String>,
+    /// What each learned traffic learned and forecast, for the report.
+    pub learned_report: Vec<crate::report::LearnedTraffic>,
     /// Embedded demo shops (with their system) to shut down at the end.
     pub demos: Vec<(usize, crate::demo::DemoShop)>,
 }
@@ -125,7 +129,7 @@ pub async fn start_targets(model: &Model, setup: &mut Setup, seed: u64) -> Resul
 pub async fn start_chaos(
     model: &Model,
     scenario: &ScenarioModel,
-    base_dir: &Path,
+    state_dir: &Path,
     setup: &mut Setup,
 ) -> Result<(), String> {
     let demos: Vec<(usize, &crate::demo::DemoShop)> =
@@ -135,7 +139,7 @@ pub async fn start_chaos(
     let driver = super::chaos::ChaosDriver::start(
         model,
         scenario,
-        base_dir,
+        state_dir,
         &mut targets,
         &demos,
         &mut notes,
@@ -250,6 +254,16 @@ pub fn learn_peaks(
             if tm.scale.0 != 1.0 { format!(", scaled {}", tm.scale) } else { String::new() }
         ));
         setup.peaks.insert(t, peak);
+        setup.learned_report.push(crate::report::LearnedTraffic {
+            traffic: tm.name.clone(),
+            log: path.display().to_string(),
+            lines: profile.source.lines,
+            requests: profile.requests,
+            endpoints: profile.endpoints.len(),
+            sessions: profile.sessions.count,
+            peak_rps: peak,
+            peak_at: f.peak.at.clone(),
+        });
         if let Some(sys) = build::traffic_system(model, t) {
             let mix = learned_mix(model, sys, &profile.endpoints);
             if !mix.is_empty() {

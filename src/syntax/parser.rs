@@ -1,6 +1,10 @@
 //! pest pairs → typed AST. Naming: every `parse_*` function returns one construct; a pair of
 //! an unexpected rule is an internal bug (the grammar and this file disagree) and is reported
 //! as a `bad_literal`-free panic-free error by the caller, never by panicking.
+//!
+//! Why one file of ~1,300 lines: it follows grammar/res.pest one `parse_*` function per rule, in
+//! the grammar's order, so the two are read side by side; splitting it would scatter that
+//! correspondence without making any one construct easier to find.
 
 use std::sync::OnceLock;
 

@@ -12,14 +12,26 @@ pub fn res_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_res"))
 }
 
-/// Runs `res` with arguments from the package root.
+/// Runs `res` with arguments from the package root, with a state folder of its own (see
+/// [`state_dir`]).
 pub fn res(args: &[&str]) -> Output {
     Command::new(res_bin())
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
+        .env("RES_STATE_DIR", state_dir())
         .output()
         .expect("res runs")
+}
+
+/// A new, empty state folder (`RES_STATE_DIR`): without one, every run started from the
+/// package root would record into the repository's `.res/`, and tests running at once would
+/// wait for each other's database.
+pub fn state_dir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("res-state-{}-{n}", std::process::id()))
 }
 
 pub fn stdout(o: &Output) -> String {

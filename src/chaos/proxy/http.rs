@@ -24,7 +24,7 @@ use super::http_body::ProxyBody;
 use super::io::{ConnState, ProxyIo};
 use super::pool::Lease;
 use super::schedule::{corrected, jittered, Shaping};
-use super::stats::{bump, ActiveGuard};
+use super::stats::{add, bump, ActiveGuard};
 use super::table::{coin, FaultSet};
 use super::Shared;
 
@@ -139,7 +139,28 @@ impl RequestPlan {
     }
 }
 
+/// One request, timed to its response headers (or its drop) for the proxy's own latency
+/// and error counts.
 async fn handle(
+    shared: Arc<Shared>,
+    conn: Arc<ConnState>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Abort> {
+    let start = std::time::Instant::now();
+    let out = answer(shared.clone(), conn, req).await;
+    let c = &shared.counters;
+    bump(&c.answered);
+    if out.as_ref().map_or(true, |r| r.status().is_server_error()) {
+        bump(&c.failed_answers);
+    }
+    add(
+        &c.latency_us_sum,
+        u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+    );
+    out
+}
+
+async fn answer(
     shared: Arc<Shared>,
     conn: Arc<ConnState>,
     req: Request<Incoming>,

@@ -27,6 +27,12 @@ pub struct ProxyStats {
     /// Connections or requests held by a `blackhole` fault.
     pub blackholed: u64,
     pub delayed: u64,
+    /// HTTP mode: requests answered or dropped (an `on stressed(...)` ranking reads these for
+    /// services only the proxy sees), how many of those were 5xx or dropped, and the sum of
+    /// their times from request to response headers (microseconds), faults included.
+    pub answered: u64,
+    pub failed_answers: u64,
+    pub latency_us_sum: u64,
     pub active_faults: usize,
 }
 
@@ -44,6 +50,9 @@ pub struct Counters {
     pub timeouts: AtomicU64,
     pub blackholed: AtomicU64,
     pub delayed: AtomicU64,
+    pub answered: AtomicU64,
+    pub failed_answers: AtomicU64,
+    pub latency_us_sum: AtomicU64,
 }
 
 #[inline]
@@ -72,6 +81,9 @@ impl Counters {
             timeouts: g(&self.timeouts),
             blackholed: g(&self.blackholed),
             delayed: g(&self.delayed),
+            answered: g(&self.answered),
+            failed_answers: g(&self.failed_answers),
+            latency_us_sum: g(&self.latency_us_sum),
             active_faults,
         }
     }

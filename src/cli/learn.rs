@@ -1,4 +1,4 @@
-//! `res learn` and `res forecast`: arguments and the commands, called from main.rs.
+//! `res learn`: arguments and the command.
 //!
 //! Exit codes follow the rest of `res`: 0 done, 1 the input is unusable (a bad log, a model
 //! too short for the seasonality asked for), 4 the tool failed (cannot read or write a file).
@@ -8,15 +8,13 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 
-use super::error::LearnError;
-use super::forecast::{self, ForecastOptions, Season};
-use super::format;
-use super::options::{LearnOptions, MaxBad};
-use super::profile::TrafficProfile;
+use crate::exit::Exit;
+use crate::learn::format;
+use crate::learn::{LearnError, LearnOptions, MaxBad, TrafficProfile};
 use crate::units::Duration;
 
-const EXIT_INPUT: u8 = 1;
-const EXIT_TOOL: u8 = 4;
+const EXIT_INPUT: u8 = Exit::Failed.code();
+const EXIT_TOOL: u8 = Exit::Tool.code();
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -56,65 +54,16 @@ pub struct LearnArgs {
     pub clock_tolerance: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum MethodArg {
-    Auto,
-    #[value(name = "seasonal_naive")]
-    SeasonalNaive,
-    #[value(name = "seasonal_mean")]
-    SeasonalMean,
-    #[value(name = "holt_winters")]
-    HoltWinters,
-    #[value(name = "double_seasonal")]
-    DoubleSeasonal,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SeasonArg {
-    Auto,
-    None,
-    Daily,
-    Weekly,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
-}
-
-/// Arguments of `res forecast`.
-#[derive(Debug, Args)]
-pub struct ForecastArgs {
-    /// A model file written by `res learn -o MODEL.json`.
-    pub model: PathBuf,
-    /// How far ahead to forecast.
-    #[arg(long, default_value = "7d", value_name = "DURATION")]
-    pub horizon: String,
-    /// The interval's upper quantile (the rate a load test should plan for).
-    #[arg(long, default_value_t = 0.95)]
-    pub quantile: f64,
-    /// The method; auto picks the best in a backtest on the history.
-    #[arg(long, default_value = "auto")]
-    pub method: MethodArg,
-    /// The seasonality; auto uses the longest the history supports.
-    #[arg(long, default_value = "auto")]
-    pub season: SeasonArg,
-    /// Output format.
-    #[arg(long, default_value = "text")]
-    pub format: OutputFormat,
-}
-
-fn duration(flag: &str, s: &str) -> Result<Duration, String> {
+pub(super) fn duration(flag: &str, s: &str) -> Result<Duration, String> {
     Duration::parse(s).ok_or_else(|| format!("{flag} {s}: expected a duration such as 30m or 7d"))
 }
 
-fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
+pub(super) fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(code)
 }
 
-fn learn_code(e: &LearnError) -> u8 {
+pub(super) fn learn_code(e: &LearnError) -> u8 {
     match e {
         LearnError::Io { .. } => EXIT_TOOL,
         LearnError::Model { reason, .. } if reason.starts_with("cannot write") => EXIT_TOOL,
@@ -156,59 +105,16 @@ pub fn run_learn(args: LearnArgs) -> ExitCode {
             return fail(EXIT_INPUT, e);
         }
     }
-    let profile = match super::learn_files(&args.logs, fmt, &opts) {
+    let profile = match crate::learn::learn_files(&args.logs, fmt, &opts) {
         Ok(p) => p,
         Err(e) => return fail(learn_code(&e), e),
     };
-    print!("{}", super::summary(&profile));
+    print!("{}", crate::learn::summary(&profile));
     if let Some(out) = &args.output {
         if let Err(e) = profile.save(out) {
             return fail(learn_code(&e), e);
         }
         println!("  model      written to {}", out.display());
-    }
-    ExitCode::SUCCESS
-}
-
-/// `res forecast`.
-pub fn run_forecast(args: ForecastArgs) -> ExitCode {
-    let horizon = match duration("--horizon", &args.horizon) {
-        Ok(d) => d,
-        Err(e) => return fail(EXIT_INPUT, e),
-    };
-    let profile = match TrafficProfile::load(&args.model) {
-        Ok(p) => p,
-        Err(e) => return fail(learn_code(&e), e),
-    };
-    let method = match args.method {
-        MethodArg::Auto => "auto",
-        MethodArg::SeasonalNaive => "seasonal_naive",
-        MethodArg::SeasonalMean => "seasonal_mean",
-        MethodArg::HoltWinters => "holt_winters",
-        MethodArg::DoubleSeasonal => "double_seasonal",
-    };
-    let season = match args.season {
-        SeasonArg::Auto => Season::Auto,
-        SeasonArg::None => Season::None,
-        SeasonArg::Daily => Season::Daily,
-        SeasonArg::Weekly => Season::Weekly,
-    };
-    let opts = ForecastOptions {
-        horizon,
-        quantile: args.quantile,
-        method: forecast::parse_method(method).unwrap_or(crate::check::model::ForecastMethod::Auto),
-        season,
-    };
-    let f = match forecast::forecast_with(&profile, &opts) {
-        Ok(f) => f,
-        Err(e) => return fail(EXIT_INPUT, e),
-    };
-    match args.format {
-        OutputFormat::Text => print!("{}", forecast::to_text(&f)),
-        OutputFormat::Json => match serde_json::to_string_pretty(&f) {
-            Ok(s) => println!("{s}"),
-            Err(e) => return fail(EXIT_TOOL, e),
-        },
     }
     ExitCode::SUCCESS
 }

@@ -1,25 +1,23 @@
-//! `res profile ...`: the subcommands that read the profile database. `main.rs` mounts
-//! [`ProfileCommand`] and calls [`run`]; everything else about them lives here, next to the
-//! store they query.
+//! `res profile ...`: the subcommands that read the profile database ([`crate::profile`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::derive::Slo;
-use super::path::{resolve_db_path_checked, resolve_db_path_in};
-use super::store::{ProfileStore, RunSummary};
-use super::{compare, export, render, test_writer, ProfileError};
+use crate::profile::derive::Slo;
+use crate::profile::path::{resolve_db_path_checked, resolve_db_path_in};
+use crate::profile::{compare, export, render, salvage, test_writer, ProfileError};
+use crate::profile::{ProfileStore, RunSummary};
 use crate::units::{Duration, Percent};
 
 /// Where to find the database.
 #[derive(Args, Debug, Clone)]
 pub struct DbArgs {
-    /// The profile database (default: `[profile] db` in res.toml, else .res/profile.redb).
+    /// The profile database (default: the project's, in the nearest .res/ folder).
     #[arg(long = "profile-db", value_name = "PATH")]
     pub profile_db: Option<PathBuf>,
-    /// Find the database the way `res run SCENARIO` does: beside that file.
+    /// Find the database from this scenario's folder instead of the current directory.
     #[arg(long = "file", value_name = "SCENARIO")]
     pub scenario_file: Option<PathBuf>,
 }
@@ -111,6 +109,16 @@ pub enum ProfileCommand {
         #[arg(long)]
         run: Option<u64>,
     },
+    /// Copy every run that can still be read from a damaged database into a new file.
+    Salvage {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The new database (default: NAME-salvaged.redb beside the damaged one).
+        #[arg(short = 'o', long = "output", value_name = "NEW")]
+        output: Option<PathBuf>,
+        #[arg(long, default_value = "text")]
+        format: Format,
+    },
     /// Test helper: begin a run in DB and record one second every interval until killed.
     #[command(hide = true, name = "_test-writer")]
     TestWriter {
@@ -135,6 +143,8 @@ pub fn run(cmd: ProfileCommand) -> u8 {
     let mut out = std::io::stdout().lock();
     match execute(cmd, &mut out) {
         Ok(code) => code,
+        // The reader closed the pipe (`| head`): it has what it wanted.
+        Err(e) if super::stdout::is_broken_pipe(&e) => 0,
         Err(e) => {
             let _ = out.flush();
             eprintln!("error: {e}");
@@ -143,7 +153,9 @@ pub fn run(cmd: ProfileCommand) -> u8 {
     }
 }
 
-fn db_path(db: &DbArgs) -> Result<PathBuf, ProfileError> {
+/// The database by the one rule of [`crate::state`], from `--file`'s folder or the current
+/// directory.
+pub(super) fn db_path(db: &DbArgs) -> Result<PathBuf, ProfileError> {
     match &db.scenario_file {
         Some(f) => resolve_db_path_checked(f, db.profile_db.as_deref()),
         None => resolve_db_path_in(Path::new("."), db.profile_db.as_deref()),
@@ -279,6 +291,19 @@ fn execute(cmd: ProfileCommand, out: &mut dyn Write) -> Result<u8, ProfileError>
                 ExportFormat::Json => export::json(&store, &runs, out)?,
                 ExportFormat::Csv => export::csv(&store, &runs, out)?,
             }
+            Ok(0)
+        }
+        ProfileCommand::Salvage { db, output, format } => {
+            let source = db_path(&db)?;
+            let output = output.unwrap_or_else(|| salvage::default_output(&source));
+            let report = salvage::salvage(&source, &output)?;
+            emit(
+                out,
+                &match format {
+                    Format::Text => salvage::render(&report),
+                    Format::Json => to_json(&report),
+                },
+            )?;
             Ok(0)
         }
         ProfileCommand::TestWriter {

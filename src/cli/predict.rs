@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::engine::{self, Outcome};
-use super::history::History;
-use super::render::{text, thousands};
-use super::score::{score, Scores};
-use super::store::{self, StoredPrediction};
-use super::PredictError;
 use crate::check::{check_path_with, Options};
 use crate::diagnostic::{render_all, RenderOptions};
+use crate::predict::engine::{self, Outcome};
+use crate::predict::history::History;
+use crate::predict::render::{text, thousands};
+use crate::predict::score::{score, Scores};
+use crate::predict::store::{self, StoredPrediction};
+use crate::predict::PredictError;
 use crate::profile::{resolve_db_path_checked, resolve_db_path_in, ProfileError, ProfileStore};
 use crate::run::predict_input::{predict_spec, At};
 use crate::units::{Duration, Rate, Timestamp};

@@ -1,5 +1,5 @@
-//! The chaos engine's commands: `res recover`, and hidden helpers for tests and benchmarks
-//! (`res chaos _proxy-bench`, `res chaos _hold`).
+//! The chaos engine's hidden helpers for tests and benchmarks (`res chaos _proxy-bench`,
+//! `res chaos _hold`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,42 +8,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::proxy::{FaultSpec, Proxy, ProxyMode, Toxic};
-use super::{recover, ChaosEngine, ChaosLimits, FaultRequest, ProcessSpec, ResolvedTarget};
+use crate::chaos::proxy::{FaultSpec, Proxy, ProxyMode, Toxic};
+use crate::chaos::{ChaosEngine, ChaosLimits, FaultRequest, ProcessSpec, ResolvedTarget};
 use crate::check::{Effect, StrValue};
+use crate::exit::Exit;
+use crate::shutdown::Shutdown;
 use crate::units;
-
-const EXIT_TOOL: u8 = 4;
-
-/// `res recover` flags.
-#[derive(Debug, Args)]
-pub struct RecoverArgs {
-    /// The fault journal [default: .res/faults.journal in the current directory].
-    #[arg(long, default_value = ".res/faults.journal")]
-    pub journal: PathBuf,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Reverts what the journal says is still active and whose owner is gone (or overdue).
-/// Exit 0 when nothing failed, 4 otherwise.
-pub fn run_recover(args: RecoverArgs) -> ExitCode {
-    let report = recover(&args.journal);
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
-    } else {
-        print!("{}", report.summary());
-    }
-    if report.ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_TOOL)
-    }
-}
 
 /// `res chaos …`: hidden helpers.
 #[derive(Debug, Args)]
@@ -113,23 +83,19 @@ pub fn run(args: ChaosArgs) -> ExitCode {
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
-    ExitCode::from(EXIT_TOOL)
+    Exit::Tool.into()
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
     units::Duration::parse(text)
-        .map(super::model::std_duration)
+        .map(crate::chaos::model::std_duration)
         .ok_or_else(|| format!("`{text}` is not a duration such as 100ms"))
 }
 
 fn proxy_bench(args: ProxyBenchArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.threads.max(1))
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::runtime::multi_thread(Some(args.threads)) {
         Ok(r) => r,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+        Err(e) => return fail(e),
     };
     let latency = match args.latency.as_deref().map(duration).transpose() {
         Ok(l) => l,
@@ -140,6 +106,10 @@ fn proxy_bench(args: ProxyBenchArgs) -> ExitCode {
         ModeArg::Http => ProxyMode::Http,
     };
     runtime.block_on(async move {
+        let shutdown = match Shutdown::listen() {
+            Ok(s) => s,
+            Err(e) => return fail(format!("cannot listen for signals: {e}")),
+        };
         let proxy = match Proxy::start(args.listen, args.upstream, mode).await {
             Ok(p) => p,
             Err(e) => return fail(e),
@@ -192,7 +162,7 @@ fn proxy_bench(args: ProxyBenchArgs) -> ExitCode {
                 (adds, removes)
             })
         });
-        let _ = crate::demo::wait_for_shutdown_signal().await;
+        shutdown.requested("").await;
         STOP.store(true, std::sync::atomic::Ordering::Relaxed);
         let mut out = serde_json::json!({});
         if let Some(t) = toggler {
@@ -234,6 +204,16 @@ fn peak_rss_kb() -> Option<u64> {
 }
 
 fn hold(args: HoldArgs) -> ExitCode {
+    // Listen before injecting, so that no stop signal can kill the process with the fault in
+    // place.
+    let runtime = match crate::runtime::current_thread() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let shutdown = match runtime.block_on(async { Shutdown::listen() }) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("cannot listen for signals: {e}")),
+    };
     let deadline = match duration(&args.deadline) {
         Ok(d) => SystemTime::now() + d,
         Err(e) => return fail(e),
@@ -266,14 +246,7 @@ fn hold(args: HoldArgs) -> ExitCode {
         return fail(e);
     }
     println!("injected");
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
-    };
-    let _ = runtime.block_on(crate::demo::wait_for_shutdown_signal());
+    runtime.block_on(shutdown.requested("`res recover` reverts what is left"));
     for (id, outcome) in engine.revert_all() {
         match outcome {
             Ok(o) => println!("{id}: {o:?}"),

@@ -1,0 +1,124 @@
+//! `res forecast MODEL`: a learned traffic's hourly rate ahead, its peak and intervals
+//! ([`crate::learn::forecast`]), as text or JSON (docs/forecast.schema.json).
+//!
+//! Exit codes: 0 done, 1 the model cannot be forecast (too short a history), 2 the model is
+//! implausible (a negative or absurd count, named) or the log too stale to reach, 4 the tool
+//! failed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::learn::{duration, fail, learn_code};
+use crate::exit::Exit;
+use crate::learn::forecast::{self, ForecastOptions, Season};
+use crate::learn::{LearnError, TrafficProfile};
+
+const EXIT_INPUT: u8 = Exit::Failed.code();
+const EXIT_TOOL: u8 = Exit::Tool.code();
+/// A model refused as implausible, or a stale log too old to forecast: bad input.
+const EXIT_REFUSED: u8 = Exit::Invalid.code();
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    Auto,
+    #[value(name = "seasonal_naive")]
+    SeasonalNaive,
+    #[value(name = "seasonal_mean")]
+    SeasonalMean,
+    #[value(name = "holt_winters")]
+    HoltWinters,
+    #[value(name = "double_seasonal")]
+    DoubleSeasonal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeasonArg {
+    Auto,
+    None,
+    Daily,
+    Weekly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// Arguments of `res forecast`.
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// A model file written by `res learn -o MODEL.json`.
+    pub model: PathBuf,
+    /// How far ahead to forecast.
+    #[arg(long, default_value = "7d", value_name = "DURATION")]
+    pub horizon: String,
+    /// The interval's upper quantile (the rate a load test should plan for).
+    #[arg(long, default_value_t = 0.95)]
+    pub quantile: f64,
+    /// The method; auto picks the best in a backtest on the history.
+    #[arg(long, default_value = "auto")]
+    pub method: MethodArg,
+    /// The seasonality; auto uses the longest the history supports.
+    #[arg(long, default_value = "auto")]
+    pub season: SeasonArg,
+    /// Output format.
+    #[arg(long, default_value = "text")]
+    pub format: OutputFormat,
+}
+
+/// `res forecast`.
+pub fn run_forecast(args: ForecastArgs) -> ExitCode {
+    let horizon = match duration("--horizon", &args.horizon) {
+        Ok(d) => d,
+        Err(e) => return fail(EXIT_INPUT, e),
+    };
+    let profile = match TrafficProfile::load(&args.model) {
+        Ok(p) => p,
+        Err(e @ LearnError::Model { .. }) if learn_code(&e) != EXIT_TOOL => {
+            return fail(EXIT_REFUSED, e)
+        }
+        Err(e) => return fail(learn_code(&e), e),
+    };
+    let method = match args.method {
+        MethodArg::Auto => "auto",
+        MethodArg::SeasonalNaive => "seasonal_naive",
+        MethodArg::SeasonalMean => "seasonal_mean",
+        MethodArg::HoltWinters => "holt_winters",
+        MethodArg::DoubleSeasonal => "double_seasonal",
+    };
+    let season = match args.season {
+        SeasonArg::Auto => Season::Auto,
+        SeasonArg::None => Season::None,
+        SeasonArg::Daily => Season::Daily,
+        SeasonArg::Weekly => Season::Weekly,
+    };
+    let opts = ForecastOptions {
+        horizon,
+        quantile: args.quantile,
+        method: forecast::parse_method(method).unwrap_or(crate::check::model::ForecastMethod::Auto),
+        season,
+        // The command's edge is where the present comes in: the forecast starts now.
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs() as i64),
+    };
+    let f = match forecast::forecast_with(&profile, &opts) {
+        Ok(f) => f,
+        Err(
+            e @ (forecast::ForecastError::Stale { .. } | forecast::ForecastError::BadSeries(_)),
+        ) => return fail(EXIT_REFUSED, e),
+        Err(e) => return fail(EXIT_INPUT, e),
+    };
+    match args.format {
+        OutputFormat::Text => print!("{}", forecast::to_text(&f)),
+        OutputFormat::Json => match serde_json::to_string_pretty(&f) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(EXIT_TOOL, e),
+        },
+    }
+    ExitCode::SUCCESS
+}
