@@ -221,6 +221,8 @@ pub struct RunReport {
     pub recorded: Option<String>,
     /// Every remediation decision of the run (`then remediate with …`), in order.
     pub remediations: Vec<crate::remedy::ReportEntry>,
+    /// What the scenario's `predict` statement predicted after the run (empty without one).
+    pub predictions: Vec<crate::predict::engine::Outcome>,
 }
 
 impl RunReport {

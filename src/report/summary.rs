@@ -102,6 +102,38 @@ pub fn to_summary(r: &RunReport) -> String {
             );
         }
     }
+    for p in &r.predictions {
+        let _ = writeln!(
+            out,
+            "\npredictions (from {} run(s), {}):",
+            p.verdict.runs.len(),
+            p.verdict.model_version
+        );
+        for s in &p.verdict.services {
+            let c = s.model.capacity.rate;
+            let headroom = s
+                .headroom
+                .map(|h| format!(", headroom {h:.2}×"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {}: capacity {:.0} ± {:.0} req/s{headroom}",
+                s.service,
+                c.point,
+                c.half_width()
+            );
+            if let Some(b) = &s.first_breach {
+                let _ = writeln!(out, "    BREACH {}", b.sentence);
+            }
+            if let Some(u) = &s.untested {
+                let _ = writeln!(
+                    out,
+                    "    untested beyond {:.0} req/s: run a test at {:.0} req/s",
+                    u.measured_max_rate, u.test_rate
+                );
+            }
+        }
+    }
     if !r.expectations.is_empty() {
         let _ = writeln!(out, "\nexpectations:");
         for e in &r.expectations {

@@ -542,12 +542,44 @@ impl<'a> Interpreter<'a> {
         self.event("record", note);
     }
 
-    /// Prediction is not part of this build yet: the part is listed as skipped, so the run
-    /// cannot pass. The prediction engine plugs in here.
+    /// `predict [at …]` needs this run in the profile database, so it runs in
+    /// [`report`](Self::report), once the run is recorded and the database closed
+    /// ([`predict_after`](Self::predict_after)). Without recording it cannot run: skipped,
+    /// so the run cannot pass.
     fn predict(&mut self) {
-        let why = "the prediction engine is not part of this build";
-        self.skip("predict", "predict", "skipped", why);
-        self.event("predict", format!("{why}: skipped"));
+        if self.cx.recorder.is_none() {
+            let why =
+                "prediction needs the run recorded in the profile database (not with --no-record)";
+            self.skip("predict", "predict", "skipped", why);
+            self.event("predict", format!("{why}: skipped"));
+        } else {
+            self.event(
+                "predict",
+                "prediction runs after the run, on the history plus this run".into(),
+            );
+        }
+    }
+
+    /// The prediction of `predict [at …]`, from the database at `db` that now holds this
+    /// run. `Err` says why there is none.
+    fn predict_after(
+        &self,
+        db: &std::path::Path,
+    ) -> Result<crate::predict::engine::Outcome, String> {
+        let Some(at) = &self.cx.scenario.predict else {
+            return Err("the scenario does not predict".into());
+        };
+        let base = std::path::Path::new(&self.cx.file)
+            .parent()
+            .unwrap_or(std::path::Path::new("."));
+        let facts = super::predict_input::RunFacts {
+            peaks: &self.cx.setup.peaks,
+            base_dir: base,
+            db,
+            seed: self.cx.seed,
+            now: self.clock.wall(),
+        };
+        super::predict_input::after_run(self.cx.model, self.cx.scenario, at.as_ref(), &facts)
     }
 
     /// The remedies were armed from the start and evaluated every second
@@ -723,7 +755,9 @@ impl<'a> Interpreter<'a> {
         let results: Vec<LoadResult> = self.results.iter().map(|(_, r)| r.clone()).collect();
         let send_lag_ms = lag(&results);
         let clock = self.clock.clone();
+        let mut db = None;
         if let Some((rec, run)) = self.cx.recorder.take() {
+            db = Some(rec.path().to_path_buf());
             rec.record_seconds(run, &self.metrics.series[self.recorded..]);
             rec.record_new(run, &self.faults, &self.events, &mut self.sent);
             if let Err(e) = rec.finish(run, outcome, clock.wall().to_rfc3339(), &expectations) {
@@ -731,6 +765,31 @@ impl<'a> Interpreter<'a> {
                 let why = format!("the profile database could not finish the run: {e}");
                 self.event("record", why.clone());
                 (outcome, reason) = (Outcome::Error, Some(why));
+            }
+        }
+        let mut predictions = Vec::new();
+        if let (Some(db), Some(_)) = (&db, &scenario.predict) {
+            match self.predict_after(db) {
+                Ok(o) => {
+                    let note = format!(
+                        "predicted from {} run(s) of {}; {} predictions stored",
+                        o.verdict.runs.len(),
+                        o.system,
+                        o.stored.len()
+                    );
+                    self.event("predict", note);
+                    predictions.push(o);
+                }
+                Err(e) => {
+                    // The run itself is already recorded with its verdict; the report says
+                    // the prediction is missing and does not pass.
+                    let why = format!("prediction failed: {e}");
+                    self.skip("predict", "predict", "failed", &why);
+                    self.event("predict", why.clone());
+                    if outcome == Outcome::Pass {
+                        (outcome, reason) = (Outcome::Incomplete, Some(why));
+                    }
+                }
             }
         }
         RunReport {
@@ -757,6 +816,7 @@ impl<'a> Interpreter<'a> {
                 .as_ref()
                 .map(|r| r.records().iter().map(|d| d.report()).collect())
                 .unwrap_or_default(),
+            predictions,
         }
     }
 }

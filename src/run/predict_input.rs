@@ -275,3 +275,59 @@ fn limits_in(model: &Model, e: &TExpr, name: &str, out: &mut Vec<SloLimit>) {
         _ => {}
     }
 }
+
+/// The forecast peaks a run learned, for `predict at peak(t)`.
+struct Peaks<'a>(&'a BTreeMap<usize, f64>);
+
+impl EvalEnv for Peaks<'_> {
+    fn metric(&self, _: Metric, _: usize, _: Option<usize>) -> Option<Value> {
+        None
+    }
+    fn peak(&self, traffic: usize) -> Option<Value> {
+        self.0
+            .get(&traffic)
+            .map(|r| Value::Rate(crate::units::Rate(*r)))
+    }
+}
+
+/// What the run knows that a prediction after it needs.
+#[derive(Clone, Copy)]
+pub struct RunFacts<'a> {
+    /// Forecast peaks per traffic, for `predict at peak(t)`.
+    pub peaks: &'a BTreeMap<usize, f64>,
+    /// The scenario file's folder, where learned logs are found.
+    pub base_dir: &'a Path,
+    /// The profile database the run was recorded into.
+    pub db: &'a Path,
+    pub seed: u64,
+    pub now: Timestamp,
+}
+
+/// The scenario statement `predict [at …]`, run once the run is recorded and the database
+/// closed: predicts from the history plus this run and stores the predictions. `Err` says why
+/// nothing was predicted, in words for the run's events.
+pub fn after_run(
+    model: &Model,
+    scenario: &ScenarioModel,
+    at: Option<&TExpr>,
+    run: &RunFacts<'_>,
+) -> Result<crate::predict::engine::Outcome, String> {
+    let RunFacts {
+        peaks,
+        base_dir,
+        db,
+        seed,
+        now,
+    } = *run;
+    let at = match at {
+        None => None,
+        Some(e) => match eval(e, &Peaks(peaks)) {
+            Ok(Value::Rate(r)) => Some(At::Rate(r.per_sec())),
+            Ok(Value::Timestamp(t)) => Some(At::Time(t)),
+            Ok(v) => return Err(format!("`predict at` is {v}, neither a rate nor a time")),
+            Err(e) => return Err(format!("`predict at`: {e}")),
+        },
+    };
+    let spec = predict_spec(model, scenario, at, None, base_dir)?;
+    crate::predict::engine::predict(db, &spec, seed, now, true).map_err(|e| e.to_string())
+}
