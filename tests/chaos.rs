@@ -1593,3 +1593,106 @@ fn network_faults_live_in_a_namespace_res_creates() {
         "veth left behind"
     );
 }
+
+// ---------------------------------------------------------------- scenarios through `res run`
+
+/// A scenario against the embedded demo shop in `dir`, with `extra` declarations and steps.
+fn demo_scenario(dir: &Scratch, name: &str, faults: &str, steps: &str) -> std::path::PathBuf {
+    let p = dir.path(&format!("{name}.res"));
+    std::fs::write(
+        &p,
+        format!(
+            "system shop {{\n  builtin demo_shop\n  service catalog {{ route GET \"/items/{{random.1000}}\" }}\n}}\n\
+             traffic t {{ rate 10/s  hold 2s }}\n{faults}\n\
+             scenario s {{\n  step main = load t\n{steps}}}\n"
+        ),
+    )
+    .unwrap();
+    p
+}
+
+#[test]
+fn loss_from_a_scenario_is_refused_before_the_run_starts() {
+    let dir = Scratch::new("loss");
+    let p = demo_scenario(
+        &dir,
+        "lossy",
+        "fault lossy { on shop.catalog  loss 5% }",
+        "  step chaos = inject lossy with main + 1s for 1s\n",
+    );
+    for dry in [true, false] {
+        let started = Instant::now();
+        let mut cmd = std::process::Command::new(RES);
+        cmd.arg("run").arg("--no-record");
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.arg(&p).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "dry run {dry}: {err}");
+        assert!(
+            err.contains("fault `lossy`")
+                && err.contains("network namespace")
+                && err.contains("use `errors`"),
+            "the reason and what to use instead: {err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "refused before anything ran"
+        );
+    }
+    // Without the loss, the same file runs.
+    let ok = demo_scenario(
+        &dir,
+        "fine",
+        "fault slow { on shop.catalog  latency 5ms }",
+        "",
+    );
+    let out = std::process::Command::new(RES)
+        .args(["run", "--dry-run", "--no-record"])
+        .arg(&ok)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_next_run_says_on_the_terminal_that_it_reverted_leftovers() {
+    let dir = Scratch::new("leftovers");
+    let journal = dir.path(".res/faults.journal");
+    std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    let child = Sleeper::start();
+    let pidfile = child.pidfile(&dir);
+    let mut holder = Holder::start(&[
+        "--journal",
+        journal.to_str().unwrap(),
+        "--pause-pidfile",
+        pidfile.to_str().unwrap(),
+    ]);
+    wait_until("stopped", Duration::from_secs(2), || {
+        state(child.pid()) == 'T'
+    });
+    holder.signal("KILL");
+    holder.child.wait().unwrap();
+    assert_eq!(state(child.pid()), 'T', "the pause outlives its owner");
+    let p = demo_scenario(&dir, "next", "", "");
+    let out = std::process::Command::new(RES)
+        .args(["run", "--no-record", "--quiet"])
+        .arg(&p)
+        .current_dir(&dir.0)
+        .env("RES_STATE_DIR", journal.parent().unwrap())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("note: recovered faults left by an earlier run"),
+        "said on the terminal: {err}"
+    );
+    assert_ne!(state(child.pid()), 'T', "the paused process continued");
+}

@@ -607,3 +607,30 @@ fn recover_names_its_journal_and_refuses_one_it_cannot_read() {
     let o = res_in(&root, &["recover", "--journal", "dir.journal"]);
     assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_binary() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef res"),
+        ("fish", "complete -c res"),
+    ] {
+        let o = res(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains(marker), "{shell}: {out}");
+        assert!(
+            out.contains("profile") && out.contains("max-error-rate"),
+            "{shell}"
+        );
+    }
+    let o = res(&["completions", "powershell"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = res(&["man"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(
+        page.contains(".TH res 1") && page.contains("completions"),
+        "{page}"
+    );
+}

@@ -658,3 +658,60 @@ fn shipped_plans_are_snapshotted() {
     }
     assert!(planned >= 10, "planned {planned} shipped scenarios");
 }
+
+/// The checker's name table: declarations with the spans of their names, and the uses it
+/// resolved, across imports; available even when the file has errors.
+#[test]
+fn the_checker_exposes_its_name_table() {
+    let checked = res::check::check_path(Path::new("scenarios/demo.res"));
+    let t = &checked.names;
+    let text = &checked.sources.get(checked.root).text;
+    // Each declaration's span is its name, in the file it names.
+    for d in &t.decls {
+        assert_eq!(
+            &checked.sources.get(d.file).text[d.span.start..d.span.end],
+            d.name
+        );
+    }
+    for r in &t.refs {
+        let d = &t.decls[r.decl];
+        let used = &checked.sources.get(r.file).text[r.span.start..r.span.end];
+        assert!(used == d.name || !used.is_empty(), "{used} → {}", d.name);
+    }
+    // `peak_test` is declared in demo.res and used by its scenario's steps.
+    let at = text
+        .find("traffic peak_test")
+        .expect("demo declares peak_test")
+        + "traffic ".len();
+    let (i, d) = t.at(checked.root, at).expect("a declaration at its name");
+    assert_eq!((d.name.as_str(), d.kind), ("peak_test", "traffic"));
+    let uses: Vec<&str> = t
+        .references(i)
+        .map(|r| &text[r.span.start..r.span.end])
+        .collect();
+    assert!(
+        uses.len() >= 2 && uses.iter().all(|u| *u == "peak_test"),
+        "{uses:?}"
+    );
+    // A use leads back to the declaration.
+    let r = t.references(i).next().unwrap();
+    assert_eq!(t.at(checked.root, r.span.start).map(|(j, _)| j), Some(i));
+    // An imported name resolves into the module that declares it.
+    let imported = t
+        .refs
+        .iter()
+        .find(|r| r.file == checked.root && t.decls[r.decl].file != checked.root)
+        .expect("demo.res imports something");
+    assert!(text[..imported.span.start].contains("import"));
+    // With an error elsewhere, the names still resolve.
+    let broken = "system shop { builtin demo_shop  service catalog { route GET \"/items\" } }\n\
+        traffic t { against shop  rate 5ms  hold 1m }\nscenario s { step main = load t }\n";
+    let checked = res::check::check_source("broken.res", broken, &res::check::Options::default());
+    assert!(checked.has_errors());
+    let t = &checked.names;
+    let at = broken.find("load t").unwrap() + "load ".len();
+    assert_eq!(
+        t.at(checked.root, at).map(|(_, d)| d.name.as_str()),
+        Some("t")
+    );
+}

@@ -698,6 +698,7 @@ fn history_too_short_for_the_requested_seasonality() {
         quantile: 0.95,
         method: ForecastMethod::Auto,
         season: Season::Weekly,
+        now: None,
     };
     let e = forecast_with(&m, &opts).unwrap_err();
     assert_eq!(
@@ -926,4 +927,111 @@ fn gzip_logs_and_toml_models() {
     let back = res::learn::TrafficProfile::load(&toml_path).expect("TOML model read back");
     assert_eq!(back.requests, from_plain.requests);
     assert_eq!(back.endpoints.len(), from_plain.endpoints.len());
+}
+
+// ---------------------------------------------------------------------------------------
+// hostile models and stale logs (issues 13 and 12)
+
+/// Learns the demo's sample log into `dir/NAME.json` and returns the path and the JSON.
+fn learned_model(name: &str) -> (PathBuf, serde_json::Value) {
+    let model = tmp_dir(name).join("model.json");
+    let out = common::res(&[
+        "learn",
+        "scenarios/logs/shop-access.log",
+        "--format",
+        "combined",
+        "-o",
+        model.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let v = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    (model, v)
+}
+
+#[test]
+fn implausible_hourly_counts_are_refused_naming_the_field() {
+    let (model, v) = learned_model("hostile");
+    for (value, word) in [
+        (serde_json::json!(-5.0), "cannot be negative"),
+        (serde_json::json!(1e308), "plausible maximum"),
+    ] {
+        let mut bad = v.clone();
+        bad["series"]["counts"][1] = value.clone();
+        std::fs::write(&model, serde_json::to_string(&bad).unwrap()).unwrap();
+        let out = common::res(&["forecast", model.to_str().unwrap()]);
+        let err = common::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{value}: {err}");
+        assert!(
+            err.contains("series.counts[1]") && err.contains(word),
+            "{err}"
+        );
+        assert!(common::stdout(&out).is_empty(), "no forecast is printed");
+    }
+    let mut bad = v.clone();
+    bad["rate"]["peak_hour_per_s"] = serde_json::json!(-1.0);
+    std::fs::write(&model, serde_json::to_string(&bad).unwrap()).unwrap();
+    let out = common::res(&["forecast", model.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("rate.peak_hour_per_s"));
+    // The library refuses a hand-made series too, whatever loaded it.
+    let mut m: TrafficProfile = serde_json::from_value(v).unwrap();
+    m.series.counts[0] = -5.0;
+    let e = forecast(
+        &m,
+        Duration::from_secs(86_400.0),
+        0.95,
+        ForecastMethod::Auto,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("series.counts[0]"), "{e}");
+}
+
+#[test]
+fn a_stale_log_is_forecast_from_now_and_said_to_be_stale() {
+    let (model, v) = learned_model("stale");
+    let m: TrafficProfile = serde_json::from_value(v).unwrap();
+    let log_end = m.series.start_secs().unwrap() + m.series.counts.len() as i64 * 3600;
+    let day = Duration::from_secs(86_400.0);
+    // Ten days after the log: the forecast's first hour is the present hour, not the log's.
+    let now = log_end + 10 * 86_400 + 1800;
+    let opts = |now| ForecastOptions {
+        horizon: day,
+        quantile: 0.95,
+        method: ForecastMethod::Auto,
+        season: Season::Auto,
+        now,
+    };
+    let f = forecast_with(&m, &opts(Some(now))).unwrap();
+    assert_eq!(f.stale_hours, 240);
+    assert_eq!(f.series.len(), 24);
+    let first = res::units::Timestamp::parse(&f.series[0].at).unwrap().0;
+    assert!(
+        first <= now && now < first + 3600,
+        "{} vs now {now}",
+        f.series[0].at
+    );
+    let peak = res::units::Timestamp::parse(&f.peak.at).unwrap().0;
+    assert!(peak >= first, "the peak is not in the past");
+    assert!(
+        f.notes.iter().any(|n| n.contains("the log is stale")),
+        "{:?}",
+        f.notes
+    );
+    // A fresh log: unchanged, no note.
+    let fresh = forecast_with(&m, &opts(Some(log_end + 60))).unwrap();
+    assert_eq!(fresh.stale_hours, 0);
+    assert!(!fresh.notes.iter().any(|n| n.contains("stale")));
+    // Too stale to reach: refused with the reason.
+    let e = forecast_with(&m, &opts(Some(log_end + 400 * 86_400))).unwrap_err();
+    assert!(matches!(e, ForecastError::Stale { .. }), "{e}");
+    assert!(e.to_string().contains("learn a recent log"), "{e}");
+    // The CLI forecasts from the present: the demo's sample log is long past.
+    let out = common::res(&["forecast", model.to_str().unwrap(), "--format", "json"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let j: serde_json::Value = serde_json::from_str(&common::stdout(&out)).unwrap();
+    let errs = common::validate(&common::load_schema("forecast.schema.json"), &j);
+    assert!(errs.is_empty(), "{errs:#?}");
+    assert!(j["stale_hours"].as_u64().unwrap() > 0);
+    let text = common::stdout(&common::res(&["forecast", model.to_str().unwrap()]));
+    assert!(text.contains("the log is stale"), "{text}");
 }

@@ -1060,3 +1060,499 @@ fn recorder_cost_per_second_of_100_services() {
     assert!(per_call < Duration::from_millis(5), "{per_call:?}");
     assert!(per_commit < Duration::from_millis(300), "{per_commit:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13: killed runs, interrupted creates, racing runs, a full disk, a damaged page
+
+/// A scenario against the embedded demo shop: load on the catalog for 12 s, and a latency
+/// fault of 150 ms on it from 6 s to 10 s.
+fn demo_scenario(dir: &TempDir) -> PathBuf {
+    let p = dir.join("killed.res");
+    std::fs::write(
+        &p,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/{random.1000}\" }\n}\n\
+         traffic t { rate 40/s  hold 12s }\n\
+         fault slow { on shop.catalog  latency 150ms }\n\
+         scenario s {\n  step main = load t\n  step chaos = inject slow with main + 6s for 4s\n}\n",
+    )
+    .unwrap();
+    p
+}
+
+fn run_demo(scenario: &Path, db: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_res"))
+        .args(["run", "--seed", "3", "--profile-db"])
+        .arg(db)
+        .arg(scenario)
+        .current_dir(scenario.parent().unwrap())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("res run starts")
+}
+
+fn show_json(db: &Path, run: u64) -> Option<Value> {
+    let o = res_cmd(&[
+        "profile",
+        "show",
+        &run.to_string(),
+        "--format",
+        "json",
+        "--profile-db",
+        db.to_str().unwrap(),
+    ]);
+    o.status.success().then(|| json_of(&o))
+}
+
+#[test]
+fn a_run_killed_after_an_injection_keeps_its_faults_and_the_profile_does_not_lie() {
+    let dir = TempDir::new("killed-run");
+    let scenario = demo_scenario(&dir);
+    let db = dir.join("profile.redb");
+    // Two identical runs to the end.
+    for _ in 0..2 {
+        let o = run_demo(&scenario, &db).wait_with_output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // The third is killed with SIGKILL two seconds after its fault went in. The fault is
+    // read back while the run goes on: it is recorded as it happens.
+    let mut child = run_demo(&scenario, &db);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let injected_at = loop {
+        assert!(Instant::now() < deadline, "the injection never showed up");
+        let injected = show_json(&db, 3).and_then(|v| {
+            v["faults"]
+                .as_array()
+                .and_then(|f| f.iter().find(|f| f["action"] == "inject").cloned())
+        });
+        if let Some(f) = injected {
+            break f["at_s"].as_f64().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!((5.5..8.0).contains(&injected_at), "{injected_at}");
+    std::thread::sleep(Duration::from_secs(2));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = child.wait();
+
+    let v = show_json(&db, 3).expect("the killed run can be shown");
+    assert_eq!(v["outcome"], "incomplete");
+    let actions: Vec<&str> = v["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["inject"], "{v:#}");
+    assert!(
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "inject"),
+        "events are recorded as they happen too: {v:#}"
+    );
+    let text = String::from_utf8_lossy(
+        &res_cmd(&["profile", "show", "3", "--profile-db", db.to_str().unwrap()]).stdout,
+    )
+    .into_owned();
+    assert!(text.contains("inject slow"), "{text}");
+
+    // The faulted seconds of the killed run are not taken for clean ones: its clean p99 is
+    // that of the identical runs, not 150 ms higher.
+    let p = json_of(&res_cmd(&[
+        "profile",
+        "services",
+        "--format",
+        "json",
+        "--profile-db",
+        db.to_str().unwrap(),
+    ]));
+    let catalog = p["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "shop.catalog")
+        .expect("catalog profiled")
+        .clone();
+    let by_run: Vec<f64> = catalog["trend"]["p99_ms_by_run"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(by_run.len(), 3, "{catalog:#}");
+    let identical = by_run[0].max(by_run[1]);
+    assert!(
+        by_run[2] < identical + 50.0,
+        "the killed run's clean p99 {by_run:?} counts faulted seconds as clean"
+    );
+    assert!(
+        catalog["baseline_p99_ms"].as_f64().unwrap() < 100.0,
+        "{catalog:#}"
+    );
+}
+
+#[test]
+fn an_unfinished_run_from_before_live_recording_counts_no_unknown_seconds() {
+    // A run recorded by an older res, killed mid-fault: samples committed, faults never
+    // written. Its seconds after its last known state must not count as clean.
+    let dir = TempDir::new("old-incomplete");
+    let db = dir.join("profile.redb");
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    let clean: Vec<Vec<SeriesPoint>> = (0..40)
+        .map(|t| vec![point(t, "shop.catalog", 50.0, 20.0, 0.0)])
+        .collect();
+    let done = record_run(&rec, "s", &clean, &[]);
+    rec.flush().unwrap();
+    rec.finish(done, Outcome::Pass, "2026-01-01T00:01:00Z".into(), &[])
+        .unwrap();
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    let slow: Vec<Vec<SeriesPoint>> = (0..40)
+        .map(|t| {
+            let p99 = if t >= 10 { 170.0 } else { 20.0 };
+            vec![point(t, "shop.catalog", 50.0, p99, 0.0)]
+        })
+        .collect();
+    let killed = record_run(&rec, "s", &slow, &[]);
+    rec.flush().unwrap();
+    drop(rec);
+    // Make it look like the older recording: not live.
+    {
+        let redb_db = redb::Database::open(&db).unwrap();
+        let w = redb_db.begin_write().unwrap();
+        {
+            let mut runs = w.open_table(RUNS).unwrap();
+            use redb::ReadableTable;
+            let mut r: Value =
+                serde_json::from_slice(runs.get(killed.0).unwrap().unwrap().value()).unwrap();
+            r["live"] = Value::Bool(false);
+            let bytes = serde_json::to_vec(&r).unwrap();
+            runs.insert(killed.0, bytes.as_slice()).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    let store = ProfileStore::open(&db).unwrap();
+    let obs = store.observations(&store.runs().unwrap()).unwrap();
+    assert_eq!(obs[0].services["shop.catalog"].len(), 40);
+    assert!(
+        obs[1]
+            .services
+            .get("shop.catalog")
+            .is_none_or(|s| s.is_empty()),
+        "no second of a dead run without its faults is known"
+    );
+    let p = store.profile(None, &Slo::default()).unwrap();
+    assert_eq!(p.services[0].clean_seconds, 40);
+}
+
+fn files_like(dir: &Path, needle: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(needle))
+        .collect()
+}
+
+#[test]
+fn a_leftover_of_an_interrupted_create_counts_as_empty() {
+    let dir = TempDir::new("leftover");
+    // What a create killed between sizing the file and writing redb's magic number leaves:
+    // the first pages of a database, with the header's magic number still zero.
+    let model = dir.join("model.redb");
+    drop(redb::Database::create(&model).unwrap());
+    let mut bytes = std::fs::read(&model).unwrap();
+    bytes.truncate(73_728);
+    bytes.resize(73_728, 0);
+    bytes[..9].fill(0);
+    for (i, bytes) in [bytes.clone(), Vec::new(), vec![0u8; 73_728]]
+        .into_iter()
+        .enumerate()
+    {
+        let db = dir.join(&format!("profile-{i}.redb"));
+        std::fs::write(&db, &bytes).unwrap();
+        let list = res_cmd(&["profile", "list", "--profile-db", db.to_str().unwrap()]);
+        assert_eq!(list.status.code(), Some(0), "{i}");
+        assert!(
+            String::from_utf8_lossy(&list.stderr).contains("no runs recorded yet"),
+            "{i}: {}",
+            String::from_utf8_lossy(&list.stderr)
+        );
+        let rec = Recorder::open_with(&db, fast()).unwrap();
+        assert_eq!(rec.begin_run(meta("main")).unwrap(), RunId(1), "{i}");
+        drop(rec);
+        assert_eq!(ProfileStore::open(&db).unwrap().runs().unwrap().len(), 1);
+    }
+    for junk in [".new-", ".leftover-", ".check-"] {
+        assert!(files_like(&dir.0, junk).is_empty(), "{junk} left behind");
+    }
+    // Zeros at the start of a big file are something else: refused, untouched.
+    let big = dir.join("big.redb");
+    std::fs::write(&big, vec![0u8; 8 * 1024 * 1024]).unwrap();
+    assert!(Recorder::open_with(&big, fast()).is_err());
+    assert_eq!(std::fs::metadata(&big).unwrap().len(), 8 * 1024 * 1024);
+}
+
+#[test]
+fn runs_racing_to_create_one_database_never_see_a_half_made_file() {
+    let dir = TempDir::new("race");
+    for round in 0..4 {
+        let db = dir.join(&format!("profile-{round}.redb"));
+        // Three writers at the same instant; each holds the file about 4 s, longer than the
+        // 3 s a second writer waits, so the losers must say the file is in use.
+        let children: Vec<Child> = (0..3)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_res"))
+                    .args(["profile", "_test-writer"])
+                    .arg(&db)
+                    .args(["--services", "1", "--interval-ms", "20", "--seconds", "200"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut won = 0;
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            if o.status.success() {
+                won += 1;
+            } else {
+                assert!(
+                    err.contains("in use by another res process"),
+                    "round {round}: {err}"
+                );
+            }
+        }
+        assert!(won >= 1, "round {round}: nobody recorded");
+        let runs = ProfileStore::open(&db).unwrap().runs().unwrap();
+        assert_eq!(runs.len(), won, "round {round}");
+    }
+    assert!(files_like(&dir.0, ".new-").is_empty());
+}
+
+/// A tmpfs of `size` mounted for the test, unmounted on drop. `None` without root (a
+/// failure under CI=true, where the test must run).
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(name: &str, size: &str) -> Option<Tmpfs> {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+        let dir = std::env::temp_dir().join(format!("res-tmpfs-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            let _ = std::fs::remove_dir(&dir);
+            assert!(!ci, "CI=true: cannot mount a tmpfs (needs root)");
+            eprintln!("skipped: cannot mount a tmpfs (needs root)");
+            return None;
+        }
+        Some(Tmpfs(dir))
+    }
+
+    /// Writes a file until the file system is full.
+    fn fill(&self) {
+        use std::io::Write;
+        let mut f = std::fs::File::create(self.0.join("fill")).unwrap();
+        let chunk = vec![0xA5u8; 64 * 1024];
+        for _ in 0..100_000 {
+            if f.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+        let _ = f.sync_all();
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn a_full_disk_is_never_a_silent_pass() {
+    let Some(disk) = Tmpfs::mount("full", "4m") else {
+        return;
+    };
+    let dir = TempDir::new("full-disk");
+    let scenario = dir.join("full.res");
+    std::fs::write(
+        &scenario,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/{random.1000}\" }\n  service checkout { route POST \"/checkout\" body json { \"item\": 1001, \"qty\": 1 } }\n}\n\
+         traffic t { rate 50/s  hold 10s }\n\
+         scenario s {\n  step main = load t\n}\n",
+    )
+    .unwrap();
+    let db = disk.0.join("profile.redb");
+    let report = dir.join("report.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_res"))
+        .args(["run", "--seed", "5", "--profile-db"])
+        .arg(&db)
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .arg(&scenario)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Fill the disk once the run is recording.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while show_json(&db, 1).is_none() {
+        assert!(Instant::now() < deadline, "the run never started recording");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    disk.fill();
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{out}\n{err}");
+    assert!(!out.contains("PASS"), "{out}");
+    assert!(
+        out.contains("profile database"),
+        "the summary says why: {out}"
+    );
+    assert!(
+        out.contains("shop.catalog"),
+        "the load result is printed: {out}"
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(v["outcome"], "error");
+    assert!(
+        v["reason"].as_str().unwrap().contains("profile database"),
+        "{v:#}"
+    );
+    // The disk is still full: reading still works, and leaves nothing behind.
+    let list = res_cmd(&["profile", "list", "--profile-db", db.to_str().unwrap()]);
+    assert_eq!(
+        list.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    assert!(String::from_utf8_lossy(&list.stdout).contains("incomplete"));
+    assert!(files_like(&disk.0, ".check-").is_empty());
+    assert!(files_like(&disk.0, ".new-").is_empty());
+}
+
+#[test]
+fn one_damaged_page_does_not_lose_the_other_runs() {
+    let dir = TempDir::new("salvage");
+    let good = dir.join("good.redb");
+    {
+        let rec = Recorder::open_with(&good, fast()).unwrap();
+        for (scenario, services, seconds) in [("small", 1, 30), ("big", 8, 1500), ("small", 1, 30)]
+        {
+            let data: Vec<Vec<SeriesPoint>> = (0..seconds)
+                .map(|t| {
+                    (0..services)
+                        .map(|s| point(t, &format!("{scenario}.s{s}"), 20.0, 10.0, 0.0))
+                        .collect()
+                })
+                .collect();
+            let run = record_run(
+                &rec,
+                scenario,
+                &data,
+                &[fault(3.0, "inject", "latency 1ms")],
+            );
+            rec.flush().unwrap();
+            let _ = run;
+        }
+    }
+    let bytes = std::fs::read(&good).unwrap();
+    // Pages that hold the big run's samples (their keys name its services).
+    let page = 4096;
+    let pages: Vec<usize> = (1..bytes.len() / page)
+        .filter(|i| {
+            let p = &bytes[i * page..(i + 1) * page];
+            p.windows(5).filter(|w| w == b"big.s").count() > 20
+                && !p.windows(5).any(|w| w == b"small")
+        })
+        .collect();
+    assert!(pages.len() > 10, "{} pages of samples", pages.len());
+    let damaged = dir.join("profile.redb");
+    let mut noise = Noise(0xbad);
+    let mut found = false;
+    // Pages freed by later commits may hold stale copies: damage one page after another
+    // until the damage is noticed.
+    for &i in pages.iter().skip(pages.len() / 3) {
+        let mut b = bytes.clone();
+        for x in &mut b[i * page..(i + 1) * page] {
+            *x = (noise.uniform() * 256.0) as u8;
+        }
+        std::fs::write(&damaged, &b).unwrap();
+        if Recorder::open_with(&damaged, fast()).is_err() {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "no damage was noticed");
+    let db = damaged.to_str().unwrap();
+    // The error says what to do.
+    let e = Recorder::open_with(&damaged, fast())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("res profile salvage"), "{e}");
+    assert!(!e.contains("unreachable"), "{e}");
+    // The documented recovery: salvage into a new file, move it into place.
+    let before = std::fs::read(&damaged).unwrap();
+    let out = dir.join("profile-salvaged.redb");
+    let s = res_cmd(&["profile", "salvage", "--profile-db", db, "--format", "json"]);
+    assert_eq!(
+        s.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&s.stderr)
+    );
+    let r = json_of(&s);
+    let kept: Vec<u64> = r["kept"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    assert!(kept.contains(&1) && kept.contains(&3), "{r:#}");
+    assert_eq!(
+        std::fs::read(&damaged).unwrap(),
+        before,
+        "salvage wrote to the damaged file"
+    );
+    let again = res_cmd(&["profile", "salvage", "--profile-db", db]);
+    assert_eq!(
+        again.status.code(),
+        Some(4),
+        "an existing output is never overwritten"
+    );
+    std::fs::rename(&damaged, dir.join("profile.redb.damaged")).unwrap();
+    std::fs::rename(&out, &damaged).unwrap();
+    let store = ProfileStore::open(&damaged).unwrap();
+    let runs = store.runs().unwrap();
+    assert!(runs.iter().any(|r| r.id == 1) && runs.iter().any(|r| r.id == 3));
+    assert_eq!(store.samples(1).unwrap().len(), 30);
+    assert_eq!(store.faults(3).unwrap().len(), 1);
+    drop(store);
+    // And recording goes on in it, after the salvaged ids.
+    let rec = Recorder::open_with(&damaged, fast()).unwrap();
+    assert_eq!(rec.begin_run(meta("main")).unwrap(), RunId(4));
+}

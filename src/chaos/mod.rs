@@ -21,6 +21,7 @@
 //! | [`mod@recover`] | the dead man's switch: revert what a dead owner left |
 //! | [`engine`] | [`ChaosEngine`]: limits, journal, inject/revert, watchdog, events |
 //! | [`model`] | turning the checked model's effects, routes and processes into requests |
+//! | [`support`] | what `res run` cannot inject from a scenario, refused before it starts |
 //!
 //! Safety rules kept everywhere: a fault is journaled with its revert *before* it acts;
 //! reverting is idempotent and a target that has gone away counts as reverted; every fault
@@ -55,6 +56,7 @@ pub mod recover;
 pub mod request;
 pub mod resource;
 mod revert;
+pub mod support;
 pub mod topology;
 pub mod toxiproxy;
 

@@ -10,6 +10,7 @@ mod expr;
 mod loader;
 pub use loader::{normalize, Overlay};
 pub mod model;
+pub mod names;
 
 use std::path::Path;
 
@@ -38,6 +39,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// The model, when there were no errors (warnings allowed).
     pub model: Option<Model>,
+    /// Declarations and resolved references, whenever the checker ran (errors or not).
+    pub names: names::NameTable,
     pub root: FileId,
 }
 
@@ -81,12 +84,12 @@ fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
                 .first()
                 .is_some_and(|m| m.file == d.file && m.ast.items.is_empty())
     });
-    let model = if modules.is_empty() || fatal {
-        None
+    let (model, names) = if modules.is_empty() || fatal {
+        (None, names::NameTable::default())
     } else {
-        let (model, diags) = checker::check(&modules, &sources, opts);
+        let (model, diags, names) = checker::check(&modules, &sources, opts);
         diagnostics.extend(diags);
-        Some(model)
+        (Some(model), names)
     };
     dedup(&mut diagnostics);
     crate::diagnostic::anchor_whole_file(&mut diagnostics, &sources);
@@ -100,6 +103,7 @@ fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
         sources,
         diagnostics,
         model,
+        names,
         root,
     }
 }

@@ -59,7 +59,7 @@ pub fn run(args: CheckArgs, render: RenderOptions) -> Exit {
                         render_all(&checked.diagnostics, &checked.sources, render)
                     );
                 }
-                if let Some(note) = crate::check::env_note(&checked) {
+                if let Some(note) = check::env_note(&checked) {
                     eprintln!("{note}");
                 }
             }

@@ -1,7 +1,9 @@
 //! `res forecast MODEL`: a learned traffic's hourly rate ahead, its peak and intervals
 //! ([`crate::learn::forecast`]), as text or JSON (docs/forecast.schema.json).
 //!
-//! Exit codes as `res learn`: 0 done, 1 the model cannot be forecast, 4 the tool failed.
+//! Exit codes: 0 done, 1 the model cannot be forecast (too short a history), 2 the model is
+//! implausible (a negative or absurd count, named) or the log too stale to reach, 4 the tool
+//! failed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,10 +13,12 @@ use clap::{Args, ValueEnum};
 use super::learn::{duration, fail, learn_code};
 use crate::exit::Exit;
 use crate::learn::forecast::{self, ForecastOptions, Season};
-use crate::learn::TrafficProfile;
+use crate::learn::{LearnError, TrafficProfile};
 
 const EXIT_INPUT: u8 = Exit::Failed.code();
 const EXIT_TOOL: u8 = Exit::Tool.code();
+/// A model refused as implausible, or a stale log too old to forecast: bad input.
+const EXIT_REFUSED: u8 = Exit::Invalid.code();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
@@ -73,6 +77,9 @@ pub fn run_forecast(args: ForecastArgs) -> ExitCode {
     };
     let profile = match TrafficProfile::load(&args.model) {
         Ok(p) => p,
+        Err(e @ LearnError::Model { .. }) if learn_code(&e) != EXIT_TOOL => {
+            return fail(EXIT_REFUSED, e)
+        }
         Err(e) => return fail(learn_code(&e), e),
     };
     let method = match args.method {
@@ -93,9 +100,17 @@ pub fn run_forecast(args: ForecastArgs) -> ExitCode {
         quantile: args.quantile,
         method: forecast::parse_method(method).unwrap_or(crate::check::model::ForecastMethod::Auto),
         season,
+        // The command's edge is where the present comes in: the forecast starts now.
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs() as i64),
     };
     let f = match forecast::forecast_with(&profile, &opts) {
         Ok(f) => f,
+        Err(
+            e @ (forecast::ForecastError::Stale { .. } | forecast::ForecastError::BadSeries(_)),
+        ) => return fail(EXIT_REFUSED, e),
         Err(e) => return fail(EXIT_INPUT, e),
     };
     match args.format {

@@ -8,6 +8,7 @@
 
 mod chaos;
 mod check;
+mod completions;
 mod demo;
 mod fmt;
 mod forecast;
@@ -92,6 +93,13 @@ enum Command {
     /// The language server for editors: speaks LSP over stdin/stdout (diagnostics,
     /// formatting, hover, go to definition, completion, document symbols).
     Lsp,
+    /// Print a shell completion script: `res completions bash > ~/.local/share/bash-completion/completions/res`.
+    Completions {
+        #[arg(value_enum)]
+        shell: completions::Shell,
+    },
+    /// Print the man page, res(1): `res man > ~/.local/share/man/man1/res.1`.
+    Man,
 }
 
 /// Parses the process arguments and runs the command.
@@ -124,6 +132,8 @@ pub fn main() -> ExitCode {
         Command::Chaos(args) => chaos::run(args),
         Command::Learn(args) => learn::run_learn(args),
         Command::Forecast(args) => forecast::run_forecast(args),
+        Command::Completions { shell } => completions::completions(shell).into(),
+        Command::Man => completions::man().into(),
     };
     exit
 }

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use crate::profile::derive::Slo;
 use crate::profile::path::{resolve_db_path_checked, resolve_db_path_in};
-use crate::profile::{compare, export, render, test_writer, ProfileError};
+use crate::profile::{compare, export, render, salvage, test_writer, ProfileError};
 use crate::profile::{ProfileStore, RunSummary};
 use crate::units::{Duration, Percent};
 
@@ -108,6 +108,16 @@ pub enum ProfileCommand {
         /// Only this run.
         #[arg(long)]
         run: Option<u64>,
+    },
+    /// Copy every run that can still be read from a damaged database into a new file.
+    Salvage {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The new database (default: NAME-salvaged.redb beside the damaged one).
+        #[arg(short = 'o', long = "output", value_name = "NEW")]
+        output: Option<PathBuf>,
+        #[arg(long, default_value = "text")]
+        format: Format,
     },
     /// Test helper: begin a run in DB and record one second every interval until killed.
     #[command(hide = true, name = "_test-writer")]
@@ -281,6 +291,19 @@ fn execute(cmd: ProfileCommand, out: &mut dyn Write) -> Result<u8, ProfileError>
                 ExportFormat::Json => export::json(&store, &runs, out)?,
                 ExportFormat::Csv => export::csv(&store, &runs, out)?,
             }
+            Ok(0)
+        }
+        ProfileCommand::Salvage { db, output, format } => {
+            let source = db_path(&db)?;
+            let output = output.unwrap_or_else(|| salvage::default_output(&source));
+            let report = salvage::salvage(&source, &output)?;
+            emit(
+                out,
+                &match format {
+                    Format::Text => salvage::render(&report),
+                    Format::Json => to_json(&report),
+                },
+            )?;
             Ok(0)
         }
         ProfileCommand::TestWriter {

@@ -34,7 +34,7 @@ pub struct RunArgs {
     /// Do not record this run in the profile database.
     #[arg(long)]
     no_record: bool,
-    /// The profile database (default: .res/profile.redb beside the scenario, or res.toml).
+    /// The profile database (default: profile.redb in the project's .res/ folder).
     #[arg(long, value_name = "PATH")]
     profile_db: Option<PathBuf>,
     /// What time it is when the run starts (RFC 3339, e.g. 2026-12-07T10:00Z), instead of

@@ -224,8 +224,90 @@ impl TrafficProfile {
                 ))
             }
         }
-        serde_json::from_value(value).map_err(|e| model_err(format!("not a traffic model: {e}")))
+        let model: TrafficProfile = serde_json::from_value(value)
+            .map_err(|e| model_err(format!("not a traffic model: {e}")))?;
+        model.validate().map_err(model_err)?;
+        Ok(model)
     }
+
+    /// Refuses numbers no log can produce, naming the field: a negative or non-finite count
+    /// or rate, a share outside 0..1, an hourly count beyond [`MAX_PER_HOUR`]. A hand-edited
+    /// or damaged model would otherwise forecast absurd peaks (1e308 an hour became
+    /// 2.8e304/s) and drive load at them.
+    pub fn validate(&self) -> Result<(), String> {
+        let s = &self.series;
+        if s.step_s != 3600 {
+            return Err(format!(
+                "series.step_s is {}, but the hourly series has a step of 3600",
+                s.step_s
+            ));
+        }
+        if s.start_secs().is_none() {
+            return Err(format!(
+                "series.start {:?} is not an RFC 3339 time",
+                s.start
+            ));
+        }
+        for (i, c) in s.counts.iter().enumerate() {
+            count(&format!("series.counts[{i}]"), *c, MAX_PER_HOUR)?;
+        }
+        let max_per_s = MAX_PER_HOUR / 3600.0;
+        let r = &self.rate;
+        count("rate.mean_per_s", r.mean_per_s, max_per_s)?;
+        count("rate.peak_hour_per_s", r.peak_hour_per_s, max_per_s)?;
+        for (i, v) in r.per_hour_of_week.iter().enumerate() {
+            if let Some(v) = v {
+                count(&format!("rate.per_hour_of_week[{i}]"), *v, max_per_s)?;
+            }
+        }
+        for (i, v) in r.per_hour_of_day.iter().enumerate() {
+            if let Some(v) = v {
+                count(&format!("rate.per_hour_of_day[{i}]"), *v, max_per_s)?;
+            }
+        }
+        if !r.trend_per_week.is_finite() || r.trend_per_week <= -1.0 {
+            return Err(format!(
+                "rate.trend_per_week is {}: a weekly change must be finite and above -100 %",
+                r.trend_per_week
+            ));
+        }
+        for (i, e) in self.endpoints.iter().enumerate() {
+            count(&format!("endpoints[{i}].share"), e.share, 1.0)?;
+            for (j, v) in e.share_by_hour.iter().enumerate() {
+                count(&format!("endpoints[{i}].share_by_hour[{j}]"), *v, 1.0)?;
+            }
+            for (code, v) in &e.status {
+                count(&format!("endpoints[{i}].status.{code}"), *v, 1.0)?;
+            }
+        }
+        for (i, st) in self.sessions.chain.iter().enumerate() {
+            for (j, t) in st.next.iter().enumerate() {
+                count(&format!("sessions.chain[{i}].next[{j}].p"), t.p, 1.0)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The most requests per hour a model may hold: 10^10 an hour is about 2.8 million a second,
+/// far past any log one machine learns from, and far below what overflows arithmetic.
+pub const MAX_PER_HOUR: f64 = 1e10;
+
+/// `field` must be a finite number in `0..=max`.
+fn count(field: &str, v: f64, max: f64) -> Result<(), String> {
+    if !v.is_finite() {
+        return Err(format!("{field} is {v}: it must be a finite number"));
+    }
+    if v < 0.0 {
+        return Err(format!("{field} is {v}: it cannot be negative"));
+    }
+    if v > max {
+        return Err(format!(
+            "{field} is {v}, more than the plausible maximum of {max}: the model is damaged or \
+             was edited by hand; learn the log again"
+        ));
+    }
+    Ok(())
 }
 
 fn strip_nulls(v: serde_json::Value) -> serde_json::Value {

@@ -21,8 +21,8 @@ use crate::units::Timestamp;
 pub fn models(history: &History, seed: u64) -> Vec<ServiceModel> {
     history
         .services
-        .iter()
-        .filter_map(|(name, _)| ServiceModel::build(name, history.levels(name), seed))
+        .keys()
+        .filter_map(|name| ServiceModel::build(name, history.levels(name), seed))
         .collect()
 }
 

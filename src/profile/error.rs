@@ -20,7 +20,7 @@ pub enum ProfileError {
     ForeignDatabase { path: PathBuf },
 
     /// The file is truncated or corrupted. It is left as it is.
-    #[error("the profile database {path} is damaged ({reason}); it was left untouched: move it aside to start a new one")]
+    #[error("the profile database {path} is damaged ({reason}); it was left untouched.\n`res profile salvage --profile-db {path}` copies every run that can still be read into a new file; or move it aside to start a new one")]
     Corrupt { path: PathBuf, reason: String },
 
     /// A newer res wrote the file with a schema this version does not know.

@@ -21,21 +21,38 @@ pub fn create_tables(txn: &WriteTransaction) -> Result<(), String> {
     set_version(txn, SCHEMA_VERSION)
 }
 
+/// One migration step: rewrites the tables of one version into the next, inside the open
+/// write transaction.
+type Step = fn(&WriteTransaction) -> Result<(), String>;
+
+/// The steps, in order: `(from, step)` turns version `from` into `from + 1`. To change the
+/// schema: bump `SCHEMA_VERSION`, append the step here (a table that is only added needs no
+/// step of its own: use `tables_only`, as `ensure_tables` creates it), and add a test that writes the old layout by hand and opens
+/// it (see `migrates_a_version_1_file` in tests/profile.rs).
+const STEPS: &[(u64, Step)] = &[
+    (1, v1_to_v2),
+    // Version 3 added the predictions table, which `ensure_tables` creates.
+    (2, tables_only),
+];
+
 /// Migrates a database at version `from` to the current one, step by step. Creates any table
 /// a version added, so an old file ends with the full current layout.
 pub fn upgrade(txn: &WriteTransaction, from: u64) -> Result<(), String> {
     let mut v = from;
     while v < SCHEMA_VERSION {
-        match v {
-            1 => v1_to_v2(txn)?,
-            // The predictions table is created by `ensure_tables` below.
-            2 => {}
-            other => return Err(format!("no migration from schema version {other}")),
+        match STEPS.iter().find(|(f, _)| *f == v) {
+            Some((_, step)) => step(txn)?,
+            None => return Err(format!("no migration from schema version {v}")),
         }
         v += 1;
         set_version(txn, v)?;
     }
     ensure_tables(txn)
+}
+
+/// The step of a version that only added tables, which `ensure_tables` creates.
+fn tables_only(_: &WriteTransaction) -> Result<(), String> {
+    Ok(())
 }
 
 fn set_version(txn: &WriteTransaction, v: u64) -> Result<(), String> {
@@ -44,6 +61,7 @@ fn set_version(txn: &WriteTransaction, v: u64) -> Result<(), String> {
     Ok(())
 }
 
+/// Opens (so creates) every table of the current schema; a new table is added here.
 fn ensure_tables(txn: &WriteTransaction) -> Result<(), String> {
     let e = |e: redb::TableError| e.to_string();
     txn.open_table(META).map_err(e)?;
@@ -103,6 +121,7 @@ fn v1_to_v2(txn: &WriteTransaction) -> Result<(), String> {
             git_commit: old.git_commit,
             writer_pid: None,
             res_version: String::new(),
+            live: false,
         });
     }
     for r in rewritten {

@@ -123,7 +123,11 @@ fn try_open_writer(path: &Path) -> Result<Database, Retry> {
             }))
         }
     };
-    if len.unwrap_or(0) == 0 {
+    if len.is_none() {
+        return create(path);
+    }
+    if is_leftover(path) {
+        clear_leftover(path)?;
         return create(path);
     }
     match probe(path)? {
@@ -143,7 +147,7 @@ fn try_open_writer(path: &Path) -> Result<Database, Retry> {
 
 fn try_open_reader(path: &Path, busy_wait: Duration) -> Result<ReadHandle, Retry> {
     match std::fs::metadata(path) {
-        Ok(m) if m.len() > 0 => {}
+        Ok(_) if !is_leftover(path) => {}
         Ok(_) => {
             return Err(Retry::Fail(ProfileError::Missing {
                 path: path.to_path_buf(),
@@ -197,11 +201,136 @@ fn try_open_reader(path: &Path, busy_wait: Duration) -> Result<ReadHandle, Retry
             }
         }
         Probe::Unclean => {
-            trial_repair(path)?;
-            drop(open_writer(path, busy_wait)?);
+            match trial_repair(path).and_then(|()| open_writer(path, busy_wait)) {
+                Ok(db) => drop(db),
+                Err(e @ ProfileError::Busy { .. }) => return Err(e.into()),
+                // No room (or no permission) to repair it in place, a full disk above all:
+                // reading must still work, so read a repaired copy made elsewhere.
+                Err(ProfileError::Io { .. } | ProfileError::Storage { .. }) => {
+                    return read_repaired_copy(path).map_err(Retry::Fail)
+                }
+                Err(e) => return Err(e.into()),
+            }
             try_open_reader(path, busy_wait)
         }
     }
+}
+
+/// Repairs a copy of an unclean file in the temporary directory and opens that for reading.
+fn read_repaired_copy(path: &Path) -> Result<ReadHandle, ProfileError> {
+    let db = repaired_copy(path, true)?;
+    check_version(path, &db)?;
+    Ok(ReadHandle {
+        db,
+        live_writer: false,
+    })
+}
+
+/// Copies `path` to the temporary directory, lets redb repair the copy (with a full
+/// integrity check when `check` is set), and opens the copy read-only. The copy is unlinked
+/// at once: the open handle keeps it alive, and nothing is left behind.
+fn repaired_copy(path: &Path, check: bool) -> Result<ReadOnlyDatabase, ProfileError> {
+    let copy = std::env::temp_dir().join(format!(
+        "res-profile-read-{}-{}.redb",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    let result = (|| {
+        let repaired = copy_and_repair(
+            path,
+            &copy,
+            check,
+            "copy (to read it without repairing it in place)",
+        )?;
+        drop(repaired);
+        guarded(path, || {
+            builder(ConcurrencyMode::ExclusiveWriter).open_read_only(&copy)
+        })?
+        .map_err(|e| classify(path, e))
+    })();
+    let _ = std::fs::remove_file(&copy);
+    result
+}
+
+/// Opens a possibly damaged file for salvage: read-only, with no integrity check (a check
+/// would refuse the whole file for one bad page); a file a crashed writer left unclean is
+/// repaired on a copy. The file itself is never written.
+pub(crate) fn open_damaged(path: &Path) -> Result<ReadOnlyDatabase, ProfileError> {
+    if is_leftover(path) {
+        return Err(ProfileError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut head = [0u8; 9];
+    let readable = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map_err(|e| ProfileError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source: e,
+        });
+    readable?;
+    if head != REDB_MAGIC {
+        return Err(ProfileError::NotADatabase {
+            path: path.to_path_buf(),
+        });
+    }
+    match guarded(path, || {
+        builder(ConcurrencyMode::ExclusiveWriter).open_read_only(path)
+    })? {
+        Ok(db) => Ok(db),
+        Err(DatabaseError::RepairAborted) => repaired_copy(path, false),
+        Err(e) => Err(classify(path, e)),
+    }
+}
+
+/// Whether `path` is what an interrupted create leaves: an empty file, or one whose first
+/// bytes, where redb writes its magic number last, are still zero. Such a file holds no
+/// data and counts as no database at all.
+fn is_leftover(path: &Path) -> bool {
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = [0u8; REDB_MAGIC.len()];
+    match f.read(&mut head) {
+        Ok(0) => true,
+        Ok(n) => n == head.len() && head.iter().all(|b| *b == 0) && small(path),
+        Err(_) => false,
+    }
+}
+
+/// Files an interrupted create leaves are a few pages long; a big file with zeros at the
+/// start is something else, and is left alone.
+fn small(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .map(|m| m.len() <= 4 * 1024 * 1024)
+        .unwrap_or(false)
+}
+
+/// Removes a leftover without ever removing a real database: the file is first moved aside
+/// under a name of this process, and checked again there; if another process had meanwhile
+/// published a database at `path`, it is put back.
+fn clear_leftover(path: &Path) -> Result<(), Retry> {
+    let aside = sibling(path, &format!("leftover-{}", std::process::id()));
+    match std::fs::rename(path, &aside) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(Retry::Fail(ProfileError::Io {
+                action: "move aside the empty leftover",
+                path: path.to_path_buf(),
+                source: e,
+            }))
+        }
+    }
+    if !is_leftover(&aside) {
+        let _ = std::fs::hard_link(&aside, path);
+    }
+    let _ = std::fs::remove_file(&aside);
+    Ok(())
 }
 
 fn create(path: &Path) -> Result<Database, Retry> {
@@ -214,12 +343,62 @@ fn create(path: &Path) -> Result<Database, Retry> {
             })
         })?;
     }
-    // `create` initialises only a missing or empty file: a file that grew since we looked is
-    // opened as an existing database, and refused by redb if it is not one.
-    let db = guarded(path, || builder(ConcurrencyMode::SingleWriter).create(path))?
-        .map_err(|e| classify(path, e))?;
-    prepare(path, &db)?;
-    Ok(db)
+    // Built under a name of this process and published only once valid, so that an
+    // interruption leaves no half-made file at `path`, and two runs creating at once never
+    // see each other's half-made file: the first link wins, the other opens the winner's.
+    let tmp = sibling(path, &format!("new-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let made = (|| {
+        let db = guarded(path, || builder(ConcurrencyMode::SingleWriter).create(&tmp))?
+            .map_err(|e| classify(path, e))?;
+        prepare(path, &db)?;
+        Ok::<(), ProfileError>(())
+    })();
+    let published = made.and_then(|()| match std::fs::hard_link(&tmp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(ProfileError::Io {
+            action: "publish the new database at",
+            path: path.to_path_buf(),
+            source: e,
+        }),
+    });
+    let _ = std::fs::remove_file(&tmp);
+    remove_stale_temporaries(path);
+    published.map_err(Retry::Fail)?;
+    try_open_writer(path)
+}
+
+/// Removes what creates interrupted by a kill left beside `path` (`NAME.new-PID`,
+/// `NAME.leftover-PID`, `NAME.check-PID`), when process PID is gone.
+fn remove_stale_temporaries(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!("{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = ["new-", "leftover-", "check-"]
+            .iter()
+            .find_map(|p| rest.strip_prefix(p))
+            .and_then(|p| p.parse::<i32>().ok());
+        if let Some(pid) = pid {
+            if !super::alive(pid) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// Reads `path` without writing: its magic number, then a read-only open that validates the
@@ -252,29 +431,41 @@ fn probe(path: &Path) -> Result<Probe, ProfileError> {
 /// writing, which repairs it the same way.
 fn trial_repair(path: &Path) -> Result<(), ProfileError> {
     let copy = sibling(path, &format!("check-{}", std::process::id()));
-    std::fs::copy(path, &copy).map_err(|e| ProfileError::Io {
-        action: "copy for a trial repair",
-        path: path.to_path_buf(),
-        source: e,
-    })?;
     let result = (|| {
-        let db = guarded(path, || {
-            let mut b = builder(ConcurrencyMode::ExclusiveWriter);
-            b.set_check_integrity_on_open(true);
-            b.open(&copy)
-        })?
-        .map_err(|e| match classify(path, e) {
-            ProfileError::Busy { .. } => ProfileError::Corrupt {
-                path: path.to_path_buf(),
-                reason: "its copy cannot be locked".into(),
-            },
-            e => e,
-        })?;
+        let db =
+            copy_and_repair(path, &copy, true, "copy for a trial repair").map_err(|e| match e {
+                ProfileError::Busy { .. } => ProfileError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: "its copy cannot be locked".into(),
+                },
+                e => e,
+            })?;
         check_version(path, &db)?;
         Ok(())
     })();
     let _ = std::fs::remove_file(&copy);
     result
+}
+
+/// Copies `path` to `copy` and opens the copy for writing, which makes redb repair it if a
+/// writer died (with a full integrity check when `check` is set). Errors name `path`.
+fn copy_and_repair(
+    path: &Path,
+    copy: &Path,
+    check: bool,
+    action: &'static str,
+) -> Result<Database, ProfileError> {
+    std::fs::copy(path, copy).map_err(|e| ProfileError::Io {
+        action,
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    guarded(path, || {
+        let mut b = builder(ConcurrencyMode::ExclusiveWriter);
+        b.set_check_integrity_on_open(check);
+        b.open(copy)
+    })?
+    .map_err(|e| classify(path, e))
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -380,6 +571,9 @@ fn verify(path: &Path, db: &ReadOnlyDatabase) -> Result<(), ProfileError> {
         if has("profile") {
             read_all(&txn, PROFILE, false)?;
         }
+        if has("predictions") {
+            read_all(&txn, super::schema::PREDICTIONS, true)?;
+        }
         Ok(())
     };
     guarded(path, walk)?.map_err(|reason| corrupt(path, reason))
@@ -468,15 +662,11 @@ pub(crate) fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, Profil
     let outer = GUARDED.with(|g| g.replace(true));
     let result = catch_unwind(AssertUnwindSafe(f));
     GUARDED.with(|g| g.set(outer));
-    result.map_err(|p| ProfileError::Corrupt {
+    // redb's own words for a page it cannot make sense of ("internal error: entered
+    // unreachable code") tell a person nothing: say what it means instead.
+    result.map_err(|_| ProfileError::Corrupt {
         path: path.to_path_buf(),
-        reason: match p.downcast_ref::<&str>() {
-            Some(s) => format!("redb failed reading it: {s}"),
-            None => match p.downcast_ref::<String>() {
-                Some(s) => format!("redb failed reading it: {s}"),
-                None => "redb failed reading it".into(),
-            },
-        },
+        reason: "a page of it does not hold what redb expects there".into(),
     })
 }
 

@@ -142,9 +142,26 @@ pub fn stored_profile(txn: &ReadTransaction) -> Res<Vec<ServiceProfile>> {
 }
 
 /// What the derivations need of one run: its samples reduced to [`Obs`], and its faults.
+///
+/// Of a run that never finished, only the seconds up to its last known state count: a
+/// second whose faults may be missing must not pass for a clean one. A run recorded live
+/// committed each fault and event in the same transaction as the seconds around it, so
+/// every stored second is known; an older run stored its faults only at the end, so only
+/// the seconds before its last stored event or fault (none, when it died) are known.
 pub fn run_obs(txn: &ReadTransaction, r: &RunRecord) -> Res<RunObs> {
+    let faults = faults(txn, r.id)?;
+    let horizon = if r.complete || r.live {
+        f64::INFINITY
+    } else {
+        let last_event = events(txn, r.id)?.last().map(|e| e.at_s);
+        let last_fault = faults.last().map(|f| f.at_s);
+        last_event.into_iter().chain(last_fault).fold(0.0, f64::max)
+    };
     let mut services: BTreeMap<String, Vec<Obs>> = BTreeMap::new();
     for p in samples(txn, r.id)? {
+        if (p.t + 1) as f64 > horizon {
+            continue;
+        }
         services
             .entry(p.service.clone())
             .or_default()
@@ -153,7 +170,7 @@ pub fn run_obs(txn: &ReadTransaction, r: &RunRecord) -> Res<RunObs> {
     Ok(RunObs {
         id: r.id,
         services,
-        faults: faults(txn, r.id)?,
+        faults,
     })
 }
 

@@ -41,6 +41,13 @@ impl std::fmt::Display for RunId {
     }
 }
 
+/// How many of a run's faults and events [`Recorder::record_new`] has queued.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sent {
+    pub faults: usize,
+    pub events: usize,
+}
+
 /// What is known about a run when it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunMeta {
@@ -208,6 +215,26 @@ impl Recorder {
             return;
         }
         let _ = self.send(Msg::Event(run, event.clone()));
+    }
+
+    /// Queues the faults and events added to the run's lists since the last call, so they
+    /// are committed as they happen (with the next batch, within a second) rather than at the
+    /// end: a run killed mid-way keeps them. `sent` remembers how far each list was sent.
+    pub fn record_new(
+        &self,
+        run: RunId,
+        faults: &[FaultEvent],
+        events: &[RunEvent],
+        sent: &mut Sent,
+    ) {
+        for f in faults.get(sent.faults..).unwrap_or_default() {
+            self.record_fault(run, f);
+        }
+        for e in events.get(sent.events..).unwrap_or_default() {
+            self.record_event(run, e);
+        }
+        sent.faults = sent.faults.max(faults.len());
+        sent.events = sent.events.max(events.len());
     }
 
     /// Whether recording still works. After an error (a full disk, an I/O error) nothing more

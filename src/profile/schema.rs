@@ -72,6 +72,11 @@ pub struct RunRecord {
     pub writer_pid: Option<i32>,
     #[serde(default)]
     pub res_version: String,
+    /// Whether faults and events were committed as they happened (false for runs recorded
+    /// before that, which stored them only at `finish`). Decides how much of an unfinished
+    /// run is known; see `query::run_obs`.
+    #[serde(default)]
+    pub live: bool,
 }
 
 /// A fault injected, reverted, or that failed to inject.

@@ -245,6 +245,7 @@ fn begin(txn: &WriteTransaction, meta: RunMeta, pid: i32) -> Result<RunId, Strin
         git_commit: meta.git_commit,
         writer_pid: Some(pid),
         res_version: env!("CARGO_PKG_VERSION").to_string(),
+        live: true,
     };
     let bytes = serde_json::to_vec(&record).map_err(|e| e.to_string())?;
     runs.insert(id, bytes.as_slice())

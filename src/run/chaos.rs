@@ -255,10 +255,13 @@ impl ChaosDriver {
         if journal.exists() {
             let recovered = crate::chaos::recover::recover(&journal);
             if recovered.active > 0 || recovered.error.is_some() {
-                notes.push(format!(
+                let note = format!(
                     "recovered faults left by an earlier run: {}",
                     recovered.summary().trim()
-                ));
+                );
+                // Said on the terminal too: reverting someone's leftovers is news.
+                eprintln!("note: {note}");
+                notes.push(note);
             }
         }
         let faults = injected(scenario);

@@ -96,6 +96,8 @@ pub struct Interpreter<'a> {
     failure: Option<String>,
     next_tick: u64,
     recorded: usize,
+    /// How many faults and events have gone to the profile database.
+    sent: crate::profile::Sent,
     loads: Vec<StartedLoad>,
     skipped: Vec<SkippedPart>,
     remediation: Option<super::remedies::Remediation>,
@@ -160,6 +162,7 @@ impl<'a> Interpreter<'a> {
             failure: None,
             next_tick: 1,
             recorded: 0,
+            sent: crate::profile::Sent::default(),
             loads: Vec::new(),
             skipped: Vec::new(),
             remediation,
@@ -179,6 +182,7 @@ impl<'a> Interpreter<'a> {
         let plan = self.cx.plan;
         for n in plan.timeline() {
             let node = &plan.graph[n];
+            self.record_new();
             if self.wait_for(node.at).await.is_err() || self.node(node).await.is_err() {
                 break;
             }
@@ -188,6 +192,14 @@ impl<'a> Interpreter<'a> {
         }
         self.shutdown().await;
         self.report()
+    }
+
+    /// Hands the faults and events not yet sent to the profile database, so they are
+    /// committed as they happen and a killed run keeps them.
+    fn record_new(&mut self) {
+        if let Some((rec, run)) = &self.cx.recorder {
+            rec.record_new(*run, &self.faults, &self.events, &mut self.sent);
+        }
     }
 
     fn event(&mut self, kind: &str, detail: String) {
@@ -259,6 +271,7 @@ impl<'a> Interpreter<'a> {
         let t = self.next_tick;
         self.next_tick += 1;
         flush(&mut self.metrics, &mut self.pending, t);
+        self.record_new();
         if let Some((rec, run)) = &self.cx.recorder {
             rec.record_seconds(*run, &self.metrics.series[self.recorded..]);
             self.recorded = self.metrics.series.len();
@@ -699,7 +712,7 @@ impl<'a> Interpreter<'a> {
         if let Some(r) = &self.remediation {
             self.skipped.extend(r.incomplete());
         }
-        let (outcome, reason) = verdict(
+        let (mut outcome, mut reason) = verdict(
             outcome,
             reason,
             &expectations,
@@ -712,17 +725,12 @@ impl<'a> Interpreter<'a> {
         let clock = self.clock.clone();
         if let Some((rec, run)) = self.cx.recorder.take() {
             rec.record_seconds(run, &self.metrics.series[self.recorded..]);
-            for f in &self.faults {
-                rec.record_fault(run, f);
-            }
-            for e in &self.events {
-                rec.record_event(run, e);
-            }
+            rec.record_new(run, &self.faults, &self.events, &mut self.sent);
             if let Err(e) = rec.finish(run, outcome, clock.wall().to_rfc3339(), &expectations) {
-                self.event(
-                    "record",
-                    format!("the profile database could not finish the run: {e}"),
-                );
+                // A run whose record is incomplete is never a silent pass (exit 4).
+                let why = format!("the profile database could not finish the run: {e}");
+                self.event("record", why.clone());
+                (outcome, reason) = (Outcome::Error, Some(why));
             }
         }
         RunReport {

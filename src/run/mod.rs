@@ -105,6 +105,11 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         eprintln!("error: {e}");
         return EXIT_INVALID;
     }
+    let unsupported = crate::chaos::support::unsupported_in_run(model, scenario);
+    if !unsupported.is_empty() {
+        unsupported.iter().for_each(|why| eprintln!("error: {why}"));
+        return EXIT_INVALID;
+    }
     if opts.dry_run {
         print!("{}", dry_run(model, &plan, &setup, seed, wall_start));
         return 0;

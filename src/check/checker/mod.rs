@@ -17,6 +17,7 @@ mod unused;
 
 use super::loader::Module;
 use super::model::*;
+use super::names::{NameDecl, NameRef, NameTable};
 use super::Options;
 use crate::diagnostic::{suggest, Code, Diagnostic, FileId, SourceMap, Span};
 use crate::syntax::ast::{self, Body2, Item};
@@ -89,6 +90,8 @@ pub(super) struct Checker<'a> {
     pub model: Model,
     ns: Vec<HashMap<String, usize>>,
     bindings: Vec<Binding>,
+    /// Every name use resolved so far (the name table's references).
+    refs: Vec<NameRef>,
     cur: usize,
     opts: &'a Options,
 }
@@ -97,7 +100,7 @@ pub(super) fn check(
     modules: &[Module],
     sources: &SourceMap,
     opts: &Options,
-) -> (Model, Vec<Diagnostic>) {
+) -> (Model, Vec<Diagnostic>, NameTable) {
     let mut c = Checker {
         modules,
         sources,
@@ -106,6 +109,7 @@ pub(super) fn check(
         model: Model::default(),
         ns: vec![HashMap::new(); modules.len()],
         bindings: Vec::new(),
+        refs: Vec::new(),
         cur: 0,
         opts,
     };
@@ -113,7 +117,21 @@ pub(super) fn check(
     c.check_all();
     c.own_scenarios();
     c.unused();
-    (c.model, c.diags)
+    let names = NameTable {
+        decls: c
+            .decls
+            .iter()
+            .map(|d| NameDecl {
+                name: d.name.clone(),
+                kind: &d.kind.noun()[d.kind.noun().find(' ').map_or(0, |i| i + 1)..],
+                file: d.file,
+                span: d.name_span,
+                used: d.used,
+            })
+            .collect(),
+        refs: std::mem::take(&mut c.refs),
+    };
+    (c.model, c.diags, names)
 }
 
 impl<'a> Checker<'a> {

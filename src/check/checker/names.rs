@@ -82,7 +82,10 @@ impl<'a> Checker<'a> {
                         .get(&n.name.name)
                         .map(|&b| self.bindings[b].decl)
                     {
-                        Some(decl) => self.bind(m, n.local(), decl, true),
+                        Some(decl) => {
+                            self.bind(m, n.local(), decl, true);
+                            self.note_ref(n.name.span, decl);
+                        }
                         None => {
                             let exported: Vec<&str> =
                                 self.ns[target].keys().map(String::as_str).collect();
@@ -156,6 +159,7 @@ impl<'a> Checker<'a> {
     /// Resolves a name in the current module, reporting unknown names with suggestions.
     pub(in crate::check) fn lookup(&mut self, cx: &Ctx, name: &str, span: Span) -> Option<usize> {
         if let Some(decl) = self.lookup_quiet(cx, name) {
+            self.note_ref(span, decl);
             return Some(decl);
         }
         let mut candidates: Vec<&str> = self.ns[self.cur].keys().map(String::as_str).collect();
@@ -302,6 +306,20 @@ impl<'a> Checker<'a> {
             self.diags.push(d);
             return None;
         }
+        self.note_ref(id.span, decl);
         Some(decl)
+    }
+
+    /// Records a resolved use of a name for the name table (once per place: templates are
+    /// checked once per instantiation).
+    pub(super) fn note_ref(&mut self, span: Span, decl: usize) {
+        let r = NameRef {
+            file: self.file(),
+            span,
+            decl,
+        };
+        if self.refs.last() != Some(&r) {
+            self.refs.push(r);
+        }
     }
 }

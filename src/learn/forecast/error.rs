@@ -21,6 +21,10 @@ pub enum ForecastError {
     /// The horizon is zero or longer than the forecaster handles.
     #[error("horizon {0} is out of range: use one hour to one year")]
     BadHorizon(String),
+    /// The log ended so long ago that forecasting from it to now and over the horizon would
+    /// reach past a year.
+    #[error("the log is stale: it ends at {ended}, {ago} ago, and a forecast from it cannot reach past a year: learn a recent log")]
+    Stale { ended: String, ago: String },
     /// The model's series cannot be read (bad start time or step).
     #[error("the model's series is unusable: {0}")]
     BadSeries(String),

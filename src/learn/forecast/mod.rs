@@ -34,6 +34,9 @@ use super::profile::TrafficProfile;
 use crate::check::model::ForecastMethod;
 use crate::units::{Duration, Timestamp};
 
+/// The longest span forecast: a leap year of hours.
+const MAX_HOURS: usize = 8784;
+
 /// Options of a forecast beyond the language's `horizon`, `quantile` and `method`.
 #[derive(Debug, Clone, Copy)]
 pub struct ForecastOptions {
@@ -41,6 +44,10 @@ pub struct ForecastOptions {
     pub quantile: f64,
     pub method: ForecastMethod,
     pub season: Season,
+    /// The present, in seconds since the epoch. When the log ended more than an hour before
+    /// it, the forecast starts now rather than at the log's end (whose hours are the past);
+    /// `None` forecasts from the log's end.
+    pub now: Option<i64>,
 }
 
 /// A forecast of a learned traffic's rate (what `res forecast --format json` prints).
@@ -62,6 +69,9 @@ pub struct Forecast {
     pub series: Vec<Point>,
     /// Fallbacks and caveats, in words.
     pub notes: Vec<String>,
+    /// Whole hours between the log's end and the forecast's start (0 when the log is fresh,
+    /// or when the forecast starts at the log's end).
+    pub stale_hours: usize,
 }
 
 /// How the chosen method did in the rolling-origin backtest.
@@ -113,6 +123,7 @@ pub fn forecast(
             quantile,
             method,
             season: Season::Auto,
+            now: None,
         },
     )
 }
@@ -133,22 +144,43 @@ pub fn forecast_with(
         .start_secs()
         .ok_or_else(|| ForecastError::BadSeries(format!("bad start {:?}", series.start)))?;
     let hours = (opts.horizon.secs() / 3600.0).ceil();
-    if !(1.0..=8784.0).contains(&hours) {
+    if !(1.0..=MAX_HOURS as f64).contains(&hours) {
         return Err(ForecastError::BadHorizon(opts.horizon.to_string()));
     }
     let horizon = hours as usize;
     let y = &series.counts;
+    if let Some((i, c)) = y
+        .iter()
+        .enumerate()
+        .find(|(_, c)| !c.is_finite() || **c < 0.0)
+    {
+        return Err(ForecastError::BadSeries(format!(
+            "series.counts[{i}] is {c}: an hourly count must be a finite number, not negative"
+        )));
+    }
+    let log_end = start + y.len() as i64 * 3600;
+    // A stale log: the hours between its end and now are forecast too, and skipped.
+    let stale = match opts.now {
+        Some(now) if now - log_end >= 3600 => ((now - log_end) / 3600) as usize,
+        _ => 0,
+    };
+    if stale + horizon > MAX_HOURS {
+        return Err(ForecastError::Stale {
+            ended: Timestamp(log_end).to_rfc3339(),
+            ago: human_span(stale as f64 * 3600.0),
+        });
+    }
     let f = forecast_series(
         y,
         Sampling::HOURLY,
-        horizon,
+        stale + horizon,
         opts.quantile,
         opts.method,
         opts.season,
     )?;
     let per_s = |v: f64| round_sig(v / 3600.0);
-    let at = |i: usize| Timestamp(start + (y.len() + i) as i64 * 3600).to_rfc3339();
-    let points: Vec<Point> = (0..horizon)
+    let at = |i: usize| Timestamp(log_end + i as i64 * 3600).to_rfc3339();
+    let points: Vec<Point> = (stale..stale + horizon)
         .map(|i| Point {
             at: at(i),
             rate_per_s: per_s(f.point[i]),
@@ -156,6 +188,16 @@ pub fn forecast_with(
             upper: per_s(f.upper[i]),
         })
         .collect();
+    let mut notes = f.notes;
+    if stale > 0 {
+        notes.push(format!(
+            "the log is stale: it ends at {}, {} ago; the forecast starts now ({}), so the {} between are forecast, not known; learn a recent log for a sharper forecast",
+            Timestamp(log_end).to_rfc3339(),
+            human_span(stale as f64 * 3600.0),
+            at(stale),
+            human_span(stale as f64 * 3600.0),
+        ));
+    }
     let peak_i = (0..horizon)
         .max_by(|&a, &b| f.upper[a].total_cmp(&f.upper[b]).then(b.cmp(&a)))
         .unwrap_or(0);
@@ -194,7 +236,8 @@ pub fn forecast_with(
             .collect(),
         peak,
         series: points,
-        notes: f.notes,
+        notes,
+        stale_hours: stale,
     })
 }
 
