@@ -215,7 +215,9 @@ impl Remediation {
         let mut ended = Vec::new();
         for (id, (cond, left)) in self.verifying.iter_mut() {
             *left -= 1.0;
-            if !matches!(eval(&cond.expr, &env), Ok(Value::Bool(true))) {
+            // Cleared only when the condition is measured false: a second without data (the
+            // load has stopped) proves nothing.
+            if matches!(eval(&cond.expr, &env), Ok(Value::Bool(false))) {
                 ended.push((*id, Verification::Verified));
             } else if *left <= 0.0 {
                 ended.push((*id, Verification::NotCleared));
