@@ -854,28 +854,42 @@ async fn res_remedy_list_show_approve_reject() {
 /// `res run` on a demo-shop scenario whose remedy fires on a condition that cannot clear
 /// (p99 above 1 ms): the JSON report, validated against its schema, and the terminal output.
 fn run_remedy_scenario(tag: &str, extra: &[&str]) -> (Option<i32>, String, serde_json::Value) {
-    let dir = TempDir::new(tag);
-    let file = dir.path().join("grow.res");
-    std::fs::write(
-        &file,
+    run_file(
+        tag,
         "system shop {\n  builtin demo_shop\n  service checkout { route POST \"/checkout\" body json { \"item\": 1001, \"qty\": 1 } }\n}\n\
          traffic t { rate 40/s  hold 9s }\n\
          remedy grow {\n  when p99(shop.checkout) > 1ms for 2s\n  do scale shop.checkout by +2\n  cooldown 1h\n}\n\
          scenario s {\n  step main = load t\n  then remediate with grow\n}\n",
+        "3",
+        extra,
     )
-    .unwrap();
+}
+
+/// Runs `text` as a scenario file with `--seed seed` (not recorded unless `extra` names a
+/// `--profile-db`); the exit code, stdout and the JSON report, validated against its schema.
+fn run_file(
+    tag: &str,
+    text: &str,
+    seed: &str,
+    extra: &[&str],
+) -> (Option<i32>, String, serde_json::Value) {
+    let dir = TempDir::new(tag);
+    let file = dir.path().join("scenario.res");
+    std::fs::write(&file, text).unwrap();
     let json = dir.path().join("report.json");
     let report = format!("json={}", json.display());
     let mut args = vec![
         "run",
         file.to_str().unwrap(),
         "--seed",
-        "3",
-        "--no-record",
+        seed,
         "--quiet",
         "--report",
         report.as_str(),
     ];
+    if !extra.contains(&"--profile-db") {
+        args.push("--no-record");
+    }
     args.extend_from_slice(extra);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_res"))
         .args(&args)
@@ -940,4 +954,106 @@ fn res_run_in_advise_mode_changes_nothing_and_says_what_it_would_do() {
     assert_eq!(code, Some(1));
     assert!(out.contains("advised remediate grow"), "{out}");
     assert!(out.contains("instances → 6"), "{out}");
+}
+
+// ---- predicted triggers in res run ----
+
+/// A demo-shop scenario whose checkout runs one worker (`capacity 1`, about 35 orders/s at
+/// most) under a ramp to 24/s, with a remedy predicted at 34/s: the prediction engine fits
+/// the ramp, predicts the breach beyond it, and the remedy's action is verified by a load at
+/// 34/s.
+fn run_predicted_scenario(
+    tag: &str,
+    condition: &str,
+    extra: &[&str],
+) -> (Option<i32>, String, serde_json::Value) {
+    let text = format!(
+            "system shop {{\n  builtin demo_shop\n  service checkout {{\n    route POST \"/checkout\" body json {{ \"item\": 1001, \"qty\": 1 }}\n    capacity 1\n  }}\n}}\n\
+             traffic t {{ rate 24/s  ramp 2/s -> rate over 16s  hold 4s }}\n\
+             remedy ahead {{\n  when predicted {condition} at 34/s\n  do scale shop.checkout by +2\n  cooldown 1h\n}}\n\
+             scenario s {{\n  step main = load t\n  then remediate with ahead\n}}\n"
+        );
+    run_file(tag, &text, "5", extra)
+}
+
+#[test]
+fn res_run_predicts_a_breach_scales_ahead_and_verifies_at_the_predicted_rate() {
+    let (code, out, v) = run_predicted_scenario(
+        "run-predicted",
+        "p99(shop.checkout) > 300ms",
+        &["--remediate", "act"],
+    );
+    let r = &v["remediations"][0];
+    assert_eq!(r["remedy"], "ahead", "{v:#}\n{out}");
+    assert_eq!(r["predicted"], true, "{r:#}");
+    assert_eq!(r["mode"], "act");
+    assert_eq!(r["result"], "done", "{r:#}");
+    let predicted = r["evidence"][0]["value"].as_f64().unwrap();
+    assert!(predicted > 300.0, "predicted p99 {predicted} ms: {r:#}");
+    assert_eq!(r["before"]["instances"], 1);
+    assert_eq!(r["after"]["instances"], 3);
+    // Three workers serve 34/s well under 300 ms: the verification load clears it.
+    assert_eq!(r["verification"], "verified", "{r:#}\n{out}");
+    assert_eq!(r["undone"], false);
+    let events: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("verification load at 34.0/s")),
+        "{events:#?}"
+    );
+    assert_eq!(v["outcome"], "pass", "{v:#}\n{out}");
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
+fn res_run_undoes_a_predicted_remedy_whose_condition_is_still_measured() {
+    // p99 above 1 ms is predicted and still measured after scaling: undone, instances restored.
+    // Recorded: the decision is in the audit log as the run made it, read by `res remedy`.
+    let dir = TempDir::new("run-predicted-undo-db");
+    let db = dir.path().join("profile.redb");
+    let (code, out, v) = run_predicted_scenario(
+        "run-predicted-undo",
+        "p99(shop.checkout) > 1ms",
+        &["--remediate", "act", "--profile-db", db.to_str().unwrap()],
+    );
+    let r = &v["remediations"][0];
+    assert_eq!(r["result"], "done", "{r:#}\n{out}");
+    assert_eq!(r["verification"], "not_cleared", "{r:#}");
+    assert_eq!(r["undone"], true);
+    assert_eq!(v["outcome"], "incomplete");
+    assert_eq!(code, Some(1));
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_res"))
+        .args(["remedy", "list", "--format", "json", "--profile-db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let audit: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(audit[0]["remedy"], "ahead", "{audit:#}");
+    assert_eq!(audit[0]["result"], "done");
+    assert_eq!(audit[0]["verification"], "not_cleared", "{audit:#}");
+    assert_eq!(audit[0]["trigger"]["predicted"], true, "{audit:#}");
+    assert_eq!(audit[0]["undo"]["after"]["instances"], 1, "{audit:#}");
+}
+
+#[test]
+fn res_run_advises_on_a_predicted_breach_by_default() {
+    // No flag, no `mode` in the file: a predicted trigger only advises, and the run says so.
+    let (code, out, v) =
+        run_predicted_scenario("run-predicted-advise", "p99(shop.checkout) > 300ms", &[]);
+    let r = &v["remediations"][0];
+    assert_eq!(
+        (r["mode"].as_str(), r["result"].as_str()),
+        (Some("advise"), Some("advised")),
+        "{r:#}\n{out}"
+    );
+    assert_eq!(r["before"]["instances"], 1);
+    assert_eq!(v["outcome"], "incomplete");
+    assert_eq!(code, Some(1));
+    assert!(out.contains("advised remediate ahead"), "{out}");
 }

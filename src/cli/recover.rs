@@ -58,9 +58,37 @@ pub fn run_recover(args: RecoverArgs) -> ExitCode {
     } else if journal.exists() {
         print!("read {}\n{}", journal.display(), report.summary());
     }
+    unverified_remedies(args.json);
     if report.ok() {
         ExitCode::SUCCESS
     } else {
         Exit::Tool.into()
+    }
+}
+
+/// Remediation decisions a crashed run left in verification: the action stays in place and
+/// is marked `unverified` in the audit log, and said here (on stderr under `--json`).
+fn unverified_remedies(json: bool) {
+    let Ok(db) = State::discover().and_then(|s| s.profile_db(None)) else {
+        return;
+    };
+    if !db.exists() {
+        return;
+    }
+    match crate::remedy::Audit::new(&db).mark_unverified() {
+        Ok(marked) => {
+            for r in marked {
+                let line = format!(
+                    "remedy decision {} ({}): `{}` stays in place, unverified: its run ended during verification (res remedy show {})",
+                    r.id, r.remedy, r.action, r.id
+                );
+                if json {
+                    eprintln!("{line}");
+                } else {
+                    println!("{line}");
+                }
+            }
+        }
+        Err(e) => eprintln!("warning: remediation audit log in {}: {e}", db.display()),
     }
 }

@@ -91,7 +91,15 @@ impl History {
                         .is_some_and(|rest| rest.starts_with('.'))
                 })
             };
-            let faulted = fault_windows(&store.faults(run.id)?);
+            let faults = store.faults(run.id)?;
+            let faulted = fault_windows(faults.iter().map(|f| {
+                (
+                    f.fault.as_str(),
+                    f.target.as_str(),
+                    f.action.as_str(),
+                    f.at_s,
+                )
+            }));
             let seconds = points.iter().filter(|p| wanted(&p.service)).map(|p| {
                 let f = faulted
                     .iter()
@@ -143,19 +151,23 @@ impl History {
     }
 }
 
-/// The time spans, in seconds since the run started, during which some fault was active.
-fn fault_windows(faults: &[crate::profile::schema::FaultRecord]) -> Vec<(f64, f64)> {
+/// The spans during which some fault was in place, from the run's fault log as
+/// (fault, target, action, at_s): from each `inject` to its `revert`, or to the end when it
+/// was never reverted.
+pub fn fault_windows<'a>(
+    faults: impl IntoIterator<Item = (&'a str, &'a str, &'a str, f64)>,
+) -> Vec<(f64, f64)> {
     let mut open: BTreeMap<(&str, &str), f64> = BTreeMap::new();
     let mut spans = Vec::new();
-    for f in faults {
-        let key = (f.fault.as_str(), f.target.as_str());
-        match f.action.as_str() {
+    for (fault, target, action, at_s) in faults {
+        let key = (fault, target);
+        match action {
             "inject" => {
-                open.entry(key).or_insert(f.at_s);
+                open.entry(key).or_insert(at_s);
             }
             "revert" => {
                 if let Some(start) = open.remove(&key) {
-                    spans.push((start, f.at_s));
+                    spans.push((start, at_s));
                 }
             }
             _ => {}

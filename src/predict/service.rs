@@ -257,11 +257,13 @@ impl ServiceModel {
         };
         let distance = (rate / last.offered.max(1e-9) - 1.0).max(0.0);
         let widen = 0.1 + distance;
-        let point = curve(cap.point);
+        // Past capacity the queue has no steady state: the latency is the wait behind the
+        // backlog built up over a minute at this rate, at least.
+        let point = curve(cap.point).max(backlog_ms(rate, cap.point));
         let p99 = Interval::new(
             point,
-            curve(cap.hi) * (1.0 - widen).max(0.1),
-            curve(cap.lo) * (1.0 + widen),
+            (curve(cap.hi) * (1.0 - widen).max(0.1)).max(backlog_ms(rate, cap.hi)),
+            (curve(cap.lo) * (1.0 + widen)).max(backlog_ms(rate, cap.lo)),
         );
         // Past capacity, what is offered and not served is turned away (or times out).
         let shed = |c: f64| if rate > c { 1.0 - c / rate } else { 0.0 };
@@ -281,6 +283,24 @@ impl ServiceModel {
                 extrapolated: true,
             },
         )
+    }
+}
+
+/// How long a saturated service's queue is given to grow when a latency is predicted past
+/// capacity.
+pub const BACKLOG_HORIZON_S: f64 = 60.0;
+
+/// The wait, in ms, behind the backlog that `rate` above `capacity` builds up over
+/// [`BACKLOG_HORIZON_S`]: (rate − capacity) × T requests, served at `capacity`. Zero below
+/// capacity.
+fn backlog_ms(rate: f64, capacity: f64) -> f64 {
+    if capacity > 0.0 && rate > capacity {
+        finite::or(
+            (rate - capacity) / capacity * BACKLOG_HORIZON_S * 1000.0,
+            0.0,
+        )
+    } else {
+        0.0
     }
 }
 

@@ -34,7 +34,7 @@ mod writer;
 pub use error::ProfileError;
 pub use open::DEFAULT_BUSY_WAIT;
 pub use path::{resolve_db_path, resolve_db_path_checked, resolve_db_path_in};
-pub use recorder::{outcome_name, Recorder, RecorderOptions, RunId, RunMeta, Sent};
+pub use recorder::{outcome_name, KeyedWriter, Recorder, RecorderOptions, RunId, RunMeta, Sent};
 pub use schema::SCHEMA_VERSION;
 pub use store::{ProfileStore, RunDetail, RunSummary, ServiceSeconds};
 

@@ -128,6 +128,9 @@ impl Status {
 /// Records runs into the profile database from a background thread.
 pub struct Recorder {
     tx: Option<Sender<Msg>>,
+    /// The sender [`KeyedWriter`]s use; emptied when the recorder stops, so that no handle
+    /// left elsewhere keeps the writer thread waiting.
+    keyed: Arc<Mutex<Option<Sender<Msg>>>>,
     thread: Option<JoinHandle<()>>,
     status: Arc<Status>,
     options: RecorderOptions,
@@ -155,6 +158,7 @@ impl Recorder {
                 source: e,
             })?;
         Ok(Recorder {
+            keyed: Arc::new(Mutex::new(Some(tx.clone()))),
             tx: Some(tx),
             thread: Some(thread),
             status,
@@ -259,6 +263,14 @@ impl Recorder {
     }
 
     /// Commits whatever is queued and returns once it is on disk.
+    /// A handle through which another engine (the remediation audit log) writes records of
+    /// its own table into the file while the run records; it fails once the recorder stopped.
+    pub fn keyed_writer(&self) -> KeyedWriter {
+        KeyedWriter {
+            tx: self.keyed.clone(),
+        }
+    }
+
     pub fn flush(&self) -> Result<(), ProfileError> {
         let (reply, answer) = mpsc::sync_channel(1);
         self.send(Msg::Flush(reply))?;
@@ -319,6 +331,9 @@ impl Recorder {
 
     fn stop(&mut self) {
         self.tx.take();
+        if let Ok(mut k) = self.keyed.lock() {
+            k.take();
+        }
         if let Some(t) = self.thread.take() {
             if t.join().is_err() {
                 self.status.fail("the recorder thread panicked".into());
@@ -353,4 +368,39 @@ pub fn outcome_name(o: Outcome) -> &'static str {
 }
 
 /// Replies go through rendezvous channels of one slot.
+/// Writes records of another engine's table (id → bytes) through the recorder's thread,
+/// which owns the file during a run. Each call commits before it returns.
+#[derive(Clone)]
+pub struct KeyedWriter {
+    tx: Arc<Mutex<Option<Sender<Msg>>>>,
+}
+
+impl KeyedWriter {
+    /// Writes the record `make` renders under `key`, or under the table's next id when `key`
+    /// is `None`; returns the id.
+    pub fn put(
+        &self,
+        table: &'static str,
+        key: Option<u64>,
+        make: impl FnOnce(u64) -> Vec<u8> + Send + 'static,
+    ) -> Result<u64, ProfileError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let msg = Msg::Keyed {
+            table,
+            key,
+            make: Box::new(make),
+            reply,
+        };
+        let sent = self
+            .tx
+            .lock()
+            .ok()
+            .and_then(|t| t.as_ref().map(|tx| tx.send(msg).is_ok()));
+        if sent != Some(true) {
+            return Err(stopped());
+        }
+        answer.recv().map_err(|_| stopped())?
+    }
+}
+
 pub(crate) type Reply<T> = SyncSender<Result<T, ProfileError>>;

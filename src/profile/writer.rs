@@ -40,6 +40,14 @@ pub(crate) enum Msg {
         reply: Reply<()>,
     },
     Flush(Reply<()>),
+    /// A record of another engine's table (id → bytes), committed at once: `key` None takes
+    /// the table's next id, and `make` renders the record with it.
+    Keyed {
+        table: &'static str,
+        key: Option<u64>,
+        make: Box<dyn FnOnce(u64) -> Vec<u8> + Send>,
+        reply: Reply<u64>,
+    },
 }
 
 #[derive(Default)]
@@ -128,6 +136,15 @@ impl Writer {
             }
             Msg::Flush(reply) => {
                 let r = self.commit(|_| Ok(()));
+                let _ = reply.send(r);
+            }
+            Msg::Keyed {
+                table,
+                key,
+                make,
+                reply,
+            } => {
+                let r = self.commit(|txn| put_keyed(txn, table, key, make));
                 let _ = reply.send(r);
             }
             Msg::Finish {
@@ -381,6 +398,32 @@ fn append(
     t.insert((run, next), bytes).map_err(|e| e.to_string())?;
     seq.insert(key, next + 1);
     Ok(())
+}
+
+/// Writes one record of table `name` (id → bytes); `key` None takes the next id.
+fn put_keyed(
+    txn: &WriteTransaction,
+    name: &'static str,
+    key: Option<u64>,
+    make: Box<dyn FnOnce(u64) -> Vec<u8> + Send>,
+) -> Result<u64, String> {
+    let def: TableDefinition<u64, &[u8]> = TableDefinition::new(name);
+    let mut table = txn.open_table(def).map_err(|e| e.to_string())?;
+    let id = match key {
+        Some(k) => k,
+        None => {
+            table
+                .last()
+                .map_err(|e| e.to_string())?
+                .map_or(0, |(k, _)| k.value())
+                + 1
+        }
+    };
+    let bytes = make(id);
+    table
+        .insert(id, bytes.as_slice())
+        .map_err(|e| e.to_string())?;
+    Ok(id)
 }
 
 #[cfg(test)]

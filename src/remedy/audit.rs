@@ -14,22 +14,46 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use super::error::AuditError;
 use super::record::{DecisionRecord, Outcome, Verification};
 
+/// The table's name in the profile database.
+pub const DECISIONS_TABLE: &str = "remedy_decisions";
+
 /// Decision id → [`DecisionRecord`] as JSON.
-pub const DECISIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("remedy_decisions");
+pub const DECISIONS: TableDefinition<u64, &[u8]> = TableDefinition::new(DECISIONS_TABLE);
 
 /// How long an operation waits for another process holding the file.
 const BUSY_WAIT: Duration = Duration::from_secs(5);
 
 /// The audit log in one profile database file.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Audit {
     path: PathBuf,
+    /// During `res run` the recorder owns the file: decisions are written through it.
+    through: Option<crate::profile::KeyedWriter>,
+}
+
+impl std::fmt::Debug for Audit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Audit")
+            .field("path", &self.path)
+            .field("through_recorder", &self.through.is_some())
+            .finish()
+    }
 }
 
 impl Audit {
     pub fn new(path: &Path) -> Self {
         Audit {
             path: path.to_path_buf(),
+            through: None,
+        }
+    }
+
+    /// The audit log of the file a run is recording into: new and changed decisions go
+    /// through the recorder's writer, committed as they are made, so a killed run keeps them.
+    pub fn through_recorder(path: &Path, writer: crate::profile::KeyedWriter) -> Self {
+        Audit {
+            path: path.to_path_buf(),
+            through: Some(writer),
         }
     }
 
@@ -43,6 +67,15 @@ impl Audit {
 
     /// Stores a new decision and gives it the next id (written into `record.id`).
     pub fn insert(&self, record: &mut DecisionRecord) -> Result<u64, AuditError> {
+        if let Some(w) = &self.through {
+            let mut rec = record.clone();
+            let id = w.put(DECISIONS_TABLE, None, move |id| {
+                rec.id = id;
+                serde_json::to_vec(&rec).unwrap_or_default()
+            })?;
+            record.id = id;
+            return Ok(id);
+        }
         let db = self.open()?;
         let txn = db.begin_write().map_err(AuditError::storage)?;
         {
@@ -63,6 +96,11 @@ impl Audit {
 
     /// Replaces a stored decision with `record` (same id).
     pub fn update(&self, record: &DecisionRecord) -> Result<(), AuditError> {
+        if let Some(w) = &self.through {
+            let bytes = serde_json::to_vec(record).map_err(AuditError::storage)?;
+            w.put(DECISIONS_TABLE, Some(record.id), move |_| bytes)?;
+            return Ok(());
+        }
         self.modify(record.id, |r| {
             *r = record.clone();
             Ok(())

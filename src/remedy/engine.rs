@@ -188,6 +188,11 @@ impl Engine {
         self.actuators.insert((service.to_string(), kind), actuator);
     }
 
+    /// The remedies, in declared order.
+    pub fn remedies(&self) -> &[Remedy] {
+        &self.remedies
+    }
+
     /// Every decision so far, in order.
     pub fn records(&self) -> &[DecisionRecord] {
         &self.records

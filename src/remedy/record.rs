@@ -199,6 +199,8 @@ pub struct ReportEntry {
     pub remedy: String,
     /// The condition as written.
     pub trigger: String,
+    /// The trigger was predicted (`when predicted …`), not measured.
+    pub predicted: bool,
     pub evidence: Vec<Evidence>,
     pub mode: Mode,
     pub action: String,
@@ -221,6 +223,7 @@ impl DecisionRecord {
             id: self.id,
             remedy: self.remedy.clone(),
             trigger: self.trigger.condition.clone(),
+            predicted: self.trigger.predicted,
             evidence: self.trigger.evidence.clone(),
             mode: self.mode,
             action: self.action.clone(),

@@ -102,6 +102,31 @@ pub fn to_summary(r: &RunReport) -> String {
             );
         }
     }
+    let remedy_events: Vec<&str> = r
+        .events
+        .iter()
+        .filter(|e| e.kind == "remediate")
+        .map(|e| e.detail.as_str())
+        .collect();
+    if !remedy_events.is_empty() || !r.remediations.is_empty() {
+        let _ = writeln!(out, "\nremedies:");
+        for e in remedy_events {
+            let _ = writeln!(out, "  {e}");
+        }
+        for d in &r.remediations {
+            let _ = writeln!(
+                out,
+                "  decision {} {}: {} {} ({}){}{}",
+                d.id,
+                d.remedy,
+                d.mode.name(),
+                d.action,
+                d.result.name(),
+                if d.verified { ", verified" } else { "" },
+                if d.undone { ", undone" } else { "" }
+            );
+        }
+    }
     for p in &r.predictions {
         let _ = writeln!(
             out,

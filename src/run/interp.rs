@@ -49,6 +49,8 @@ pub struct RunContext<'a> {
     pub remediate: Option<crate::remedy::Mode>,
     /// `--allow-exec`.
     pub allow_exec: bool,
+    /// Earlier recorded runs, for predicted remedy triggers (empty when none are armed).
+    pub history: crate::predict::history::History,
 }
 
 /// Loads that are running, so a shutdown from anywhere can stop them.
@@ -136,12 +138,18 @@ impl<'a> Interpreter<'a> {
             })
             .collect();
         let (snap_tx, snap_rx) = mpsc::unbounded_channel::<Arc<Snapshot>>();
+        // Decisions go to the audit log as they are made, through the recorder that owns
+        // the database file during the run.
+        let audit = cx
+            .recorder
+            .as_ref()
+            .map(|(r, _)| crate::remedy::Audit::through_recorder(r.path(), r.keyed_writer()));
         let remediation = super::remedies::Remediation::new(
             cx.model,
             cx.scenario,
             &cx.setup,
-            cx.remediate,
-            cx.allow_exec,
+            (cx.remediate, cx.allow_exec),
+            audit,
         );
         Interpreter {
             cx,
@@ -180,12 +188,17 @@ impl<'a> Interpreter<'a> {
             self.event("setup", note);
         }
         let plan = self.cx.plan;
+        let mut completed = true;
         for n in plan.timeline() {
             let node = &plan.graph[n];
             self.record_new();
             if self.wait_for(node.at).await.is_err() || self.node(node).await.is_err() {
+                completed = false;
                 break;
             }
+        }
+        if completed {
+            self.predicted_remedies().await;
         }
         if let Some(r) = &mut self.remediation {
             r.end().await;
@@ -422,16 +435,7 @@ impl<'a> Interpreter<'a> {
         match crate::load::start(spec) {
             Ok(handle) => {
                 handle.set_scale(share);
-                let mut live = handle.live();
-                let tx = self.snap_tx.clone();
-                tokio::spawn(async move {
-                    while live.changed().await.is_ok() {
-                        let s = live.borrow_and_update().clone();
-                        if tx.send(s).is_err() {
-                            break;
-                        }
-                    }
-                });
+                self.forward_snapshots(&handle);
                 if let Ok(mut r) = self.running.lock() {
                     r.loads.insert(step, handle);
                 }
@@ -454,6 +458,20 @@ impl<'a> Interpreter<'a> {
         }
         self.open_scopes(step);
         Ok(())
+    }
+
+    /// Hands a load's per-second snapshots to the run's metrics.
+    fn forward_snapshots(&self, handle: &LoadHandle) {
+        let mut live = handle.live();
+        let tx = self.snap_tx.clone();
+        tokio::spawn(async move {
+            while live.changed().await.is_ok() {
+                let s = live.borrow_and_update().clone();
+                if tx.send(s).is_err() {
+                    break;
+                }
+            }
+        });
     }
 
     fn stop_load(&mut self, step: usize, label: &str) {
@@ -598,14 +616,204 @@ impl<'a> Interpreter<'a> {
             })
             .unwrap_or_default();
         if lines.is_empty() {
-            self.event(
-                "remediate",
-                format!("remedy {name}: its triggers never fired"),
-            );
+            let predicted = self.cx.model.remedies[remedy]
+                .triggers
+                .iter()
+                .any(|t| t.predicted);
+            let why = if predicted {
+                "no measured trigger fired; predicted triggers are evaluated when the steps are over"
+            } else {
+                "its triggers never fired"
+            };
+            self.event("remediate", format!("remedy {name}: {why}"));
         }
         for l in lines {
             self.event("remediate", l);
         }
+    }
+
+    /// The plan's steps are over: predicted remedy triggers are evaluated on the history plus
+    /// this run ([`predicted`](super::predicted)); a remedy acted on is verified by a load at
+    /// the predicted rate, and undone when the condition is still measured there.
+    async fn predicted_remedies(&mut self) {
+        let Some(r) = self.remediation.as_ref() else {
+            return;
+        };
+        let triggers = r.predicted.clone();
+        if triggers.is_empty() {
+            return;
+        }
+        let history =
+            super::predicted::with_this_run(&self.cx.history, &self.metrics.series, &self.faults);
+        let base = std::path::Path::new(&self.cx.file)
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .to_path_buf();
+        for t in triggers {
+            let Some((service, name)) = self
+                .remediation
+                .as_ref()
+                .and_then(|r| r.remedy(t.remedy))
+                .map(|(s, n)| (s.to_string(), n.to_string()))
+            else {
+                continue;
+            };
+            let pcx = super::predicted::Context {
+                model: self.cx.model,
+                scenario: self.cx.scenario,
+                peaks: &self.cx.setup.peaks,
+                base_dir: &base,
+                seed: self.cx.seed,
+            };
+            let evaluation = super::predicted::evaluate(&pcx, &t, &service, &history);
+            let ev = match evaluation {
+                Ok(ev) => ev,
+                Err(e) => {
+                    self.event("remediate", format!("remedy {name}: {e}"));
+                    if let Some(r) = self.remediation.as_mut() {
+                        r.skip(&name, format!("predicted trigger not evaluated: {e}"));
+                    }
+                    continue;
+                }
+            };
+            self.event("remediate", format!("remedy {name}: {}", ev.line));
+            if !ev.holds {
+                continue;
+            }
+            let fired = crate::remedy::Fired {
+                remedy: t.remedy,
+                trigger: ev.trigger.clone(),
+            };
+            let acted = match self.remediation.as_mut() {
+                Some(r) => r.decide(vec![fired]).await,
+                None => Vec::new(),
+            };
+            for id in acted {
+                let outcome = self.verification_load(&t, ev.rate, &name).await;
+                if let Some(r) = self.remediation.as_mut() {
+                    r.conclude(id, outcome).await;
+                }
+            }
+        }
+    }
+
+    /// Sends the scenario's traffic at `rate` for the remedy's verification time and says
+    /// whether the predicted condition is measured false over it (the first seconds, while
+    /// the load settles, do not count).
+    async fn verification_load(
+        &mut self,
+        t: &super::predicted::PredictedTrigger,
+        rate: f64,
+        name: &str,
+    ) -> crate::remedy::Verification {
+        use crate::remedy::Verification;
+        let length = self
+            .remediation
+            .as_ref()
+            .map(|r| r.verify_length(t.remedy))
+            .unwrap_or(std::time::Duration::from_secs(15))
+            .as_secs_f64()
+            .max(5.0);
+        let key = usize::MAX - t.remedy;
+        if let Err(e) = self.start_verification(key, rate, length) {
+            self.event(
+                "remediate",
+                format!("remedy {name}: no verification load: {e}"),
+            );
+            return Verification::Unverified;
+        }
+        self.event(
+            "remediate",
+            format!("remedy {name}: verification load at {rate:.1}/s for {length:.0}s"),
+        );
+        let end = Duration(self.clock.now().0 + length * 1000.0);
+        let stopped = self.wait_for(end).await.is_err();
+        let handle = self
+            .running
+            .lock()
+            .ok()
+            .and_then(|mut r| r.loads.remove(&key));
+        if let Some(h) = handle {
+            self.results.push((None, h.stop().await));
+        }
+        if stopped {
+            return Verification::Unverified;
+        }
+        let settle = (length * 0.3).clamp(2.0, 5.0);
+        let windows = self.metrics.last((length - settle).max(2.0) as usize);
+        let env = super::metrics::WindowEnv {
+            metrics: &self.metrics,
+            windows: &windows,
+            peaks: &self.cx.setup.peaks,
+        };
+        let measured = crate::check::eval::eval(&t.cond.expr, &env);
+        let shown = super::remedies::evidence(&t.cond, &env)
+            .iter()
+            .map(|e| format!("{} {:.1}{}", e.quantity, e.value, e.unit))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let outcome = match measured {
+            Ok(crate::check::Value::Bool(false)) => Verification::Verified,
+            _ => Verification::NotCleared,
+        };
+        self.event(
+            "remediate",
+            format!(
+                "remedy {name}: measured under the verification load: {shown}; {}",
+                if outcome == Verification::Verified {
+                    "verified"
+                } else {
+                    "not cleared: the change is undone"
+                }
+            ),
+        );
+        outcome
+    }
+
+    /// Starts the scenario's first load's traffic at a constant `rate` for `length_s`, under
+    /// `key` among the running loads (so a shutdown stops it too).
+    fn start_verification(&mut self, key: usize, rate: f64, length_s: f64) -> Result<(), String> {
+        let model = self.cx.model;
+        let traffic = self
+            .cx
+            .scenario
+            .steps
+            .iter()
+            .find_map(|s| match s.kind {
+                crate::check::StepKind::Load { traffic, .. } => Some(traffic),
+                _ => None,
+            })
+            .ok_or("the scenario loads no traffic")?;
+        let target = build::traffic_system(model, traffic)
+            .and_then(|s| self.cx.setup.targets.get(&s))
+            .ok_or("the traffic has no reachable system")?;
+        let mut spec = build::load_spec(
+            model,
+            traffic,
+            &Target {
+                base_url: target.clone(),
+            },
+            Duration(length_s * 1000.0),
+            self.clock.wall(),
+            self.cx.seed.wrapping_add(key as u64),
+            &self.cx.setup.peaks,
+            &self.cx.setup.feeders,
+            self.cx.setup.learned.get(&traffic).map(|l| &**l),
+        )
+        .map_err(|e| e.to_string())?;
+        let constant = crate::load::RateSchedule::constant(crate::units::Rate(rate));
+        match &mut spec.workload {
+            crate::load::Workload::Open { schedule, .. }
+            | crate::load::Workload::Chain { schedule, .. } => *schedule = constant,
+            _ => return Err("the traffic is not rate-driven (open or learned)".into()),
+        }
+        spec.scale = 1.0;
+        let handle = crate::load::start(spec).map_err(|e| e.to_string())?;
+        self.forward_snapshots(&handle);
+        if let Ok(mut r) = self.running.lock() {
+            r.loads.insert(key, handle);
+        }
+        Ok(())
     }
 
     /// One second of remediation: triggers that fired are decided on, verifications end.
@@ -953,6 +1161,7 @@ mod tests {
             recorder: None,
             allow_short: false,
             remediate: None,
+            history: Default::default(),
             allow_exec: false,
         };
         let started = std::time::Instant::now();

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod interp;
 pub mod metrics;
 pub mod predict_input;
+mod predicted;
 pub mod progress;
 mod remedies;
 pub mod replay;
@@ -136,6 +137,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     };
     // The profile database: opened (and validated) before anything is sent.
     let mut recorded = None;
+    let mut prior_history = crate::predict::history::History::default();
     let recorder = if opts.no_record {
         setup.record_note = "not recorded (--no-record)".into();
         None
@@ -149,6 +151,21 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         };
         if let Some(dir) = db.parent() {
             let _ = std::fs::create_dir_all(dir);
+        }
+        if !scenario.remediate.is_empty() && db.exists() {
+            // A crashed run's verifications: their actions stay, marked unverified.
+            if let Ok(marked) = crate::remedy::Audit::new(&db).mark_unverified() {
+                for r in marked {
+                    eprintln!(
+                        "note: remedy decision {} ({}) of an earlier run was left in verification: `{}` stays in place, marked unverified",
+                        r.id, r.remedy, r.action
+                    );
+                }
+            }
+        }
+        if has_predicted_triggers(model, scenario) {
+            // Read before the recorder opens the file: it keeps it locked while the run records.
+            prior_history = predicted::prior_history(&db);
         }
         let recorder = match crate::profile::Recorder::open(&db) {
             Ok(r) => r,
@@ -212,6 +229,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             allow_short: opts.allow_short,
             remediate: opts.remediate,
             allow_exec: opts.allow_exec,
+            history: prior_history,
         };
         let report = interp::execute(cx, running).await;
         Ok::<RunReport, String>(report)
@@ -224,6 +242,17 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         }
     };
     finish_report(&report, opts, recorded)
+}
+
+/// Whether a remedy the scenario runs has a `when predicted …` trigger.
+fn has_predicted_triggers(
+    model: &crate::check::Model,
+    scenario: &crate::check::ScenarioModel,
+) -> bool {
+    scenario
+        .remediate
+        .iter()
+        .any(|&r| model.remedies[r].triggers.iter().any(|t| t.predicted))
 }
 
 fn finish_report(

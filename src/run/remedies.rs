@@ -7,8 +7,8 @@
 //! Actuators come from what the language already says: a `builtin demo_shop` system is
 //! scaled through the embedded shop's admin API, and `do webhook URL` posts to its URL. Other
 //! actions (scale of other systems, shift, failover, exec) have no actuator in the language
-//! yet; their decisions fail with "no actuator". Predicted triggers wait for the prediction
-//! engine and are reported as skipped.
+//! yet; their decisions fail with "no actuator". Predicted triggers are evaluated by the
+//! prediction engine when the plan's steps are over ([`super::predicted`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,6 +39,8 @@ pub(super) struct Remediation {
     armed: Vec<Armed>,
     /// Per decision being verified: its condition and the seconds left.
     verifying: BTreeMap<u64, (Condition, f64)>,
+    /// Predicted triggers, evaluated when the plan's steps are over ([`super::predicted`]).
+    pub predicted: Vec<super::predicted::PredictedTrigger>,
     pub skipped: Vec<SkippedPart>,
 }
 
@@ -48,8 +50,8 @@ impl Remediation {
         model: &Model,
         scenario: &ScenarioModel,
         setup: &Setup,
-        mode: Option<Mode>,
-        allow_exec: bool,
+        (mode, allow_exec): (Option<Mode>, bool),
+        audit: Option<crate::remedy::Audit>,
     ) -> Option<Remediation> {
         if scenario.remediate.is_empty() {
             return None;
@@ -57,6 +59,7 @@ impl Remediation {
         let mut remedies = Vec::new();
         let mut actuators: Vec<(String, ActionKind, Arc<dyn crate::remedy::Actuator>)> = Vec::new();
         let mut armed = Vec::new();
+        let mut predicted = Vec::new();
         let mut skipped = Vec::new();
         for &r in &scenario.remediate {
             let rm = &model.remedies[r];
@@ -145,13 +148,11 @@ impl Remediation {
                 remedies.push(remedy);
                 for t in &rm.triggers {
                     if t.predicted {
-                        skipped.push(part(
-                            &rm.name,
-                            format!(
-                                "predicted trigger `{}` needs the prediction engine",
-                                t.cond.text
-                            ),
-                        ));
+                        predicted.push(super::predicted::PredictedTrigger {
+                            remedy: index,
+                            cond: t.cond.clone(),
+                            at: t.at.clone(),
+                        });
                     } else {
                         armed.push(Armed {
                             remedy: index,
@@ -169,7 +170,7 @@ impl Remediation {
                 allow_exec,
                 ..EngineOptions::default()
             },
-            None,
+            audit,
         );
         for (service, kind, a) in actuators {
             engine.add_actuator(&service, kind, a);
@@ -178,6 +179,7 @@ impl Remediation {
             engine,
             armed,
             verifying: BTreeMap::new(),
+            predicted,
             skipped,
         })
     }
@@ -265,6 +267,46 @@ impl Remediation {
         }
     }
 
+    /// The service (`shop.checkout`) and name of the engine's remedy `index`.
+    pub fn remedy(&self, index: usize) -> Option<(&str, &str)> {
+        self.engine
+            .remedies()
+            .get(index)
+            .map(|r| (r.service.as_str(), r.name.as_str()))
+    }
+
+    /// How long a predicted trigger's verification load runs: `verify within D`, else 15 s.
+    pub fn verify_length(&self, index: usize) -> StdDuration {
+        self.engine
+            .remedies()
+            .get(index)
+            .and_then(|r| r.verify_within)
+            .unwrap_or(StdDuration::from_secs(15))
+    }
+
+    /// Decides on predicted triggers that hold; returns the decisions acted on, which wait
+    /// for [`Remediation::conclude`] after their verification load.
+    pub async fn decide(&mut self, fired: Vec<Fired>) -> Vec<u64> {
+        let ids = self.engine.evaluate(fired).await;
+        ids.into_iter()
+            .filter(|id| {
+                self.engine
+                    .record(*id)
+                    .is_some_and(|r| r.verification == Verification::Pending)
+            })
+            .collect()
+    }
+
+    /// Ends the verification of a decision acted on for a predicted trigger.
+    pub async fn conclude(&mut self, id: u64, outcome: Verification) {
+        self.engine.conclude(id, outcome).await;
+    }
+
+    /// A part of the remedy that could not run.
+    pub fn skip(&mut self, remedy: &str, reason: String) {
+        self.skipped.push(part(remedy, reason));
+    }
+
     pub fn records(&self) -> &[DecisionRecord] {
         self.engine.records()
     }
@@ -308,7 +350,7 @@ fn service_name(model: &Model, system: usize, service: usize) -> String {
 }
 
 /// The measured value and threshold of a comparison (`p99(shop.checkout) > 400ms`).
-fn evidence(cond: &Condition, env: &WindowEnv) -> Vec<Evidence> {
+pub(super) fn evidence(cond: &Condition, env: &dyn crate::check::eval::EvalEnv) -> Vec<Evidence> {
     let TKind::Binary(op, lhs, rhs) = &cond.expr.kind else {
         return Vec::new();
     };

@@ -106,10 +106,17 @@ pub async fn start_targets(model: &Model, setup: &mut Setup, seed: u64) -> Resul
         .filter(|s| matches!(model.systems[*s].target, SystemTarget::Builtin(_)))
         .collect();
     for sys in builtin {
-        let config = crate::demo::DemoConfig {
+        let mut config = crate::demo::DemoConfig {
             seed,
             ..Default::default()
         };
+        // `capacity N` on a service of the embedded shop sizes its worker pool.
+        for svc in &model.systems[sys].services {
+            if let (Ok(service), Some(c)) = (svc.name.parse::<crate::demo::Service>(), svc.capacity)
+            {
+                config.capacity.set(service, c.round().max(1.0) as usize);
+            }
+        }
         let shop = crate::demo::start(config)
             .await
             .map_err(|e| format!("cannot start the embedded demo shop: {e}"))?;
