@@ -186,7 +186,11 @@
       (,(concat "\\.\\(" res--ident "\\)") 1
        (unless (member (match-string 1) '("start" "end")) 'res-member-face))
       (,(concat (res--symbols res-named-declarations) "[ \t]+\\(" res--ident "\\)\\_>")
-       (1 'res-declaration-face) (2 'res-declaration-name-face))
+       (1 'res-declaration-face)
+       ;; not `at' of a remedy's `step at most 4 per 1m'
+       (2 (unless (and (equal (match-string 2) "at")
+                       (save-excursion (goto-char (match-end 2)) (looking-at "[ \t]+most\\_>")))
+            'res-declaration-name-face)))
       (,(concat (res--symbols res-builtin-functions) "[ \t]*(") 1 'res-builtin-face)
       ;; argument labels and template parameters: slow(on: service), f(on: shop.catalog)
       (,(concat "\\_<\\(" res--ident "\\)[ \t]*:") 1 'res-label-face)

@@ -55,7 +55,8 @@ syn match resBuiltin /\<\%(availability\|env\|error_rate\|max_latency\|p50\|p90\
 " GENERATED KEYWORDS END
 
 " the name after a declaration keyword: system shop, step warmup = ...
-syn match   resDeclName      /\h\w*/ contained
+" not `at` of a remedy's `step at most 4 per 1m`
+syn match   resDeclName      /\%(at\s\+most\>\)\@!\h\w*/ contained
 " a keyword said twice: the second is a template parameter spelled like it (`on on`,
 " `latency latency jitter jitter`); keywords are contextual and no statement repeats its word
 syn match   resParamEcho     /\%(\<\(\h\w*\)\s\+\)\@<=\1\>/ contained

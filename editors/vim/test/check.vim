@@ -298,6 +298,8 @@ call s:W('verify', 'resStatement')
 call s:W('within', 'resStatement')
 call s:W('require', 'resStatement')
 call s:W('approval', 'resStatement')
+call s:W('step', 'resDeclaration')
+call s:W('at', 'resTimeRelation')
 
 " scenario
 call s:W('scenario', 'resDeclaration')
