@@ -480,7 +480,7 @@ impl Builder<'_> {
                 };
                 let within = match it.next() {
                     Some(w) => {
-                        let mut e = children(w);
+                        let mut e = children(w).filter(|c| c.as_rule() != Rule::range_dots);
                         let lo = self.parse_expr(e.next()?);
                         Some((lo, self.parse_expr(e.next()?)))
                     }
