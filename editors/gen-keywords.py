@@ -170,7 +170,8 @@ def textmate_region(words):
     named = [w for w in words if w in NAMED_DECLARATIONS]
     declaration_patterns = [
         {
-            "match": f"\\b({w})\\s+({IDENT})\\b",
+            # `step at most 4 per 1m` in a remedy is a rail, not a step named `at`
+            "match": f"\\b({w})\\s+(?!at\\s+most\\b)({IDENT})\\b",
             "captures": {
                 "1": {"name": TEXTMATE_SCOPE[group_of(w)]},
                 "2": {"name": f"entity.name.type.{w}.res"},

@@ -244,6 +244,19 @@ template fault slowish(on:service,latency:duration=100ms){on on latency latency}
 }
 
 #[test]
+fn actuators_and_remedy_rails() {
+    let src = r#"system shop{builtin demo_shop
+service checkout{route POST "/checkout"   scale  via admin within 2 .. 12}
+service catalog{route GET "/items"
+scale via exec "kubectl scale deploy/catalog --replicas={instances}"   read "kubectl get deploy/catalog -o jsonpath={.spec.replicas}"}
+service pay{upstream "127.0.0.1:9101" balance   via haproxy "/run/haproxy.sock"    backend "be_pay"}}
+remedy fix{when p99(shop.checkout)>400ms for 1m do scale shop.checkout by +2 mode act verify  within 2m require   approval step at most 4 per 1m cooldown 10m}
+remedy mode{when error_rate(shop.pay)>5% do failover shop.pay to "pay_backup" mode advise}
+"#;
+    insta::assert_snapshot!("actuators_and_remedy_rails", formatted(src));
+}
+
+#[test]
 fn one_line_blocks() {
     let src = r#"system shop {
   service a { route GET "/a" }

@@ -64,6 +64,7 @@ abort when error_rate(shop) > 25% for 15s
 remedy scale_checkout {
   when predicted p99(shop.checkout) > 400ms at peak(everyday)
   do scale shop.checkout by +2
+  step at most 4 per 1m
 }
 
 scenario nightly_peak {
@@ -265,6 +266,8 @@ FACE nil means: no face at all."
        ("p99" res-builtin-face)
        ("error_rate" res-builtin-face)
        ("scale_checkout" res-declaration-name-face)
+       ("at" res-time-face)               ; at peak(everyday)
+       ("at" res-time-face)               ; step at most 4 per 1m: not a step's name
        ("nightly_peak" res-declaration-name-face)
        ("chaos" res-declaration-name-face)
        ("slow" res-declaration-name-face)

@@ -89,12 +89,13 @@
     "step" "system" "template" "traffic" "window")
   "Keywords of the declaration group.")
 (defconst res-statement-keywords
-  '("against" "arrival" "as" "base" "body" "builtin" "by" "capacity" "chunk" "command" "cooldown"
-    "cores" "delay" "depends" "expect" "forecast" "format" "header" "hold" "jitter" "json"
-    "learn" "like" "match" "method" "mix" "most" "name" "on" "order" "path" "peak" "per"
-    "pidfile" "predict" "predicted" "process" "profile" "protocol" "proxy" "quantile" "ramp"
-    "rate" "record" "remediate" "repeat" "route" "signal" "size" "status" "stressed" "then"
-    "think" "top" "toxiproxy" "upstream" "users" "via" "visit" "weight" "when")
+  '("admin" "against" "approval" "arrival" "as" "backend" "balance" "base" "body" "builtin" "by"
+    "capacity" "chunk" "command" "cooldown" "cores" "delay" "depends" "expect" "forecast"
+    "format" "haproxy" "header" "hold" "jitter" "json" "learn" "like" "match" "method" "mix"
+    "mode" "most" "name" "on" "order" "path" "peak" "per" "pidfile" "predict" "predicted"
+    "process" "profile" "protocol" "proxy" "quantile" "ramp" "rate" "read" "record" "remediate"
+    "repeat" "require" "route" "signal" "size" "status" "stressed" "then" "think" "top"
+    "toxiproxy" "upstream" "users" "verify" "via" "visit" "weight" "when" "within")
   "Keywords of the statement group.")
 (defconst res-fault-keywords
   '("bandwidth" "blackhole" "cpu" "disk" "errors" "fds" "kill" "latency" "loss" "memory" "pause"
@@ -185,7 +186,11 @@
       (,(concat "\\.\\(" res--ident "\\)") 1
        (unless (member (match-string 1) '("start" "end")) 'res-member-face))
       (,(concat (res--symbols res-named-declarations) "[ \t]+\\(" res--ident "\\)\\_>")
-       (1 'res-declaration-face) (2 'res-declaration-name-face))
+       (1 'res-declaration-face)
+       ;; not `at' of a remedy's `step at most 4 per 1m'
+       (2 (unless (and (equal (match-string 2) "at")
+                       (save-excursion (goto-char (match-end 2)) (looking-at "[ \t]+most\\_>")))
+            'res-declaration-name-face)))
       (,(concat (res--symbols res-builtin-functions) "[ \t]*(") 1 'res-builtin-face)
       ;; argument labels and template parameters: slow(on: service), f(on: shop.catalog)
       (,(concat "\\_<\\(" res--ident "\\)[ \t]*:") 1 'res-label-face)

@@ -499,7 +499,56 @@ pub struct ServiceModel {
     pub headers: Vec<(String, StrValue)>,
     pub timeout: Option<Duration>,
     pub capacity: Option<f64>,
+    /// How a remedy may act on this service (`scale via ...`, `balance via ...`), in
+    /// declared order; at most one of each kind.
+    pub actuators: Vec<ActuatorModel>,
     pub origin: Origin,
+}
+
+/// How a service can be changed by a remedy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActuatorModel {
+    /// `scale via admin [within LO..HI]`: the embedded demo shop's admin API (builtin
+    /// demo_shop systems only).
+    ScaleAdmin { within: Option<(u64, u64)> },
+    /// `scale via exec "SET {instances}" read "READ" [within LO..HI]`
+    ScaleExec {
+        set: StrValue,
+        read: StrValue,
+        within: Option<(u64, u64)>,
+    },
+    /// `balance via haproxy "SOCKET" backend "NAME"`: shift and failover through HAProxy's
+    /// runtime API (socket: a unix path or host:port).
+    BalanceHaproxy { socket: StrValue, backend: StrValue },
+}
+
+impl ActuatorModel {
+    /// The instance bounds of a scale actuator (`within LO..HI`), if declared.
+    pub fn within(&self) -> Option<(u64, u64)> {
+        match self {
+            ActuatorModel::ScaleAdmin { within } | ActuatorModel::ScaleExec { within, .. } => {
+                *within
+            }
+            ActuatorModel::BalanceHaproxy { .. } => None,
+        }
+    }
+
+    /// Whether this actuator changes the instance count (`scale via ...`).
+    pub fn scales(&self) -> bool {
+        !matches!(self, ActuatorModel::BalanceHaproxy { .. })
+    }
+}
+
+impl ServiceModel {
+    /// The service's scale actuator (`scale via ...`), if declared.
+    pub fn scaler(&self) -> Option<&ActuatorModel> {
+        self.actuators.iter().find(|a| a.scales())
+    }
+
+    /// The service's balancer (`balance via ...`), if declared.
+    pub fn balancer(&self) -> Option<&ActuatorModel> {
+        self.actuators.iter().find(|a| !a.scales())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -810,7 +859,23 @@ pub struct RemedyModel {
     pub actions: Vec<ActionModel>,
     pub cooldown: Duration,
     pub limit: Option<(u32, Duration)>,
+    /// `mode act` / `mode advise`; `None` leaves it to `--remediate` and the defaults.
+    pub mode: Option<RemedyMode>,
+    /// `verify within D`: how long the trigger has to clear after acting.
+    pub verify_within: Option<Duration>,
+    /// `require approval`: a decision waits for `res remedy approve ID`.
+    pub require_approval: bool,
+    /// `step at most N per 1m`: at most N instances added per minute.
+    pub step_per_minute: Option<u64>,
     pub origin: Origin,
+}
+
+/// Whether a remedy acts or only says what it would do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RemedyMode {
+    Act,
+    Advise,
 }
 
 #[derive(Debug, Clone)]

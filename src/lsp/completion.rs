@@ -253,6 +253,17 @@ fn keyword_items(list: &[&str]) -> Vec<CompletionItem> {
         .collect()
 }
 
+/// Fixed option words that are not grammar keywords (`mode act`).
+fn plain_items(list: &[&str]) -> Vec<CompletionItem> {
+    list.iter()
+        .map(|k| CompletionItem {
+            label: (*k).to_string(),
+            kind: Some(CompletionItemKind::ENUM_MEMBER),
+            ..Default::default()
+        })
+        .collect()
+}
+
 fn functions() -> Vec<CompletionItem> {
     words::BUILTINS
         .iter()
@@ -287,7 +298,7 @@ fn block_keywords(block: Option<Block>) -> &'static [&'static str] {
         ],
         Some(Block::Service) => &[
             "route", "depends", "upstream", "process", "header", "timeout", "capacity", "body",
-            "expect", "weight",
+            "expect", "weight", "scale", "balance", "via", "within", "read", "backend",
         ],
         Some(Block::Traffic) => &[
             "learn", "forecast", "like", "against", "rate", "arrival", "ramp", "hold", "mix",
@@ -339,6 +350,10 @@ fn block_keywords(block: Option<Block>) -> &'static [&'static str] {
             "for",
             "do",
             "cooldown",
+            "mode",
+            "verify",
+            "require",
+            "step",
             "and",
             "or",
             "not",
@@ -361,7 +376,9 @@ const FOLLOW: &[(&str, &[&str])] = &[
     ("do", &["scale", "shift", "failover", "exec", "webhook"]),
     ("process", &["pidfile", "name", "command"]),
     ("body", &["json", "size"]),
-    ("via", &["toxiproxy"]),
+    ("balance", &["via"]),
+    ("verify", &["within"]),
+    ("require", &["approval"]),
     ("kill", &["signal"]),
     ("template", &["fault", "traffic", "slo", "remedy"]),
     ("abort", &["when"]),
@@ -398,6 +415,9 @@ const NOT_EXPR: &[&str] = &[
     "pidfile",
     "name",
     "command",
+    "mode",
+    "admin",
+    "haproxy",
 ];
 
 struct Cx<'a> {
@@ -492,6 +512,12 @@ impl Cx<'_> {
                 items
             }
             "per" if block == Some(Block::Fault) => keyword_items(&["chunk"]),
+            "via" if block == Some(Block::Fault) => keyword_items(&["toxiproxy"]),
+            "via" if prev == Some("scale") => keyword_items(&["admin", "exec"]),
+            "via" if prev == Some("balance") => keyword_items(&["haproxy"]),
+            "scale" if block == Some(Block::Service) => keyword_items(&["via"]),
+            "step" if block == Some(Block::Remedy) => keyword_items(&["at"]),
+            "mode" if block == Some(Block::Remedy) => plain_items(&["act", "advise"]),
             _ if prev == Some("template") => Vec::new(),
             _ if NAMING.contains(&w) => Vec::new(),
             _ => {
@@ -721,6 +747,35 @@ mod tests {
             has(&l, &["system", "scenario", "template", "import"]),
             "{l:?}"
         );
+    }
+
+    #[test]
+    fn actuators_and_remedy_rails() {
+        let l = labels(&format!(
+            "{TEXT}system s2 {{ service a {{ route GET \"/\"\n  |\n }} }}"
+        ));
+        assert!(has(&l, &["scale", "balance", "route"]), "{l:?}");
+        let l = labels(&format!(
+            "{TEXT}system s2 {{ service a {{ scale via | }} }}"
+        ));
+        assert_eq!(l, ["admin", "exec"]);
+        let l = labels(&format!(
+            "{TEXT}system s2 {{ service a {{ balance via | }} }}"
+        ));
+        assert_eq!(l, ["haproxy"]);
+        let l = labels(&format!("{TEXT}fault g {{ on shop.pay latency 1s via | }}"));
+        assert_eq!(l, ["toxiproxy"]);
+        let l = labels(&format!("{TEXT}remedy r {{\n  |\n}}"));
+        assert!(
+            has(&l, &["when", "do", "mode", "verify", "require", "step"]),
+            "{l:?}"
+        );
+        let l = labels(&format!("{TEXT}remedy r {{ mode | }}"));
+        assert_eq!(l, ["act", "advise"]);
+        let l = labels(&format!("{TEXT}remedy r {{ require | }}"));
+        assert_eq!(l, ["approval"]);
+        let l = labels(&format!("{TEXT}remedy r {{ verify | }}"));
+        assert_eq!(l, ["within"]);
     }
 
     #[test]

@@ -315,6 +315,20 @@ impl<'a> Walk<'a> {
                 self.str(&h.name);
                 self.expr(&h.value);
             }
+            ServiceStmt::ScaleVia { via, within } => {
+                if let ScaleVia::Exec { set, read } = via {
+                    self.expr(set);
+                    self.expr(read);
+                }
+                if let Some((lo, hi)) = within {
+                    self.expr(lo);
+                    self.expr(hi);
+                }
+            }
+            ServiceStmt::BalanceHaproxy { socket, backend } => {
+                self.expr(socket);
+                self.expr(backend);
+            }
         }
     }
 
@@ -483,10 +497,12 @@ impl<'a> Walk<'a> {
                     Action::Exec(e) | Action::Webhook(e) => self.expr(e),
                 },
                 RemedyStmt::Cooldown(e) => self.expr(e),
-                RemedyStmt::Limit { count, per } => {
+                RemedyStmt::Limit { count, per } | RemedyStmt::StepLimit { count, per } => {
                     self.expr(count);
                     self.expr(per);
                 }
+                RemedyStmt::Verify(e) => self.expr(e),
+                RemedyStmt::Mode(_) | RemedyStmt::RequireApproval => {}
             }
         }
     }

@@ -187,6 +187,25 @@ pub enum ServiceStmt {
     Header(Header),
     Timeout(Expr),
     Capacity(Expr),
+    /// `scale via admin|exec "SET" read "READ" [within LO..HI]`
+    ScaleVia {
+        via: ScaleVia,
+        within: Option<(Expr, Expr)>,
+    },
+    /// `balance via haproxy SOCKET backend NAME`
+    BalanceHaproxy {
+        socket: Expr,
+        backend: Expr,
+    },
+}
+
+/// How `scale via` changes the instance count.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScaleVia {
+    /// The embedded demo shop's admin API.
+    Admin,
+    /// A command that sets the count (`{instances}` in it) and one that reads it back.
+    Exec { set: Expr, read: Expr },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -458,6 +477,17 @@ pub enum RemedyStmt {
     Do(Action),
     Cooldown(Expr),
     Limit {
+        count: Expr,
+        per: Expr,
+    },
+    /// `mode act|advise`
+    Mode(Ident),
+    /// `verify within D`
+    Verify(Expr),
+    /// `require approval`
+    RequireApproval,
+    /// `step at most N per D`
+    StepLimit {
         count: Expr,
         per: Expr,
     },

@@ -46,6 +46,7 @@ pub fn describe(rule: Rule) -> &'static str {
         op_neg | op_pos | op_not => "a value or an expression",
         step_point => "a step name such as `main` or `main.start`",
         offset => "an offset such as `+ 2m`",
+        range_dots => "`..` and the most instances",
         _ => "something else",
     }
 }

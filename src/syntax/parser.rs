@@ -467,6 +467,33 @@ impl Builder<'_> {
             Rule::header_stmt => ServiceStmt::Header(self.parse_header(p)?),
             Rule::timeout_stmt => ServiceStmt::Timeout(self.parse_expr(children(p).next()?)),
             Rule::capacity_stmt => ServiceStmt::Capacity(self.parse_expr(children(p).next()?)),
+            Rule::scale_via_stmt => {
+                let mut it = children(p);
+                let how = it.next()?;
+                let via = if how.as_rule() == Rule::scale_exec {
+                    let mut e = children(how);
+                    let set = self.parse_expr(e.next()?);
+                    let read = self.parse_expr(e.next()?);
+                    ScaleVia::Exec { set, read }
+                } else {
+                    ScaleVia::Admin
+                };
+                let within = match it.next() {
+                    Some(w) => {
+                        let mut e = children(w).filter(|c| c.as_rule() != Rule::range_dots);
+                        let lo = self.parse_expr(e.next()?);
+                        Some((lo, self.parse_expr(e.next()?)))
+                    }
+                    None => None,
+                };
+                ServiceStmt::ScaleVia { via, within }
+            }
+            Rule::balance_via_stmt => {
+                let mut it = children(p);
+                let socket = self.parse_expr(it.next()?);
+                let backend = self.parse_expr(it.next()?);
+                ServiceStmt::BalanceHaproxy { socket, backend }
+            }
             _ => return None,
         };
         Some(Stmt { kind, span: s })
@@ -851,6 +878,17 @@ impl Builder<'_> {
                 let mut it = children(p);
                 let count = self.parse_expr(it.next()?);
                 RemedyStmt::Limit {
+                    count,
+                    per: self.parse_expr(it.next()?),
+                }
+            }
+            Rule::mode_stmt => RemedyStmt::Mode(ident(children(p).next()?)),
+            Rule::verify_stmt => RemedyStmt::Verify(self.parse_expr(children(p).next()?)),
+            Rule::approval_stmt => RemedyStmt::RequireApproval,
+            Rule::step_limit_stmt => {
+                let mut it = children(p);
+                let count = self.parse_expr(it.next()?);
+                RemedyStmt::StepLimit {
                     count,
                     per: self.parse_expr(it.next()?),
                 }

@@ -31,16 +31,17 @@ syn keyword resDeclaration abort import template nextgroup=resParamEcho skipwhit
 syn keyword resDeclaration data event fault param remedy scenario nextgroup=resParamEcho,resDeclName skipwhite
 syn keyword resDeclaration service session slo step system traffic nextgroup=resParamEcho,resDeclName skipwhite
 syn keyword resDeclaration window nextgroup=resParamEcho,resDeclName skipwhite
-syn keyword resStatement against arrival as base body builtin by nextgroup=resParamEcho skipwhite
-syn keyword resStatement capacity chunk command cooldown cores delay nextgroup=resParamEcho skipwhite
-syn keyword resStatement depends expect forecast format header hold nextgroup=resParamEcho skipwhite
-syn keyword resStatement jitter json learn like match method mix most nextgroup=resParamEcho skipwhite
+syn keyword resStatement admin against approval arrival as backend nextgroup=resParamEcho skipwhite
+syn keyword resStatement balance base body builtin by capacity chunk nextgroup=resParamEcho skipwhite
+syn keyword resStatement command cooldown cores delay depends expect nextgroup=resParamEcho skipwhite
+syn keyword resStatement forecast format haproxy header hold jitter nextgroup=resParamEcho skipwhite
+syn keyword resStatement json learn like match method mix mode most nextgroup=resParamEcho skipwhite
 syn keyword resStatement name on order path per pidfile predict nextgroup=resParamEcho skipwhite
 syn keyword resStatement predicted process profile protocol proxy nextgroup=resParamEcho skipwhite
-syn keyword resStatement quantile ramp rate record remediate repeat nextgroup=resParamEcho skipwhite
-syn keyword resStatement route signal size status stressed then think nextgroup=resParamEcho skipwhite
-syn keyword resStatement top toxiproxy upstream users via visit weight nextgroup=resParamEcho skipwhite
-syn keyword resStatement when nextgroup=resParamEcho skipwhite
+syn keyword resStatement quantile ramp rate read record remediate nextgroup=resParamEcho skipwhite
+syn keyword resStatement repeat require route signal size status nextgroup=resParamEcho skipwhite
+syn keyword resStatement stressed then think top toxiproxy upstream nextgroup=resParamEcho skipwhite
+syn keyword resStatement users verify via visit weight when within nextgroup=resParamEcho skipwhite
 syn match resStatement /\<peak\>\%(\s*(\)\@!/ nextgroup=resParamEcho skipwhite
 syn keyword resFaultKind bandwidth blackhole cpu disk errors fds kill nextgroup=resParamEcho skipwhite
 syn keyword resFaultKind latency loss memory pause reset restart slice nextgroup=resParamEcho skipwhite
@@ -54,7 +55,8 @@ syn match resBuiltin /\<\%(availability\|env\|error_rate\|max_latency\|p50\|p90\
 " GENERATED KEYWORDS END
 
 " the name after a declaration keyword: system shop, step warmup = ...
-syn match   resDeclName      /\h\w*/ contained
+" not `at` of a remedy's `step at most 4 per 1m`
+syn match   resDeclName      /\%(at\s\+most\>\)\@!\h\w*/ contained
 " a keyword said twice: the second is a template parameter spelled like it (`on on`,
 " `latency latency jitter jitter`); keywords are contextual and no statement repeats its word
 syn match   resParamEcho     /\%(\<\(\h\w*\)\s\+\)\@<=\1\>/ contained

@@ -150,6 +150,9 @@ call s:W('process', 'resStatement')
 call s:W('pidfile', 'resStatement')
 call s:W('name', 'resStatement')
 call s:W('command', 'resStatement')
+call s:W('balance', 'resStatement')
+call s:W('haproxy', 'resStatement')
+call s:W('backend', 'resStatement')
 
 " traffic
 call s:W('traffic', 'resDeclaration')
@@ -290,6 +293,13 @@ call s:W('exec', 'resAction')
 call s:W('webhook', 'resAction')
 call s:W('cooldown', 'resStatement')
 call s:W('most', 'resStatement')
+call s:W('mode', 'resStatement')
+call s:W('verify', 'resStatement')
+call s:W('within', 'resStatement')
+call s:W('require', 'resStatement')
+call s:W('approval', 'resStatement')
+call s:W('step', 'resDeclaration')
+call s:W('at', 'resTimeRelation')
 
 " scenario
 call s:W('scenario', 'resDeclaration')

@@ -181,6 +181,10 @@ impl<'a> Checker<'a> {
                     actions: Vec::new(),
                     cooldown: Duration::ZERO,
                     limit: None,
+                    mode: None,
+                    verify_within: None,
+                    require_approval: false,
+                    step_per_minute: None,
                     origin: origin(r.span),
                 });
                 self.model.remedies.push(m);

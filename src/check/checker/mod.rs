@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+mod actuator;
 mod fault;
 mod items;
 mod names;

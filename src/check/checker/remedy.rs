@@ -17,6 +17,10 @@ impl<'a> Checker<'a> {
             actions: Vec::new(),
             cooldown: Duration::ZERO,
             limit: None,
+            mode: None,
+            verify_within: None,
+            require_approval: false,
+            step_per_minute: None,
             origin: Origin {
                 file: self.file(),
                 span,
@@ -93,6 +97,38 @@ impl<'a> Checker<'a> {
                         m.limit = Some((c as u32, p));
                     }
                 }
+                R::Mode(id) => {
+                    seen.once(self, "mode", st.span);
+                    m.mode = self.option(
+                        id,
+                        "remedy mode",
+                        &[("act", RemedyMode::Act), ("advise", RemedyMode::Advise)],
+                    );
+                }
+                R::Verify(e) => {
+                    seen.once(self, "verify within", st.span);
+                    m.verify_within = self.duration(e, cx, "the verification window");
+                    if m.verify_within.is_some_and(|d| d.0 <= 0.0) {
+                        self.out_of_range(
+                            e.span,
+                            "the verification window must be longer than zero",
+                            "give the remedy time to help, like `verify within 2m`",
+                        );
+                        m.verify_within = None;
+                    }
+                }
+                R::RequireApproval => {
+                    seen.once(self, "require approval", st.span);
+                    m.require_approval = true;
+                }
+                R::StepLimit { count, per } => {
+                    seen.once(self, "step at most", st.span);
+                    let c = self.count(count, cx, "the step limit", 1.0, 10_000.0);
+                    let p = self.duration(per, cx, "the step limit's period");
+                    if let (Some(c), Some(p)) = (c, p) {
+                        m.step_per_minute = self.per_minute(c, p, per.span);
+                    }
+                }
             }
         }
         if !has_when {
@@ -116,6 +152,7 @@ impl<'a> Checker<'a> {
         Some(match a {
             ast::Action::ScaleBy { target, by } => {
                 let (system, service) = self.service_path(target, cx)?;
+                self.needs_scaler(target, (system, service));
                 let by = match self.constant(
                     by,
                     Ty::Number,
@@ -142,7 +179,10 @@ impl<'a> Checker<'a> {
             }
             ast::Action::ScaleTo { target, to } => {
                 let (system, service) = self.service_path(target, cx)?;
-                let to = self.count(to, cx, "the instance count", 0.0, 10_000.0)?;
+                self.needs_scaler(target, (system, service));
+                let n = self.count(to, cx, "the instance count", 0.0, 10_000.0)?;
+                self.scale_to_within(to, (system, service), n);
+                let to = n;
                 ActionModel::ScaleTo {
                     system,
                     service,
@@ -151,7 +191,11 @@ impl<'a> Checker<'a> {
             }
             ast::Action::Shift { amount, from, to } => {
                 let f = self.fraction(amount, cx, "the share of traffic to shift");
+                let from_at = from;
                 let from = self.service_path(from, cx);
+                if let Some(f) = from {
+                    self.needs_balancer(from_at, f, "shift traffic");
+                }
                 let to = self.service_path(to, cx);
                 ActionModel::Shift {
                     fraction: f?,
@@ -161,6 +205,9 @@ impl<'a> Checker<'a> {
             }
             ast::Action::Failover { target, to } => {
                 let t = self.service_path(target, cx);
+                if let Some(t) = t {
+                    self.needs_balancer(target, t, "fail over");
+                }
                 let dest = self.string(to, cx, "where to fail over to");
                 let (system, service) = t?;
                 ActionModel::Failover {
@@ -180,5 +227,22 @@ impl<'a> Checker<'a> {
                 ActionModel::Webhook(url)
             }
         })
+    }
+}
+
+impl<'a> Checker<'a> {
+    /// `step at most N per D` as instances per minute; D must divide a minute's worth evenly.
+    fn per_minute(&mut self, n: u64, per: Duration, span: Span) -> Option<u64> {
+        let per_ms = per.0;
+        let v = n as f64 * 60_000.0 / per_ms;
+        if per_ms <= 0.0 || v < 1.0 || v.fract() != 0.0 {
+            self.out_of_range(
+                span,
+                &format!("{n} per {per} is not a whole number of instances per minute"),
+                "say it per minute, like `step at most 4 per 1m`",
+            );
+            return None;
+        }
+        Some(v as u64)
     }
 }

@@ -137,6 +137,9 @@ impl<'a> Checker<'a> {
                 .with_help("add `base \"http://host:port\"` or `builtin demo_shop`"),
             );
         }
+        if target_span.is_some() {
+            self.admin_needs_demo(s, &m.target);
+        }
         // Drop duplicate services so indices stay unique by name.
         let mut seen_names = std::collections::HashSet::new();
         m.services.retain(|s| seen_names.insert(s.name.clone()));
@@ -171,6 +174,7 @@ impl<'a> Checker<'a> {
             headers: Vec::new(),
             timeout: None,
             capacity: None,
+            actuators: Vec::new(),
             origin: Origin {
                 file: self.file(),
                 span: s.span,
@@ -256,6 +260,11 @@ impl<'a> Checker<'a> {
                 ast::ServiceStmt::Capacity(e) => {
                     seen.once(self, "capacity", st.span);
                     m.capacity = self.count(e, cx, "capacity", 1.0, 1e6).map(|c| c as f64);
+                }
+                ast::ServiceStmt::ScaleVia { .. } | ast::ServiceStmt::BalanceHaproxy { .. } => {
+                    if let Some(a) = self.actuator(st, &mut seen, cx) {
+                        m.actuators.push(a);
+                    }
                 }
             }
         }

@@ -249,6 +249,23 @@ impl<'a> Formatter<'a> {
             ServiceStmt::Header(h) => self.header(h),
             ServiceStmt::Timeout(e) => format!("timeout {}", self.expr(e)),
             ServiceStmt::Capacity(e) => format!("capacity {}", self.expr(e)),
+            ServiceStmt::ScaleVia { via, within } => {
+                let mut t = match via {
+                    ScaleVia::Admin => String::from("scale via admin"),
+                    ScaleVia::Exec { set, read } => {
+                        format!("scale via exec {} read {}", self.expr(set), self.expr(read))
+                    }
+                };
+                if let Some((lo, hi)) = within {
+                    t.push_str(&format!(" within {}..{}", self.expr(lo), self.expr(hi)));
+                }
+                t
+            }
+            ServiceStmt::BalanceHaproxy { socket, backend } => format!(
+                "balance via haproxy {} backend {}",
+                self.expr(socket),
+                self.expr(backend)
+            ),
         };
         self.line(s.span, t)
     }
@@ -538,6 +555,12 @@ impl<'a> Formatter<'a> {
             RemedyStmt::Cooldown(e) => format!("cooldown {}", self.expr(e)),
             RemedyStmt::Limit { count, per } => {
                 format!("at most {} per {}", self.expr(count), self.expr(per))
+            }
+            RemedyStmt::Mode(m) => format!("mode {}", m.name),
+            RemedyStmt::Verify(e) => format!("verify within {}", self.expr(e)),
+            RemedyStmt::RequireApproval => String::from("require approval"),
+            RemedyStmt::StepLimit { count, per } => {
+                format!("step at most {} per {}", self.expr(count), self.expr(per))
             }
         };
         self.line(s.span, t)
