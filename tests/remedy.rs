@@ -1057,3 +1057,52 @@ fn res_run_advises_on_a_predicted_breach_by_default() {
     assert_eq!(code, Some(1));
     assert!(out.contains("advised remediate ahead"), "{out}");
 }
+
+#[test]
+fn res_run_takes_mode_bounds_verify_within_and_exec_from_the_file() {
+    // `mode act` in the file (no flag), the admin actuator's `within 1..2` clips +2 to 2, the
+    // verification load lasts `verify within 6s`; `do exec` runs with --allow-exec.
+    let dir = TempDir::new("run-language-rails");
+    let marker = dir.path().join("marker.txt");
+    let text = format!(
+        "system shop {{\n  builtin demo_shop\n  service checkout {{\n    route POST \"/checkout\" body json {{ \"item\": 1001, \"qty\": 1 }}\n    capacity 1\n    scale via admin within 1..2\n  }}\n}}\n\
+         traffic t {{ rate 24/s  ramp 2/s -> rate over 16s  hold 4s }}\n\
+         remedy ahead {{\n  when predicted p99(shop.checkout) > 300ms at 34/s\n  do scale shop.checkout by +2\n  mode act\n  verify within 6s\n}}\n\
+         remedy note {{\n  when predicted p99(shop.checkout) > 300ms at 34/s\n  do exec \"echo fired >> {}\"\n  mode act\n}}\n\
+         scenario s {{\n  step main = load t\n  then remediate with ahead, note\n}}\n",
+        marker.display()
+    );
+    let (_, out, v) = run_file("run-language-rails", &text, "5", &["--allow-exec"]);
+    let all = v["remediations"].as_array().unwrap();
+    let ahead = all
+        .iter()
+        .find(|r| r["remedy"] == "ahead")
+        .expect("ahead decided");
+    assert_eq!(ahead["mode"], "act", "{ahead:#}\n{out}");
+    assert_eq!(ahead["result"], "done", "{ahead:#}");
+    assert_eq!(
+        ahead["after"]["instances"], 2,
+        "clipped to within 1..2: {ahead:#}"
+    );
+    let events: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("verification load at 34.0/s for 6s")),
+        "{events:#?}"
+    );
+    let note = all
+        .iter()
+        .find(|r| r["remedy"] == "note")
+        .expect("note decided");
+    assert_eq!(note["result"], "done", "{note:#}");
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap_or_default().trim(),
+        "fired"
+    );
+}

@@ -30,6 +30,8 @@ pub enum Change {
     SetStates { states: Vec<(String, AdminState)> },
     /// Send this JSON document (a webhook).
     Notify { body: serde_json::Value },
+    /// Run this command (`do exec`).
+    Run { command: String },
 }
 
 impl Change {
@@ -54,6 +56,7 @@ impl Change {
                     .join(", ")
             ),
             Change::Notify { .. } => "POST the decision".to_string(),
+            Change::Run { command } => format!("run `{command}`"),
         }
     }
 }

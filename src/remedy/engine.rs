@@ -37,6 +37,8 @@ pub enum Action {
         to: String,
     },
     Webhook,
+    /// Run a declared command (`do exec "…"`); needs `--allow-exec`.
+    Exec(String),
 }
 
 /// Which actuator of a service an action needs.
@@ -45,6 +47,7 @@ pub enum ActionKind {
     Scale,
     Balance,
     Webhook,
+    Command,
 }
 
 impl Action {
@@ -53,6 +56,7 @@ impl Action {
             Action::ScaleBy(_) | Action::ScaleTo(_) => ActionKind::Scale,
             Action::Shift { .. } | Action::Failover { .. } => ActionKind::Balance,
             Action::Webhook => ActionKind::Webhook,
+            Action::Exec(_) => ActionKind::Command,
         }
     }
 
@@ -68,6 +72,7 @@ impl Action {
             }
             Action::Failover { to } => format!("failover {service} to {to}"),
             Action::Webhook => format!("webhook for {service}"),
+            Action::Exec(command) => format!("exec `{command}` for {service}"),
         }
     }
 }
@@ -296,6 +301,7 @@ impl Engine {
                     ActionKind::Scale => "scale",
                     ActionKind::Balance => "shift/failover",
                     ActionKind::Webhook => "webhook",
+                    ActionKind::Command => "exec",
                 }
             ));
             return self.store_new(rec);
@@ -743,6 +749,12 @@ fn plan_change(
         Action::Webhook => Ok((
             Some(Change::Notify {
                 body: serde_json::Value::Null,
+            }),
+            Vec::new(),
+        )),
+        Action::Exec(command) => Ok((
+            Some(Change::Run {
+                command: command.clone(),
             }),
             Vec::new(),
         )),

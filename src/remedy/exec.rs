@@ -2,7 +2,8 @@
 //! e.g. `kubectl scale deploy/checkout --replicas={instances}`) and one that reads it back
 //! (printing a whole number). Commands run through `sh -c` with a deadline (60 s by default);
 //! a command that outlives it is killed. The engine refuses this actuator without
-//! `--allow-exec`.
+//! `--allow-exec`. [`ExecCommand`] runs the command of `do exec "…"`: nothing to read back,
+//! nothing to undo.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -118,5 +119,60 @@ impl Actuator for ExecScale {
 
     fn restore<'a>(&'a self, before: &'a ActuatorState) -> ActFuture<'a, ()> {
         Box::pin(async move { self.set(restored_instances(self.kind(), before)?).await })
+    }
+}
+
+/// The command of `do exec "…"`, run through `sh -c` with the same deadline.
+#[derive(Debug, Clone)]
+pub struct ExecCommand {
+    command: String,
+    timeout: Duration,
+}
+
+impl ExecCommand {
+    pub fn new(command: &str) -> Self {
+        ExecCommand {
+            command: command.to_string(),
+            timeout: EXEC_TIMEOUT,
+        }
+    }
+}
+
+impl Actuator for ExecCommand {
+    fn kind(&self) -> &'static str {
+        "exec"
+    }
+
+    fn target(&self) -> String {
+        format!("`{}`", self.command)
+    }
+
+    fn runs_commands(&self) -> bool {
+        true
+    }
+
+    fn read(&self) -> ActFuture<'_, ActuatorState> {
+        Box::pin(async { Ok(ActuatorState::Opaque) })
+    }
+
+    fn apply<'a>(&'a self, change: &'a Change) -> ActFuture<'a, ()> {
+        Box::pin(async move {
+            let Change::Run { command } = change else {
+                return Err(ActuatorError::Unsupported {
+                    actuator: self.kind().into(),
+                    change: change.summary(),
+                });
+            };
+            run(command, self.timeout).await.map(|_| ())
+        })
+    }
+
+    fn restore<'a>(&'a self, _before: &'a ActuatorState) -> ActFuture<'a, ()> {
+        Box::pin(async move {
+            Err(ActuatorError::Unsupported {
+                actuator: self.kind().into(),
+                change: format!("undo of `{}` (a command cannot be undone)", self.command),
+            })
+        })
     }
 }

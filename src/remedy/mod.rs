@@ -30,7 +30,7 @@ pub use audit::Audit;
 pub use demo_admin::DemoAdmin;
 pub use engine::{Action, ActionKind, Check, Engine, EngineOptions, Fired, Remedy};
 pub use error::{ActuatorError, AuditError};
-pub use exec::ExecScale;
+pub use exec::{ExecCommand, ExecScale};
 pub use haproxy::HaproxyBalancer;
 pub use record::{
     DecisionRecord, Evidence, Mode, Outcome, ReportEntry, TriggerRecord, UndoRecord, Verification,

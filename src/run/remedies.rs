@@ -4,10 +4,12 @@
 //! ([`crate::remedy::Engine`]). A decision acted on is verified over the following seconds:
 //! the condition must clear within twice its window, or the state read before is restored.
 //!
-//! Actuators come from what the language already says: a `builtin demo_shop` system is
-//! scaled through the embedded shop's admin API, and `do webhook URL` posts to its URL. Other
-//! actions (scale of other systems, shift, failover, exec) have no actuator in the language
-//! yet; their decisions fail with "no actuator". Predicted triggers are evaluated by the
+//! Actuators come from the services' declarations: `scale via exec … read …` (commands with
+//! read-back), `balance via haproxy SOCKET backend NAME` (shift and failover, servers named
+//! like the services), and `scale via admin` — implicit on a `builtin demo_shop` — for the
+//! embedded shop's admin API; `do exec` runs its command and `do webhook URL` posts to it. A
+//! remedy's `mode`, `verify within`, `require approval`, `step at most` and the actuator's
+//! `within` become the engine's rails. Predicted triggers are evaluated by the
 //! prediction engine when the plan's steps are over ([`super::predicted`]).
 
 use std::collections::BTreeMap;
@@ -17,10 +19,14 @@ use std::time::Duration as StdDuration;
 use super::metrics::{Metrics, WindowEnv};
 use super::setup::Setup;
 use crate::check::eval::eval;
-use crate::check::{ActionModel, Condition, Model, ScenarioModel, SystemTarget, TKind, Value};
+use crate::check::{
+    ActionModel, ActuatorModel, Condition, Model, RemedyMode, ScenarioModel, StrValue,
+    SystemTarget, TKind, Value,
+};
 use crate::remedy::{
-    Action, ActionKind, DecisionRecord, DemoAdmin, Engine, EngineOptions, Evidence, Fired, Mode,
-    Outcome, Remedy, TriggerRecord, Verification, Webhook,
+    Action, ActionKind, Actuator, DecisionRecord, DemoAdmin, Engine, EngineOptions, Evidence,
+    ExecCommand, ExecScale, Fired, HaproxyBalancer, Mode, Outcome, Remedy, TriggerRecord,
+    Verification, Webhook,
 };
 use crate::report::SkippedPart;
 use crate::syntax::ast::BinaryOp;
@@ -64,86 +70,32 @@ impl Remediation {
         for &r in &scenario.remediate {
             let rm = &model.remedies[r];
             for action in &rm.actions {
-                let (service, act) = match action {
-                    ActionModel::ScaleBy {
-                        system,
-                        service,
-                        by,
-                    } => (service_name(model, *system, *service), Action::ScaleBy(*by)),
-                    ActionModel::ScaleTo {
-                        system,
-                        service,
-                        to,
-                    } => (service_name(model, *system, *service), Action::ScaleTo(*to)),
-                    ActionModel::Shift { fraction, from, to } => (
-                        service_name(model, from.0, from.1),
-                        Action::Shift {
-                            from: service_name(model, from.0, from.1),
-                            to: service_name(model, to.0, to.1),
-                            fraction: *fraction,
-                        },
-                    ),
-                    ActionModel::Failover {
-                        system,
-                        service,
-                        to,
-                    } => (
-                        service_name(model, *system, *service),
-                        Action::Failover { to: to.display() },
-                    ),
-                    ActionModel::Exec(cmd) => {
-                        skipped.push(part(
-                            &rm.name,
-                            format!("`do exec {}` has no actuator in this build", cmd.display()),
-                        ));
+                let w = match wire(model, setup, action) {
+                    Ok(w) => w,
+                    Err(why) => {
+                        skipped.push(part(&rm.name, why));
                         continue;
                     }
-                    ActionModel::Webhook(url) => {
-                        let key = format!("webhook {}", url.display());
-                        match url.resolve() {
-                            Ok(u) => {
-                                let mut hook = Webhook::new(&u);
-                                if let crate::check::StrValue::Secret { .. } = url {
-                                    hook = hook.with_secret(&u);
-                                }
-                                actuators.push((key.clone(), ActionKind::Webhook, Arc::new(hook)));
-                            }
-                            Err(var) => skipped.push(part(
-                                &rm.name,
-                                format!("the webhook URL needs ${var}, which is not set"),
-                            )),
-                        }
-                        (key, Action::Webhook)
-                    }
                 };
-                if let ActionModel::ScaleBy {
-                    system,
-                    service: svc,
-                    ..
-                }
-                | ActionModel::ScaleTo {
-                    system,
-                    service: svc,
-                    ..
-                } = action
-                {
-                    let sys = &model.systems[*system];
-                    if let (SystemTarget::Builtin(_), Some(base)) =
-                        (&sys.target, setup.targets.get(system))
-                    {
-                        let name = &sys.services[*svc].name;
-                        actuators.push((
-                            service.clone(),
-                            ActionKind::Scale,
-                            Arc::new(DemoAdmin::new(base, name)),
-                        ));
-                    }
+                let (service, act) = (w.service, w.action);
+                if let Some((kind, a)) = w.actuator {
+                    actuators.push((service.clone(), kind, a));
                 }
                 let mut remedy = Remedy::new(&rm.name, &service, act);
                 remedy.cooldown = StdDuration::from_secs_f64(rm.cooldown.0.max(0.0) / 1000.0);
                 remedy.limit = rm
                     .limit
                     .map(|(n, d)| (n, StdDuration::from_secs_f64(d.0.max(0.0) / 1000.0)));
+                remedy.mode = rm.mode.map(|m| match m {
+                    RemedyMode::Act => Mode::Act,
+                    RemedyMode::Advise => Mode::Advise,
+                });
+                remedy.verify_within = rm
+                    .verify_within
+                    .map(|d| StdDuration::from_secs_f64(d.0.max(0.0) / 1000.0));
+                remedy.require_approval = rm.require_approval;
+                remedy.step_per_minute = rm.step_per_minute;
+                remedy.within = w.within;
                 let index = remedies.len();
                 remedies.push(remedy);
                 for t in &rm.triggers {
@@ -254,8 +206,14 @@ impl Remediation {
                 .iter()
                 .find(|(_, c)| c.text == rec.trigger.condition)
                 .map(|(_, c)| c.clone());
+            // `verify within D`, else twice the trigger's window.
+            let within = self
+                .engine
+                .remedy_of(id)
+                .and_then(|r| r.verify_within)
+                .map_or((window * 2.0).max(2.0), |d| d.as_secs_f64().max(1.0));
             if let Some(cond) = cond {
-                self.verifying.insert(id, (cond, (window * 2.0).max(2.0)));
+                self.verifying.insert(id, (cond, within));
             }
         }
     }
@@ -333,6 +291,115 @@ impl Remediation {
         }
         out
     }
+}
+
+/// An action of the language as the engine takes it: the service it is keyed by, the
+/// engine's action, the actuator the service declares (or the embedded shop's admin API), and
+/// the instance bounds of a scale actuator.
+struct Wired {
+    service: String,
+    action: Action,
+    actuator: Option<(ActionKind, Arc<dyn Actuator>)>,
+    within: Option<(u64, u64)>,
+}
+
+/// Wires one declared action; `Err` says why it cannot run (an unset variable).
+fn wire(model: &Model, setup: &Setup, action: &ActionModel) -> Result<Wired, String> {
+    let resolve = |v: &StrValue| {
+        v.resolve()
+            .map_err(|var| format!("`{}` needs ${var}, which is not set", v.display()))
+    };
+    let balancer = |system: usize, service: usize| -> Result<_, String> {
+        match model.systems[system].services[service].balancer() {
+            Some(ActuatorModel::BalanceHaproxy { socket, backend }) => {
+                let a: Arc<dyn Actuator> =
+                    Arc::new(HaproxyBalancer::new(&resolve(socket)?, &resolve(backend)?));
+                Ok(Some((ActionKind::Balance, a)))
+            }
+            _ => Ok(None),
+        }
+    };
+    let short =
+        |system: usize, service: usize| model.systems[system].services[service].name.clone();
+    Ok(match action {
+        ActionModel::ScaleBy {
+            system, service, ..
+        }
+        | ActionModel::ScaleTo {
+            system, service, ..
+        } => {
+            let act = match action {
+                ActionModel::ScaleBy { by, .. } => Action::ScaleBy(*by),
+                ActionModel::ScaleTo { to, .. } => Action::ScaleTo(*to),
+                _ => unreachable!("matched above"),
+            };
+            let sys = &model.systems[*system];
+            let svc = &sys.services[*service];
+            let builtin = matches!(sys.target, SystemTarget::Builtin(_));
+            let actuator: Option<Arc<dyn Actuator>> = match svc.scaler() {
+                Some(ActuatorModel::ScaleExec { set, read, .. }) => {
+                    Some(Arc::new(ExecScale::new(&resolve(set)?, &resolve(read)?)))
+                }
+                // `scale via admin`, or nothing declared on the embedded shop: its admin API.
+                Some(ActuatorModel::ScaleAdmin { .. }) | None if builtin => setup
+                    .targets
+                    .get(system)
+                    .map(|base| Arc::new(DemoAdmin::new(base, &svc.name)) as Arc<dyn Actuator>),
+                _ => None,
+            };
+            Wired {
+                service: service_name(model, *system, *service),
+                action: act,
+                actuator: actuator.map(|a| (ActionKind::Scale, a)),
+                within: svc.scaler().and_then(|a| a.within()),
+            }
+        }
+        ActionModel::Shift { fraction, from, to } => Wired {
+            service: service_name(model, from.0, from.1),
+            action: Action::Shift {
+                from: short(from.0, from.1),
+                to: short(to.0, to.1),
+                fraction: *fraction,
+            },
+            actuator: balancer(from.0, from.1)?,
+            within: None,
+        },
+        ActionModel::Failover {
+            system,
+            service,
+            to,
+        } => Wired {
+            service: service_name(model, *system, *service),
+            action: Action::Failover { to: resolve(to)? },
+            actuator: balancer(*system, *service)?,
+            within: None,
+        },
+        ActionModel::Exec(cmd) => {
+            let command = resolve(cmd)?;
+            Wired {
+                service: format!("exec {}", cmd.display()),
+                actuator: Some((
+                    ActionKind::Command,
+                    Arc::new(ExecCommand::new(&command)) as Arc<dyn Actuator>,
+                )),
+                action: Action::Exec(command),
+                within: None,
+            }
+        }
+        ActionModel::Webhook(url) => {
+            let u = resolve(url)?;
+            let mut hook = Webhook::new(&u);
+            if let StrValue::Secret { .. } = url {
+                hook = hook.with_secret(&u);
+            }
+            Wired {
+                service: format!("webhook {}", url.display()),
+                action: Action::Webhook,
+                actuator: Some((ActionKind::Webhook, Arc::new(hook) as Arc<dyn Actuator>)),
+                within: None,
+            }
+        }
+    })
 }
 
 fn part(remedy: &str, reason: String) -> SkippedPart {
