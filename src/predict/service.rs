@@ -194,11 +194,21 @@ impl ServiceModel {
             ),
             extrapolated: self.untested(rate),
         };
-        let (p99, error_rate) = if self.untested(rate) {
+        let (mut p99, error_rate) = if self.untested(rate) {
             self.beyond(rate)
         } else {
             self.inside(rate)
         };
+        // Past capacity the queue has no steady state, whatever a short burst measured: the
+        // latency is at least the wait behind the backlog a minute at this rate builds up.
+        if rate >= cap.point && cap.point > 0.0 {
+            let v = p99.value;
+            p99.value = Interval::new(
+                v.point.max(backlog_ms(rate, cap.point)),
+                v.lo.max(backlog_ms(rate, cap.hi)),
+                v.hi.max(backlog_ms(rate, cap.lo)),
+            );
+        }
         AtRate {
             rate,
             p99_ms: p99,
@@ -257,13 +267,11 @@ impl ServiceModel {
         };
         let distance = (rate / last.offered.max(1e-9) - 1.0).max(0.0);
         let widen = 0.1 + distance;
-        // Past capacity the queue has no steady state: the latency is the wait behind the
-        // backlog built up over a minute at this rate, at least.
-        let point = curve(cap.point).max(backlog_ms(rate, cap.point));
+        let point = curve(cap.point);
         let p99 = Interval::new(
             point,
-            (curve(cap.hi) * (1.0 - widen).max(0.1)).max(backlog_ms(rate, cap.hi)),
-            (curve(cap.lo) * (1.0 + widen)).max(backlog_ms(rate, cap.lo)),
+            curve(cap.hi) * (1.0 - widen).max(0.1),
+            curve(cap.lo) * (1.0 + widen),
         );
         // Past capacity, what is offered and not served is turned away (or times out).
         let shed = |c: f64| if rate > c { 1.0 - c / rate } else { 0.0 };
