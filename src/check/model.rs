@@ -774,6 +774,23 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// Why `res run` cannot inject this effect from a scenario, if it cannot: `loss` drops
+    /// packets inside a network namespace around the service, which the runner does not set
+    /// up. `res check` refuses such an inject step and `res run` refuses the scenario.
+    pub fn run_refusal(&self) -> Option<String> {
+        match self {
+            Effect::Loss(_) => Some(format!(
+                "`{}` drops packets inside a network namespace around the service, and `res run` \
+                 does not put services in one (neither the embedded demo nor a declared process); \
+                 for a lossy dependency use `errors`, `reset`, `timeout` or `blackhole` on the fault \
+                 proxy, or inject loss through the chaos engine around a service you run in a \
+                 namespace yourself (docs/chaos.md, \"Network faults\")",
+                self.kind()
+            )),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Effect::Latency { .. } => "latency",

@@ -117,6 +117,7 @@ pub(super) fn check(
     c.collect();
     c.check_all();
     c.own_scenarios();
+    c.unrunnable_faults();
     c.unused();
     let names = NameTable {
         decls: c

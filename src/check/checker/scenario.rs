@@ -380,6 +380,35 @@ impl<'a> Checker<'a> {
     }
 
     /// The root module's scenarios: declared there, then imported by name there.
+    /// A step that injects a fault `res run` cannot inject (packet `loss`: see
+    /// [`Effect::run_refusal`]) is an error at the step, with the reason and what to use.
+    pub(super) fn unrunnable_faults(&mut self) {
+        let mut found = Vec::new();
+        for s in &self.model.scenarios {
+            for step in &s.steps {
+                let StepKind::Inject { fault } = step.kind else {
+                    continue;
+                };
+                let Some(f) = self.model.faults.get(fault) else {
+                    continue;
+                };
+                if let Some(why) = f.effects.iter().find_map(Effect::run_refusal) {
+                    found.push(
+                        Diagnostic::error(
+                            Code::Conflict,
+                            s.origin.file,
+                            step.span,
+                            format!("`res run` cannot inject fault `{}`", f.name),
+                        )
+                        .with_label("injected here")
+                        .with_help(format!("fault `{}`: {why}", f.name)),
+                    );
+                }
+            }
+        }
+        self.diags.extend(found);
+    }
+
     pub(super) fn own_scenarios(&mut self) {
         let Some(ns) = self.ns.first() else { return };
         let mut own: Vec<(bool, usize, usize)> = ns
