@@ -199,9 +199,11 @@ impl ServiceModel {
         } else {
             self.inside(rate)
         };
-        // Past capacity the queue has no steady state, whatever a short burst measured: the
+        // Beyond what was measured and past capacity, the queue has no steady state: the
         // latency is at least the wait behind the backlog a minute at this rate builds up.
-        if rate >= cap.point && cap.point > 0.0 {
+        // Inside the measured range the measurements say how the system bounds its queue
+        // (shedding, timeouts), so they stand.
+        if self.untested(rate) && rate >= cap.point && cap.point > 0.0 {
             let v = p99.value;
             p99.value = Interval::new(
                 v.point.max(backlog_ms(rate, cap.point)),
