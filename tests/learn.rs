@@ -990,8 +990,13 @@ fn implausible_hourly_counts_are_refused_naming_the_field() {
 fn a_stale_log_is_forecast_from_now_and_said_to_be_stale() {
     let (model, v) = learned_model("stale");
     let m: TrafficProfile = serde_json::from_value(v).unwrap();
-    let log_end = m.series.start_secs().unwrap() + m.series.counts.len() as i64 * 3600;
     let day = Duration::from_secs(86_400.0);
+    // The history ends with the last hour the log covers at least half: a forecast without
+    // `now` starts there.
+    let log_end = {
+        let f = forecast(&m, day, 0.95, ForecastMethod::Auto).unwrap();
+        res::units::Timestamp::parse(&f.series[0].at).unwrap().0
+    };
     // Ten days after the log: the forecast's first hour is the present hour, not the log's.
     let now = log_end + 10 * 86_400 + 1800;
     let opts = |now| ForecastOptions {

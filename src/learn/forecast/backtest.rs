@@ -82,7 +82,15 @@ pub fn mase_scale(y: &[f64], lag: usize) -> f64 {
 }
 
 /// Runs `spec` through the backtest `plan` on `y`.
-pub fn evaluate(spec: Spec, y: &[f64], plan: &Plan, scale: f64, day: usize) -> Outcome {
+/// `known` marks the steps with real data: the others (filled gaps) are not scored.
+pub fn evaluate(
+    spec: Spec,
+    y: &[f64],
+    known: Option<&[bool]>,
+    plan: &Plan,
+    scale: f64,
+    day: usize,
+) -> Outcome {
     // Parameters are re-fitted on the history before each group of origins (at most
     // REFITS groups, so a long series stays cheap) and never see the windows they forecast.
     let group = plan.origins.len().div_ceil(REFITS);
@@ -96,7 +104,7 @@ pub fn evaluate(spec: Spec, y: &[f64], plan: &Plan, scale: f64, day: usize) -> O
             *v = v.max(0.0);
         }
     }
-    let scores = score(&forecasts, y, plan, scale, day);
+    let scores = score(&forecasts, y, known, plan, scale, day);
     Outcome {
         spec,
         forecasts,
@@ -104,13 +112,24 @@ pub fn evaluate(spec: Spec, y: &[f64], plan: &Plan, scale: f64, day: usize) -> O
     }
 }
 
-fn score(forecasts: &[Vec<f64>], y: &[f64], plan: &Plan, scale: f64, day: usize) -> Scores {
+fn score(
+    forecasts: &[Vec<f64>],
+    y: &[f64],
+    known: Option<&[bool]>,
+    plan: &Plan,
+    scale: f64,
+    day: usize,
+) -> Scores {
+    let is_known = |t: usize| known.is_none_or(|k| k[t]);
     let (mut abs, mut n) = (0.0f64, 0.0f64);
     let (mut ape, mut n_ape) = (0.0, 0.0);
     let (mut pe, mut n_pe) = (0.0, 0.0);
     for (f, &o) in forecasts.iter().zip(&plan.origins) {
         let a = &y[o..o + plan.h];
-        for (fv, av) in f.iter().zip(a) {
+        for (i, (fv, av)) in f.iter().zip(a).enumerate() {
+            if !is_known(o + i) {
+                continue;
+            }
             abs += (av - fv).abs();
             n += 1.0;
             if *av != 0.0 {
@@ -118,8 +137,9 @@ fn score(forecasts: &[Vec<f64>], y: &[f64], plan: &Plan, scale: f64, day: usize)
                 n_ape += 1.0;
             }
         }
-        for (fw, aw) in f.chunks(day.max(1)).zip(a.chunks(day.max(1))) {
-            if aw.len() < day {
+        for (d, (fw, aw)) in f.chunks(day.max(1)).zip(a.chunks(day.max(1))).enumerate() {
+            let from = o + d * day.max(1);
+            if aw.len() < day || !(from..from + aw.len()).all(is_known) {
                 continue;
             }
             let amax = aw.iter().cloned().fold(f64::MIN, f64::max);

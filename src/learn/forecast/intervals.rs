@@ -7,8 +7,17 @@
 //! likelihood. Errors are pooled per day ahead when there are enough of them, since a
 //! forecast six days out errs more than one for the next hour.
 //!
+//! Three corrections keep the interval honest where the errors are few or the horizon long:
+//! with k origins the quantiles are widened by the ratio of Student's t with k − 1 degrees of
+//! freedom to the normal quantile (few origins, little history: a wider interval); past the
+//! backtest window they grow with the square root of the steps ahead over the window; and an
+//! interval is never narrower than the Poisson noise of the forecast count (±z·√f), unless
+//! every backtest error was zero (an exactly periodic history).
+//!
 //! Coverage is measured honestly: each origin's interval is built from the other origins'
-//! errors only.
+//! errors only, with the same corrections.
+
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use super::backtest::Outcome;
 
@@ -20,6 +29,29 @@ pub struct Residuals {
     band: usize,
     bands: Vec<Vec<f64>>,
     pooled: Vec<f64>,
+    /// Origins the errors come from, and the steps forecast from each.
+    origins: usize,
+    window: usize,
+    /// Every error was zero: the history repeats exactly.
+    periodic: bool,
+}
+
+/// The widest small-sample widening (a single origin).
+const MAX_INFLATE: f64 = 4.0;
+
+/// The standard normal quantile at `q`.
+pub fn normal_q(q: f64) -> f64 {
+    Normal::new(0.0, 1.0).map_or(1.645, |n| n.inverse_cdf(q))
+}
+
+/// Student's t over the normal quantile at `q` for `k` origins: how much wider an interval
+/// from k samples of errors must be.
+fn inflate(k: usize, q: f64) -> f64 {
+    if k < 2 {
+        return MAX_INFLATE;
+    }
+    let t = StudentsT::new(0.0, 1.0, (k - 1) as f64).map_or(MAX_INFLATE, |t| t.inverse_cdf(q));
+    (t / normal_q(q)).clamp(1.0, MAX_INFLATE)
 }
 
 /// Errors per band below this count fall back to the pooled errors.
@@ -45,6 +77,7 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 fn errors(
     o: &Outcome,
     y: &[f64],
+    known: Option<&[bool]>,
     origins: &[usize],
     skip: Option<usize>,
 ) -> Vec<(f64, f64, usize)> {
@@ -54,7 +87,9 @@ fn errors(
             continue;
         }
         for (i, fv) in f.iter().enumerate() {
-            out.push((*fv, y[origin + i] - fv, i));
+            if known.is_none_or(|k| k[origin + i]) {
+                out.push((*fv, y[origin + i] - fv, i));
+            }
         }
     }
     out
@@ -65,15 +100,19 @@ impl Residuals {
     pub fn fit(
         o: &Outcome,
         y: &[f64],
+        known: Option<&[bool]>,
         origins: &[usize],
         band: usize,
         c: f64,
         skip: Option<usize>,
     ) -> Option<Residuals> {
-        let e = errors(o, y, origins, skip);
+        let e = errors(o, y, known, origins, skip);
         if e.is_empty() {
             return None;
         }
+        let periodic = e.iter().all(|&(_, r, _)| r == 0.0);
+        let used = origins.len() - usize::from(skip.is_some_and(|j| j < origins.len()));
+        let window = o.forecasts.first().map_or(1, |f| f.len().max(1));
         let n = e.len() as f64;
         let mut best = (f64::MIN, 0.0);
         for p in [0.0, 0.5, 1.0] {
@@ -111,6 +150,9 @@ impl Residuals {
             band,
             bands,
             pooled,
+            origins: used,
+            window,
+            periodic,
         })
     }
 
@@ -122,11 +164,20 @@ impl Residuals {
             Some(v) if v.len() >= MIN_BAND => v,
             _ => &self.pooled,
         };
-        let s = scale(f, self.c, self.p);
-        (
-            (f + quantile(z, 1.0 - q) * s).min(f).max(0.0),
-            (f + quantile(z, q) * s).max(f),
-        )
+        let grow = if i >= self.window {
+            ((i + 1) as f64 / self.window as f64).sqrt()
+        } else {
+            1.0
+        };
+        let k = inflate(self.origins, q) * grow;
+        let s = scale(f, self.c, self.p) * k;
+        let (mut lo, mut hi) = (f + quantile(z, 1.0 - q) * s, f + quantile(z, q) * s);
+        if !self.periodic {
+            let noise = normal_q(q) * f.max(0.0).sqrt();
+            lo = lo.min(f - noise);
+            hi = hi.max(f + noise);
+        }
+        (lo.min(f).max(0.0), hi.max(f))
     }
 }
 
@@ -135,6 +186,7 @@ impl Residuals {
 pub fn coverage(
     o: &Outcome,
     y: &[f64],
+    known: Option<&[bool]>,
     origins: &[usize],
     band: usize,
     c: f64,
@@ -143,8 +195,11 @@ pub fn coverage(
     let (mut inside, mut n) = (0.0, 0.0);
     for (j, (f, &origin)) in o.forecasts.iter().zip(origins).enumerate() {
         let skip = (origins.len() > 1).then_some(j);
-        let r = Residuals::fit(o, y, origins, band, c, skip)?;
+        let r = Residuals::fit(o, y, known, origins, band, c, skip)?;
         for (i, fv) in f.iter().enumerate() {
+            if !known.is_none_or(|k| k[origin + i]) {
+                continue;
+            }
             let (lo, hi) = r.bounds(*fv, i, q);
             let a = y[origin + i];
             if a >= lo && a <= hi {
