@@ -93,7 +93,7 @@ fn load() -> Vec<Series> {
 }
 
 fn mape(f: &[f64], a: &[f64]) -> f64 {
-    let (mut s, mut n) = (0.0, 0.0);
+    let (mut s, mut n) = (0.0f64, 0.0f64);
     for (f, a) in f.iter().zip(a) {
         if *a != 0.0 {
             s += ((a - f) / a).abs();

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -79,7 +79,7 @@ fn daily(base: f64) -> impl Fn(i64) -> f64 {
     }
 }
 
-fn learn(p: &PathBuf) -> TrafficProfile {
+fn learn(p: &Path) -> TrafficProfile {
     learn_file(p, LogFormat::Combined, &LearnOptions::default()).unwrap()
 }
 
