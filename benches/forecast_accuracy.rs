@@ -59,7 +59,10 @@ fn load() -> Vec<Series> {
         out.push(Series {
             name: "elecdemand (Victoria 2014, hourly)",
             y: sums(&v, 2),
-            s: Sampling::HOURLY,
+            s: Sampling {
+                counts: false, // gigawatt-hours, not events
+                ..Sampling::HOURLY
+            },
             monday: 5,
         });
     }
@@ -68,7 +71,10 @@ fn load() -> Vec<Series> {
         out.push(Series {
             name: "taylor (England and Wales 2000, hourly)",
             y: sums(&v, 2),
-            s: Sampling::HOURLY,
+            s: Sampling {
+                counts: false, // megawatt-hours, not events
+                ..Sampling::HOURLY
+            },
             monday: 0,
         });
     }
@@ -85,6 +91,7 @@ fn load() -> Vec<Series> {
                 day: 14,
                 week: 70,
                 step_s: 3600.0,
+                counts: true,
             },
             monday: 0,
         });
@@ -153,6 +160,9 @@ fn main() {
         let t0 = Instant::now();
         let mut results: Vec<(String, Vec<f64>)> = Vec::new();
         let mut chosen: Vec<Method> = Vec::new();
+        // The auto forecast's 90 % interval: held-out hours inside it, and what its own
+        // backtest claimed.
+        let (mut inside, mut points, mut claimed) = (0usize, 0usize, Vec::new());
         let mut ds_points: Vec<Vec<f64>> = Vec::new();
         let mut mean_points: Vec<Vec<f64>> = Vec::new();
         for (name, m, season) in METHODS {
@@ -162,6 +172,11 @@ fn main() {
                 scores.push(mape(&f.point, &sr.y[o..o + day]));
                 if name == "auto" {
                     chosen.push(f.method);
+                    for ((lo, hi), a) in f.lower.iter().zip(&f.upper).zip(&sr.y[o..o + day]) {
+                        inside += usize::from(lo <= a && a <= hi);
+                        points += 1;
+                    }
+                    claimed.extend(f.coverage);
                 }
                 if name == "double_seasonal" {
                     ds_points.push(f.point.clone());
@@ -209,6 +224,11 @@ fn main() {
             s.iter().sum::<f64>() / s.len() as f64
         };
         let hw = get("hw_weekly").min(get("hw_daily"));
+        println!(
+            "  auto 90 % interval: held-out coverage {:.1} % (backtest said {:.1} % on average)",
+            100.0 * inside as f64 / points.max(1) as f64,
+            100.0 * claimed.iter().sum::<f64>() / claimed.len().max(1) as f64
+        );
         println!(
             "  auto vs the better Holt–Winters: {:+.1} %  ({:.1} s)",
             (get("auto") / hw - 1.0) * 100.0,

@@ -227,7 +227,13 @@ impl Learner {
         for h in first_hour..=last_hour {
             let c = self.hours.get(h).copied().unwrap_or(0) as f64;
             let cov = self.gaps.coverage(h, self.min_us, end);
-            counts.push(if cov > 0.0 { round_sig(c / cov) } else { 0.0 });
+            // Rated over at least a second: a burst stamped with one microsecond is not a
+            // rate of billions an hour.
+            counts.push(if cov > 0.0 {
+                round_sig(c / cov.max(1.0 / 3600.0))
+            } else {
+                0.0
+            });
             coverage.push(round_sig(cov));
         }
         HourlySeries {

@@ -86,11 +86,7 @@ pub fn rate_profile(series: &HourlySeries, total: f64, covered_s: f64) -> RatePr
     let peak = y.get(peak_i).copied().unwrap_or(0.0);
     let per_s = |v: Option<f64>| v.map(|c| round_sig(c / 3600.0));
     RateProfile {
-        mean_per_s: round_sig(if covered_s > 0.0 {
-            total / covered_s
-        } else {
-            total
-        }),
+        mean_per_s: round_sig(total / covered_s.max(1.0)),
         peak_hour_at: Timestamp((start_hour + peak_i as i64) * 3600).to_rfc3339(),
         peak_hour_per_s: round_sig(peak / 3600.0),
         peak_hour_coverage: round_sig(cov(peak_i)),

@@ -6,7 +6,7 @@
 
 use super::backtest::{evaluate, mase_scale, plan, Outcome, Plan, Scores};
 use super::error::ForecastError;
-use super::intervals::{coverage, normal_q, quantile, Residuals};
+use super::intervals::{coverage, normal_q, quantile, Residuals, Scaling};
 use super::methods::{Method, Spec};
 use crate::check::model::ForecastMethod;
 
@@ -18,6 +18,9 @@ pub struct Sampling {
     pub week: usize,
     /// Seconds per step, for messages.
     pub step_s: f64,
+    /// Whether the values count events (requests, calls): intervals are then never narrower
+    /// than the Poisson noise of the forecast count.
+    pub counts: bool,
 }
 
 impl Sampling {
@@ -26,6 +29,7 @@ impl Sampling {
         day: 24,
         week: 168,
         step_s: 3600.0,
+        counts: true,
     };
 }
 
@@ -265,8 +269,12 @@ pub fn forecast_known(
     match (best, &bt) {
         (Some(i), Some(p)) => {
             let o = &outcomes[i];
-            let r = Residuals::fit(o, y, known, &p.origins, s.day, c, None);
-            cov = coverage(o, y, known, &p.origins, s.day, c, q_hi);
+            let sc = Scaling {
+                c,
+                counts: s.counts,
+            };
+            let r = Residuals::fit(o, y, known, &p.origins, s.day, sc, None);
+            cov = coverage(o, y, known, &p.origins, s.day, sc, q_hi);
             for (i, &f) in point.iter().enumerate() {
                 let (lo, hi) = r.as_ref().map_or((f, f), |r| r.bounds(f, i, q_hi));
                 lower.push(lo);
@@ -284,8 +292,8 @@ pub fn forecast_known(
             let mut recent: Vec<f64> = y[n.saturating_sub(s.week)..].to_vec();
             recent.sort_by(f64::total_cmp);
             let (lo, hi) = (quantile(&recent, 1.0 - q_hi), quantile(&recent, q_hi));
-            // Never narrower than the Poisson noise of the count itself.
-            let z = normal_q(q_hi);
+            // Counts: never narrower than the Poisson noise of the count itself.
+            let z = if s.counts { normal_q(q_hi) } else { 0.0 };
             for &f in &point {
                 let noise = z * f.sqrt();
                 lower.push(lo.min(f - noise).max(0.0));

@@ -21,6 +21,14 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use super::backtest::Outcome;
 
+/// How errors are scaled: `c` softens the scale near zero; `counts` says the series counts
+/// events (requests, calls), so no interval is narrower than the Poisson noise of its count.
+#[derive(Debug, Clone, Copy)]
+pub struct Scaling {
+    pub c: f64,
+    pub counts: bool,
+}
+
 /// Scaled backtest errors, sorted, per band of `band` steps ahead and pooled.
 #[derive(Debug, Clone)]
 pub struct Residuals {
@@ -34,6 +42,7 @@ pub struct Residuals {
     window: usize,
     /// Every error was zero: the history repeats exactly.
     periodic: bool,
+    counts: bool,
 }
 
 /// The widest small-sample widening (a single origin).
@@ -103,9 +112,10 @@ impl Residuals {
         known: Option<&[bool]>,
         origins: &[usize],
         band: usize,
-        c: f64,
+        sc: Scaling,
         skip: Option<usize>,
     ) -> Option<Residuals> {
+        let c = sc.c;
         let e = errors(o, y, known, origins, skip);
         if e.is_empty() {
             return None;
@@ -153,6 +163,7 @@ impl Residuals {
             origins: used,
             window,
             periodic,
+            counts: sc.counts,
         })
     }
 
@@ -172,7 +183,7 @@ impl Residuals {
         let k = inflate(self.origins, q) * grow;
         let s = scale(f, self.c, self.p) * k;
         let (mut lo, mut hi) = (f + quantile(z, 1.0 - q) * s, f + quantile(z, q) * s);
-        if !self.periodic {
+        if self.counts && !self.periodic {
             let noise = normal_q(q) * f.max(0.0).sqrt();
             lo = lo.min(f - noise);
             hi = hi.max(f + noise);
@@ -189,13 +200,13 @@ pub fn coverage(
     known: Option<&[bool]>,
     origins: &[usize],
     band: usize,
-    c: f64,
+    sc: Scaling,
     q: f64,
 ) -> Option<f64> {
     let (mut inside, mut n) = (0.0, 0.0);
     for (j, (f, &origin)) in o.forecasts.iter().zip(origins).enumerate() {
         let skip = (origins.len() > 1).then_some(j);
-        let r = Residuals::fit(o, y, known, origins, band, c, skip)?;
+        let r = Residuals::fit(o, y, known, origins, band, sc, skip)?;
         for (i, fv) in f.iter().enumerate() {
             if !known.is_none_or(|k| k[origin + i]) {
                 continue;
