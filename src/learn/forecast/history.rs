@@ -81,8 +81,13 @@ pub fn prepare(series: &HourlySeries, start: i64) -> Result<History, ForecastErr
     let unknown = known.iter().filter(|k| !**k).count();
     if unknown > 0 {
         fill(&mut y, &known, start);
+        let (what, are, they) = if unknown == 1 {
+            ("1 hour".to_string(), "is", "it is")
+        } else {
+            (format!("{unknown} hours"), "are", "they are")
+        };
         notes.push(format!(
-            "{unknown} hours inside the history are not covered by the log (gaps, or less than half an hour of log): they are filled with the mean of the same hour over the covered days, and the backtest does not score them"
+            "{what} inside the history {are} not covered by the log (gaps, or less than half an hour of log): {they} filled with the mean of the same hour over the covered days, and the backtest does not score them"
         ));
     }
     Ok(History {
@@ -151,5 +156,69 @@ pub fn supports(covered_hours: f64) -> String {
         format!("daily seasonality only: weekly seasonality needs 2 weeks of history, the log covers {covers}")
     } else {
         "daily and weekly seasonality".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(counts: Vec<f64>, coverage: Vec<f64>) -> HourlySeries {
+        HourlySeries {
+            start: "2026-11-02T00:00:00Z".into(),
+            step_s: 3600,
+            counts,
+            coverage,
+        }
+    }
+
+    const MONDAY: i64 = 1_793_577_600;
+
+    #[test]
+    fn thin_ends_are_dropped_and_a_short_gap_is_filled_from_the_same_hour() {
+        // Three days; the first hour a quarter covered, hour 30 in a gap.
+        let counts: Vec<f64> = (0..72).map(|i| 100.0 + (i % 24) as f64).collect();
+        let mut cov = vec![1.0; 72];
+        cov[0] = 0.25;
+        cov[30] = 0.0;
+        let mut c = counts.clone();
+        c[30] = 0.0;
+        let h = prepare(&series(c, cov), MONDAY).unwrap();
+        assert_eq!(h.start, MONDAY + 3600);
+        assert_eq!(h.y.len(), 71);
+        assert!(!h.known[29]);
+        assert_eq!(h.y[29], 106.0, "hour 6 of the day, from the other days");
+        assert!((h.covered_hours - 70.0).abs() < 1e-9);
+        assert!(
+            h.notes[0].starts_with("1 hour inside the history is not covered"),
+            "{:?}",
+            h.notes
+        );
+    }
+
+    #[test]
+    fn a_gap_over_a_week_cuts_and_under_a_day_is_refused() {
+        let n = 48 + 200 + 30;
+        let mut cov = vec![1.0; n];
+        cov[48..248].iter_mut().for_each(|c| *c = 0.0);
+        let h = prepare(&series(vec![5.0; n], cov.clone()), MONDAY).unwrap();
+        assert_eq!(h.y.len(), 30);
+        assert!(h.notes[0].contains("not used"), "{:?}", h.notes);
+        cov.truncate(48 + 200 + 20);
+        let e = prepare(&series(vec![5.0; cov.len()], cov), MONDAY).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "not enough history to forecast: the log covers 20 hours after its last gap longer than a week, and a forecast needs at least 24 hours: learn a longer log"
+        );
+        // A model from before coverage was recorded: every hour counts.
+        assert_eq!(
+            prepare(&series(vec![1.0; 24], vec![]), MONDAY)
+                .unwrap()
+                .y
+                .len(),
+            24
+        );
+        assert!(supports(23.0).starts_with("not possible"));
+        assert!(supports(100.0).starts_with("daily seasonality only"));
     }
 }
