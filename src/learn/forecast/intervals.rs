@@ -171,10 +171,17 @@ impl Residuals {
     /// after the origin (0-based). Steps past the backtest window use its last band.
     pub fn bounds(&self, f: f64, i: usize, q: f64) -> (f64, f64) {
         let b = (i / self.band).min(self.bands.len().saturating_sub(1));
-        let z = match self.bands.get(b) {
-            Some(v) if v.len() >= MIN_BAND => v,
-            _ => &self.pooled,
-        };
+        // The error quantiles of this band, never narrower than an earlier band's: a forecast
+        // further out is not more certain, whatever a few errors say.
+        let (mut zlo, mut zhi) = (0.0f64, 0.0f64);
+        for band in 0..=b {
+            let z = match self.bands.get(band) {
+                Some(v) if v.len() >= MIN_BAND => v,
+                _ => &self.pooled,
+            };
+            zlo = zlo.min(quantile(z, 1.0 - q));
+            zhi = zhi.max(quantile(z, q));
+        }
         let grow = if i >= self.window {
             ((i + 1) as f64 / self.window as f64).sqrt()
         } else {
@@ -182,7 +189,7 @@ impl Residuals {
         };
         let k = inflate(self.origins, q) * grow;
         let s = scale(f, self.c, self.p) * k;
-        let (mut lo, mut hi) = (f + quantile(z, 1.0 - q) * s, f + quantile(z, q) * s);
+        let (mut lo, mut hi) = (f + zlo * s, f + zhi * s);
         if self.counts && !self.periodic {
             let noise = normal_q(q) * f.max(0.0).sqrt();
             lo = lo.min(f - noise);
