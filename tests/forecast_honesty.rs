@@ -135,6 +135,9 @@ fn a_twenty_second_log_is_rated_by_the_twenty_seconds_it_covers() {
     let model = p.with_file_name("m.json");
     let out = common::res(&["learn", p.to_str().unwrap(), "-o", model.to_str().unwrap()]);
     assert!(out.status.success(), "{}", common::stderr(&out));
+    // The log is from November 2026, long before any run of this test: it says so.
+    let text = common::stdout(&out);
+    assert!(text.contains("  stale      the log ends "), "{text}");
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     let errs = common::validate(&common::load_schema("traffic-model.schema.json"), &v);
