@@ -1,8 +1,9 @@
 //! Rolling-origin backtest: where the origins go and how a method's forecasts score.
 //!
-//! Origins step back one day at a time from the end of the history, each followed by a
-//! window as long as the longest season in use (capped by the requested horizon), so every
-//! method is judged on the same held-out days. Scores: MAE; MASE (MAE over the in-sample
+//! Origins step back one day at a time from the end of the history (up to four weeks of
+//! them), each followed by a window as long as the longest season in use (capped by the
+//! requested horizon), so every method is judged on the same held-out days: scored on the last
+//! two weeks of origins, while the intervals take the errors of all. Scores: MAE; MASE (MAE over the in-sample
 //! error of the seasonal-naive one-step forecast, so 1.0 means "no better than copying last
 //! season"); MAPE over non-zero actuals; and the error of each day's peak, which is what a
 //! load test cares about.
@@ -11,8 +12,13 @@ use serde::Serialize;
 
 use super::methods::Spec;
 
-/// At most this many origins (two weeks of daily origins).
-pub const MAX_ORIGINS: usize = 14;
+/// At most this many origins (four weeks of daily origins): the intervals take the errors of
+/// all of them.
+pub const MAX_ORIGINS: usize = 28;
+/// Methods are scored (and chosen) on the last this many origins (two weeks): the method of
+/// the last two weeks forecasts the next day better than the method of the last four, while
+/// four weeks of errors calibrate intervals better than two.
+pub const SCORED_ORIGINS: usize = 14;
 /// Smoothing parameters are fitted this many times per method in a backtest.
 const REFITS: usize = 3;
 
@@ -91,11 +97,18 @@ pub fn evaluate(
     scale: f64,
     day: usize,
 ) -> Outcome {
-    // Parameters are re-fitted on the history before each group of origins (at most
-    // REFITS groups, so a long series stays cheap) and never see the windows they forecast.
-    let group = plan.origins.len().div_ceil(REFITS);
+    // Parameters are re-fitted on the history before each group of origins (REFITS groups
+    // over the scored origins, one over the earlier ones, so a long series stays cheap) and
+    // never see the windows they forecast.
+    let first_scored = plan.origins.len().saturating_sub(SCORED_ORIGINS);
+    let (early, scored) = plan.origins.split_at(first_scored);
+    let group = scored.len().div_ceil(REFITS).max(1);
+    let chunks = (!early.is_empty())
+        .then_some(early)
+        .into_iter()
+        .chain(scored.chunks(group));
     let mut forecasts = Vec::with_capacity(plan.origins.len());
-    for chunk in plan.origins.chunks(group.max(1)) {
+    for chunk in chunks {
         let params = spec.fit(&y[..chunk[0]]);
         forecasts.extend(spec.at_origins(y, &params, chunk, plan.h));
     }
@@ -104,7 +117,18 @@ pub fn evaluate(
             *v = v.max(0.0);
         }
     }
-    let scores = score(&forecasts, y, known, plan, scale, day);
+    let scored_plan = Plan {
+        origins: plan.origins[first_scored..].to_vec(),
+        h: plan.h,
+    };
+    let scores = score(
+        &forecasts[first_scored..],
+        y,
+        known,
+        &scored_plan,
+        scale,
+        day,
+    );
     Outcome {
         spec,
         forecasts,
@@ -165,10 +189,10 @@ mod tests {
 
     #[test]
     fn origins_step_back_by_a_day() {
-        let p = plan(30 * 24, 168, 168, 24).unwrap();
+        let p = plan(60 * 24, 168, 168, 24).unwrap();
         assert_eq!(p.h, 168);
         assert_eq!(p.origins.len(), MAX_ORIGINS);
-        assert_eq!(*p.origins.last().unwrap(), 30 * 24 - 168);
+        assert_eq!(*p.origins.last().unwrap(), 60 * 24 - 168);
         let short = plan(160, 24, 24, 24).unwrap();
         assert_eq!(short.origins, vec![40, 64, 88, 112, 136]);
         assert!(plan(10, 24, 24, 24).is_none());
