@@ -1,9 +1,9 @@
 //! `res forecast MODEL`: a learned traffic's hourly rate ahead, its peak and intervals
 //! ([`crate::learn::forecast`]), as text or JSON (docs/forecast.schema.json).
 //!
-//! Exit codes: 0 done, 1 the model cannot be forecast (too short a history), 2 the model is
-//! implausible (a negative or absurd count, named) or the log too stale to reach, 4 the tool
-//! failed.
+//! Exit codes: 0 done, 1 the history is too short for the seasonality or method asked for,
+//! 2 refused: less than a day of covered history, an implausible model (a negative or absurd
+//! count, named) or a log too stale to reach; 4 the tool failed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,7 +18,8 @@ use crate::units::Duration;
 
 const EXIT_INPUT: u8 = Exit::Failed.code();
 const EXIT_TOOL: u8 = Exit::Tool.code();
-/// A model refused as implausible, or a stale log too old to forecast: bad input.
+/// Too little history, a model refused as implausible, or a stale log too old to forecast:
+/// bad input.
 const EXIT_REFUSED: u8 = Exit::Invalid.code();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,7 +108,10 @@ pub fn run_forecast(args: ForecastArgs) -> ExitCode {
     let f = match forecast::forecast_with(&profile, &opts) {
         Ok(f) => f,
         Err(
-            e @ (forecast::ForecastError::Stale { .. } | forecast::ForecastError::BadSeries(_)),
+            e @ (forecast::ForecastError::Stale { .. }
+            | forecast::ForecastError::BadSeries(_)
+            | forecast::ForecastError::NotEnoughHistory { .. }
+            | forecast::ForecastError::NoHistory),
         ) => return fail(EXIT_REFUSED, e),
         Err(e) => return fail(EXIT_INPUT, e),
     };

@@ -104,6 +104,9 @@ pub fn run_learn(args: LearnArgs) -> ExitCode {
         Err(e) => return fail(learn_code(&e), e),
     };
     print!("{}", crate::learn::summary(&profile));
+    if let Some(line) = stale_line(&profile) {
+        println!("{line}");
+    }
     if let Some(out) = &args.output {
         if let Err(e) = profile.save(out) {
             return fail(learn_code(&e), e);
@@ -111,4 +114,20 @@ pub fn run_learn(args: LearnArgs) -> ExitCode {
         println!("  model      written to {}", out.display());
     }
     ExitCode::SUCCESS
+}
+
+/// Says so when the log ended more than a day before now: a forecast from it starts now, and
+/// the time between is forecast, not known.
+fn stale_line(p: &TrafficProfile) -> Option<String> {
+    let last = crate::units::Timestamp::parse(&p.source.last)?.0;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    (now - last > 86_400).then(|| {
+        format!(
+            "  stale      the log ends {} before now: a forecast starts now, so the time between is forecast, not known",
+            crate::learn::forecast::human_span((now - last) as f64)
+        )
+    })
 }

@@ -71,6 +71,14 @@ pub enum LearnError {
         limit: String,
         examples: Vec<BadLine>,
     },
+    /// Most lines are older than the line before them: the log runs newest first.
+    #[error("the timestamps go backwards: {count} of {lines} lines are older than a line before them (the log starts at {first} and runs back to {last}), so no rate, season or session can be learned from it as it is; the mix of requests could be, but a model is not written from a log read backwards: reverse it (tac access.log | res learn -)")]
+    Backwards {
+        count: u64,
+        lines: u64,
+        first: String,
+        last: String,
+    },
     /// Timestamps go backwards by more than the tolerance on too many lines.
     #[error("clock jumps: {count} of {lines} lines are more than {tolerance_s} s older than a line before them; the first:{}\nthe log must be in time order: sort it, or pass rotated files oldest first", list(.examples))]
     ClockJumps {

@@ -9,9 +9,9 @@ use super::format::{self, LogFormat};
 use super::histogram::round_sig;
 use super::learner::Learner;
 use super::profile::{
-    ChainState, Endpoint, HourlySeries, RateProfile, Sessions, Source, TrafficProfile, Transition,
-    VERSION,
+    ChainState, Endpoint, Gap, HourlySeries, Sessions, Source, TrafficProfile, Transition, VERSION,
 };
+use super::rate::rate_profile;
 use super::sessions::{unpair, EXIT, START};
 use crate::units::Timestamp;
 
@@ -94,6 +94,16 @@ impl Learner {
                 .opts
                 .max_bad
                 .is_some_and(|m| m.exceeded(self.jumps, self.lines));
+        // A log that runs newest first: most lines are older than one before them.
+        let timed = self.used + self.jumps;
+        if self.jumps * 2 > timed {
+            return Err(LearnError::Backwards {
+                count: self.jumps,
+                lines: timed,
+                first: Timestamp(self.first_us.unwrap_or(0).div_euclid(1_000_000)).to_rfc3339(),
+                last: Timestamp(self.prev_us.div_euclid(1_000_000)).to_rfc3339(),
+            });
+        }
         if self.jumps > 0 && jumps_over {
             return Err(LearnError::ClockJumps {
                 count: self.jumps,
@@ -145,10 +155,23 @@ impl Learner {
             .collect();
 
         let series = self.series();
-        let rate = rate_profile(&series, total, self.span_s());
+        let covered_s = series.coverage.iter().sum::<f64>() * 3600.0;
+        let rate = rate_profile(&series, total, covered_s);
         let hours = &self.hours;
+        let (gaps, end) = (&self.gaps, self.end_us());
+        let first = self.min_us;
         let arrivals = std::mem::take(&mut self.arrivals);
-        let arrival = arrivals.finish(|h| hours.get(h).map_or(0.0, |&c| c as f64 / 3600.0));
+        // The local rate of an hour is over the part of it the log covers.
+        let arrival = arrivals.finish(|h| {
+            let cov = gaps.coverage(h, first, end);
+            hours.get(h).map_or(0.0, |&c| {
+                if cov > 0.0 {
+                    c as f64 / (3600.0 * cov)
+                } else {
+                    0.0
+                }
+            })
+        });
         let sessions = self.sessions_model(&names, &order);
         TrafficProfile {
             version: VERSION,
@@ -163,6 +186,18 @@ impl Learner {
                 last: Timestamp(self.max_us.div_euclid(1_000_000)).to_rfc3339(),
                 span_s: round_sig(self.span_s()),
                 subsecond: self.subsecond,
+                covered_s: round_sig(covered_s),
+                gaps: self
+                    .gaps
+                    .gaps
+                    .iter()
+                    .map(|&(a, b)| Gap {
+                        from: Timestamp(a.div_euclid(1_000_000)).to_rfc3339(),
+                        to: Timestamp(b.div_euclid(1_000_000)).to_rfc3339(),
+                        duration_s: round_sig((b - a) as f64 / 1e6),
+                    })
+                    .collect(),
+                gap_count: self.gaps.count,
             },
             requests: self.used,
             endpoints,
@@ -177,35 +212,35 @@ impl Learner {
         (self.max_us - self.min_us) as f64 / 1e6
     }
 
-    /// Hourly counts, with partly covered edge hours scaled up or dropped.
+    /// The end of the covered time (exclusive, microseconds): with whole-second timestamps
+    /// the last request's second is covered to its end.
+    fn end_us(&self) -> i64 {
+        self.max_us + if self.subsecond { 1 } else { 1_000_000 }
+    }
+
+    /// Hourly counts, each over the part of its hour the log covers, with that coverage.
     fn series(&self) -> HourlySeries {
+        let end = self.end_us();
         let first_hour = self.min_us.div_euclid(3_600_000_000);
-        let last_hour = self.max_us.div_euclid(3_600_000_000);
-        let mut counts: Vec<f64> = (first_hour..=last_hour)
-            .map(|h| self.hours.get(h).copied().unwrap_or(0) as f64)
-            .collect();
-        let mut start = first_hour;
-        if counts.len() >= 3 {
-            let hour_us = 3_600_000_000f64;
-            let head = ((first_hour + 1) * 3_600_000_000 - self.min_us) as f64 / hour_us;
-            let tail = (self.max_us - last_hour * 3_600_000_000) as f64 / hour_us;
-            let n = counts.len();
-            if tail >= 0.5 {
-                counts[n - 1] /= tail;
+        let last_hour = (end - 1).div_euclid(3_600_000_000);
+        let (mut counts, mut coverage) = (Vec::new(), Vec::new());
+        for h in first_hour..=last_hour {
+            let c = self.hours.get(h).copied().unwrap_or(0) as f64;
+            let cov = self.gaps.coverage(h, self.min_us, end);
+            // Rated over at least a second: a burst stamped with one microsecond is not a
+            // rate of billions an hour.
+            counts.push(if cov > 0.0 {
+                round_sig(c / cov.max(1.0 / 3600.0))
             } else {
-                counts.pop();
-            }
-            if head >= 0.5 {
-                counts[0] /= head;
-            } else {
-                counts.remove(0);
-                start += 1;
-            }
+                0.0
+            });
+            coverage.push(round_sig(cov));
         }
         HourlySeries {
-            start: Timestamp(start * 3600).to_rfc3339(),
+            start: Timestamp(first_hour * 3600).to_rfc3339(),
             step_s: 3600,
-            counts: counts.into_iter().map(round_sig).collect(),
+            counts,
+            coverage,
         }
     }
 
@@ -296,74 +331,5 @@ fn endpoint(r: &EndpointStats, total: f64, by_hour_total: &[u64; 24]) -> Endpoin
                 }
             })
             .collect(),
-    }
-}
-
-/// Hour of week (Monday 00:00 UTC = 0) of an hour since the epoch (a Thursday).
-pub fn hour_of_week(hour: i64) -> usize {
-    (hour + 3 * 24).rem_euclid(168) as usize
-}
-
-fn rate_profile(series: &HourlySeries, total: f64, span_s: f64) -> RateProfile {
-    let start_hour = series.start_secs().unwrap_or(0).div_euclid(3600);
-    let y = &series.counts;
-    let slot_means = |period: usize, slot: &dyn Fn(i64) -> usize| -> Vec<Option<f64>> {
-        let mut sum = vec![0.0; period];
-        let mut n = vec![0.0; period];
-        for (i, &c) in y.iter().enumerate() {
-            let s = slot(start_hour + i as i64);
-            sum[s] += c;
-            n[s] += 1.0;
-        }
-        sum.iter()
-            .zip(&n)
-            .map(|(&s, &k)| (k > 0.0).then(|| s / k))
-            .collect()
-    };
-    let week = slot_means(168, &hour_of_week);
-    let day = slot_means(24, &|h| h.rem_euclid(24) as usize);
-
-    // Trend: least squares of the deseasonalised counts on time.
-    let hour_of_day = |h: i64| h.rem_euclid(24) as usize;
-    let basis = if y.len() >= 2 * 168 {
-        "weekly"
-    } else if y.len() >= 2 * 24 {
-        "daily"
-    } else {
-        "none"
-    };
-    let seasonal_mean = |h: i64| match basis {
-        "weekly" => week[hour_of_week(h)],
-        _ => day[hour_of_day(h)],
-    };
-    let mean_y = y.iter().sum::<f64>() / y.len().max(1) as f64;
-    let mut trend = 0.0;
-    if basis != "none" && mean_y > 0.0 {
-        let n = y.len() as f64;
-        let tm = (n - 1.0) / 2.0;
-        let (mut sxy, mut sxx) = (0.0, 0.0);
-        for (i, &c) in y.iter().enumerate() {
-            let base = seasonal_mean(start_hour + i as i64).unwrap_or(mean_y);
-            let x = i as f64 - tm;
-            sxy += x * (c - base);
-            sxx += x * x;
-        }
-        if sxx > 0.0 {
-            trend = sxy / sxx * 168.0 / mean_y;
-        }
-    }
-    let (peak_i, peak) = y.iter().enumerate().fold(
-        (0, 0.0),
-        |acc, (i, &c)| if c > acc.1 { (i, c) } else { acc },
-    );
-    let per_s = |v: Option<f64>| v.map(|c| round_sig(c / 3600.0));
-    RateProfile {
-        mean_per_s: round_sig(if span_s > 0.0 { total / span_s } else { total }),
-        peak_hour_at: Timestamp((start_hour + peak_i as i64) * 3600).to_rfc3339(),
-        peak_hour_per_s: round_sig(peak / 3600.0),
-        per_hour_of_week: week.into_iter().map(per_s).collect(),
-        per_hour_of_day: day.into_iter().map(per_s).collect(),
-        trend_per_week: round_sig(trend),
-        trend_basis: basis.into(),
     }
 }

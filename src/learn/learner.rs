@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use super::arrivals::{ArrivalStats, RING};
+use super::coverage::GapTracker;
 use super::endpoints::EndpointTable;
 use super::error::{BadLine, LearnError};
 use super::format::{self, family, LogFormat};
@@ -32,6 +33,8 @@ pub struct Learner {
     pub(super) sessions: SessionTracker,
     pub(super) arrivals: ArrivalStats,
     pub(super) hours: HourVec<u64>,
+    /// Pauses that are missing data (the log stopped), and what they leave uncovered.
+    pub(super) gaps: GapTracker,
     pub(super) files: Vec<String>,
     pub(super) lines: u64,
     pub(super) used: u64,
@@ -45,6 +48,10 @@ pub struct Learner {
     pub(super) min_us: i64,
     pub(super) max_us: i64,
     pub(super) subsecond: bool,
+    /// The time of the first and of the most recent line with a timestamp (to name a log
+    /// that runs backwards).
+    pub(super) first_us: Option<i64>,
+    pub(super) prev_us: i64,
     tolerance_us: i64,
 }
 
@@ -63,6 +70,7 @@ impl Learner {
             key: Vec::with_capacity(256),
             arrivals: ArrivalStats::default(),
             hours: HourVec::default(),
+            gaps: GapTracker::default(),
             files: Vec::new(),
             lines: 0,
             used: 0,
@@ -75,6 +83,8 @@ impl Learner {
             min_us: i64::MAX,
             max_us: i64::MIN,
             subsecond: false,
+            first_us: None,
+            prev_us: i64::MIN,
         })
     }
 
@@ -157,6 +167,8 @@ impl Learner {
             }
         };
         let t = rec.time_us;
+        self.prev_us = t;
+        self.first_us.get_or_insert(t);
         if t < self.max_us.saturating_sub(self.tolerance_us) {
             self.jumps += 1;
             if self.jump_examples.len() < self.opts.examples {
@@ -185,6 +197,7 @@ impl Learner {
             }
         }
         self.used += 1;
+        self.gaps.record(t, self.max_us);
         self.max_us = self.max_us.max(t);
         self.min_us = self.min_us.min(t);
         self.subsecond |= rec.subsecond;

@@ -23,6 +23,7 @@
 mod alb;
 mod arrivals;
 mod clf;
+mod coverage;
 mod endpoints;
 mod error;
 mod finish;
@@ -36,6 +37,7 @@ mod lines;
 mod nginx_json;
 mod options;
 mod profile;
+mod rate;
 mod record;
 pub mod replay;
 mod scan;
@@ -54,8 +56,8 @@ pub use histogram::Quantiles;
 pub use learner::Learner;
 pub use options::{LearnOptions, MaxBad};
 pub use profile::{
-    ChainState, Endpoint, HourlySeries, RateProfile, Sessions, Source, TrafficProfile, Transition,
-    VERSION,
+    ChainState, Endpoint, Gap, HourlySeries, RateProfile, Sessions, Source, TrafficProfile,
+    Transition, VERSION,
 };
 pub use summary::summary;
 pub use template::Templater;

@@ -51,6 +51,24 @@ pub struct Source {
     pub span_s: f64,
     /// Whether timestamps had sub-second precision.
     pub subsecond: bool,
+    /// Seconds of the span the log covers: the span less its gaps (with second-resolution
+    /// timestamps, the last second counts as covered).
+    #[serde(default)]
+    pub covered_s: f64,
+    /// Pauses judged missing data rather than silence (see `gap_count` for how many; the
+    /// first 100 are listed).
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+    #[serde(default)]
+    pub gap_count: u64,
+}
+
+/// A stretch of time the log does not cover: the last request before it and the first after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gap {
+    pub from: String,
+    pub to: String,
+    pub duration_s: f64,
 }
 
 /// One endpoint: a method and a path template.
@@ -88,6 +106,9 @@ pub struct RateProfile {
     /// The busiest hour of the history and its rate per second.
     pub peak_hour_at: String,
     pub peak_hour_per_s: f64,
+    /// The fraction of that hour the log covers (its rate is over the covered part).
+    #[serde(default = "one")]
+    pub peak_hour_coverage: f64,
     /// Mean requests per second by hour of week, Monday 00:00 UTC first (168 slots; null
     /// where the log has no such hour).
     pub per_hour_of_week: Vec<Option<f64>>,
@@ -135,13 +156,21 @@ pub struct Transition {
 }
 
 /// Requests per hour from `start` (an hour boundary, RFC 3339), one value per `step_s`.
-/// Partly covered first and last hours are scaled up to a full hour, or dropped when less
-/// than half covered.
+/// Each count is the hour's requests over the part of the hour the log covers, scaled to a
+/// full hour; `coverage` says what part that was (0 in a gap: the count then means nothing).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HourlySeries {
     pub start: String,
     pub step_s: u32,
     pub counts: Vec<f64>,
+    /// The fraction (0..1) of each hour the log covers; absent in models from before it was
+    /// recorded (every hour then counts as covered).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<f64>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl HourlySeries {
@@ -250,6 +279,16 @@ impl TrafficProfile {
         }
         for (i, c) in s.counts.iter().enumerate() {
             count(&format!("series.counts[{i}]"), *c, MAX_PER_HOUR)?;
+        }
+        if !s.coverage.is_empty() && s.coverage.len() != s.counts.len() {
+            return Err(format!(
+                "series.coverage has {} values for {} counts: one per hour is needed",
+                s.coverage.len(),
+                s.counts.len()
+            ));
+        }
+        for (i, c) in s.coverage.iter().enumerate() {
+            count(&format!("series.coverage[{i}]"), *c, 1.0)?;
         }
         let max_per_s = MAX_PER_HOUR / 3600.0;
         let r = &self.rate;

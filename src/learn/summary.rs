@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use super::forecast::history::supports;
+use super::forecast::human_span;
 use super::histogram::Quantiles;
 use super::profile::TrafficProfile;
 use crate::units::{trim, Duration};
@@ -62,23 +64,56 @@ pub fn summary(p: &TrafficProfile) -> String {
             s.bad_lines - s.bad_examples.len() as u64
         );
     }
-    let _ = writeln!(
+    let _ = write!(
         o,
         "  span       {} .. {} ({})",
         s.first,
         s.last,
         Duration::from_secs(s.span_s.round())
     );
+    if s.gap_count > 0 {
+        let _ = write!(o, ", covered {}", human_span(s.covered_s));
+    }
+    let _ = writeln!(o);
+    if s.gap_count > 0 {
+        let longest = s
+            .gaps
+            .iter()
+            .max_by(|a, b| a.duration_s.total_cmp(&b.duration_s));
+        let _ = write!(o, "  gaps       {}", s.gap_count);
+        if let Some(g) = longest {
+            let _ = write!(
+                o,
+                " (the longest {}, {} .. {})",
+                human_span(g.duration_s),
+                g.from,
+                g.to
+            );
+        }
+        let _ = writeln!(
+            o,
+            ": the log stopped, so this is missing data, not zero traffic"
+        );
+    }
     let r = &p.rate;
+    let thin = if r.peak_hour_coverage < 0.999 {
+        format!(
+            " (over the {} of it the log covers)",
+            human_span(r.peak_hour_coverage * 3600.0)
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         o,
-        "  rate       mean {}, busiest hour {} at {}, trend {:+.1}%/week ({} basis)",
+        "  rate       mean {}, busiest hour {} at {}{thin}, trend {:+.1}%/week ({} basis)",
         rate(r.mean_per_s),
         rate(r.peak_hour_per_s),
         r.peak_hour_at,
         r.trend_per_week * 100.0,
         r.trend_basis
     );
+    let _ = writeln!(o, "  forecast   {}", supports(s.covered_s / 3600.0));
     let a = &p.arrival;
     let params = match a.law.as_str() {
         "gamma" => format!(

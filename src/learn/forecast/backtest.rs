@@ -1,8 +1,9 @@
 //! Rolling-origin backtest: where the origins go and how a method's forecasts score.
 //!
-//! Origins step back one day at a time from the end of the history, each followed by a
-//! window as long as the longest season in use (capped by the requested horizon), so every
-//! method is judged on the same held-out days. Scores: MAE; MASE (MAE over the in-sample
+//! Origins step back one day at a time from the end of the history (up to four weeks of
+//! them), each followed by a window as long as the longest season in use (capped by the
+//! requested horizon), so every method is judged on the same held-out days: scored on the last
+//! two weeks of origins, while the intervals take the errors of all. Scores: MAE; MASE (MAE over the in-sample
 //! error of the seasonal-naive one-step forecast, so 1.0 means "no better than copying last
 //! season"); MAPE over non-zero actuals; and the error of each day's peak, which is what a
 //! load test cares about.
@@ -11,8 +12,13 @@ use serde::Serialize;
 
 use super::methods::Spec;
 
-/// At most this many origins (two weeks of daily origins).
-pub const MAX_ORIGINS: usize = 14;
+/// At most this many origins (four weeks of daily origins): the intervals take the errors of
+/// all of them.
+pub const MAX_ORIGINS: usize = 28;
+/// Methods are scored (and chosen) on the last this many origins (two weeks): the method of
+/// the last two weeks forecasts the next day better than the method of the last four, while
+/// four weeks of errors calibrate intervals better than two.
+pub const SCORED_ORIGINS: usize = 14;
 /// Smoothing parameters are fitted this many times per method in a backtest.
 const REFITS: usize = 3;
 
@@ -82,12 +88,27 @@ pub fn mase_scale(y: &[f64], lag: usize) -> f64 {
 }
 
 /// Runs `spec` through the backtest `plan` on `y`.
-pub fn evaluate(spec: Spec, y: &[f64], plan: &Plan, scale: f64, day: usize) -> Outcome {
-    // Parameters are re-fitted on the history before each group of origins (at most
-    // REFITS groups, so a long series stays cheap) and never see the windows they forecast.
-    let group = plan.origins.len().div_ceil(REFITS);
+/// `known` marks the steps with real data: the others (filled gaps) are not scored.
+pub fn evaluate(
+    spec: Spec,
+    y: &[f64],
+    known: Option<&[bool]>,
+    plan: &Plan,
+    scale: f64,
+    day: usize,
+) -> Outcome {
+    // Parameters are re-fitted on the history before each group of origins (REFITS groups
+    // over the scored origins, one over the earlier ones, so a long series stays cheap) and
+    // never see the windows they forecast.
+    let first_scored = plan.origins.len().saturating_sub(SCORED_ORIGINS);
+    let (early, scored) = plan.origins.split_at(first_scored);
+    let group = scored.len().div_ceil(REFITS).max(1);
+    let chunks = (!early.is_empty())
+        .then_some(early)
+        .into_iter()
+        .chain(scored.chunks(group));
     let mut forecasts = Vec::with_capacity(plan.origins.len());
-    for chunk in plan.origins.chunks(group.max(1)) {
+    for chunk in chunks {
         let params = spec.fit(&y[..chunk[0]]);
         forecasts.extend(spec.at_origins(y, &params, chunk, plan.h));
     }
@@ -96,7 +117,18 @@ pub fn evaluate(spec: Spec, y: &[f64], plan: &Plan, scale: f64, day: usize) -> O
             *v = v.max(0.0);
         }
     }
-    let scores = score(&forecasts, y, plan, scale, day);
+    let scored_plan = Plan {
+        origins: plan.origins[first_scored..].to_vec(),
+        h: plan.h,
+    };
+    let scores = score(
+        &forecasts[first_scored..],
+        y,
+        known,
+        &scored_plan,
+        scale,
+        day,
+    );
     Outcome {
         spec,
         forecasts,
@@ -104,13 +136,24 @@ pub fn evaluate(spec: Spec, y: &[f64], plan: &Plan, scale: f64, day: usize) -> O
     }
 }
 
-fn score(forecasts: &[Vec<f64>], y: &[f64], plan: &Plan, scale: f64, day: usize) -> Scores {
+fn score(
+    forecasts: &[Vec<f64>],
+    y: &[f64],
+    known: Option<&[bool]>,
+    plan: &Plan,
+    scale: f64,
+    day: usize,
+) -> Scores {
+    let is_known = |t: usize| known.is_none_or(|k| k[t]);
     let (mut abs, mut n) = (0.0f64, 0.0f64);
     let (mut ape, mut n_ape) = (0.0, 0.0);
     let (mut pe, mut n_pe) = (0.0, 0.0);
     for (f, &o) in forecasts.iter().zip(&plan.origins) {
         let a = &y[o..o + plan.h];
-        for (fv, av) in f.iter().zip(a) {
+        for (i, (fv, av)) in f.iter().zip(a).enumerate() {
+            if !is_known(o + i) {
+                continue;
+            }
             abs += (av - fv).abs();
             n += 1.0;
             if *av != 0.0 {
@@ -118,8 +161,9 @@ fn score(forecasts: &[Vec<f64>], y: &[f64], plan: &Plan, scale: f64, day: usize)
                 n_ape += 1.0;
             }
         }
-        for (fw, aw) in f.chunks(day.max(1)).zip(a.chunks(day.max(1))) {
-            if aw.len() < day {
+        for (d, (fw, aw)) in f.chunks(day.max(1)).zip(a.chunks(day.max(1))).enumerate() {
+            let from = o + d * day.max(1);
+            if aw.len() < day || !(from..from + aw.len()).all(is_known) {
                 continue;
             }
             let amax = aw.iter().cloned().fold(f64::MIN, f64::max);
@@ -145,10 +189,10 @@ mod tests {
 
     #[test]
     fn origins_step_back_by_a_day() {
-        let p = plan(30 * 24, 168, 168, 24).unwrap();
+        let p = plan(60 * 24, 168, 168, 24).unwrap();
         assert_eq!(p.h, 168);
         assert_eq!(p.origins.len(), MAX_ORIGINS);
-        assert_eq!(*p.origins.last().unwrap(), 30 * 24 - 168);
+        assert_eq!(*p.origins.last().unwrap(), 60 * 24 - 168);
         let short = plan(160, 24, 24, 24).unwrap();
         assert_eq!(short.origins, vec![40, 64, 88, 112, 136]);
         assert!(plan(10, 24, 24, 24).is_none());

@@ -6,7 +6,7 @@
 
 use super::backtest::{evaluate, mase_scale, plan, Outcome, Plan, Scores};
 use super::error::ForecastError;
-use super::intervals::{coverage, quantile, Residuals};
+use super::intervals::{coverage, normal_q, quantile, Residuals, Scaling};
 use super::methods::{Method, Spec};
 use crate::check::model::ForecastMethod;
 
@@ -18,6 +18,9 @@ pub struct Sampling {
     pub week: usize,
     /// Seconds per step, for messages.
     pub step_s: f64,
+    /// Whether the values count events (requests, calls): intervals are then never narrower
+    /// than the Poisson noise of the forecast count.
+    pub counts: bool,
 }
 
 impl Sampling {
@@ -26,6 +29,7 @@ impl Sampling {
         day: 24,
         week: 168,
         step_s: 3600.0,
+        counts: true,
     };
 }
 
@@ -81,6 +85,9 @@ pub struct SeriesForecast {
 pub fn human_span(secs: f64) -> String {
     let hours = (secs / 3600.0).round() as i64;
     let plural = |n: i64, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    if secs < 119.5 {
+        return plural(secs.round() as i64, "second");
+    }
     if hours < 24 {
         let mins = (secs / 60.0).round() as i64;
         return if mins < 120 {
@@ -102,7 +109,7 @@ pub fn human_span(secs: f64) -> String {
 
 fn season_name(spec: &Spec, s: Sampling) -> &'static str {
     match spec.method {
-        Method::DoubleSeasonal => "daily+weekly",
+        Method::DoubleSeasonal | Method::Combined => "daily+weekly",
         Method::Level => "none",
         _ if spec.period == s.week => "weekly",
         _ => "daily",
@@ -121,6 +128,20 @@ fn spec(method: Method, period: usize, s: Sampling) -> Spec {
 /// Forecasts `horizon` steps after `y` at quantile `q` (the upper bound of the interval).
 pub fn forecast_series(
     y: &[f64],
+    s: Sampling,
+    horizon: usize,
+    q: f64,
+    method: ForecastMethod,
+    season: Season,
+) -> Result<SeriesForecast, ForecastError> {
+    forecast_known(y, None, s, horizon, q, method, season)
+}
+
+/// [`forecast_series`] where only the steps `known` marks are real data (the others are
+/// filled gaps: the backtest neither scores them nor takes errors from them).
+pub fn forecast_known(
+    y: &[f64],
+    known: Option<&[bool]>,
     s: Sampling,
     horizon: usize,
     q: f64,
@@ -188,6 +209,10 @@ pub fn forecast_series(
             spec(Method::HoltWinters, s.day, s),
             spec(Method::HoltWinters, s.week, s),
             spec(Method::DoubleSeasonal, s.day, s),
+            Spec {
+                k: 4,
+                ..spec(Method::Combined, s.day, s)
+            },
             spec(Method::SeasonalNaive, s.week, s),
             spec(Method::SeasonalMean, s.day, s),
             spec(Method::SeasonalNaive, s.day, s),
@@ -222,7 +247,7 @@ pub fn forecast_series(
     if let Some(p) = &bt {
         let scale = mase_scale(&y[..p.origins[0]], longest);
         for cand in &candidates {
-            outcomes.push(evaluate(*cand, y, p, scale, s.day));
+            outcomes.push(evaluate(*cand, y, known, p, scale, s.day));
         }
     }
     let best = outcomes
@@ -244,8 +269,12 @@ pub fn forecast_series(
     match (best, &bt) {
         (Some(i), Some(p)) => {
             let o = &outcomes[i];
-            let r = Residuals::fit(o, y, &p.origins, s.day, c, None);
-            cov = coverage(o, y, &p.origins, s.day, c, q_hi);
+            let sc = Scaling {
+                c,
+                counts: s.counts,
+            };
+            let r = Residuals::fit(o, y, known, &p.origins, s.day, sc, None);
+            cov = coverage(o, y, known, &p.origins, s.day, sc, q_hi);
             for (i, &f) in point.iter().enumerate() {
                 let (lo, hi) = r.as_ref().map_or((f, f), |r| r.bounds(f, i, q_hi));
                 lower.push(lo);
@@ -253,7 +282,7 @@ pub fn forecast_series(
             }
             if horizon > p.h {
                 notes.push(format!(
-                    "the backtest windows are {} long; intervals further out reuse the errors of the last day of the window",
+                    "the backtest windows are {} long; intervals further out take the errors of the window's last day, widened by the square root of how far past the window they are",
                     human_span(p.h as f64 * s.step_s)
                 ));
             }
@@ -263,9 +292,12 @@ pub fn forecast_series(
             let mut recent: Vec<f64> = y[n.saturating_sub(s.week)..].to_vec();
             recent.sort_by(f64::total_cmp);
             let (lo, hi) = (quantile(&recent, 1.0 - q_hi), quantile(&recent, q_hi));
+            // Counts: never narrower than the Poisson noise of the count itself.
+            let z = if s.counts { normal_q(q_hi) } else { 0.0 };
             for &f in &point {
-                lower.push(lo.min(f));
-                upper.push(hi.max(f));
+                let noise = z * f.sqrt();
+                lower.push(lo.min(f - noise).max(0.0));
+                upper.push(hi.max(f + noise));
             }
         }
     }

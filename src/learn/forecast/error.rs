@@ -6,6 +6,16 @@ pub enum ForecastError {
     /// The model has no hourly history at all.
     #[error("no history to forecast from: the model's hourly series is empty")]
     NoHistory,
+    /// Less covered history than any forecast needs (a day).
+    #[error(
+        "not enough history to forecast: the log covers {covers}{}, and a forecast needs at least {needed}: learn a longer log",
+        if *after_gap { " after its last gap longer than a week" } else { "" }
+    )]
+    NotEnoughHistory {
+        covers: String,
+        needed: String,
+        after_gap: bool,
+    },
     /// The history is too short for the seasonality the method or `--season` asks for.
     #[error(
         "needs at least {needed} of history for {season} seasonality; the log covers {covers}"

@@ -26,6 +26,10 @@ pub enum Method {
     DoubleSeasonal,
     /// The mean of the last day, flat (history too short for any season).
     Level,
+    /// The average of double-seasonal Holt–Winters and the seasonal mean of the last four
+    /// weeks: the two err in different ways (one adapts fast, the other is steady), so their
+    /// mean errs less than either.
+    Combined,
 }
 
 impl Method {
@@ -36,6 +40,7 @@ impl Method {
             Method::HoltWinters => "holt_winters",
             Method::DoubleSeasonal => "double_seasonal",
             Method::Level => "level",
+            Method::Combined => "combined",
         }
     }
 }
@@ -60,7 +65,7 @@ impl Spec {
     /// Steps of history the method needs before it can forecast.
     pub fn min_history(&self) -> usize {
         match self.method {
-            Method::DoubleSeasonal => self.period2,
+            Method::DoubleSeasonal | Method::Combined => self.period2,
             Method::Level => 1,
             _ => self.period,
         }
@@ -76,7 +81,7 @@ impl Spec {
                 &[0.2, 0.01, 0.1],
                 |p| HoltWinters::new(p, &y[..self.period], self.period),
             ),
-            Method::DoubleSeasonal => fit(
+            Method::DoubleSeasonal | Method::Combined => fit(
                 y,
                 self.period2,
                 &[ALPHA, BETA, GAMMA, GAMMA],
@@ -110,6 +115,23 @@ impl Spec {
                 origins,
                 h,
             ),
+            Method::Combined => {
+                let ds = Spec {
+                    method: Method::DoubleSeasonal,
+                    ..*self
+                };
+                let mean = Spec {
+                    method: Method::SeasonalMean,
+                    period: self.period2,
+                    ..*self
+                };
+                let a = ds.at_origins(y, params, origins, h);
+                let b = mean.at_origins(y, params, origins, h);
+                a.into_iter()
+                    .zip(b)
+                    .map(|(a, b)| a.iter().zip(&b).map(|(x, y)| 0.5 * (x + y)).collect())
+                    .collect()
+            }
             _ => origins.iter().map(|&o| self.direct(&y[..o], h)).collect(),
         }
     }

@@ -16,6 +16,7 @@ mod backtest;
 mod double_seasonal;
 mod engine;
 mod error;
+pub mod history;
 mod holt_winters;
 mod intervals;
 mod methods;
@@ -25,7 +26,9 @@ mod smoothing;
 use serde::{Deserialize, Serialize};
 
 pub use backtest::Scores;
-pub use engine::{forecast_series, human_span, Candidate, Sampling, Season, SeriesForecast};
+pub use engine::{
+    forecast_known, forecast_series, human_span, Candidate, Sampling, Season, SeriesForecast,
+};
 pub use error::ForecastError;
 pub use methods::Method;
 
@@ -59,7 +62,12 @@ pub struct Forecast {
     pub seasonality: &'static str,
     pub quantile: f64,
     pub horizon_hours: usize,
+    /// Hours of history used (filled gaps included) and the hours of it the log covers.
     pub history_hours: usize,
+    pub covered_hours: f64,
+    /// The seasonalities the history is long enough for: `daily` from 2 days, `weekly` from
+    /// 2 weeks (empty below 2 days: the forecast is flat).
+    pub usable_seasonalities: Vec<&'static str>,
     pub backtest: Backtest,
     /// Every method the backtest compared, with its scores.
     pub candidates: Vec<Candidate>,
@@ -148,8 +156,8 @@ pub fn forecast_with(
         return Err(ForecastError::BadHorizon(opts.horizon.to_string()));
     }
     let horizon = hours as usize;
-    let y = &series.counts;
-    if let Some((i, c)) = y
+    if let Some((i, c)) = series
+        .counts
         .iter()
         .enumerate()
         .find(|(_, c)| !c.is_finite() || **c < 0.0)
@@ -158,6 +166,8 @@ pub fn forecast_with(
             "series.counts[{i}] is {c}: an hourly count must be a finite number, not negative"
         )));
     }
+    let hist = history::prepare(series, start)?;
+    let (y, start) = (&hist.y, hist.start);
     let log_end = start + y.len() as i64 * 3600;
     // A stale log: the hours between its end and now are forecast too, and skipped.
     let stale = match opts.now {
@@ -170,8 +180,10 @@ pub fn forecast_with(
             ago: human_span(stale as f64 * 3600.0),
         });
     }
-    let f = forecast_series(
+    let known = (!hist.known.iter().all(|k| *k)).then_some(&hist.known[..]);
+    let f = forecast_known(
         y,
+        known,
         Sampling::HOURLY,
         stale + horizon,
         opts.quantile,
@@ -188,7 +200,8 @@ pub fn forecast_with(
             upper: per_s(f.upper[i]),
         })
         .collect();
-    let mut notes = f.notes;
+    let mut notes = hist.notes.clone();
+    notes.extend(f.notes);
     if stale > 0 {
         notes.push(format!(
             "the log is stale: it ends at {}, {} ago; the forecast starts now ({}), so the {} between are forecast, not known; learn a recent log for a sharper forecast",
@@ -214,6 +227,12 @@ pub fn forecast_with(
         quantile: opts.quantile,
         horizon_hours: horizon,
         history_hours: y.len(),
+        covered_hours: round_sig(hist.covered_hours),
+        usable_seasonalities: match y.len() {
+            n if n >= 336 => vec!["daily", "weekly"],
+            n if n >= 48 => vec!["daily"],
+            _ => vec![],
+        },
         backtest: Backtest {
             mape: r(f.scores.and_then(|s| s.mape)),
             mase: r(f.scores.map(|s| s.mase)),
@@ -260,10 +279,20 @@ pub fn to_text(f: &Forecast) -> String {
     let opt = |v: Option<f64>, unit: &str| v.map_or("n/a".to_string(), |v| format!("{v:.3}{unit}"));
     let _ = writeln!(
         o,
-        "method     {} ({} seasonality), {} h of history",
+        "method     {} ({} seasonality), {} h of history ({} covered by the log)",
         f.method.name(),
         f.seasonality,
-        f.history_hours
+        f.history_hours,
+        human_span(f.covered_hours * 3600.0)
+    );
+    let _ = writeln!(
+        o,
+        "seasons    usable: {}",
+        if f.usable_seasonalities.is_empty() {
+            "none (under 2 days of history: the forecast is flat)".to_string()
+        } else {
+            f.usable_seasonalities.join(", ")
+        }
     );
     let b = &f.backtest;
     let _ = writeln!(
