@@ -1,0 +1,224 @@
+//! `res orchestrate` end to end, the real binary on a real redb file: a virtual week with
+//! nightly 02:00–04:00 UTC windows and an event on day 5 expecting 3×. Runs happen only inside
+//! windows, one at the event's multiple before it, none overlap, a restart in the middle
+//! (after SIGTERM, which exits 0) re-runs nothing, every skip has its reason in the audit
+//! log; a second orchestrator on the same database refuses.
+
+mod common;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+const FILE: &str = r#"
+system shop {
+  builtin demo_shop
+  service catalog { route GET "/items/1" }
+}
+traffic short  { rate 5/s  hold 30m }
+traffic medium { rate 5/s  hold 80m }
+traffic long   { rate 5/s  hold 100m }
+window nightly { every day 02:00..04:00 UTC }
+event sale { at 2026-12-11T12:00Z lasts 1d expect 3x }
+
+scenario a {
+  in nightly or before sale
+  step main = load short
+}
+scenario b {
+  in nightly
+  step main = load medium
+}
+scenario c {
+  in nightly
+  step main = load long
+}
+"#;
+
+fn setup(name: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("res-orch-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("week.res");
+    std::fs::write(&file, FILE).unwrap();
+    (file, dir.join("profile.redb"))
+}
+
+fn orchestrate(file: &Path, db: &Path, clock: &str, speed: &str) -> Command {
+    let mut c = Command::new(res_bin());
+    c.args(["orchestrate"])
+        .arg(file)
+        .args(["--clock", clock, "--interval", "5m", "--speed", speed])
+        .arg("--profile-db")
+        .arg(db)
+        .env("NO_COLOR", "1")
+        .env("RES_STATE_DIR", state_dir());
+    c
+}
+
+fn decisions(db: &Path) -> Vec<Value> {
+    let o = res(&[
+        "orchestrate",
+        "status",
+        "--json",
+        "--profile-db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_slice::<Vec<Value>>(&o.stdout).unwrap()
+}
+
+fn ts(s: &str) -> i64 {
+    res::units::Timestamp::parse(s).unwrap().0
+}
+
+fn check_week(all: &[Value]) {
+    let runs: Vec<&Value> = all.iter().filter(|d| d["action"] == "run").collect();
+    // Every skip says why.
+    for d in all.iter().filter(|d| d["action"] == "skip") {
+        assert!(!d["reason"].as_str().unwrap().is_empty(), "{d}");
+    }
+    // Reasons the rules give are all there.
+    let reasons: Vec<&str> = all
+        .iter()
+        .filter(|d| d["action"] == "skip")
+        .map(|d| d["reason"].as_str().unwrap())
+        .collect();
+    for want in [
+        "outside its windows",
+        "another run is going",
+        "cannot finish before window nightly closes",
+        "waits for window nightly",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.contains(want)),
+            "no skip saying {want:?}: {reasons:#?}"
+        );
+    }
+    // Inside windows, planned only, never overlapping, one per scenario per occurrence.
+    let mut spans = Vec::new();
+    let mut slots = std::collections::HashSet::new();
+    for r in &runs {
+        let at = ts(r["at"].as_str().unwrap());
+        let until = ts(r["until"].as_str().unwrap());
+        let day = at.div_euclid(86_400) * 86_400;
+        assert!(
+            at >= day + 2 * 3600 && until <= day + 4 * 3600,
+            "a run outside the window: {r}"
+        );
+        assert_eq!(r["planned_only"], true);
+        assert!(
+            slots.insert((r["scenario"].to_string(), r["slot"].to_string())),
+            "run twice in a slot: {r}"
+        );
+        spans.push((at, until));
+    }
+    spans.sort();
+    for w in spans.windows(2) {
+        assert!(w[1].0 >= w[0].1, "runs overlap: {w:?}");
+    }
+    let count = |s: &str| runs.iter().filter(|r| r["scenario"] == s).count();
+    // Seven nights; c never fits after a and b.
+    assert_eq!(count("a"), 7, "{runs:#?}");
+    assert_eq!(count("b"), 7, "{runs:#?}");
+    assert_eq!(count("c"), 0, "{runs:#?}");
+    // One run prepares for the sale, at its multiple, inside the lead time before it.
+    let prep: Vec<&&Value> = runs
+        .iter()
+        .filter(|r| r["slot"].as_str().unwrap().starts_with("event sale"))
+        .collect();
+    assert_eq!(prep.len(), 1, "{runs:#?}");
+    let at = ts(prep[0]["at"].as_str().unwrap());
+    let sale = ts("2026-12-11T12:00Z");
+    assert!(at < sale && sale - at <= 2 * 86_400, "{}", prep[0]);
+    assert_eq!(prep[0]["multiple"], 3.0);
+}
+
+#[test]
+fn a_virtual_week_runs_inside_windows_and_resumes_after_sigterm() {
+    let (file, db) = setup("week");
+    // First: stopped by SIGTERM in the middle of the week.
+    let mut first = orchestrate(&file, &db, "2026-12-07T00:00Z..2026-12-14T00:00Z", "30000")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(first.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = 0;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.contains(" run ") && line.contains(" a ") {
+            seen += 1;
+            if seen == 3 {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "no runs within 60 s");
+    }
+    // A second orchestrator on the same database refuses.
+    let o = orchestrate(&file, &db, "2026-12-07T00:00Z..2026-12-08T00:00Z", "1e7")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("another `res orchestrate` already runs"),
+        "{}",
+        stderr(&o)
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    std::thread::spawn(move || for _ in lines {});
+    let status = first.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "SIGTERM exits 0");
+    let before = decisions(&db);
+    assert!(before.iter().any(|d| d["action"] == "stop"));
+    let runs_before = before.iter().filter(|d| d["action"] == "run").count();
+    assert!(runs_before >= 3 && runs_before < 14, "{runs_before}");
+    // Then the whole week again on the same database: it resumes, re-running nothing.
+    let o = orchestrate(&file, &db, "2026-12-07T00:00Z..2026-12-14T00:00Z", "1e7")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    check_week(&all);
+    // `status` summarises it.
+    let o = res(&[
+        "orchestrate",
+        "status",
+        file.to_str().unwrap(),
+        "--profile-db",
+        db.to_str().unwrap(),
+        "--now",
+        "2026-12-13T12:00Z",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("orchestrator: not running"), "{text}");
+    assert!(
+        text.contains("next nightly at 2026-12-14T02:00:00Z"),
+        "{text}"
+    );
+}
+
+#[test]
+fn once_does_one_iteration() {
+    let (file, db) = setup("once");
+    let o = orchestrate(&file, &db, "2026-12-08T02:00Z..2026-12-09T00:00Z", "1e7")
+        .arg("--once")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    let runs: Vec<&Value> = all.iter().filter(|d| d["action"] == "run").collect();
+    assert_eq!(runs.len(), 1, "{all:#?}");
+    assert_eq!(runs[0]["scenario"], "a");
+    assert!(all.iter().all(|d| d["at"] == "2026-12-08T02:00:00Z"));
+}
