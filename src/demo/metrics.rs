@@ -18,6 +18,14 @@ pub const BUCKETS: [f64; 14] = [
 /// Status classes counted: 2xx, 3xx, 4xx, 5xx.
 const CLASSES: [&str; 4] = ["2xx", "3xx", "4xx", "5xx"];
 
+/// A per-service family read from the pool's stats: name, type, help, value.
+type Family = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&super::ServiceStats) -> u64,
+);
+
 /// One service's counters. Lock-free: every request adds to a few atomics.
 #[derive(Default)]
 struct ServiceMetrics {
@@ -104,7 +112,7 @@ impl Metrics {
                 "res_demo_request_duration_seconds_count{{service=\"{s}\"}} {count}"
             );
         }
-        let gauges: [(&str, &str, &str, fn(&super::ServiceStats) -> u64); 4] = [
+        let gauges: [Family; 4] = [
             (
                 "res_demo_capacity",
                 "gauge",
