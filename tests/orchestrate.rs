@@ -222,3 +222,91 @@ fn once_does_one_iteration() {
     assert_eq!(runs[0]["scenario"], "a");
     assert!(all.iter().all(|d| d["at"] == "2026-12-08T02:00:00Z"));
 }
+
+/// `res demo serve` on free ports; killed when dropped.
+struct Demo {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let mut child = Command::new(res_bin())
+            .args(["demo", "serve", "--port", "0", "--payments-port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let addr = first
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("http://"))
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_string();
+        std::thread::spawn(move || for _ in lines {});
+        Demo { child, addr }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_busy_system_is_not_tested_and_a_metrics_outage_is_said() {
+    use std::io::{Read, Write};
+    let demo = Demo::start();
+    let (file, db) = setup("busy");
+    // Real traffic on the demo shop while the orchestrator looks: ~100 requests per second.
+    let addr = demo.addr.clone();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    let load = std::thread::spawn(move || {
+        let until = Instant::now() + Duration::from_secs(30);
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+                let _ = s.write_all(b"GET /items/1 HTTP/1.0\r\nHost: x\r\n\r\n");
+                let _ = s.read_to_end(&mut Vec::new());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    let url = format!("http://{}/metrics", demo.addr);
+    let o = orchestrate(&file, &db, "2026-12-08T02:00Z..2026-12-08T02:10Z", "300")
+        .args(["--metrics", &url, "--busy-above", "5"])
+        .output()
+        .unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    load.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    assert!(all.iter().all(|d| d["action"] != "run"), "{all:#?}");
+    assert!(
+        all.iter()
+            .any(|d| d["reason"].as_str().unwrap().contains("the system is busy")),
+        "{all:#?}"
+    );
+    // Metrics that cannot be read: said once, and the loop schedules without them.
+    let (file, db) = setup("no-metrics");
+    let o = orchestrate(&file, &db, "2026-12-08T02:00Z..2026-12-08T02:10Z", "1e7")
+        .args([
+            "--metrics",
+            "http://127.0.0.1:9/metrics",
+            "--busy-above",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    let outages: Vec<&Value> = all.iter().filter(|d| d["action"] == "metrics").collect();
+    assert_eq!(outages.len(), 1, "{all:#?}");
+    assert!(outages[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("cannot read current metrics"));
+    assert!(all.iter().any(|d| d["action"] == "run"), "{all:#?}");
+}

@@ -149,8 +149,17 @@ pub struct Current {
 }
 
 impl Rate {
-    /// Scrapes `url`; the rate since the previous scrape (`None` on the first).
+    /// Scrapes `url`; the rate since the previous scrape. The first time, two scrapes half a
+    /// second apart give the rate.
     pub fn scrape(&mut self, url: &str) -> Result<Option<Current>, String> {
+        if self.last.is_none() {
+            self.once(url)?;
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        self.once(url)
+    }
+
+    fn once(&mut self, url: &str) -> Result<Option<Current>, String> {
         let samples = parse(&fetch(url)?)?;
         let now = Instant::now();
         let t = totals(&samples);
