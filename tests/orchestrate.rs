@@ -310,3 +310,102 @@ fn a_busy_system_is_not_tested_and_a_metrics_outage_is_said() {
         .contains("cannot read current metrics"));
     assert!(all.iter().any(|d| d["action"] == "run"), "{all:#?}");
 }
+
+#[test]
+fn send_runs_the_scenario_for_real_at_the_virtual_time() {
+    let dir = std::env::temp_dir().join(format!("res-orch-{}-send", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("short.res");
+    std::fs::write(
+        &file,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/1\" }\n}\ntraffic t { rate 20/s  hold 2s }\nwindow nightly { every day 02:00..04:00 UTC }\nslo ok { error_rate(shop) < 5% }\nscenario s {\n  in nightly\n  step main = load t\n  expect ok\n}\n",
+    )
+    .unwrap();
+    let db = dir.join("profile.redb");
+    let o = Command::new(res_bin())
+        .arg("orchestrate")
+        .arg(&file)
+        .args([
+            "--clock",
+            "2026-12-08T02:00Z..2026-12-08T02:02Z",
+            "--interval",
+            "1m",
+        ])
+        .args(["--speed", "1e7", "--send", "--profile-db"])
+        .arg(&db)
+        .env("RES_STATE_DIR", state_dir())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    let runs: Vec<&Value> = all.iter().filter(|d| d["action"] == "run").collect();
+    assert_eq!(runs.len(), 1, "{all:#?}");
+    assert_eq!(runs[0]["planned_only"], false);
+    assert_eq!(runs[0]["outcome"], "pass", "{all:#?}");
+    // The run itself is in the profile database, started at the virtual time.
+    let o = res(&[
+        "profile",
+        "list",
+        "--format",
+        "json",
+        "--profile-db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("2026-12-08T02:00:00Z"), "{text}");
+}
+
+#[test]
+fn sigterm_stops_a_real_run_orderly_and_exits_0() {
+    let dir = std::env::temp_dir().join(format!("res-orch-{}-term", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("long.res");
+    std::fs::write(
+        &file,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/1\" }\n}\ntraffic t { rate 20/s  hold 60s }\nwindow nightly { every day 02:00..04:00 UTC }\nscenario s {\n  in nightly\n  step main = load t\n}\n",
+    )
+    .unwrap();
+    let db = dir.join("profile.redb");
+    let started = Instant::now();
+    let mut child = Command::new(res_bin())
+        .arg("orchestrate")
+        .arg(&file)
+        .args([
+            "--clock",
+            "2026-12-08T02:00Z..2026-12-08T02:02Z",
+            "--interval",
+            "1m",
+        ])
+        .args(["--speed", "1e7", "--send", "--profile-db"])
+        .arg(&db)
+        .env("RES_STATE_DIR", state_dir())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains(" run ") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    std::thread::spawn(move || for _ in lines {});
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "the 60 s run was stopped"
+    );
+    let all = decisions(&db);
+    let run = all.iter().find(|d| d["action"] == "run").unwrap();
+    let outcome = run["outcome"].as_str().unwrap();
+    assert!(outcome.contains("stopped by a stop signal"), "{outcome}");
+    assert!(all.iter().any(|d| d["action"] == "stop"));
+}
