@@ -409,3 +409,68 @@ fn sigterm_stops_a_real_run_orderly_and_exits_0() {
     assert!(outcome.contains("stopped by a stop signal"), "{outcome}");
     assert!(all.iter().any(|d| d["action"] == "stop"));
 }
+
+fn get(addr: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}
+
+#[test]
+fn the_loop_serves_its_own_metrics_and_health() {
+    let (file, db) = setup("listen");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = orchestrate(&file, &db, "2026-12-08T01:50Z..2026-12-08T03:00Z", "300")
+        .args(["--listen", &addr])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains(" run ") {
+            break;
+        }
+    }
+    let (status, body) = get(&addr, "/metrics");
+    assert!(status.contains("200"), "{status}");
+    let iterations: f64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("res_orchestrate_iterations_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(iterations >= 3.0, "{body}");
+    assert!(
+        body.contains("res_orchestrate_runs_total{outcome=\"planned\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("res_orchestrate_skips_total{reason=\"outside_window\"}"),
+        "{body}"
+    );
+    let (status, body) = get(&addr, "/healthz");
+    assert!(
+        status.contains("200") && body.starts_with("ok"),
+        "{status} {body}"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    std::thread::spawn(move || for _ in lines {});
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    // Every skip in the audit log names its kind.
+    for d in decisions(&db).iter().filter(|d| d["action"] == "skip") {
+        assert!(d["kind"].is_string(), "{d}");
+    }
+}

@@ -46,6 +46,9 @@ pub struct OrchestrateArgs {
     /// Skip runs while more than this percentage of answers are 5xx (from --metrics).
     #[arg(long, value_name = "PERCENT")]
     errors_above: Option<f64>,
+    /// Serve the loop's own Prometheus `/metrics` and `/healthz` on 127.0.0.1:PORT.
+    #[arg(long, value_name = "127.0.0.1:PORT")]
+    listen: Option<String>,
     /// Do not ask `res predict` after a new forecast.
     #[arg(long)]
     no_predict: bool,
@@ -160,6 +163,7 @@ pub fn run(args: OrchestrateArgs, render: RenderOptions) -> Exit {
         errors_above: args.errors_above.map(|p| p / 100.0),
         overrides: args.set,
         predict: !args.no_predict,
+        listen: args.listen,
     };
     crate::orchestrate::run(opts, render)
 }

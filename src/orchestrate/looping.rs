@@ -95,6 +95,16 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
             Ok(s) => s,
             Err(e) => return fail(Exit::Tool, format!("cannot listen for signals: {e}")),
         };
+        let counters = super::serve::Shared::default();
+        if let Some(addr) = &opts.listen {
+            match super::serve::bind(addr).await {
+                Ok(l) => {
+                    println!("metrics on http://{addr}/metrics, health on http://{addr}/healthz");
+                    tokio::spawn(super::serve::serve(l, counters.clone()));
+                }
+                Err(e) => return fail(Exit::Invalid, e),
+            }
+        }
         let (tx, mut stop) = watch::channel(false);
         tokio::spawn(async move {
             let _ = shutdown
@@ -112,6 +122,7 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
             rate: super::scrape::Rate::default(),
             iterations: 0,
             written: 0,
+            counters: counters.clone(),
         };
         let mut t = opts
             .clock
@@ -244,11 +255,28 @@ struct Loop<'a> {
     iterations: u64,
     /// Decisions written by this process.
     written: u64,
+    counters: super::serve::Shared,
 }
 
 impl Loop<'_> {
     fn virtual_only(&self) -> bool {
         self.opts.clock.is_some() && !self.opts.send
+    }
+
+    /// Counts a recorded decision for `/metrics`.
+    fn count(&self, d: &Decision) {
+        let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        *c.decisions.entry(d.action.clone()).or_default() += 1;
+        if d.action == "skip" {
+            let kind = d.kind.clone().unwrap_or_else(|| "other".into());
+            *c.skips.entry(kind).or_default() += 1;
+        }
+        if d.action == "run" {
+            if let Some(o) = &d.outcome {
+                let word = o.split_whitespace().next().unwrap_or("unknown").to_string();
+                *c.runs.entry(word).or_default() += 1;
+            }
+        }
     }
 
     /// Records a skip unless the same reason was the last one recorded for `key`.
@@ -259,6 +287,7 @@ impl Loop<'_> {
         let state = vec![(format!("skip/{key}"), d.reason.clone().into_bytes())];
         self.store.record_with(&mut d, &state)?;
         self.written += 1;
+        self.count(&d);
         mem.last_skip.insert(key.to_string(), d.reason.clone());
         print(&d);
         Ok(())
@@ -272,6 +301,11 @@ impl Loop<'_> {
     ) -> Result<(), String> {
         self.iterations += 1;
         let at = Timestamp(t).to_rfc3339();
+        {
+            let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+            c.iterations = self.iterations;
+            c.last_iteration = at.clone();
+        }
         let base = Decision {
             at: at.clone(),
             decided_at: wall_now(),
@@ -295,11 +329,24 @@ impl Loop<'_> {
                     self.store
                         .record_with(&mut d, &[(format!("model/{}", tr.key), bytes)])?;
                     self.written += 1;
+                    self.count(&d);
+                    self.counters
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .peaks
+                        .insert(tr.key.clone(), mark.peak_per_s);
                     print(&d);
                     mem.models.insert(tr.key.clone(), mark);
                     refreshed = true;
                 }
-                None => self.skip(mem, &format!("learn {}", tr.key), d)?,
+                None => self.skip(
+                    mem,
+                    &format!("learn {}", tr.key),
+                    Decision {
+                        kind: Some("learn_failed".into()),
+                        ..d
+                    },
+                )?,
             }
         }
         // 3. Current metrics.
@@ -315,6 +362,7 @@ impl Loop<'_> {
                     "metrics",
                     Decision {
                         action: "metrics".into(),
+                        kind: Some("metrics_down".into()),
                         reason: format!("cannot read current metrics: {e}; going on without them"),
                         ..base.clone()
                     },
@@ -336,12 +384,13 @@ impl Loop<'_> {
                 ..base.clone()
             };
             let want = match verdict {
-                Verdict::Skip { slot, reason } => {
+                Verdict::Skip { kind, slot, reason } => {
                     self.skip(
                         mem,
                         &key,
                         Decision {
                             action: "skip".into(),
+                            kind: Some(kind.into()),
                             slot,
                             reason,
                             ..d
@@ -352,17 +401,21 @@ impl Loop<'_> {
                 Verdict::Run(w) => w,
             };
             let busy = if mem.busy_until > t {
-                Some(format!(
-                    "another run is going ({}) until {}: never two at once",
-                    mem.busy_with,
-                    Timestamp(mem.busy_until)
+                Some((
+                    "overlap",
+                    format!(
+                        "another run is going ({}) until {}: never two at once",
+                        mem.busy_with,
+                        Timestamp(mem.busy_until)
+                    ),
                 ))
             } else {
                 self.guard(current)
             };
-            if let Some(reason) = busy {
+            if let Some((kind, reason)) = busy {
                 let d = Decision {
                     action: "skip".into(),
+                    kind: Some(kind.into()),
                     slot: Some(want.label.clone()),
                     reason,
                     ..d
@@ -379,22 +432,25 @@ impl Loop<'_> {
     }
 
     /// Why the system is too busy to test now, from its current metrics.
-    fn guard(&self, current: Option<super::scrape::Current>) -> Option<String> {
+    fn guard(&self, current: Option<super::scrape::Current>) -> Option<(&'static str, String)> {
         let c = current?;
         if let Some(max) = self.opts.busy_above {
             if c.rate_per_s > max {
-                return Some(format!(
+                return Some(("busy", format!(
                     "the system is busy: {:.1} req/s now, above --busy-above {max}/s (never test into a real peak)",
                     c.rate_per_s
-                ));
+                )));
             }
         }
         if let Some(max) = self.opts.errors_above {
             if c.error_ratio > max {
-                return Some(format!(
-                    "the system is failing: {:.1} % 5xx now, above --errors-above {:.1} %",
-                    c.error_ratio * 100.0,
-                    max * 100.0
+                return Some((
+                    "failing",
+                    format!(
+                        "the system is failing: {:.1} % 5xx now, above --errors-above {:.1} %",
+                        c.error_ratio * 100.0,
+                        max * 100.0
+                    ),
                 ));
             }
         }
@@ -435,6 +491,7 @@ impl Loop<'_> {
         state.push((format!("skip/{key}"), Vec::new()));
         self.store.record_with(&mut d, &state)?;
         self.written += 1;
+        self.count(&d);
         print(&d);
         for slot in &want.slots {
             mem.done.insert(format!("{key}/{slot}"));
@@ -453,6 +510,15 @@ impl Loop<'_> {
         d.outcome = Some(outcome.clone());
         d.decided_at = wall_now();
         self.store.update(&d)?;
+        {
+            let word = outcome
+                .split_whitespace()
+                .next()
+                .unwrap_or("unknown")
+                .to_string();
+            let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+            *c.runs.entry(word).or_default() += 1;
+        }
         let mark = RunMark {
             decision: d.id,
             started: t,
@@ -577,6 +643,7 @@ impl Loop<'_> {
                 ..base.clone()
             };
             self.store.record(&mut d)?;
+            self.count(&d);
             print(&d);
         }
         Ok(())

@@ -16,6 +16,7 @@ pub mod learn;
 mod looping;
 pub mod rules;
 pub mod scrape;
+pub mod serve;
 pub mod status;
 pub mod store;
 
@@ -53,6 +54,8 @@ pub struct Options {
     pub overrides: Vec<(String, String)>,
     /// Ask `res predict` after each new forecast (on by default in real time).
     pub predict: bool,
+    /// Serve the loop's own `/metrics` and `/healthz` here (127.0.0.1:PORT).
+    pub listen: Option<String>,
 }
 
 /// One scenario the loop schedules.

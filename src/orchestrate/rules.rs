@@ -34,6 +34,9 @@ pub enum Verdict {
     Run(Want),
     /// Not now, and why (with the slot it concerns, if any).
     Skip {
+        /// A short, stable name of the reason (for counting): `no_clause`, `event_too_late`,
+        /// `event_waits`, `already_ran`, `cannot_finish`, `outside_window`.
+        kind: &'static str,
         slot: Option<String>,
         reason: String,
     },
@@ -60,6 +63,7 @@ pub fn consider(
 ) -> Verdict {
     if scenario.windows.is_empty() {
         return Verdict::Skip {
+            kind: "no_clause",
             slot: None,
             reason: "it has no `in WINDOW or before EVENT` clause: the orchestrator schedules only scenarios that say when they may run".into(),
         };
@@ -83,6 +87,7 @@ pub fn consider(
         }
         if t + total > ev.at.0 {
             return Verdict::Skip {
+                kind: "event_too_late",
                 slot: Some(slot),
                 reason: format!(
                     "a run before event {} (at {}) can no longer finish before it starts (needs {total} s)",
@@ -111,6 +116,7 @@ pub fn consider(
         if let Some((name, o)) = next {
             if o.start + total <= ev.at.0 {
                 return Verdict::Skip {
+                    kind: "event_waits",
                     slot: Some(slot),
                     reason: format!(
                         "the run for event {} waits for window {name} at {}",
@@ -136,6 +142,7 @@ pub fn consider(
         let name = &model.windows[i].name;
         if done(&slot) {
             return Verdict::Skip {
+                kind: "already_ran",
                 slot: Some(slot),
                 reason: format!(
                     "it already ran in this occurrence of window {name} (at most one run per occurrence)"
@@ -144,6 +151,7 @@ pub fn consider(
         }
         if t + total > o.end {
             return Verdict::Skip {
+                kind: "cannot_finish",
                 slot: Some(slot),
                 reason: format!(
                     "it cannot finish before window {name} closes at {} (needs {total} s)",
@@ -171,7 +179,11 @@ pub fn consider(
         }
         None => "none of its windows opens again and its events are past".into(),
     };
-    Verdict::Skip { slot: None, reason }
+    Verdict::Skip {
+        kind: "outside_window",
+        slot: None,
+        reason,
+    }
 }
 
 /// The next occurrence (of any of the scenario's windows) long enough for the whole run.

@@ -42,6 +42,11 @@ pub struct Decision {
     pub scenario: String,
     /// Why, in words.
     pub reason: String,
+    /// For a skip, the reason's short stable name: `outside_window`, `already_ran`,
+    /// `cannot_finish`, `event_waits`, `event_too_late`, `no_clause`, `overlap`, `busy`,
+    /// `failing`, `metrics_down`, `learn_failed`.
+    #[serde(default)]
+    pub kind: Option<String>,
     /// The window occurrence it belongs to (`nightly@2026-12-08T02:00:00Z`) or the event it
     /// prepares for (`event black_friday`).
     #[serde(default)]
