@@ -2,32 +2,18 @@
 //! child processes, the stop signals. The state a decision depends on is kept in memory and
 //! written through to the store with each decision, so an idle iteration touches no file.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::learn::{Cache, ModelMark, Traffic};
+use super::learn::{Cache, Traffic};
+use super::memory::{load_mem, Mem};
 use super::rules::{self, Verdict, Want};
 use super::store::{Decision, Lock, RunMark, Store};
 use super::{Options, Scenario};
 use crate::exit::Exit;
 use crate::units::Timestamp;
-
-/// What the loop remembers between iterations (loaded from the store at start).
-struct Mem {
-    /// `SCENARIO_KEY/SLOT` of every slot that had its run.
-    done: HashSet<String>,
-    /// When the run going (or planned) ends.
-    busy_until: i64,
-    busy_with: String,
-    /// The last skip reason recorded per scenario (or learn key): a reason is recorded once
-    /// until it changes.
-    last_skip: HashMap<String, String>,
-    models: HashMap<String, ModelMark>,
-    /// Virtual time: the clock's start and the last iteration that decided something.
-    clock: Option<(i64, i64)>,
-}
 
 fn fail(code: Exit, msg: impl std::fmt::Display) -> Exit {
     eprintln!("error: {msg}");
@@ -203,45 +189,6 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
         }
         Exit::Ok
     })
-}
-
-fn load_mem(store: &Store) -> Result<Mem, String> {
-    let mut mem = Mem {
-        done: HashSet::new(),
-        busy_until: i64::MIN,
-        busy_with: String::new(),
-        last_skip: HashMap::new(),
-        models: HashMap::new(),
-        clock: None,
-    };
-    if let Some((_, v)) = store.scan("clock")?.into_iter().find(|(k, _)| k == "clock") {
-        mem.clock = serde_json::from_slice(&v).ok();
-    }
-    for (k, v) in store.scan("run/")? {
-        let mut mark: RunMark = serde_json::from_slice(&v).map_err(|e| format!("{k}: {e}"))?;
-        if mark.outcome.is_none() {
-            // The orchestrator stopped during this run: it counts, it is not run again.
-            mark.outcome = Some("interrupted".into());
-            store.put(&k, &serde_json::to_vec(&mark).map_err(|e| e.to_string())?)?;
-        }
-        if mark.ends > mem.busy_until {
-            mem.busy_until = mark.ends;
-            mem.busy_with = k["run/".len()..].to_string();
-        }
-        mem.done.insert(k["run/".len()..].to_string());
-    }
-    for (k, v) in store.scan("skip/")? {
-        mem.last_skip.insert(
-            k["skip/".len()..].to_string(),
-            String::from_utf8_lossy(&v).into_owned(),
-        );
-    }
-    for (k, v) in store.scan("model/")? {
-        if let Ok(m) = serde_json::from_slice(&v) {
-            mem.models.insert(k["model/".len()..].to_string(), m);
-        }
-    }
-    Ok(mem)
 }
 
 struct Loop<'a> {
@@ -503,7 +450,7 @@ impl Loop<'_> {
             return Ok(());
         }
         // A real run: a `res run` child, stopped orderly at the window's close or on a signal.
-        let outcome = self.child_run(s, t, want.closes, stop).await;
+        let outcome = super::child::run(self.opts, self.db, s, t, want.closes, stop).await;
         if self.opts.clock.is_none() {
             mem.busy_until = crate::run::clock::system_now().0;
         }
@@ -533,70 +480,6 @@ impl Loop<'_> {
         Ok(())
     }
 
-    async fn child_run(
-        &self,
-        s: &Scenario,
-        t: i64,
-        closes: Option<i64>,
-        stop: &mut watch::Receiver<bool>,
-    ) -> String {
-        let exe = match std::env::current_exe() {
-            Ok(e) => e,
-            Err(e) => return format!("tool-error: {e}"),
-        };
-        let mut cmd = tokio::process::Command::new(exe);
-        cmd.arg("run")
-            .arg(&s.file)
-            .args(["--scenario", &s.name, "--quiet", "--remediate", "advise"])
-            .arg("--profile-db")
-            .arg(self.db);
-        if self.opts.clock.is_some() {
-            cmd.args(["--now", &Timestamp(t).to_rfc3339()]);
-        }
-        for (k, v) in &self.opts.overrides {
-            cmd.arg("--set").arg(format!("{k}={v}"));
-        }
-        cmd.stdout(std::process::Stdio::null());
-        let mut child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) => return format!("tool-error: cannot start `res run`: {e}"),
-        };
-        // Only a real-time run is stopped at the window's close.
-        let close_in = match (closes, self.opts.clock) {
-            (Some(c), None) => {
-                Duration::from_secs((c - crate::run::clock::system_now().0).max(0) as u64)
-            }
-            _ => Duration::from_secs(u64::MAX / 4),
-        };
-        let mut stopped = None;
-        let status = loop {
-            tokio::select! {
-                st = child.wait() => break st,
-                _ = tokio::time::sleep(close_in), if stopped.is_none() => {
-                    stopped = Some("stopped at the window's close");
-                    terminate(&child);
-                }
-                _ = stop.changed(), if stopped.is_none() => {
-                    stopped = Some("stopped by a stop signal");
-                    terminate(&child);
-                }
-            }
-        };
-        let code = status.ok().and_then(|s| s.code());
-        let what = match code {
-            Some(0) => "pass",
-            Some(1) => "fail",
-            Some(2) => "invalid",
-            Some(3) => "aborted",
-            Some(_) => "tool-error",
-            None => "killed",
-        };
-        match stopped {
-            Some(why) => format!("{what} ({why}; faults reverted by the run)"),
-            None => what.to_string(),
-        }
-    }
-
     /// Asks the prediction engine about each file, and records what it says.
     async fn predict(&self, base: &Decision) -> Result<(), String> {
         let mut seen = HashSet::new();
@@ -604,35 +487,7 @@ impl Loop<'_> {
             if !seen.insert(s.file_key.clone()) {
                 continue;
             }
-            let Ok(exe) = std::env::current_exe() else {
-                continue;
-            };
-            let out = tokio::process::Command::new(exe)
-                .arg("predict")
-                .arg(&s.file)
-                .args(["--scenario", &s.name])
-                .arg("--profile-db")
-                .arg(self.db)
-                .output();
-            let out = tokio::time::timeout(Duration::from_secs(120), out).await;
-            let (outcome, text) = match out {
-                Ok(Ok(o)) => (
-                    o.status
-                        .code()
-                        .map_or("killed".to_string(), |c| format!("exit {c}")),
-                    String::from_utf8_lossy(if o.stdout.is_empty() {
-                        &o.stderr
-                    } else {
-                        &o.stdout
-                    })
-                    .lines()
-                    .take(6)
-                    .collect::<Vec<_>>()
-                    .join(" | "),
-                ),
-                Ok(Err(e)) => ("tool-error".into(), e.to_string()),
-                Err(_) => ("timeout".into(), "no answer within 120 s".into()),
-            };
+            let (outcome, text) = super::child::predict(self.db, s).await;
             let mut d = Decision {
                 action: "predict".into(),
                 file: s.file_key.clone(),
@@ -647,14 +502,5 @@ impl Loop<'_> {
             print(&d);
         }
         Ok(())
-    }
-}
-
-fn terminate(child: &tokio::process::Child) {
-    if let Some(pid) = child.id() {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
     }
 }

@@ -12,8 +12,10 @@
 //! Under `--clock START..END` the loop runs on virtual time, `--speed` times faster than the
 //! wall clock: runs are planned and recorded, not sent (unless `--send`).
 
+mod child;
 pub mod learn;
 mod looping;
+mod memory;
 pub mod rules;
 pub mod scrape;
 pub mod serve;

@@ -239,6 +239,15 @@ pub fn learn_peaks(
                 )
             })?;
         let mut f = forecast_from(&profile, &forecast, now, &tm.name, &mut setup.notes)?;
+        if f.stale_hours > 0 {
+            setup.notes.push(format!(
+                "traffic {}: the log ended {} h before now; peak() forecasts the {} h from now ({})",
+                tm.name,
+                f.stale_hours,
+                f.horizon_hours,
+                now
+            ));
+        }
         let event = crate::schedule::event_peak(&model.events, &mut f);
         let peak = f.peak.upper * tm.scale.0;
         if let Some(note) = event {
