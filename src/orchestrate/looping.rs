@@ -26,7 +26,7 @@ fn wall_now() -> String {
 
 fn print(d: &Decision) {
     println!(
-        "{} {:<8} {}{}{}",
+        "{} {:<8} {}{}{}{}",
         d.at,
         d.action,
         if d.scenario.is_empty() {
@@ -38,7 +38,11 @@ fn print(d: &Decision) {
             .as_ref()
             .map(|s| format!("[{s}] "))
             .unwrap_or_default(),
-        d.reason
+        d.reason,
+        d.outcome
+            .as_ref()
+            .map(|o| format!(" → {o}"))
+            .unwrap_or_default()
     );
 }
 
