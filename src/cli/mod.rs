@@ -15,6 +15,7 @@ mod forecast;
 mod learn;
 mod load;
 mod lsp;
+mod orchestrate;
 mod plan;
 mod predict;
 mod profile;
@@ -90,6 +91,9 @@ enum Command {
         #[command(subcommand)]
         action: remedy::RemedyCommand,
     },
+    /// The loop: learn the logs, forecast, predict, and run the files' scenarios inside their
+    /// windows and before their events; every decision in the profile database's audit log.
+    Orchestrate(orchestrate::OrchestrateArgs),
     /// The language server for editors: speaks LSP over stdin/stdout (diagnostics,
     /// formatting, hover, go to definition, completion, document symbols).
     Lsp,
@@ -126,6 +130,7 @@ pub fn main() -> ExitCode {
         Command::Profile { action } => ExitCode::from(profile::run(action)),
         Command::Predict(args) => ExitCode::from(predict::run(args)),
         Command::Remedy { action } => remedy::run(action).into(),
+        Command::Orchestrate(args) => orchestrate::run(args, render).into(),
         Command::Lsp => lsp::run(),
         Command::Load(args) => load::run(args),
         Command::Recover(args) => recover::run_recover(args),

@@ -22,6 +22,10 @@ pub struct PlanArgs {
     /// Override a param: --set name=value (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = super::parse_override)]
     set: Vec<(String, String)>,
+    /// What time it is (RFC 3339, e.g. 2026-12-07T10:00Z) for whether the scenario may run
+    /// and its next window openings; default: the system clock.
+    #[arg(long, value_name = "TIMESTAMP", value_parser = super::parse_now)]
+    now: Option<crate::units::Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -37,7 +41,9 @@ pub fn run(args: PlanArgs, render: RenderOptions) -> Exit {
         scenario,
         format,
         set,
+        now,
     } = args;
+    let now = now.unwrap_or_else(crate::run::clock::system_now);
     let checked = check::check_path_with(&file, &super::options(&set));
     if !checked.diagnostics.is_empty() {
         eprint!(
@@ -62,7 +68,9 @@ pub fn run(args: PlanArgs, render: RenderOptions) -> Exit {
     let text = match format {
         PlanFormat::Text => plans
             .iter()
-            .map(|p| crate::plan::to_text(p, model))
+            .map(|p| {
+                crate::plan::to_text(p, model) + &crate::plan::schedule::to_text(p, model, now)
+            })
             .collect::<Vec<_>>()
             .join("\n"),
         PlanFormat::Dot => plans
@@ -71,7 +79,20 @@ pub fn run(args: PlanArgs, render: RenderOptions) -> Exit {
             .collect::<Vec<_>>()
             .join("\n"),
         PlanFormat::Json => {
-            let v = serde_json::json!({ "file": file.to_string_lossy(), "plans": plans.iter().map(|p| crate::plan::to_json(p, model)).collect::<Vec<_>>() });
+            let plans: Vec<serde_json::Value> = plans
+                .iter()
+                .map(|p| {
+                    let mut v = crate::plan::to_json(p, model);
+                    if let serde_json::Value::Object(m) = &mut v {
+                        m.insert(
+                            "schedule".into(),
+                            crate::plan::schedule::to_json(p, model, now),
+                        );
+                    }
+                    v
+                })
+                .collect();
+            let v = serde_json::json!({ "file": file.to_string_lossy(), "plans": plans });
             serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
         }
     };

@@ -51,6 +51,10 @@ pub struct RunArgs {
     /// Remedies may run local commands (exec actuators).
     #[arg(long)]
     allow_exec: bool,
+    /// Run even when the scenario's windows are all closed and its events past (by default
+    /// such a run is refused, exit 2, naming the next opening).
+    #[arg(long)]
+    ignore_window: bool,
 }
 
 fn parse_mode(s: &str) -> Result<crate::remedy::Mode, String> {
@@ -120,6 +124,7 @@ pub fn run(args: RunArgs, render: RenderOptions) -> ExitCode {
         allow_short: args.allow_short,
         remediate: args.remediate,
         allow_exec: args.allow_exec,
+        ignore_window: args.ignore_window,
         ..Default::default()
     };
     for r in args.report {

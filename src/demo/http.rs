@@ -24,6 +24,16 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     response
 }
 
+/// `200` with a Prometheus text exposition body.
+pub fn prometheus(text: String) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(text)));
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}
+
 pub fn error(status: StatusCode, message: impl Into<String>) -> Response<Body> {
     json(status, &serde_json::json!({ "error": message.into() }))
 }

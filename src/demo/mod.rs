@@ -10,7 +10,7 @@
 //! | main     | catalog  | `GET /items`, `GET /items/{id}` (404 when `id` is not a number) |
 //! | main     | checkout | `POST /checkout` with `{"item": .., "qty": ..}`; calls payments over HTTP |
 //! | main     | admin    | `GET/PUT /admin/capacity`, `POST /admin/scale`, `GET /admin/stats` |
-//! | main     | —        | `GET /health` |
+//! | main     | —        | `GET /health`, `GET /metrics` (Prometheus text: [`metrics`]) |
 //! | payments | payments | `POST /payments`, `GET /health` |
 //!
 //! Payments has a listener of its own and is deliberately *not* reachable through the main
@@ -41,6 +41,7 @@
 
 mod admin;
 mod http;
+pub mod metrics;
 mod payments_client;
 pub mod pool;
 mod routes;

@@ -50,6 +50,10 @@ pub async fn main(shop: Arc<Shop>, req: Request<Incoming>) -> Response<Body> {
             },
             _ => http::method_not_allowed("POST"),
         },
+        ["metrics"] => match method {
+            Method::GET => http::prometheus(shop.metrics_text()),
+            _ => http::method_not_allowed("GET"),
+        },
         ["admin", "stats"] => match method {
             Method::GET => admin::stats(&shop),
             _ => http::method_not_allowed("GET"),

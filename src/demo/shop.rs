@@ -47,6 +47,7 @@ pub struct Shop {
     payments_client: PaymentsClient,
     orders: AtomicU64,
     charges: AtomicU64,
+    metrics: super::metrics::Metrics,
 }
 
 impl Shop {
@@ -70,6 +71,7 @@ impl Shop {
             payments_client: PaymentsClient::new(payments_upstream, config.payments_timeout),
             orders: AtomicU64::new(0),
             charges: AtomicU64::new(0),
+            metrics: super::metrics::Metrics::default(),
         }
     }
 
@@ -87,6 +89,11 @@ impl Shop {
             checkout: self.checkout.pool.stats(),
             payments: self.payments.pool.stats(),
         }
+    }
+
+    /// `GET /metrics`: the Prometheus text exposition.
+    pub fn metrics_text(&self) -> String {
+        self.metrics.render(&self.stats())
     }
 
     pub fn capacities(&self) -> ServiceCapacities {
@@ -118,13 +125,19 @@ impl Shop {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Response<Body>>,
     {
+        let began = std::time::Instant::now();
         let worker = self.worker(service);
         let Ok(permit) = worker.pool.acquire().await else {
-            return http::overloaded(service.name());
+            let response = http::overloaded(service.name());
+            self.metrics
+                .observe(service, response.status().as_u16(), began.elapsed());
+            return response;
         };
         tokio::time::sleep(worker.time.sample()).await;
         let response = work().await;
         permit.finish(!response.status().is_server_error());
+        self.metrics
+            .observe(service, response.status().as_u16(), began.elapsed());
         response
     }
 

@@ -6,6 +6,7 @@
 //! no end are reported with diagnostics that point at the steps.
 
 mod render;
+pub mod schedule;
 
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};

@@ -63,6 +63,8 @@ pub struct RunOptions {
     pub remediate: Option<crate::remedy::Mode>,
     /// `--allow-exec`: remedies may run local commands.
     pub allow_exec: bool,
+    /// `--ignore-window`: run even when the scenario's windows are closed and its events past.
+    pub ignore_window: bool,
 }
 
 /// Checks, plans and runs a scenario file; returns the process exit code.
@@ -94,6 +96,15 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     };
     let seed = opts.seed.unwrap_or_else(clock::fresh_seed);
     let wall_start = opts.now.unwrap_or_else(clock::system_now);
+    let allowance = crate::schedule::allowance(model, scenario, wall_start.0);
+    if !allowance.allowed && !opts.ignore_window {
+        eprintln!(
+            "error: {}",
+            crate::schedule::describe_refusal(model, scenario, &allowance, wall_start.0)
+        );
+        eprintln!("help: run it then (or pass --now TIMESTAMP inside a window), or pass --ignore-window to run it anyway");
+        return EXIT_INVALID;
+    }
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut setup = match setup::resolve_static(model, scenario, &base_dir) {
         Ok(s) => s,
@@ -102,7 +113,17 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             return EXIT_INVALID;
         }
     };
-    if let Err(e) = setup::learn_peaks(model, scenario, &base_dir, &mut setup) {
+    if allowance.restricted {
+        setup.notes.push(if allowance.allowed {
+            format!("may run now: {}", allowance.because)
+        } else {
+            format!(
+                "runs outside its windows (--ignore-window): {}",
+                crate::schedule::describe_refusal(model, scenario, &allowance, wall_start.0)
+            )
+        });
+    }
+    if let Err(e) = setup::learn_peaks(model, scenario, &base_dir, wall_start, &mut setup) {
         eprintln!("error: {e}");
         return EXIT_INVALID;
     }

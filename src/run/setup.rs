@@ -211,10 +211,15 @@ fn traffics_needing_peaks(model: &Model, scenario: &ScenarioModel) -> Vec<usize>
 
 /// Learns each traffic's log and forecasts its peak; keeps the learned request mix mapped
 /// onto the system's routes. A traffic's own `scale` multiplies its peak (sampled logs).
+///
+/// The forecast starts at the run's `now` where the log is older than that (else at the log's
+/// end, saying so when `now` lies too far beyond it), and while an `event` lasts its hours
+/// count `expect` times: `peak()` is the busiest hour of the horizon from now, events included.
 pub fn learn_peaks(
     model: &Model,
     scenario: &ScenarioModel,
     base_dir: &Path,
+    now: crate::units::Timestamp,
     setup: &mut Setup,
 ) -> Result<(), String> {
     for t in traffics_needing_peaks(model, scenario) {
@@ -240,14 +245,21 @@ pub fn learn_peaks(
                     path.display()
                 )
             })?;
-        let f = crate::learn::forecast::forecast(
-            &profile,
-            forecast.horizon,
-            forecast.quantile,
-            forecast.method,
-        )
-        .map_err(|e| format!("traffic `{}`: forecasting: {e}", tm.name))?;
+        let mut f = forecast_from(&profile, &forecast, now, &tm.name, &mut setup.notes)?;
+        if f.stale_hours > 0 {
+            setup.notes.push(format!(
+                "traffic {}: the log ended {} h before now; peak() forecasts the {} h from now ({})",
+                tm.name,
+                f.stale_hours,
+                f.horizon_hours,
+                now
+            ));
+        }
+        let event = crate::schedule::event_peak(&model.events, &mut f);
         let peak = f.peak.upper * tm.scale.0;
+        if let Some(note) = event {
+            setup.notes.push(format!("traffic {}: {note}", tm.name));
+        }
         setup.notes.push(format!(
             "traffic {}: learned {} requests from {}; forecast peak {:.1}/s at {} (method {:?}, {} seasonality, upper {:.0}% bound{})",
             tm.name,
@@ -297,6 +309,36 @@ pub fn learn_peaks(
         }
     }
     Ok(())
+}
+
+/// The forecast over the horizon starting at `now` (the log's end when the log is newer, or
+/// when `now` lies further beyond it than a forecast reaches: then a note says so).
+fn forecast_from(
+    profile: &crate::learn::TrafficProfile,
+    forecast: &crate::check::ForecastModel,
+    now: crate::units::Timestamp,
+    name: &str,
+    notes: &mut Vec<String>,
+) -> Result<crate::learn::forecast::Forecast, String> {
+    use crate::learn::forecast::{forecast_with, ForecastError, ForecastOptions, Season};
+    let mut opts = ForecastOptions {
+        horizon: forecast.horizon,
+        quantile: forecast.quantile,
+        method: forecast.method,
+        season: Season::Auto,
+        now: Some(now.0),
+    };
+    match forecast_with(profile, &opts) {
+        Err(ForecastError::Stale { ended, ago }) => {
+            notes.push(format!(
+                "traffic {name}: the log ends at {ended}, {ago} before now: too long ago to forecast from now; peak() forecasts from the log's end"
+            ));
+            opts.now = None;
+            forecast_with(profile, &opts)
+        }
+        other => other,
+    }
+    .map_err(|e| format!("traffic `{name}`: forecasting: {e}"))
 }
 
 /// Whether traffic `t` is `like` `origin`, directly or through other traffics.

@@ -1,0 +1,476 @@
+//! `res orchestrate` end to end, the real binary on a real redb file: a virtual week with
+//! nightly 02:00–04:00 UTC windows and an event on day 5 expecting 3×. Runs happen only inside
+//! windows, one at the event's multiple before it, none overlap, a restart in the middle
+//! (after SIGTERM, which exits 0) re-runs nothing, every skip has its reason in the audit
+//! log; a second orchestrator on the same database refuses.
+
+mod common;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+const FILE: &str = r#"
+system shop {
+  builtin demo_shop
+  service catalog { route GET "/items/1" }
+}
+traffic short  { rate 5/s  hold 30m }
+traffic medium { rate 5/s  hold 80m }
+traffic long   { rate 5/s  hold 100m }
+window nightly { every day 02:00..04:00 UTC }
+event sale { at 2026-12-11T12:00Z lasts 1d expect 3x }
+
+scenario a {
+  in nightly or before sale
+  step main = load short
+}
+scenario b {
+  in nightly
+  step main = load medium
+}
+scenario c {
+  in nightly
+  step main = load long
+}
+"#;
+
+fn setup(name: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("res-orch-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("week.res");
+    std::fs::write(&file, FILE).unwrap();
+    (file, dir.join("profile.redb"))
+}
+
+fn orchestrate(file: &Path, db: &Path, clock: &str, speed: &str) -> Command {
+    let mut c = Command::new(res_bin());
+    c.args(["orchestrate"])
+        .arg(file)
+        .args(["--clock", clock, "--interval", "5m", "--speed", speed])
+        .arg("--profile-db")
+        .arg(db)
+        .env("NO_COLOR", "1")
+        .env("RES_STATE_DIR", state_dir());
+    c
+}
+
+fn decisions(db: &Path) -> Vec<Value> {
+    let o = res(&[
+        "orchestrate",
+        "status",
+        "--json",
+        "--profile-db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_slice::<Vec<Value>>(&o.stdout).unwrap()
+}
+
+fn ts(s: &str) -> i64 {
+    res::units::Timestamp::parse(s).unwrap().0
+}
+
+fn check_week(all: &[Value]) {
+    let runs: Vec<&Value> = all.iter().filter(|d| d["action"] == "run").collect();
+    // Every skip says why.
+    for d in all.iter().filter(|d| d["action"] == "skip") {
+        assert!(!d["reason"].as_str().unwrap().is_empty(), "{d}");
+    }
+    // Reasons the rules give are all there.
+    let reasons: Vec<&str> = all
+        .iter()
+        .filter(|d| d["action"] == "skip")
+        .map(|d| d["reason"].as_str().unwrap())
+        .collect();
+    for want in [
+        "outside its windows",
+        "another run is going",
+        "cannot finish before window nightly closes",
+        "waits for window nightly",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.contains(want)),
+            "no skip saying {want:?}: {reasons:#?}"
+        );
+    }
+    // Inside windows, planned only, never overlapping, one per scenario per occurrence.
+    let mut spans = Vec::new();
+    let mut slots = std::collections::HashSet::new();
+    for r in &runs {
+        let at = ts(r["at"].as_str().unwrap());
+        let until = ts(r["until"].as_str().unwrap());
+        let day = at.div_euclid(86_400) * 86_400;
+        assert!(
+            at >= day + 2 * 3600 && until <= day + 4 * 3600,
+            "a run outside the window: {r}"
+        );
+        assert_eq!(r["planned_only"], true);
+        assert!(
+            slots.insert((r["scenario"].to_string(), r["slot"].to_string())),
+            "run twice in a slot: {r}"
+        );
+        spans.push((at, until));
+    }
+    spans.sort();
+    for w in spans.windows(2) {
+        assert!(w[1].0 >= w[0].1, "runs overlap: {w:?}");
+    }
+    let count = |s: &str| runs.iter().filter(|r| r["scenario"] == s).count();
+    // Seven nights; c never fits after a and b.
+    assert_eq!(count("a"), 7, "{runs:#?}");
+    assert_eq!(count("b"), 7, "{runs:#?}");
+    assert_eq!(count("c"), 0, "{runs:#?}");
+    // One run prepares for the sale, at its multiple, inside the lead time before it.
+    let prep: Vec<&&Value> = runs
+        .iter()
+        .filter(|r| r["slot"].as_str().unwrap().starts_with("event sale"))
+        .collect();
+    assert_eq!(prep.len(), 1, "{runs:#?}");
+    let at = ts(prep[0]["at"].as_str().unwrap());
+    let sale = ts("2026-12-11T12:00Z");
+    assert!(at < sale && sale - at <= 2 * 86_400, "{}", prep[0]);
+    assert_eq!(prep[0]["multiple"], 3.0);
+}
+
+#[test]
+fn a_virtual_week_runs_inside_windows_and_resumes_after_sigterm() {
+    let (file, db) = setup("week");
+    // First: stopped by SIGTERM in the middle of the week.
+    let mut first = orchestrate(&file, &db, "2026-12-07T00:00Z..2026-12-14T00:00Z", "30000")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(first.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = 0;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.contains(" run ") && line.contains(" a ") {
+            seen += 1;
+            if seen == 3 {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "no runs within 60 s");
+    }
+    // A second orchestrator on the same database refuses.
+    let o = orchestrate(&file, &db, "2026-12-07T00:00Z..2026-12-08T00:00Z", "1e7")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("another `res orchestrate` already runs"),
+        "{}",
+        stderr(&o)
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    std::thread::spawn(move || for _ in lines {});
+    let status = first.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "SIGTERM exits 0");
+    let before = decisions(&db);
+    assert!(before.iter().any(|d| d["action"] == "stop"));
+    let runs_before = before.iter().filter(|d| d["action"] == "run").count();
+    assert!((3..14).contains(&runs_before), "{runs_before}");
+    // Then the whole week again on the same database: it resumes, re-running nothing.
+    let o = orchestrate(&file, &db, "2026-12-07T00:00Z..2026-12-14T00:00Z", "1e7")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    check_week(&all);
+    // `status` summarises it.
+    let o = res(&[
+        "orchestrate",
+        "status",
+        file.to_str().unwrap(),
+        "--profile-db",
+        db.to_str().unwrap(),
+        "--now",
+        "2026-12-13T12:00Z",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("orchestrator: not running"), "{text}");
+    assert!(
+        text.contains("next nightly at 2026-12-14T02:00:00Z"),
+        "{text}"
+    );
+}
+
+#[test]
+fn once_does_one_iteration() {
+    let (file, db) = setup("once");
+    let o = orchestrate(&file, &db, "2026-12-08T02:00Z..2026-12-09T00:00Z", "1e7")
+        .arg("--once")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    let runs: Vec<&Value> = all.iter().filter(|d| d["action"] == "run").collect();
+    assert_eq!(runs.len(), 1, "{all:#?}");
+    assert_eq!(runs[0]["scenario"], "a");
+    assert!(all.iter().all(|d| d["at"] == "2026-12-08T02:00:00Z"));
+}
+
+/// `res demo serve` on free ports; killed when dropped.
+struct Demo {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let mut child = Command::new(res_bin())
+            .args(["demo", "serve", "--port", "0", "--payments-port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let addr = first
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("http://"))
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_string();
+        std::thread::spawn(move || for _ in lines {});
+        Demo { child, addr }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_busy_system_is_not_tested_and_a_metrics_outage_is_said() {
+    use std::io::{Read, Write};
+    let demo = Demo::start();
+    let (file, db) = setup("busy");
+    // Real traffic on the demo shop while the orchestrator looks: ~100 requests per second.
+    let addr = demo.addr.clone();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    let load = std::thread::spawn(move || {
+        let until = Instant::now() + Duration::from_secs(30);
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+                let _ = s.write_all(b"GET /items/1 HTTP/1.0\r\nHost: x\r\n\r\n");
+                let _ = s.read_to_end(&mut Vec::new());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    let url = format!("http://{}/metrics", demo.addr);
+    let o = orchestrate(&file, &db, "2026-12-08T02:00Z..2026-12-08T02:10Z", "300")
+        .args(["--metrics", &url, "--busy-above", "5"])
+        .output()
+        .unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    load.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    assert!(all.iter().all(|d| d["action"] != "run"), "{all:#?}");
+    assert!(
+        all.iter()
+            .any(|d| d["reason"].as_str().unwrap().contains("the system is busy")),
+        "{all:#?}"
+    );
+    // Metrics that cannot be read: said once, and the loop schedules without them.
+    let (file, db) = setup("no-metrics");
+    let o = orchestrate(&file, &db, "2026-12-08T02:00Z..2026-12-08T02:10Z", "1e7")
+        .args([
+            "--metrics",
+            "http://127.0.0.1:9/metrics",
+            "--busy-above",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    let outages: Vec<&Value> = all.iter().filter(|d| d["action"] == "metrics").collect();
+    assert_eq!(outages.len(), 1, "{all:#?}");
+    assert!(outages[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("cannot read current metrics"));
+    assert!(all.iter().any(|d| d["action"] == "run"), "{all:#?}");
+}
+
+#[test]
+fn send_runs_the_scenario_for_real_at_the_virtual_time() {
+    let dir = std::env::temp_dir().join(format!("res-orch-{}-send", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("short.res");
+    std::fs::write(
+        &file,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/1\" }\n}\ntraffic t { rate 20/s  hold 2s }\nwindow nightly { every day 02:00..04:00 UTC }\nslo ok { error_rate(shop) < 5% }\nscenario s {\n  in nightly\n  step main = load t\n  expect ok\n}\n",
+    )
+    .unwrap();
+    let db = dir.join("profile.redb");
+    let o = Command::new(res_bin())
+        .arg("orchestrate")
+        .arg(&file)
+        .args([
+            "--clock",
+            "2026-12-08T02:00Z..2026-12-08T02:02Z",
+            "--interval",
+            "1m",
+        ])
+        .args(["--speed", "1e7", "--send", "--profile-db"])
+        .arg(&db)
+        .env("RES_STATE_DIR", state_dir())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    let runs: Vec<&Value> = all.iter().filter(|d| d["action"] == "run").collect();
+    assert_eq!(runs.len(), 1, "{all:#?}");
+    assert_eq!(runs[0]["planned_only"], false);
+    assert_eq!(runs[0]["outcome"], "pass", "{all:#?}");
+    // The run itself is in the profile database, started at the virtual time.
+    let o = res(&[
+        "profile",
+        "list",
+        "--format",
+        "json",
+        "--profile-db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("2026-12-08T02:00:00Z"), "{text}");
+}
+
+#[test]
+fn sigterm_stops_a_real_run_orderly_and_exits_0() {
+    let dir = std::env::temp_dir().join(format!("res-orch-{}-term", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("long.res");
+    std::fs::write(
+        &file,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/1\" }\n}\ntraffic t { rate 20/s  hold 60s }\nwindow nightly { every day 02:00..04:00 UTC }\nscenario s {\n  in nightly\n  step main = load t\n}\n",
+    )
+    .unwrap();
+    let db = dir.join("profile.redb");
+    let started = Instant::now();
+    let mut child = Command::new(res_bin())
+        .arg("orchestrate")
+        .arg(&file)
+        .args([
+            "--clock",
+            "2026-12-08T02:00Z..2026-12-08T02:02Z",
+            "--interval",
+            "1m",
+        ])
+        .args(["--speed", "1e7", "--send", "--profile-db"])
+        .arg(&db)
+        .env("RES_STATE_DIR", state_dir())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains(" run ") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    std::thread::spawn(move || for _ in lines {});
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "the 60 s run was stopped"
+    );
+    let all = decisions(&db);
+    let run = all.iter().find(|d| d["action"] == "run").unwrap();
+    let outcome = run["outcome"].as_str().unwrap();
+    assert!(outcome.contains("stopped by a stop signal"), "{outcome}");
+    assert!(all.iter().any(|d| d["action"] == "stop"));
+}
+
+fn get(addr: &str, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.lines().next().unwrap().to_string(), body.to_string())
+}
+
+#[test]
+fn the_loop_serves_its_own_metrics_and_health() {
+    let (file, db) = setup("listen");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = orchestrate(&file, &db, "2026-12-08T01:50Z..2026-12-08T03:00Z", "300")
+        .args(["--listen", &addr])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains(" run ") {
+            break;
+        }
+    }
+    let (status, body) = get(&addr, "/metrics");
+    assert!(status.contains("200"), "{status}");
+    let iterations: f64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("res_orchestrate_iterations_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(iterations >= 3.0, "{body}");
+    assert!(
+        body.contains("res_orchestrate_runs_total{outcome=\"planned\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("res_orchestrate_skips_total{reason=\"outside_window\"}"),
+        "{body}"
+    );
+    let (status, body) = get(&addr, "/healthz");
+    assert!(
+        status.contains("200") && body.starts_with("ok"),
+        "{status} {body}"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    std::thread::spawn(move || for _ in lines {});
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    // Every skip in the audit log names its kind.
+    for d in decisions(&db).iter().filter(|d| d["action"] == "skip") {
+        assert!(d["kind"].is_string(), "{d}");
+    }
+}
