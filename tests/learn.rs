@@ -1020,6 +1020,9 @@ fn a_stale_log_is_forecast_from_now_and_said_to_be_stale() {
     );
     let peak = res::units::Timestamp::parse(&f.peak.at).unwrap().0;
     assert!(peak >= first, "the peak is not in the past");
+    // The peak is the highest upper bound of the hours shown, not of the skipped stale ones.
+    let highest = f.series.iter().map(|p| p.upper).fold(0.0, f64::max);
+    assert_eq!(f.peak.upper, highest, "{:?}", f.peak);
     assert!(
         f.notes.iter().any(|n| n.contains("the log is stale")),
         "{:?}",

@@ -20,7 +20,9 @@ use tokio::sync::oneshot;
 ///
 /// `requests` counts every request that reached the pool; each ends up `rejected` (queue
 /// full), `completed` (answered below 500), `errors` (answered 500 or above), or abandoned by
-/// its client. `in_flight` and `queued` are the current occupancy.
+/// its client. `in_flight` and `queued` are the current occupancy. `busy_us` is the total time
+/// workers were held by finished requests: `capacity × (completed + errors) / busy` is the
+/// rate the service really sustains, timer granularity and the payments call included.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ServiceStats {
     pub capacity: usize,
@@ -30,6 +32,7 @@ pub struct ServiceStats {
     pub queued: usize,
     pub completed: u64,
     pub errors: u64,
+    pub busy_us: u64,
 }
 
 /// The queue was full: the request must be turned away.
@@ -128,13 +131,17 @@ impl WorkerPool {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn release(&self, outcome: Option<bool>) {
+    fn release(&self, outcome: Option<bool>, held: std::time::Duration) {
         let mut state = self.lock();
         state.stats.in_flight = state.stats.in_flight.saturating_sub(1);
         match outcome {
             Some(true) => state.stats.completed += 1,
             Some(false) => state.stats.errors += 1,
             None => {}
+        }
+        if outcome.is_some() {
+            let us = u64::try_from(held.as_micros()).unwrap_or(u64::MAX);
+            state.stats.busy_us = state.stats.busy_us.saturating_add(us);
         }
         state.admit_waiters();
     }
@@ -184,17 +191,21 @@ impl Drop for Waiting {
 /// dropping it unfinished (the client went away) frees the worker without counting.
 pub struct Permit {
     pool: Option<Arc<WorkerPool>>,
+    since: std::time::Instant,
 }
 
 impl Permit {
     fn new(pool: Arc<WorkerPool>) -> Permit {
-        Permit { pool: Some(pool) }
+        Permit {
+            pool: Some(pool),
+            since: std::time::Instant::now(),
+        }
     }
 
     /// Frees the worker, counting the request as completed (`ok`) or as an error.
     pub fn finish(mut self, ok: bool) {
         if let Some(pool) = self.pool.take() {
-            pool.release(Some(ok));
+            pool.release(Some(ok), self.since.elapsed());
         }
     }
 }
@@ -202,7 +213,7 @@ impl Permit {
 impl Drop for Permit {
     fn drop(&mut self) {
         if let Some(pool) = self.pool.take() {
-            pool.release(None);
+            pool.release(None, self.since.elapsed());
         }
     }
 }

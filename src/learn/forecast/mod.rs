@@ -211,9 +211,10 @@ pub fn forecast_with(
             human_span(stale as f64 * 3600.0),
         ));
     }
-    let peak_i = (0..horizon)
+    // The peak of the hours shown (from now on a stale log), not of the skipped ones.
+    let peak_i = (stale..stale + horizon)
         .max_by(|&a, &b| f.upper[a].total_cmp(&f.upper[b]).then(b.cmp(&a)))
-        .unwrap_or(0);
+        .map_or(0, |i| i - stale);
     let peak = Peak {
         at: points[peak_i].at.clone(),
         rate_per_s: points[peak_i].rate_per_s,
