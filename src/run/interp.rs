@@ -103,6 +103,8 @@ pub struct Interpreter<'a> {
     loads: Vec<StartedLoad>,
     skipped: Vec<SkippedPart>,
     remediation: Option<super::remedies::Remediation>,
+    /// The tasks handing each load's snapshots to `snap_tx`.
+    forwarders: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Runs the plan to its end (or an early stop) and returns the report.
@@ -174,6 +176,7 @@ impl<'a> Interpreter<'a> {
             loads: Vec::new(),
             skipped: Vec::new(),
             remediation,
+            forwarders: Vec::new(),
         }
     }
 
@@ -460,18 +463,19 @@ impl<'a> Interpreter<'a> {
         Ok(())
     }
 
-    /// Hands a load's per-second snapshots to the run's metrics.
-    fn forward_snapshots(&self, handle: &LoadHandle) {
+    /// Hands a load's per-second snapshots to the run's metrics. The task ends when the load
+    /// has ended and published its last snapshot; [`shutdown`](Self::shutdown) waits for it.
+    fn forward_snapshots(&mut self, handle: &LoadHandle) {
         let mut live = handle.live();
         let tx = self.snap_tx.clone();
-        tokio::spawn(async move {
+        self.forwarders.push(tokio::spawn(async move {
             while live.changed().await.is_ok() {
                 let s = live.borrow_and_update().clone();
                 if tx.send(s).is_err() {
                     break;
                 }
             }
-        });
+        }));
     }
 
     fn stop_load(&mut self, step: usize, label: &str) {
@@ -855,6 +859,11 @@ impl<'a> Interpreter<'a> {
                 }
                 Err(_) => {}
             }
+        }
+        // Every load has ended: let its last snapshot reach the channel before the last
+        // seconds are taken in (a loaded machine may not have run the forwarder yet).
+        for f in std::mem::take(&mut self.forwarders) {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), f).await;
         }
         if let Some(chaos) = self.cx.setup.chaos.as_mut() {
             for (fault, target, detail, ok) in chaos.revert_all() {
