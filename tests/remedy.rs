@@ -1106,3 +1106,29 @@ fn res_run_takes_mode_bounds_verify_within_and_exec_from_the_file() {
         "fired"
     );
 }
+
+#[test]
+fn res_run_shifts_weight_through_haproxy_as_the_file_declares() {
+    // The language end to end against HAProxy: `balance via haproxy` on the service the shift
+    // moves weight from, servers named like the services. The slowed instance `a` (one catalog
+    // worker) sheds load at 400/s; the remedy moves 90 % of its weight onto `b`, the errors
+    // stop, and HAProxy itself reports the new weights after the run.
+    let Some(bin) = need_haproxy() else { return };
+    let lb = lb(&bin);
+    let text = format!(
+        "system pool {{\n  base \"http://127.0.0.1:{front}\"\n  service a {{\n    route GET \"/items\"\n    balance via haproxy \"{socket}\" backend \"checkout\"\n  }}\n  service b {{ route GET \"/items\" }}\n}}\n\
+         traffic t {{ rate 400/s  hold 14s }}\n\
+         remedy off_slow {{\n  when error_rate(pool) > 2% for 2s\n  do shift 90% from pool.a to pool.b\n  verify within 8s\n  cooldown 1h\n}}\n\
+         scenario s {{\n  step main = load t\n  then remediate with off_slow\n}}\n",
+        front = lb.haproxy.front,
+        socket = lb.haproxy.socket(),
+    );
+    let (_, out, v) = run_file("run-haproxy", &text, "9", &["--remediate", "act"]);
+    let r = &v["remediations"][0];
+    assert_eq!(r["remedy"], "off_slow", "{v:#}\n{out}");
+    assert_eq!(r["result"], "done", "{r:#}\n{out}");
+    assert_eq!(r["verification"], "verified", "{r:#}\n{out}");
+    let servers = lb.haproxy.servers("checkout");
+    let weight = |n: &str| servers.iter().find(|s| s.0 == n).unwrap().2;
+    assert_eq!((weight("a"), weight("b")), (10, 190), "{servers:?}");
+}
