@@ -607,3 +607,31 @@ fn stressed_sees_a_service_only_its_fault_proxy_reaches() {
         "{pick}"
     );
 }
+
+#[test]
+fn saturation_measures_against_a_declared_capacity() {
+    // Catalog of the embedded shop with one worker (`capacity 1`) at 60/s: about half of its
+    // ~170/s, so requests in flight (Little's law) over 1 is well above the idle share and
+    // below a queue that never drains; with the queueing measure (no capacity) the same load
+    // reads near 0 %.
+    let dir = std::env::temp_dir().join(format!("res-run-{}-saturation", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("saturation.res");
+    std::fs::write(
+        &p,
+        "system shop {\n  builtin demo_shop\n  service catalog {\n    route GET \"/items/1\"\n    capacity 1\n  }\n}\n\
+         traffic t { rate 60/s  arrival constant  hold 5s }\n\
+         scenario s {\n  step main = load t\n  expect saturation(shop.catalog) > 25% during main\n  expect saturation(shop.catalog) < 150% during main\n}\n",
+    )
+    .unwrap();
+    let (o, json) = run_with_report(&p, 4);
+    let v = report(&json);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}\n{:#}",
+        stdout(&o),
+        stderr(&o),
+        v["expectations"]
+    );
+}

@@ -165,6 +165,8 @@ pub struct Metrics {
     pub injects: Vec<u64>,
     /// Per service, per second: (p99 µs, error rate) for recovery.
     history: BTreeMap<String, Vec<(u64, u64, f64)>>,
+    /// `capacity N` as declared, by service name: `saturation()` measures against it.
+    declared: BTreeMap<String, f64>,
 }
 
 /// How many seconds `recent` keeps.
@@ -195,6 +197,15 @@ impl Metrics {
             reverts: Vec::new(),
             injects: Vec::new(),
             history: BTreeMap::new(),
+            declared: model
+                .systems
+                .iter()
+                .flat_map(|s| {
+                    s.services.iter().filter_map(move |v| {
+                        v.capacity.map(|c| (format!("{}.{}", s.name, v.name), c))
+                    })
+                })
+                .collect(),
         }
     }
 
@@ -291,11 +302,24 @@ impl Metrics {
             .collect()
     }
 
-    /// Saturation of a window: the share of the median latency spent beyond the service's
-    /// best observed median — waiting, not working. 0 when idle, towards 1 when queueing.
+    /// Saturation of a window. With `capacity N` declared: requests in flight (Little's law)
+    /// over N, above 1 when the service queues. Without: the share of the median latency
+    /// spent beyond the service's best observed median — waiting, not working; 0 when idle,
+    /// towards 1 when queueing.
     pub fn saturation(&self, service: &str, w: &Window) -> f64 {
         if w.latency.is_empty() {
             return 0.0;
+        }
+        // Declared `capacity N` (requests served at once): the requests in flight by Little's
+        // law, throughput × mean latency, over N. Above 1 the service queues.
+        if let Some(&cap) = self.declared.get(service).filter(|c| **c > 0.0) {
+            let rate = w.requests as f64 / w.seconds.max(1) as f64;
+            let in_flight = rate * w.latency.mean() / 1e6;
+            return if in_flight.is_finite() {
+                (in_flight / cap).max(0.0)
+            } else {
+                0.0
+            };
         }
         let now = w.latency.value_at_quantile(0.5).max(1) as f64;
         let best = self.best_p50.get(service).copied().unwrap_or(now as u64) as f64;
