@@ -635,3 +635,33 @@ fn saturation_measures_against_a_declared_capacity() {
         v["expectations"]
     );
 }
+
+#[test]
+fn peak_forecasts_from_now_within_a_horizon_of_the_log_and_says_so_beyond() {
+    // The demo's log ends on 2026-11-22. Three days later peak() forecasts the week from now;
+    // a month later the hours since the log are covered by nothing, so it forecasts the week
+    // after the log's end and says so, instead of a guess that widens every day the file ages.
+    let dry = |now: &str| {
+        let o = res(&["run", "scenarios/demo.res", "--dry-run", "--now", now]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let soon = dry("2026-11-25T12:00Z");
+    assert!(
+        soon.contains("h before now; peak() forecasts the 168 h from now"),
+        "{soon}"
+    );
+    let late = dry("2026-12-25T12:00Z");
+    assert!(
+        late.contains(
+            "more than the forecast's horizon; peak() forecasts the 7d after the log's end"
+        ),
+        "{late}"
+    );
+    let peak_at = |out: &str| {
+        let at = out.find("forecast peak ").unwrap();
+        out[at..].split(" at ").nth(1).unwrap()[..10].to_string()
+    };
+    assert!(peak_at(&late).as_str() < "2026-12-01", "{late}");
+    assert!(peak_at(&soon).as_str() >= "2026-11-25", "{soon}");
+}

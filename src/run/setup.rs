@@ -312,7 +312,8 @@ pub fn learn_peaks(
 }
 
 /// The forecast over the horizon starting at `now` (the log's end when the log is newer, or
-/// when `now` lies further beyond it than a forecast reaches: then a note says so).
+/// when the log ended more than a horizon before `now`: then a note says so, since the hours
+/// in between are covered by no log and the forecast would only widen its guess).
 fn forecast_from(
     profile: &crate::learn::TrafficProfile,
     forecast: &crate::check::ForecastModel,
@@ -328,13 +329,28 @@ fn forecast_from(
         season: Season::Auto,
         now: Some(now.0),
     };
+    let from_log_end = |opts: &mut ForecastOptions, why: String, notes: &mut Vec<String>| {
+        notes.push(format!(
+            "traffic {name}: {why}; peak() forecasts the {} after the log's end instead — learn a recent log, or give --now",
+            opts.horizon
+        ));
+        opts.now = None;
+        forecast_with(profile, opts)
+    };
     match forecast_with(profile, &opts) {
-        Err(ForecastError::Stale { ended, ago }) => {
-            notes.push(format!(
-                "traffic {name}: the log ends at {ended}, {ago} before now: too long ago to forecast from now; peak() forecasts from the log's end"
-            ));
-            opts.now = None;
-            forecast_with(profile, &opts)
+        Err(ForecastError::Stale { ended, ago }) => from_log_end(
+            &mut opts,
+            format!("the log ends at {ended}, {ago} before now: too long ago to forecast from now"),
+            notes,
+        ),
+        // A log that ended more than a horizon ago: "from now" would be the forecast's
+        // widening guess about hours no log covers, growing with every day the file ages.
+        Ok(f) if f.stale_hours as f64 * 3600.0 > opts.horizon.secs() => {
+            let why = format!(
+                "the log ended {} h before now, more than the forecast's horizon",
+                f.stale_hours
+            );
+            from_log_end(&mut opts, why, notes)
         }
         other => other,
     }
