@@ -188,4 +188,9 @@ fi
 summary="editors: $passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 echo "$summary"
+# Under CI a skip is a failure: a stale or missing snapshot means highlighting went unchecked.
+if [ "${CI:-}" = "true" ] && [ "$skipped" -gt 0 ]; then
+  echo "editors: $skipped skipped under CI=true: run editors/test.sh --update-snapshots and review"
+  exit 1
+fi
 [ "$failed" -eq 0 ]
