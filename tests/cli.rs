@@ -209,7 +209,6 @@ fn fmt_check_passes_on_shipped_files_and_flags_messy_ones() {
 
 // ------------------------------------------------------------------ the command line's edges
 
-use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -255,39 +254,6 @@ fn exit_code_within(child: &mut Child, limit: Duration) -> Option<i32> {
             panic!("res did not exit within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// `res demo serve` on free ports; killed when dropped.
-struct Demo {
-    child: Child,
-    addr: String,
-}
-
-impl Demo {
-    fn start() -> Demo {
-        let mut child = Command::new(res_bin())
-            .args(["demo", "serve", "--port", "0", "--payments-port", "0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let addr = first
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("http://"))
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .to_string();
-        // Keep reading so the demo never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Demo { child, addr }
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -6,9 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, Read, Write};
-use std::process::{Child, Command, Stdio};
-
 use common::*;
 use serde_json::Value;
 
@@ -157,53 +154,6 @@ fn an_events_expect_multiplies_peak_while_it_lasts() {
         "event sale { at 2027-06-01T00:00Z lasts 1d expect 3x }",
     );
     assert!((dry_peak(&later, now) - a).abs() < 1e-9);
-}
-
-/// `res demo serve` on free ports; killed when dropped.
-struct Demo {
-    child: Child,
-    addr: String,
-}
-
-impl Demo {
-    fn start() -> Demo {
-        let mut child = Command::new(res_bin())
-            .args(["demo", "serve", "--port", "0", "--payments-port", "0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let addr = first
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("http://"))
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .to_string();
-        std::thread::spawn(move || for _ in lines {});
-        Demo { child, addr }
-    }
-
-    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
-        write!(
-            s,
-            "{method} {path} HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
-        (status, body.to_string())
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// `name{labels} value` → value, for the line whose name and labels are given.

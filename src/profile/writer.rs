@@ -435,7 +435,7 @@ mod tests {
         let r = remediation(&RunEvent {
             at_s: 1.0,
             kind: "remediate".into(),
-            detail: "remedy restart: the engine is not part of this build: skipped".into(),
+            detail: "remedy restart: the predicted trigger could not be evaluated: skipped".into(),
         });
         assert_eq!(r.action, "remedy restart");
         assert_eq!(r.outcome.as_deref(), Some("skipped"));

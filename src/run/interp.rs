@@ -401,31 +401,9 @@ impl<'a> Interpreter<'a> {
     }
 
     fn start_load(&mut self, step: usize, traffic: usize, share: f64, label: &str) -> Step {
-        let model = self.cx.model;
         let step_name = self.step_name(step);
         let length = self.step_length(step);
-        let Some(target) =
-            build::traffic_system(model, traffic).and_then(|s| self.cx.setup.targets.get(&s))
-        else {
-            self.failure = Some(format!(
-                "step {}: traffic `{}` has no reachable system",
-                step_name, model.traffics[traffic].name
-            ));
-            return Err(Halt);
-        };
-        let spec = build::load_spec(
-            model,
-            traffic,
-            &Target {
-                base_url: target.clone(),
-            },
-            length,
-            self.clock.wall(),
-            self.cx.seed.wrapping_add(step as u64),
-            &self.cx.setup.peaks,
-            &self.cx.setup.feeders,
-            self.cx.setup.learned.get(&traffic).map(|l| &**l),
-        );
+        let spec = self.load_spec(traffic, length, self.cx.seed.wrapping_add(step as u64));
         let mut spec = match spec {
             Ok(s) => s,
             Err(e) => {
@@ -461,6 +439,38 @@ impl<'a> Interpreter<'a> {
         }
         self.open_scopes(step);
         Ok(())
+    }
+
+    /// The load of `traffic` for `length` against its system's target, seeded with `seed`.
+    fn load_spec(
+        &self,
+        traffic: usize,
+        length: Duration,
+        seed: u64,
+    ) -> Result<crate::load::LoadSpec, String> {
+        let model = self.cx.model;
+        let target = build::traffic_system(model, traffic)
+            .and_then(|s| self.cx.setup.targets.get(&s))
+            .ok_or_else(|| {
+                format!(
+                    "traffic `{}` has no reachable system",
+                    model.traffics[traffic].name
+                )
+            })?;
+        build::load_spec(
+            model,
+            traffic,
+            &Target {
+                base_url: target.clone(),
+            },
+            length,
+            self.clock.wall(),
+            seed,
+            &self.cx.setup.peaks,
+            &self.cx.setup.feeders,
+            self.cx.setup.learned.get(&traffic).map(|l| &**l),
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// Hands a load's per-second snapshots to the run's metrics. The task ends when the load
@@ -777,7 +787,6 @@ impl<'a> Interpreter<'a> {
     /// Starts the scenario's first load's traffic at a constant `rate` for `length_s`, under
     /// `key` among the running loads (so a shutdown stops it too).
     fn start_verification(&mut self, key: usize, rate: f64, length_s: f64) -> Result<(), String> {
-        let model = self.cx.model;
         let traffic = self
             .cx
             .scenario
@@ -788,23 +797,11 @@ impl<'a> Interpreter<'a> {
                 _ => None,
             })
             .ok_or("the scenario loads no traffic")?;
-        let target = build::traffic_system(model, traffic)
-            .and_then(|s| self.cx.setup.targets.get(&s))
-            .ok_or("the traffic has no reachable system")?;
-        let mut spec = build::load_spec(
-            model,
+        let mut spec = self.load_spec(
             traffic,
-            &Target {
-                base_url: target.clone(),
-            },
             Duration(length_s * 1000.0),
-            self.clock.wall(),
             self.cx.seed.wrapping_add(key as u64),
-            &self.cx.setup.peaks,
-            &self.cx.setup.feeders,
-            self.cx.setup.learned.get(&traffic).map(|l| &**l),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let constant = crate::load::RateSchedule::constant(crate::units::Rate(rate));
         match &mut spec.workload {
             crate::load::Workload::Open { schedule, .. }

@@ -276,8 +276,8 @@ fn limits_in(model: &Model, e: &TExpr, name: &str, out: &mut Vec<SloLimit>) {
     }
 }
 
-/// The forecast peaks a run learned, for `predict at peak(t)`.
-struct Peaks<'a>(&'a BTreeMap<usize, f64>);
+/// The forecast peaks a run learned, for `predict at peak(t)` and a predicted trigger's `at`.
+pub(super) struct Peaks<'a>(pub &'a BTreeMap<usize, f64>);
 
 impl EvalEnv for Peaks<'_> {
     fn metric(&self, _: Metric, _: usize, _: Option<usize>) -> Option<Value> {

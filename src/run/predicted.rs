@@ -163,7 +163,7 @@ pub fn evaluate(
 /// The total rate `at LOAD` names; without `at`, the peak of the first traffic the scenario
 /// loads.
 fn load_at(cx: &Context<'_>, at: Option<&TExpr>) -> Result<f64, String> {
-    let peaks = PeakOnly(cx.peaks);
+    let peaks = super::predict_input::Peaks(cx.peaks);
     match at {
         Some(e) => match eval(e, &peaks) {
             Ok(Value::Rate(r)) if r.0.is_finite() && r.0 > 0.0 => Ok(r.0),
@@ -264,17 +264,5 @@ impl EvalEnv for PredictedEnv<'_> {
 
     fn peak(&self, traffic: usize) -> Option<Value> {
         self.peaks.get(&traffic).map(|r| Value::Rate(Rate(*r)))
-    }
-}
-
-/// Peaks only: for the `at` expression.
-struct PeakOnly<'a>(&'a BTreeMap<usize, f64>);
-
-impl EvalEnv for PeakOnly<'_> {
-    fn metric(&self, _: Metric, _: usize, _: Option<usize>) -> Option<Value> {
-        None
-    }
-    fn peak(&self, traffic: usize) -> Option<Value> {
-        self.0.get(&traffic).map(|r| Value::Rate(Rate(*r)))
     }
 }

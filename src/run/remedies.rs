@@ -305,10 +305,6 @@ struct Wired {
 
 /// Wires one declared action; `Err` says why it cannot run (an unset variable).
 fn wire(model: &Model, setup: &Setup, action: &ActionModel) -> Result<Wired, String> {
-    let resolve = |v: &StrValue| {
-        v.resolve()
-            .map_err(|var| format!("`{}` needs ${var}, which is not set", v.display()))
-    };
     let balancer = |system: usize, service: usize| -> Result<_, String> {
         match model.systems[system].services[service].balancer() {
             Some(ActuatorModel::BalanceHaproxy { socket, backend }) => {
@@ -323,37 +319,15 @@ fn wire(model: &Model, setup: &Setup, action: &ActionModel) -> Result<Wired, Str
         |system: usize, service: usize| model.systems[system].services[service].name.clone();
     Ok(match action {
         ActionModel::ScaleBy {
-            system, service, ..
-        }
-        | ActionModel::ScaleTo {
-            system, service, ..
-        } => {
-            let act = match action {
-                ActionModel::ScaleBy { by, .. } => Action::ScaleBy(*by),
-                ActionModel::ScaleTo { to, .. } => Action::ScaleTo(*to),
-                _ => unreachable!("matched above"),
-            };
-            let sys = &model.systems[*system];
-            let svc = &sys.services[*service];
-            let builtin = matches!(sys.target, SystemTarget::Builtin(_));
-            let actuator: Option<Arc<dyn Actuator>> = match svc.scaler() {
-                Some(ActuatorModel::ScaleExec { set, read, .. }) => {
-                    Some(Arc::new(ExecScale::new(&resolve(set)?, &resolve(read)?)))
-                }
-                // `scale via admin`, or nothing declared on the embedded shop: its admin API.
-                Some(ActuatorModel::ScaleAdmin { .. }) | None if builtin => setup
-                    .targets
-                    .get(system)
-                    .map(|base| Arc::new(DemoAdmin::new(base, &svc.name)) as Arc<dyn Actuator>),
-                _ => None,
-            };
-            Wired {
-                service: service_name(model, *system, *service),
-                action: act,
-                actuator: actuator.map(|a| (ActionKind::Scale, a)),
-                within: svc.scaler().and_then(|a| a.within()),
-            }
-        }
+            system,
+            service,
+            by,
+        } => scale(model, setup, (*system, *service), Action::ScaleBy(*by))?,
+        ActionModel::ScaleTo {
+            system,
+            service,
+            to,
+        } => scale(model, setup, (*system, *service), Action::ScaleTo(*to))?,
         ActionModel::Shift { fraction, from, to } => Wired {
             service: service_name(model, from.0, from.1),
             action: Action::Shift {
@@ -400,6 +374,41 @@ fn wire(model: &Model, setup: &Setup, action: &ActionModel) -> Result<Wired, Str
             }
         }
     })
+}
+
+/// A scale action: the service's `scale via exec`, or the embedded shop's admin API (declared
+/// with `scale via admin`, or implicit on `builtin demo_shop`), with its `within` bounds.
+fn scale(
+    model: &Model,
+    setup: &Setup,
+    (system, service): (usize, usize),
+    action: Action,
+) -> Result<Wired, String> {
+    let sys = &model.systems[system];
+    let svc = &sys.services[service];
+    let builtin = matches!(sys.target, SystemTarget::Builtin(_));
+    let actuator: Option<Arc<dyn Actuator>> = match svc.scaler() {
+        Some(ActuatorModel::ScaleExec { set, read, .. }) => {
+            Some(Arc::new(ExecScale::new(&resolve(set)?, &resolve(read)?)))
+        }
+        Some(ActuatorModel::ScaleAdmin { .. }) | None if builtin => setup
+            .targets
+            .get(&system)
+            .map(|base| Arc::new(DemoAdmin::new(base, &svc.name)) as Arc<dyn Actuator>),
+        _ => None,
+    };
+    Ok(Wired {
+        service: service_name(model, system, service),
+        action,
+        actuator: actuator.map(|a| (ActionKind::Scale, a)),
+        within: svc.scaler().and_then(|a| a.within()),
+    })
+}
+
+/// A declared string's value; `Err` names the variable that is not set.
+fn resolve(v: &StrValue) -> Result<String, String> {
+    v.resolve()
+        .map_err(|var| format!("`{}` needs ${var}, which is not set", v.display()))
 }
 
 fn part(remedy: &str, reason: String) -> SkippedPart {

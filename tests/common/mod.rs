@@ -65,3 +65,54 @@ pub fn validate(schema: &Value, v: &Value) -> Vec<String> {
         .map(|e| format!("{}: {e}", e.instance_path()))
         .collect()
 }
+
+/// `res demo serve` on free ports; killed when dropped.
+pub struct Demo {
+    child: std::process::Child,
+    pub addr: String,
+}
+
+impl Demo {
+    pub fn start() -> Demo {
+        use std::io::BufRead;
+        let mut child = Command::new(res_bin())
+            .args(["demo", "serve", "--port", "0", "--payments-port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let addr = first
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("http://"))
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_string();
+        // Keep reading so the demo never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Demo { child, addr }
+    }
+
+    /// One HTTP/1.0 request; the status and the body.
+    pub fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+        (status, body.to_string())
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
