@@ -223,38 +223,6 @@ fn once_does_one_iteration() {
     assert!(all.iter().all(|d| d["at"] == "2026-12-08T02:00:00Z"));
 }
 
-/// `res demo serve` on free ports; killed when dropped.
-struct Demo {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl Demo {
-    fn start() -> Demo {
-        let mut child = Command::new(res_bin())
-            .args(["demo", "serve", "--port", "0", "--payments-port", "0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let addr = first
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("http://"))
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .to_string();
-        std::thread::spawn(move || for _ in lines {});
-        Demo { child, addr }
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn a_busy_system_is_not_tested_and_a_metrics_outage_is_said() {
     use std::io::{Read, Write};
@@ -412,7 +380,16 @@ fn sigterm_stops_a_real_run_orderly_and_exits_0() {
 
 fn get(addr: &str, path: &str) -> (String, String) {
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    // The listener may come up a moment after the loop's first lines on a loaded machine:
+    // retry the connection for up to 5 s.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut s = loop {
+        match std::net::TcpStream::connect(addr) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() >= deadline => panic!("connect {addr}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
     write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();

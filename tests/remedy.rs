@@ -959,9 +959,9 @@ fn res_run_in_advise_mode_changes_nothing_and_says_what_it_would_do() {
 // ---- predicted triggers in res run ----
 
 /// A demo-shop scenario whose checkout runs one worker (`capacity 1`, about 35 orders/s at
-/// most) under a ramp to 24/s, with a remedy predicted at 34/s: the prediction engine fits
+/// most) under a ramp to 24/s, with a remedy predicted at 50/s: the prediction engine fits
 /// the ramp, predicts the breach beyond it, and the remedy's action is verified by a load at
-/// 34/s.
+/// 50/s, well past one worker so the prediction holds however the ramp measured.
 fn run_predicted_scenario(
     tag: &str,
     condition: &str,
@@ -970,7 +970,7 @@ fn run_predicted_scenario(
     let text = format!(
             "system shop {{\n  builtin demo_shop\n  service checkout {{\n    route POST \"/checkout\" body json {{ \"item\": 1001, \"qty\": 1 }}\n    capacity 1\n  }}\n}}\n\
              traffic t {{ rate 24/s  ramp 2/s -> rate over 16s  hold 4s }}\n\
-             remedy ahead {{\n  when predicted {condition} at 34/s\n  do scale shop.checkout by +2\n  cooldown 1h\n}}\n\
+             remedy ahead {{\n  when predicted {condition} at 50/s\n  do scale shop.checkout by +2\n  cooldown 1h\n}}\n\
              scenario s {{\n  step main = load t\n  then remediate with ahead\n}}\n"
         );
     run_file(tag, &text, "5", extra)
@@ -992,19 +992,14 @@ fn res_run_predicts_a_breach_scales_ahead_and_verifies_at_the_predicted_rate() {
     assert!(predicted > 300.0, "predicted p99 {predicted} ms: {r:#}");
     assert_eq!(r["before"]["instances"], 1);
     assert_eq!(r["after"]["instances"], 3);
-    // Three workers serve 34/s well under 300 ms: the verification load clears it.
+    // Three workers serve 50/s well under 300 ms: the verification load clears it.
     assert_eq!(r["verification"], "verified", "{r:#}\n{out}");
     assert_eq!(r["undone"], false);
-    let events: Vec<&str> = v["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["detail"].as_str())
-        .collect();
+    let events = event_details(&v);
     assert!(
         events
             .iter()
-            .any(|e| e.contains("verification load at 34.0/s")),
+            .any(|e| e.contains("verification load at 50.0/s")),
         "{events:#?}"
     );
     assert_eq!(v["outcome"], "pass", "{v:#}\n{out}");
@@ -1067,8 +1062,8 @@ fn res_run_takes_mode_bounds_verify_within_and_exec_from_the_file() {
     let text = format!(
         "system shop {{\n  builtin demo_shop\n  service checkout {{\n    route POST \"/checkout\" body json {{ \"item\": 1001, \"qty\": 1 }}\n    capacity 1\n    scale via admin within 1..2\n  }}\n}}\n\
          traffic t {{ rate 24/s  ramp 2/s -> rate over 16s  hold 4s }}\n\
-         remedy ahead {{\n  when predicted p99(shop.checkout) > 300ms at 34/s\n  do scale shop.checkout by +2\n  mode act\n  verify within 6s\n}}\n\
-         remedy note {{\n  when predicted p99(shop.checkout) > 300ms at 34/s\n  do exec \"echo fired >> {}\"\n  mode act\n}}\n\
+         remedy ahead {{\n  when predicted p99(shop.checkout) > 300ms at 50/s\n  do scale shop.checkout by +2\n  mode act\n  verify within 6s\n}}\n\
+         remedy note {{\n  when predicted p99(shop.checkout) > 300ms at 50/s\n  do exec \"echo fired >> {}\"\n  mode act\n}}\n\
          scenario s {{\n  step main = load t\n  then remediate with ahead, note\n}}\n",
         marker.display()
     );
@@ -1084,16 +1079,11 @@ fn res_run_takes_mode_bounds_verify_within_and_exec_from_the_file() {
         ahead["after"]["instances"], 2,
         "clipped to within 1..2: {ahead:#}"
     );
-    let events: Vec<&str> = v["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["detail"].as_str())
-        .collect();
+    let events = event_details(&v);
     assert!(
         events
             .iter()
-            .any(|e| e.contains("verification load at 34.0/s for 6s")),
+            .any(|e| e.contains("verification load at 50.0/s for 6s")),
         "{events:#?}"
     );
     let note = all
@@ -1131,4 +1121,14 @@ fn res_run_shifts_weight_through_haproxy_as_the_file_declares() {
     let servers = lb.haproxy.servers("checkout");
     let weight = |n: &str| servers.iter().find(|s| s.0 == n).unwrap().2;
     assert_eq!((weight("a"), weight("b")), (10, 190), "{servers:?}");
+}
+
+/// The details of a report's events, in order.
+fn event_details(v: &serde_json::Value) -> Vec<&str> {
+    v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["detail"].as_str())
+        .collect()
 }
