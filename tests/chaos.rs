@@ -1480,6 +1480,15 @@ async fn upstream_on(ip: std::net::Ipv4Addr) -> SocketAddr {
     addr
 }
 
+/// A skip locally, a failure under `CI=true` (CI runs as root with tests/chaos-setup.sh done).
+fn skip(reason: &str) {
+    assert!(
+        !std::env::var("CI").is_ok_and(|v| v == "true"),
+        "CI=true, and this test cannot run: {reason}"
+    );
+    eprintln!("skipped: {reason}");
+}
+
 #[test]
 fn network_faults_live_in_a_namespace_res_creates() {
     let root = {
@@ -1487,11 +1496,11 @@ fn network_faults_live_in_a_namespace_res_creates() {
         std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
     };
     if !root {
-        eprintln!("skipped: network faults need root (CAP_NET_ADMIN); run the tests as root");
+        skip("network faults need root (CAP_NET_ADMIN); run the tests as root");
         return;
     }
     if !(on_path("ip") && on_path("tc") && on_path("nft")) {
-        eprintln!("skipped: ip, tc or nft missing; run tests/chaos-setup.sh (installs iproute2 and nftables)");
+        skip("ip, tc or nft missing; run tests/chaos-setup.sh (installs iproute2 and nftables)");
         return;
     }
     let dir = Scratch::new("netns");
@@ -1499,7 +1508,7 @@ fn network_faults_live_in_a_namespace_res_creates() {
     let ns = match e.create_netns() {
         Ok(ns) => ns,
         Err(err @ (ChaosError::Permission(_) | ChaosError::KernelMissing(_))) => {
-            eprintln!("skipped: cannot create a network namespace here: {err}");
+            skip(&format!("cannot create a network namespace here: {err}"));
             return;
         }
         Err(err) => panic!("create_netns: {err}"),

@@ -257,6 +257,15 @@ remedy mode{when error_rate(shop.pay)>5% do failover shop.pay to "pay_backup" mo
 }
 
 #[test]
+fn metrics_sources_and_queries() {
+    let src = r#"system shop{base "http://127.0.0.1:8080"   metrics   prometheus "http://127.0.0.1:9090"
+query rate "sum(rate(http_requests_total{job=\"shop\",service=\"$service\"}[1m]))"
+service checkout{route POST "/checkout"  query   p99 "histogram_quantile(0.99, sum by (le) (rate(checkout_seconds_bucket[1m])))"}}
+"#;
+    insta::assert_snapshot!("metrics_sources_and_queries", formatted(src));
+}
+
+#[test]
 fn one_line_blocks() {
     let src = r#"system shop {
   service a { route GET "/a" }

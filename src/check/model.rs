@@ -473,7 +473,70 @@ pub struct SystemModel {
     pub timeout: Option<Duration>,
     pub protocol: Protocol,
     pub services: Vec<ServiceModel>,
+    /// `metrics prometheus URL` and the system's `query` templates.
+    pub metrics: Option<MetricsModel>,
     pub origin: Origin,
+}
+
+/// Where the real system's current metrics come from: a Prometheus server's HTTP API, one
+/// instant PromQL query per service and quantity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsModel {
+    pub url: StrValue,
+    /// The system's own `query` templates (`$service` stands for the service's name).
+    pub queries: Vec<(Quantity, String)>,
+}
+
+/// A quantity read from the real system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantity {
+    /// Requests per second.
+    Rate,
+    /// The 99th latency percentile, seconds.
+    P99,
+    /// The share of answers that are errors (0..1).
+    Errors,
+}
+
+impl Quantity {
+    pub const ALL: [Quantity; 3] = [Quantity::Rate, Quantity::P99, Quantity::Errors];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantity::Rate => "rate",
+            Quantity::P99 => "p99",
+            Quantity::Errors => "errors",
+        }
+    }
+
+    /// The query used when neither the service nor its system says one: the conventional
+    /// `http_requests_total` counter and `http_request_duration_seconds` histogram, with a
+    /// `service` label and a `code` label.
+    pub fn default_query(self) -> &'static str {
+        match self {
+            Quantity::Rate => r#"sum(rate(http_requests_total{service="$service"}[1m]))"#,
+            Quantity::P99 => {
+                r#"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="$service"}[1m])))"#
+            }
+            Quantity::Errors => {
+                r#"sum(rate(http_requests_total{service="$service",code=~"5.."}[1m])) / sum(rate(http_requests_total{service="$service"}[1m]))"#
+            }
+        }
+    }
+}
+
+impl SystemModel {
+    /// The PromQL for one quantity of one service: the service's own `query`, else the
+    /// system's, else the default; `$service` replaced by the service's name.
+    pub fn query(&self, service: &ServiceModel, q: Quantity) -> String {
+        let find =
+            |qs: &[(Quantity, String)]| qs.iter().find(|(k, _)| *k == q).map(|(_, v)| v.clone());
+        let template = find(&service.queries)
+            .or_else(|| self.metrics.as_ref().and_then(|m| find(&m.queries)))
+            .unwrap_or_else(|| q.default_query().to_string());
+        template.replace("$service", &service.name)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -502,6 +565,8 @@ pub struct ServiceModel {
     /// How a remedy may act on this service (`scale via ...`, `balance via ...`), in
     /// declared order; at most one of each kind.
     pub actuators: Vec<ActuatorModel>,
+    /// This service's own `query` statements (they win over the system's).
+    pub queries: Vec<(Quantity, String)>,
     pub origin: Origin,
 }
 

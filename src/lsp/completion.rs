@@ -294,11 +294,11 @@ fn block_keywords(block: Option<Block>) -> &'static [&'static str] {
             "abort", "remedy", "scenario", "template",
         ],
         Some(Block::System) => &[
-            "builtin", "base", "header", "timeout", "protocol", "service",
+            "builtin", "base", "header", "timeout", "protocol", "metrics", "query", "service",
         ],
         Some(Block::Service) => &[
             "route", "depends", "upstream", "process", "header", "timeout", "capacity", "body",
-            "expect", "weight", "scale", "balance", "via", "within", "read", "backend",
+            "expect", "weight", "scale", "balance", "via", "within", "read", "backend", "query",
         ],
         Some(Block::Traffic) => &[
             "learn", "forecast", "like", "against", "rate", "arrival", "ramp", "hold", "mix",
@@ -377,6 +377,7 @@ const FOLLOW: &[(&str, &[&str])] = &[
     ("process", &["pidfile", "name", "command"]),
     ("body", &["json", "size"]),
     ("balance", &["via"]),
+    ("metrics", &["prometheus"]),
     ("verify", &["within"]),
     ("require", &["approval"]),
     ("kill", &["signal"]),
@@ -418,6 +419,7 @@ const NOT_EXPR: &[&str] = &[
     "mode",
     "admin",
     "haproxy",
+    "query",
 ];
 
 struct Cx<'a> {
@@ -518,6 +520,7 @@ impl Cx<'_> {
             "scale" if block == Some(Block::Service) => keyword_items(&["via"]),
             "step" if block == Some(Block::Remedy) => keyword_items(&["at"]),
             "mode" if block == Some(Block::Remedy) => plain_items(&["act", "advise"]),
+            "query" => plain_items(&["rate", "p99", "errors"]),
             _ if prev == Some("template") => Vec::new(),
             _ if NAMING.contains(&w) => Vec::new(),
             _ => {

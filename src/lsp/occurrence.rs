@@ -270,7 +270,10 @@ impl<'a> Walk<'a> {
     fn system_stmt(&mut self, st: &'a SystemStmt) {
         match st {
             SystemStmt::Builtin(_) | SystemStmt::Protocol(_) => {}
-            SystemStmt::Base(e) | SystemStmt::Timeout(e) => self.expr(e),
+            SystemStmt::Base(e) | SystemStmt::Timeout(e) | SystemStmt::MetricsPrometheus(e) => {
+                self.expr(e)
+            }
+            SystemStmt::Query(q) => self.expr(&q.promql),
             SystemStmt::Header(h) => {
                 self.str(&h.name);
                 self.expr(&h.value);
@@ -329,6 +332,7 @@ impl<'a> Walk<'a> {
                 self.expr(socket);
                 self.expr(backend);
             }
+            ServiceStmt::Query(q) => self.expr(&q.promql),
         }
     }
 

@@ -60,6 +60,15 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
         Ok(l) => l,
         Err(e) => return fail(Exit::Invalid, e),
     };
+    // The systems' declared Prometheus sources (unless --metrics names a text endpoint).
+    let prom = if opts.metrics.is_some() {
+        Vec::new()
+    } else {
+        match super::prometheus::sources(scenarios.iter().map(|s| &*s.model)) {
+            Ok(p) => p,
+            Err(e) => return fail(Exit::Invalid, e),
+        }
+    };
     let store = Store::new(&db);
     let mut mem = match load_mem(&store) {
         Ok(m) => m,
@@ -110,6 +119,7 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
             traffics: &traffics,
             cache: Cache::default(),
             rate: super::scrape::Rate::default(),
+            prom,
             iterations: 0,
             written: 0,
             counters: counters.clone(),
@@ -203,6 +213,8 @@ struct Loop<'a> {
     traffics: &'a [Traffic],
     cache: Cache,
     rate: super::scrape::Rate,
+    /// Declared Prometheus sources, read when no `--metrics` is given.
+    prom: Vec<super::prometheus::Source>,
     iterations: u64,
     /// Decisions written by this process.
     written: u64,
@@ -308,16 +320,15 @@ impl Loop<'_> {
                     current = c;
                     mem.last_skip.remove("metrics");
                 }
-                Err(e) => self.skip(
-                    mem,
-                    "metrics",
-                    Decision {
-                        action: "metrics".into(),
-                        kind: Some("metrics_down".into()),
-                        reason: format!("cannot read current metrics: {e}; going on without them"),
-                        ..base.clone()
-                    },
-                )?,
+                Err(e) => self.metrics_down(mem, &base, &e)?,
+            }
+        } else if !self.prom.is_empty() {
+            match super::prometheus::read(&self.prom) {
+                Ok(r) => {
+                    mem.last_skip.remove("metrics");
+                    current = self.prometheus_read(mem, &base, &r)?;
+                }
+                Err(e) => self.metrics_down(mem, &base, &e)?,
             }
         }
         // 4. Predict when the forecast changed.
@@ -380,6 +391,62 @@ impl Loop<'_> {
             }
         }
         Ok(())
+    }
+
+    fn metrics_down(&mut self, mem: &mut Mem, base: &Decision, e: &str) -> Result<(), String> {
+        self.skip(
+            mem,
+            "metrics",
+            Decision {
+                action: "metrics".into(),
+                kind: Some("metrics_down".into()),
+                reason: format!("cannot read current metrics: {e}; going on without them"),
+                ..base.clone()
+            },
+        )
+    }
+
+    /// Says what Prometheus answered, records each query that returned nothing (once, until
+    /// it answers again), and gives the system's current state.
+    fn prometheus_read(
+        &mut self,
+        mem: &mut Mem,
+        base: &Decision,
+        r: &super::prometheus::Reading,
+    ) -> Result<Option<super::scrape::Current>, String> {
+        let empty: std::collections::HashSet<String> = r
+            .empty
+            .iter()
+            .map(|(k, _)| format!("metrics/{k}"))
+            .collect();
+        mem.last_skip
+            .retain(|k, _| !k.starts_with("metrics/") || empty.contains(k));
+        for (key, reason) in &r.empty {
+            let d = Decision {
+                action: "metrics".into(),
+                kind: Some("metrics_empty".into()),
+                reason: reason.clone(),
+                ..base.clone()
+            };
+            self.skip(mem, &format!("metrics/{key}"), d)?;
+        }
+        let shown = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("?".to_string(), f);
+        let line: Vec<String> = r
+            .services
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}.{} {} p99 {} errors {}",
+                    s.system,
+                    s.service,
+                    shown(s.rate_per_s, &|x| format!("{x:.1}/s")),
+                    shown(s.p99_s, &|x| format!("{:.0} ms", x * 1000.0)),
+                    shown(s.error_ratio, &|x| format!("{:.1} %", x * 100.0)),
+                )
+            })
+            .collect();
+        println!("metrics (Prometheus): {}", line.join("; "));
+        Ok(r.current())
     }
 
     /// Why the system is too busy to test now, from its current metrics.

@@ -16,6 +16,7 @@ mod child;
 pub mod learn;
 mod looping;
 mod memory;
+pub mod prometheus;
 pub mod rules;
 pub mod scrape;
 pub mod serve;

@@ -1,5 +1,5 @@
 //! Current metrics of the real system, read from a Prometheus text endpoint (the demo shop's
-//! `/metrics`, or any exporter on 127.0.0.1): the request rate and the 5xx share since the
+//! `/metrics`, or any exporter): the request rate and the 5xx share since the
 //! previous scrape, from the `*_requests_total` counters. A scrape that fails is said, and the
 //! loop goes on without current metrics.
 
@@ -63,8 +63,10 @@ fn parse_line(line: &str) -> Option<Sample> {
     })
 }
 
-/// `GET` a URL on 127.0.0.1 (plain HTTP), with a 2 s deadline; the body.
+/// `GET` a plain-HTTP URL (`http://HOST:PORT/PATH`, the path `/metrics` when none), with a
+/// 2 s deadline; the body of a 200 answer.
 pub fn fetch(url: &str) -> Result<String, String> {
+    use std::net::ToSocketAddrs;
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| format!("{url}: only http:// URLs are read"))?;
@@ -73,11 +75,10 @@ pub fn fetch(url: &str) -> Result<String, String> {
         None => (rest, "/metrics"),
     };
     let addr: SocketAddr = host
-        .parse()
-        .map_err(|_| format!("{url}: expected 127.0.0.1:PORT"))?;
-    if !addr.ip().is_loopback() {
-        return Err(format!("{url}: only 127.0.0.1 is scraped"));
-    }
+        .to_socket_addrs()
+        .map_err(|e| format!("{url}: {e} (expected HOST:PORT)"))?
+        .next()
+        .ok_or_else(|| format!("{url}: {host} has no address"))?;
     let deadline = Duration::from_secs(2);
     let mut s = TcpStream::connect_timeout(&addr, deadline).map_err(|e| format!("{url}: {e}"))?;
     s.set_read_timeout(Some(deadline)).ok();
@@ -146,6 +147,8 @@ pub struct Rate {
 pub struct Current {
     pub rate_per_s: f64,
     pub error_ratio: f64,
+    /// The worst service's p99, seconds (from a Prometheus source; a text scrape has none).
+    pub p99_s: Option<f64>,
 }
 
 impl Rate {
@@ -173,6 +176,7 @@ impl Rate {
                 } else {
                     0.0
                 },
+                p99_s: None,
             })
         });
         self.last = Some((now, t));

@@ -162,7 +162,18 @@ pub enum SystemStmt {
     Header(Header),
     Timeout(Expr),
     Protocol(Ident),
+    /// `metrics prometheus URL`
+    MetricsPrometheus(Expr),
+    /// `query QUANTITY "PROMQL"` for every service of the system (`$service` in it).
+    Query(Query),
     Service(Service),
+}
+
+/// `query rate|p99|errors "PROMQL"`: how one quantity of the real system is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub quantity: Ident,
+    pub promql: Expr,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +208,8 @@ pub enum ServiceStmt {
         socket: Expr,
         backend: Expr,
     },
+    /// `query QUANTITY "PROMQL"` for this service.
+    Query(Query),
 }
 
 /// How `scale via` changes the instance count.

@@ -285,7 +285,11 @@ fn help_for(positives: &[Rule], text: &str, span: Span) -> Option<String> {
     if top_level {
         candidates.extend(ITEMS.iter().map(|s| s.to_string()));
     }
-    if tok.chars().all(|c| c.is_alphanumeric() || c == '_') {
+    // A keyword spelt right is not a typo: what follows it is what went wrong.
+    let spelt_right = Rule::all_rules()
+        .iter()
+        .any(|r| is_keyword(*r) && format!("{r:?}").strip_prefix("kw_") == Some(tok));
+    if !spelt_right && tok.chars().all(|c| c.is_alphanumeric() || c == '_') {
         if let Some(k) = crate::diagnostic::suggest(tok, candidates.iter().map(String::as_str)) {
             return Some(format!("did you mean `{k}`?"));
         }

@@ -389,6 +389,10 @@ impl Builder<'_> {
         let s = span(&p);
         let kind = match p.as_rule() {
             Rule::builtin_stmt => SystemStmt::Builtin(ident(children(p).next()?)),
+            Rule::metrics_stmt => {
+                SystemStmt::MetricsPrometheus(self.parse_expr(children(p).next()?))
+            }
+            Rule::query_stmt => SystemStmt::Query(self.parse_query(p)?),
             Rule::base_stmt => SystemStmt::Base(self.parse_expr(children(p).next()?)),
             Rule::header_stmt => SystemStmt::Header(self.parse_header(p)?),
             Rule::timeout_stmt => SystemStmt::Timeout(self.parse_expr(children(p).next()?)),
@@ -413,6 +417,13 @@ impl Builder<'_> {
         let name = self.parse_str(it.next()?);
         let value = self.parse_expr(it.next()?);
         Some(Header { name, value })
+    }
+
+    fn parse_query(&mut self, p: P) -> Option<Query> {
+        let mut it = children(p);
+        let quantity = ident(it.next()?);
+        let promql = self.parse_expr(it.next()?);
+        Some(Query { quantity, promql })
     }
 
     fn parse_service_stmt(&mut self, p: P) -> Option<Stmt<ServiceStmt>> {
@@ -488,6 +499,7 @@ impl Builder<'_> {
                 };
                 ServiceStmt::ScaleVia { via, within }
             }
+            Rule::query_stmt => ServiceStmt::Query(self.parse_query(p)?),
             Rule::balance_via_stmt => {
                 let mut it = children(p);
                 let socket = self.parse_expr(it.next()?);

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 mod actuator;
 mod fault;
 mod items;
+mod metrics;
 mod names;
 mod remedy;
 mod scenario;

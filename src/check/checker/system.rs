@@ -11,11 +11,15 @@ impl<'a> Checker<'a> {
             timeout: None,
             protocol: Protocol::Http1,
             services: Vec::new(),
+            metrics: None,
             origin: Origin {
                 file: self.file(),
                 span: s.span,
             },
         };
+        let mut system_queries: Vec<(Quantity, String)> = Vec::new();
+        let mut first_query: Option<Span> = None;
+        let mut metrics_declared = false;
         let mut target_span: Option<Span> = None;
         let mut seen = Seen::default();
         // Services first, so `depends on` can name a service declared below it.
@@ -81,22 +85,11 @@ impl<'a> Checker<'a> {
                     }
                     target_span = Some(st.span);
                     if let Some(v) = self.string(e, cx, "`base` is the system's URL") {
-                        if let StrValue::Literal { value } = &v {
-                            if !(value.starts_with("http://") || value.starts_with("https://")) {
-                                self.diags.push(
-                                    Diagnostic::error(
-                                        Code::OutOfRange,
-                                        self.file(),
-                                        e.span,
-                                        format!("`{value}` is not an http:// or https:// URL"),
-                                    )
-                                    .with_label("not a URL")
-                                    .with_help(
-                                        "write the base URL, like \"http://127.0.0.1:8080\"",
-                                    ),
-                                );
-                            }
-                        }
+                        self.http_url(
+                            &v,
+                            e.span,
+                            "write the base URL, like \"http://127.0.0.1:8080\"",
+                        );
                         m.target = SystemTarget::Base(v);
                     }
                 }
@@ -119,11 +112,47 @@ impl<'a> Checker<'a> {
                         m.protocol = v;
                     }
                 }
+                ast::SystemStmt::MetricsPrometheus(e) => {
+                    seen.once(self, "metrics", st.span);
+                    metrics_declared = true;
+                    if let Some(url) = self.metrics_url(e, cx) {
+                        m.metrics = Some(MetricsModel {
+                            url,
+                            queries: Vec::new(),
+                        });
+                    }
+                }
+                ast::SystemStmt::Query(q) => {
+                    first_query.get_or_insert(st.span);
+                    self.query(q, st.span, &mut seen, cx, &mut system_queries);
+                }
                 ast::SystemStmt::Service(svc) => {
                     let sm = self.service(svc, &service_names, cx);
                     m.services.push(sm);
                 }
             }
+        }
+        let any_service_query = m.services.iter().any(|sv| !sv.queries.is_empty());
+        match (&mut m.metrics, first_query) {
+            (Some(metrics), _) => metrics.queries = system_queries,
+            (None, _) if metrics_declared => {}
+            (None, Some(span)) => self.query_without_source(span, &s.name.name),
+            (None, None) if any_service_query => {
+                let span = s
+                    .stmts
+                    .iter()
+                    .find_map(|st| match &st.kind {
+                        ast::SystemStmt::Service(svc) => svc
+                            .stmts
+                            .iter()
+                            .find(|x| matches!(x.kind, ast::ServiceStmt::Query(_)))
+                            .map(|x| x.span),
+                        _ => None,
+                    })
+                    .unwrap_or(s.name.span);
+                self.query_without_source(span, &s.name.name);
+            }
+            (None, None) => {}
         }
         if target_span.is_none() {
             self.diags.push(
@@ -175,6 +204,7 @@ impl<'a> Checker<'a> {
             timeout: None,
             capacity: None,
             actuators: Vec::new(),
+            queries: Vec::new(),
             origin: Origin {
                 file: self.file(),
                 span: s.span,
@@ -260,6 +290,11 @@ impl<'a> Checker<'a> {
                 ast::ServiceStmt::Capacity(e) => {
                     seen.once(self, "capacity", st.span);
                     m.capacity = self.count(e, cx, "capacity", 1.0, 1e6).map(|c| c as f64);
+                }
+                ast::ServiceStmt::Query(q) => {
+                    let mut qs = std::mem::take(&mut m.queries);
+                    self.query(q, st.span, &mut seen, cx, &mut qs);
+                    m.queries = qs;
                 }
                 ast::ServiceStmt::ScaleVia { .. } | ast::ServiceStmt::BalanceHaproxy { .. } => {
                     if let Some(a) = self.actuator(st, &mut seen, cx) {

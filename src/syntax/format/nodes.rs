@@ -197,6 +197,8 @@ impl<'a> Formatter<'a> {
             SystemStmt::Header(h) => self.header(h),
             SystemStmt::Timeout(e) => format!("timeout {}", self.expr(e)),
             SystemStmt::Protocol(i) => format!("protocol {}", i.name),
+            SystemStmt::MetricsPrometheus(e) => format!("metrics prometheus {}", self.expr(e)),
+            SystemStmt::Query(q) => self.query(q),
             SystemStmt::Service(sv) => {
                 let children = sv.stmts.iter().map(|c| self.service_stmt(c)).collect();
                 return self.block(
@@ -212,6 +214,10 @@ impl<'a> Formatter<'a> {
 
     pub(super) fn header(&self, h: &Header) -> String {
         format!("header {} = {}", self.str(&h.name), self.expr(&h.value))
+    }
+
+    fn query(&self, q: &Query) -> String {
+        format!("query {} {}", q.quantity.name, self.expr(&q.promql))
     }
 
     pub(super) fn service_stmt(&self, s: &Stmt<ServiceStmt>) -> Node {
@@ -266,6 +272,7 @@ impl<'a> Formatter<'a> {
                 self.expr(socket),
                 self.expr(backend)
             ),
+            ServiceStmt::Query(q) => self.query(q),
         };
         self.line(s.span, t)
     }
