@@ -676,3 +676,36 @@ scenario a {{
     );
     assert!(all.iter().any(|d| d["action"] == "run"), "{all:#?}");
 }
+
+#[test]
+fn json_logs_carry_each_decisions_fields() {
+    let (file, db) = setup("json-log");
+    let o = orchestrate(&file, &db, "2026-12-08T01:00Z..2026-12-08T03:00Z", "1e7")
+        .args(["--log-format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines
+        .iter()
+        .all(|l| l["level"] == "INFO" && l["timestamp"].is_string() && l["message"].is_string()));
+    let logged: Vec<&Value> = lines.iter().filter(|l| l["action"].is_string()).collect();
+    let all = decisions(&db);
+    assert_eq!(logged.len(), all.len(), "{lines:#?}");
+    for (l, d) in logged.iter().zip(&all) {
+        for field in ["id", "at", "action", "scenario", "kind", "slot", "outcome"] {
+            assert_eq!(
+                l.get(field),
+                d.get(field).filter(|v| !v.is_null()),
+                "{field}: {l} vs {d}"
+            );
+        }
+    }
+    assert!(logged
+        .iter()
+        .any(|l| l["action"] == "run" && l["outcome"] == "planned"));
+    assert!(logged.iter().any(|l| l["kind"] == "outside_window"));
+}

@@ -52,6 +52,10 @@ pub struct OrchestrateArgs {
     /// Do not ask `res predict` after a new forecast.
     #[arg(long)]
     no_predict: bool,
+    /// The log's form on stdout: `text` (lines to read) or `json` (one object per line, with
+    /// each decision's fields, for a log shipper).
+    #[arg(long, value_name = "text|json", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     /// Override a param: --set name=value (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = super::parse_override)]
     set: Vec<(String, String)>,
@@ -164,6 +168,7 @@ pub fn run(args: OrchestrateArgs, render: RenderOptions) -> Exit {
         overrides: args.set,
         predict: !args.no_predict,
         listen: args.listen,
+        json_log: args.log_format == "json",
     };
     crate::orchestrate::run(opts, render)
 }

@@ -24,30 +24,9 @@ fn wall_now() -> String {
     crate::run::clock::system_now().to_rfc3339()
 }
 
-fn print(d: &Decision) {
-    println!(
-        "{} {:<8} {}{}{}{}",
-        d.at,
-        d.action,
-        if d.scenario.is_empty() {
-            String::new()
-        } else {
-            format!("{} ", d.scenario)
-        },
-        d.slot
-            .as_ref()
-            .map(|s| format!("[{s}] "))
-            .unwrap_or_default(),
-        d.reason,
-        d.outcome
-            .as_ref()
-            .map(|o| format!(" → {o}"))
-            .unwrap_or_default()
-    );
-}
-
 /// Runs the loop until the clock ends (virtual), `--once`, or a stop signal; exit 0 then.
 pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
+    super::log::init(opts.json_log);
     let (scenarios, traffics) = match super::load(&opts.files, &opts.overrides, render) {
         Ok(x) => x,
         Err(code) => return code,
@@ -98,7 +77,9 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
         if let Some(addr) = &opts.listen {
             match super::serve::bind(addr).await {
                 Ok(l) => {
-                    println!("metrics on http://{addr}/metrics, health on http://{addr}/healthz");
+                    super::log::say(&format!(
+                        "metrics on http://{addr}/metrics, health on http://{addr}/healthz"
+                    ));
                     tokio::spawn(super::serve::serve(l, counters.clone()));
                 }
                 Err(e) => return fail(Exit::Invalid, e),
@@ -131,10 +112,10 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
         if let (Some((from, _)), Some((start, at))) = (opts.clock, mem.clock) {
             if start == from && at >= from {
                 t = at + opts.interval;
-                println!("resuming virtual time at {}", Timestamp(t));
+                super::log::say(&format!("resuming virtual time at {}", Timestamp(t)));
             }
         }
-        println!(
+        super::log::say(&format!(
             "res orchestrate: {} scenario(s) from {} file(s), database {}, {}",
             scenarios.len(),
             opts.files.len(),
@@ -153,7 +134,7 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
                 ),
                 None => format!("every {} s", opts.interval),
             }
-        );
+        ));
         loop {
             if *stop.borrow() {
                 break;
@@ -199,7 +180,7 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
                 ..Decision::default()
             };
             let _ = store.record(&mut d);
-            print(&d);
+            super::log::decision(&d);
         }
         Exit::Ok
     })
@@ -252,7 +233,7 @@ impl Loop<'_> {
         self.written += 1;
         self.count(&d);
         mem.last_skip.insert(key.to_string(), d.reason.clone());
-        print(&d);
+        super::log::decision(&d);
         Ok(())
     }
 
@@ -298,7 +279,7 @@ impl Loop<'_> {
                         .unwrap_or_else(|e| e.into_inner())
                         .peaks
                         .insert(tr.key.clone(), mark.peak_per_s);
-                    print(&d);
+                    super::log::decision(&d);
                     mem.models.insert(tr.key.clone(), mark);
                     refreshed = true;
                 }
@@ -445,7 +426,7 @@ impl Loop<'_> {
                 )
             })
             .collect();
-        println!("metrics (Prometheus): {}", line.join("; "));
+        super::log::say(&format!("metrics (Prometheus): {}", line.join("; ")));
         Ok(r.current())
     }
 
@@ -510,7 +491,7 @@ impl Loop<'_> {
         self.store.record_with(&mut d, &state)?;
         self.written += 1;
         self.count(&d);
-        print(&d);
+        super::log::decision(&d);
         for slot in &want.slots {
             mem.done.insert(format!("{key}/{slot}"));
         }
@@ -547,7 +528,7 @@ impl Loop<'_> {
         for slot in &want.slots {
             self.store.put(&format!("run/{key}/{slot}"), &bytes)?;
         }
-        println!("{} run ended: {} {outcome}", wall_now(), s.name);
+        super::log::say(&format!("{} run ended: {} {outcome}", wall_now(), s.name));
         Ok(())
     }
 
@@ -570,7 +551,7 @@ impl Loop<'_> {
             };
             self.store.record(&mut d)?;
             self.count(&d);
-            print(&d);
+            super::log::decision(&d);
         }
         Ok(())
     }

@@ -14,6 +14,7 @@
 
 mod child;
 pub mod learn;
+mod log;
 mod looping;
 mod memory;
 pub mod prometheus;
@@ -59,6 +60,8 @@ pub struct Options {
     pub predict: bool,
     /// Serve the loop's own `/metrics` and `/healthz` here (127.0.0.1:PORT).
     pub listen: Option<String>,
+    /// `--log-format json`: one JSON object per log line.
+    pub json_log: bool,
 }
 
 /// One scenario the loop schedules.
