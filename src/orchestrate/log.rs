@@ -45,25 +45,7 @@ pub fn say(message: &str) {
 
 /// A decision, as a line (`AT ACTION SCENARIO [SLOT] REASON → OUTCOME`) with its fields.
 pub fn decision(d: &Decision) {
-    let text = format!(
-        "{} {:<8} {}{}{}{}",
-        d.at,
-        d.action,
-        if d.scenario.is_empty() {
-            String::new()
-        } else {
-            format!("{} ", d.scenario)
-        },
-        d.slot
-            .as_ref()
-            .map(|s| format!("[{s}] "))
-            .unwrap_or_default(),
-        d.reason,
-        d.outcome
-            .as_ref()
-            .map(|o| format!(" → {o}"))
-            .unwrap_or_default()
-    );
+    let text = d.line();
     tracing::info!(
         id = d.id,
         at = %d.at,

@@ -83,21 +83,7 @@ pub fn text(
     let decisions: Vec<Decision> = store.decisions(Some(recent))?;
     let _ = writeln!(out, "recent decisions ({}):", decisions.len());
     for d in decisions {
-        let _ = writeln!(
-            out,
-            "  #{} {} {:<8} {}{}{}{}",
-            d.id,
-            d.at,
-            d.action,
-            if d.scenario.is_empty() {
-                String::new()
-            } else {
-                format!("{} ", d.scenario)
-            },
-            d.slot.map(|s| format!("[{s}] ")).unwrap_or_default(),
-            d.reason,
-            d.outcome.map(|o| format!(" → {o}")).unwrap_or_default()
-        );
+        let _ = writeln!(out, "  #{} {}", d.id, d.line());
     }
     Ok(out)
 }

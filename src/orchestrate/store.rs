@@ -68,6 +68,31 @@ pub struct Decision {
     pub evidence: Option<String>,
 }
 
+impl Decision {
+    /// The decision in words: `AT ACTION SCENARIO [SLOT] REASON → OUTCOME`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} {:<8} {}{}{}{}",
+            self.at,
+            self.action,
+            if self.scenario.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", self.scenario)
+            },
+            self.slot
+                .as_ref()
+                .map(|s| format!("[{s}] "))
+                .unwrap_or_default(),
+            self.reason,
+            self.outcome
+                .as_ref()
+                .map(|o| format!(" → {o}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
 /// A run of a scenario in a slot: started, and (once known) how it ended.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunMark {
