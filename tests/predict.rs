@@ -93,6 +93,11 @@ fn second(t: u64, service: &str, offered: f64, capacity: f64, wobble: f64) -> Se
 /// Records one run: for each rate in `steps`, `each` seconds of both services at half the
 /// rate (the mix is 50/50). Catalog holds 200/s, checkout 100/s.
 fn record_run(db: &Path, steps: &[f64], each: u64) {
+    record_run_at(db, steps, each, (200.0, 100.0));
+}
+
+/// [`record_run`] with the services' capacities (catalog, checkout).
+fn record_run_at(db: &Path, steps: &[f64], each: u64, capacity: (f64, f64)) {
     let rec = Recorder::open_with(
         db,
         RecorderOptions {
@@ -119,8 +124,8 @@ fn record_run(db: &Path, steps: &[f64], each: u64) {
             rec.record_seconds(
                 run,
                 &[
-                    second(t, "shop.catalog", total / 2.0, 200.0, wobble),
-                    second(t, "shop.checkout", total / 2.0, 100.0, wobble),
+                    second(t, "shop.catalog", total / 2.0, capacity.0, wobble),
+                    second(t, "shop.checkout", total / 2.0, capacity.1, wobble),
                 ],
             );
             t += 1;
@@ -149,6 +154,18 @@ fn predict_json(file: &Path, db: &Path, extra: &[&str]) -> (i32, Value, String) 
     let o = res(&args);
     let v = serde_json::from_str(&stdout(&o)).unwrap_or(Value::Null);
     (o.status.code().unwrap_or(-1), v, stderr(&o))
+}
+
+/// `res predict` in text form; its stdout.
+fn predict_text(file: &Path, db: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "predict",
+        file.to_str().unwrap(),
+        "--profile-db",
+        db.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    stdout(&res(&args))
 }
 
 fn service<'a>(v: &'a Value, name: &str) -> &'a Value {
@@ -210,16 +227,7 @@ fn capacity_breach_and_stored_predictions_from_a_step_load() {
             >= 4
     );
 
-    let o = res(&[
-        "predict",
-        file.to_str().unwrap(),
-        "--profile-db",
-        db.to_str().unwrap(),
-        "--at",
-        "300/s",
-        "--no-store",
-    ]);
-    let text = stdout(&o);
+    let text = predict_text(&file, &db, &["--at", "300/s", "--no-store"]);
     println!("{text}");
     assert!(text.contains("BREACH shop.checkout: p99"), "{text}");
 
@@ -250,6 +258,43 @@ fn capacity_breach_and_stored_predictions_from_a_step_load() {
         assert!(e.abs() < 0.25, "{x}");
     }
     assert!(!s["summary"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn the_model_follows_the_system_after_it_is_scaled() {
+    let dir = TempDir::new("scaled");
+    let db = dir.join("profile.redb");
+    let file = scenario(&dir);
+    let steps: Vec<f64> = (1..=11).map(|i| 80.0 * i as f64).collect();
+    // Two runs of the same system: they agree, and both are used.
+    record_run_at(&db, &steps, 15, (200.0, 100.0));
+    record_run_at(&db, &steps, 15, (200.0, 100.0));
+    let (code, v, err) = predict_json(&file, &db, &["--at", "300/s"]);
+    assert_eq!(code, 0, "{err}");
+    let catalog = &service(&v, "shop.catalog")["model"];
+    assert!(catalog.get("since_run").is_none(), "{catalog:#}");
+    let cap = catalog["capacity"]["rate"]["point"].as_f64().unwrap();
+    assert!((cap - 200.0).abs() < 10.0, "catalog capacity {cap}");
+    // Catalog scaled to twice its workers; checkout as it was. The next run measures it.
+    record_run_at(&db, &steps, 15, (400.0, 100.0));
+    let (code, v, err) = predict_json(&file, &db, &["--at", "300/s"]);
+    assert_eq!(code, 0, "{err}");
+    let errors = validate(&load_schema("predict.schema.json"), &v);
+    assert!(errors.is_empty(), "{errors:?}");
+    let catalog = &service(&v, "shop.catalog")["model"];
+    assert_eq!(catalog["since_run"], 3, "{catalog:#}");
+    let cap = catalog["capacity"]["rate"]["point"].as_f64().unwrap();
+    assert!(
+        (cap - 400.0).abs() < 20.0,
+        "catalog capacity after scaling {cap}"
+    );
+    // Checkout did not change: all three runs still count.
+    let checkout = &service(&v, "shop.checkout")["model"];
+    assert!(checkout.get("since_run").is_none(), "{checkout:#}");
+    let cap = checkout["capacity"]["rate"]["point"].as_f64().unwrap();
+    assert!((cap - 100.0).abs() < 5.0, "checkout capacity {cap}");
+    let text = predict_text(&file, &db, &["--at", "300/s"]);
+    assert!(text.contains("uses run #3 and newer"), "{text}");
 }
 
 #[test]

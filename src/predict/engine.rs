@@ -22,7 +22,11 @@ pub fn models(history: &History, seed: u64) -> Vec<ServiceModel> {
     history
         .services
         .keys()
-        .filter_map(|name| ServiceModel::build(name, history.levels(name), seed))
+        .filter_map(|name| {
+            let mut m = ServiceModel::build(name, history.levels(name), seed)?;
+            m.since_run = history.changed_at(name);
+            Some(m)
+        })
         .collect()
 }
 

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::levels::{levels, merge, Level};
+use super::levels::{levels, merge, since_change, Level};
 use crate::profile::{ProfileError, ProfileStore, RunSummary};
 use crate::report::SeriesPoint;
 
@@ -139,11 +139,20 @@ impl History {
     }
 
     /// The levels of `service` over every run, merged.
+    /// The service's load levels since it last changed ([`since_change`]), merged.
     pub fn levels(&self, service: &str) -> Vec<Level> {
         self.services
             .get(service)
-            .map(|l| merge(l.clone()))
+            .map(|l| merge(since_change(l.clone()).0))
             .unwrap_or_default()
+    }
+
+    /// The oldest run the service's model uses, when older runs measured a system that has
+    /// changed since.
+    pub fn changed_at(&self, service: &str) -> Option<u64> {
+        self.services
+            .get(service)
+            .and_then(|l| since_change(l.clone()).1)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -76,6 +76,63 @@ fn level(g: &[&Second]) -> Level {
     }
 }
 
+/// How far a newer run's goodput may sit from older runs' at the same rate before the system
+/// is taken to have changed (beyond the older seconds' own 5–95 % spread too).
+const CHANGED_GOODPUT: f64 = 0.15;
+/// The same for p99: a factor, beyond the older seconds' spread.
+const CHANGED_P99: f64 = 2.0;
+
+/// The levels of the runs since the system last changed. Walking from the newest run back, an
+/// older run joins while, at every rate both measured, its goodput and p99 agree with the runs
+/// already kept; the first that does not describes a system that no longer exists (scaled,
+/// redeployed, reconfigured), and it and everything older are left out. Returns the kept
+/// levels and, when some were left out, the oldest run kept (where the change was seen).
+pub fn since_change(all: Vec<Level>) -> (Vec<Level>, Option<u64>) {
+    let mut runs: Vec<u64> = all.iter().map(|l| l.run).collect();
+    runs.sort_unstable_by(|a, b| b.cmp(a));
+    runs.dedup();
+    let of = |r: u64| all.iter().filter(move |l| l.run == r).copied();
+    let Some(&newest) = runs.first() else {
+        return (all, None);
+    };
+    let mut kept: Vec<Level> = of(newest).collect();
+    for pair in runs.windows(2) {
+        let older: Vec<Level> = of(pair[1]).collect();
+        if disagree(&kept, &older) {
+            return (kept, Some(pair[0]));
+        }
+        kept.extend(older);
+    }
+    (all, None)
+}
+
+/// Whether `older` measured, at a rate `kept` also measured, a goodput or p99 that `kept`
+/// does not allow.
+fn disagree(kept: &[Level], older: &[Level]) -> bool {
+    older.iter().any(|o| {
+        let near: Vec<Level> = kept
+            .iter()
+            .filter(|k| {
+                (k.offered - o.offered).abs() <= o.offered.max(k.offered) * LEVEL_WIDTH + 0.5
+            })
+            .copied()
+            .collect();
+        if near.is_empty() {
+            return false;
+        }
+        let k = combine(&near);
+        let goodput = (o.goodput - k.goodput).abs() > CHANGED_GOODPUT * o.goodput.max(k.goodput)
+            && (o.goodput < k.goodput_lo.min(o.goodput_hi)
+                || o.goodput > k.goodput_hi.max(o.goodput_lo));
+        let (lo, hi) = (o.p99_ms.min(k.p99_ms), o.p99_ms.max(k.p99_ms));
+        let p99 = lo > 0.0
+            && hi / lo > CHANGED_P99
+            && (o.p99_ms < k.p99_lo || o.p99_ms > k.p99_hi)
+            && (k.p99_ms < o.p99_lo || k.p99_ms > o.p99_hi);
+        goodput || p99
+    })
+}
+
 /// Merges levels (of several runs) whose offered rates lie within [`LEVEL_WIDTH`] of each
 /// other: means weighted by seconds, quantiles by the seconds-weighted quantile of the
 /// levels' own quantiles (an approximation that keeps no seconds).

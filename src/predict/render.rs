@@ -87,6 +87,12 @@ pub fn text(v: &Verdict) -> String {
         if let Some(note) = &m.note {
             let _ = writeln!(out, "  {note}");
         }
+        if let Some(r) = m.since_run {
+            let _ = writeln!(
+                out,
+                "  the system changed: older runs measured it as it no longer is, so this model uses run #{r} and newer"
+            );
+        }
         if let Some(k) = m.knee_rate {
             let _ = writeln!(out, "  latency knee at {} req/s", thousands(k));
         }

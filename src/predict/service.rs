@@ -63,6 +63,10 @@ pub struct ServiceModel {
     /// The range of offered rates measured.
     pub measured_min_rate: f64,
     pub measured_max_rate: f64,
+    /// When older runs measured the service as it no longer is (scaled, redeployed), the
+    /// oldest run the model uses: it follows the system from there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since_run: Option<u64>,
     #[serde(skip)]
     pub levels: Vec<Level>,
 }
@@ -119,6 +123,7 @@ impl ServiceModel {
             ),
             measured_min_rate: first.offered,
             measured_max_rate: last.offered,
+            since_run: None,
             levels,
         };
         match Usl::fit(&points, None) {
