@@ -505,9 +505,15 @@ system chk {{
 
 traffic catalog_steps = step_load(against: cat, first: 100/s, increment: 100/s, each: 6s)
 traffic checkout_steps = step_load(against: chk, first: 20/s, increment: 25/s, each: 6s)
+traffic catalog_scaled_steps = step_load(against: cat, first: 200/s, increment: 200/s, each: 6s)
 
 scenario catalog_probe {{
   step main = load catalog_steps
+  record profile
+}}
+
+scenario catalog_scaled {{
+  step main = load catalog_scaled_steps
   record profile
 }}
 
@@ -656,4 +662,66 @@ scenario catalog_flood {{
             assert!(off.abs() <= allowed, "{cap} against {served} served");
         }
     }
+    // Scaled: the catalog gets twice its workers through the admin API, a step load measures
+    // it, and the model follows the system — it reads the newer run, not a blend.
+    let before = admin_stats(port);
+    let (status, body) = http_post(port, "/admin/scale", r#"{"service":"catalog","to":4}"#);
+    assert!(status.contains(" 200"), "{status} {body}");
+    let o = res(&[
+        "run",
+        file.to_str().unwrap(),
+        "--scenario",
+        "catalog_scaled",
+        "--profile-db",
+        db_s,
+        "--seed",
+        "1",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let after = admin_stats(port);
+    let delta =
+        |k: &str| after["catalog"][k].as_f64().unwrap() - before["catalog"][k].as_f64().unwrap();
+    let held = 4.0 * (delta("completed") + delta("errors")) / (delta("busy_us") / 1e6).max(1e-9);
+    let (code, v, err) = predict_json(
+        &file,
+        &db,
+        &["--scenario", "catalog_scaled", "--at", "400/s"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let m = &service(&v, "cat.catalog")["model"];
+    assert!(
+        m["since_run"].is_u64(),
+        "the model should follow the scaled shop: {m:#}"
+    );
+    let cap = m["capacity"]["rate"]["point"].as_f64().unwrap();
+    let off = (cap - held) / held;
+    println!(
+        "cat.catalog scaled to 4 workers: predicted {cap:.1}/s, the shop's hold times give {held:.1}/s: {:+.1} %",
+        off * 100.0
+    );
+    let allowed = if quiet { 0.10 } else { 0.25 };
+    assert!(
+        off.abs() <= allowed,
+        "scaled: predicted {cap:.1}/s against {held:.1}/s"
+    );
+}
+
+/// One POST with a JSON body; the status line and the body.
+fn http_post(port: u16, path: &str, body: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.0\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
 }
