@@ -1132,3 +1132,68 @@ fn event_details(v: &serde_json::Value) -> Vec<&str> {
         .filter_map(|e| e["detail"].as_str())
         .collect()
 }
+
+#[test]
+fn a_decision_waiting_for_approval_is_approved_while_the_run_holds_the_database() {
+    // The run records into the database, so `res remedy approve` cannot open it: the request
+    // goes to the running engine, which acts at once and answers.
+    let dir = TempDir::new("approve-during-run");
+    let db = dir.path().join("profile.redb");
+    let db_s = db.to_str().unwrap().to_string();
+    let text = "system shop {\n  builtin demo_shop\n  service checkout { route POST \"/checkout\" body json { \"item\": 1001, \"qty\": 1 } }\n}\n\
+         traffic t { rate 40/s  hold 25s }\n\
+         remedy gated {\n  when p99(shop.checkout) > 1ms for 2s\n  do scale shop.checkout by +2\n  mode act\n  require approval\n  cooldown 1h\n}\n\
+         scenario s {\n  step main = load t\n  then remediate with gated\n}\n";
+    let run = {
+        let db_s = db_s.clone();
+        let text = text.to_string();
+        std::thread::spawn(move || {
+            run_file(
+                "approve-during-run-file",
+                &text,
+                "3",
+                &["--profile-db", &db_s],
+            )
+        })
+    };
+    // Decision 1 is made a few seconds in; until then the running engine refuses (exit 2).
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    let answer = loop {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_res"))
+            .args(["remedy", "approve", "1", "--profile-db", &db_s])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        if o.status.code() == Some(0) {
+            assert!(err.contains("asking its remediation engine"), "{err}");
+            break out;
+        }
+        assert_eq!(o.status.code(), Some(2), "{out}{err}");
+        assert!(err.contains("refused by the running run"), "{err}");
+        assert!(std::time::Instant::now() < until, "never approved: {err}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(
+        answer.contains("approved #1: the running engine acted on it: done"),
+        "{answer}"
+    );
+    let (_, _, v) = run.join().unwrap();
+    let r = &v["remediations"][0];
+    assert_eq!(r["remedy"], "gated", "{v:#}");
+    assert_eq!(r["result"], "done", "{r:#}");
+    assert_eq!(r["after"]["instances"], 6, "{r:#}");
+    // The audit log says the same once the run has let the file go.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_res"))
+        .args(["remedy", "list", "--format", "json", "--profile-db", &db_s])
+        .output()
+        .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(all[0]["result"], "done", "{all:#}");
+    // No request or answer is left behind.
+    let left: Vec<_> = std::fs::read_dir(res::remedy::approvals::folder(&db))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -1,8 +1,12 @@
 //! `res remedy list|show ID|approve ID|reject ID`: the remediation audit log
 //! ([`crate::remedy::Audit`]) in the profile database.
 //!
-//! Exit codes: 0 done; 2 an unknown id, or approving/rejecting a decision that is not waiting;
-//! 4 the database cannot be used.
+//! While a run holds the database, `approve` and `reject` ask the running engine through a
+//! request file beside it ([`crate::remedy::approvals`]) and print its answer.
+//!
+//! Exit codes: 0 done; 2 an unknown id, or approving/rejecting a decision that is not waiting
+//! (or the running run refused it); 4 the database cannot be used (or a run holds it and did
+//! not answer within 10 s).
 
 use clap::Subcommand;
 
@@ -77,18 +81,51 @@ fn execute(cmd: RemedyCommand) -> Result<(), AuditError> {
             }
         }
         RemedyCommand::Approve { id, db } => {
-            let r = audit(&db)?.approve(id)?;
-            println!(
-                "approved #{} ({}): the engine acts at its next evaluation",
-                r.id, r.action
-            );
+            let audit = audit(&db)?;
+            match audit.approve(id) {
+                Ok(r) => println!(
+                    "approved #{} ({}): the engine acts at its next evaluation",
+                    r.id, r.action
+                ),
+                Err(AuditError::Profile(crate::profile::ProfileError::Busy { pid, .. })) => {
+                    ask_running(&audit, id, true, pid)?
+                }
+                Err(e) => return Err(e),
+            }
         }
         RemedyCommand::Reject { id, db } => {
-            let r = audit(&db)?.reject(id)?;
-            println!("rejected #{} ({}): nothing will be done", r.id, r.action);
+            let audit = audit(&db)?;
+            match audit.reject(id) {
+                Ok(r) => println!("rejected #{} ({}): nothing will be done", r.id, r.action),
+                Err(AuditError::Profile(crate::profile::ProfileError::Busy { pid, .. })) => {
+                    ask_running(&audit, id, false, pid)?
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(())
+}
+
+/// A run holds the database: leave the request for its engine and print its answer.
+fn ask_running(audit: &Audit, id: u64, approve: bool, pid: Option<i32>) -> Result<(), AuditError> {
+    use crate::remedy::approvals::{request, Answer};
+    let holder = pid.map_or_else(|| "another process".to_string(), |p| format!("process {p}"));
+    eprintln!("the database is held by {holder} (a run?): asking its remediation engine");
+    let wait = std::time::Duration::from_secs(10);
+    match request(audit.path(), id, approve, wait).map_err(AuditError::storage)? {
+        Answer::Done(text) => {
+            println!("{text}");
+            Ok(())
+        }
+        Answer::Refused(text) => Err(AuditError::NotPending {
+            id,
+            result: format!("refused by the running run ({text})"),
+        }),
+        Answer::Unanswered => Err(AuditError::Storage(format!(
+            "{holder} holds the database and took no request within 10 s; nothing was changed"
+        ))),
+    }
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {

@@ -208,6 +208,11 @@ impl Engine {
     }
 
     /// Audit writes that failed (the decisions themselves went on).
+    /// The audit log's database file, when decisions are stored.
+    pub fn audit_path(&self) -> Option<&std::path::Path> {
+        self.audit.as_ref().map(|a| a.path())
+    }
+
     pub fn audit_errors(&self) -> &[String] {
         &self.audit_errors
     }
@@ -525,6 +530,29 @@ impl Engine {
         }
         self.run_approved(id).await;
         Ok(())
+    }
+
+    /// Settles a decision this engine made and holds in memory — the way while a run owns the
+    /// database, so the change goes through the run's writer: approved (then acted on now,
+    /// from the state read again) or rejected. Returns the decision's result afterwards.
+    pub async fn settle_here(&mut self, id: u64, approve: bool) -> Result<Outcome, AuditError> {
+        let mut rec = self.record(id).ok_or(AuditError::NotFound(id))?.clone();
+        if rec.result != Outcome::PendingApproval {
+            return Err(AuditError::NotPending {
+                id,
+                result: rec.result.name().into(),
+            });
+        }
+        rec.result = if approve {
+            Outcome::Approved
+        } else {
+            Outcome::Rejected
+        };
+        self.store(rec);
+        if approve {
+            self.run_approved(id).await;
+        }
+        Ok(self.record(id).map_or(Outcome::Approved, |r| r.result))
     }
 
     /// Rejects decision `id`: nothing will be done.

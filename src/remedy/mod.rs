@@ -13,6 +13,7 @@
 //! docs/remedies.md says what is wired into `res run` and what is library-only so far.
 
 mod actuator;
+pub mod approvals;
 pub mod audit;
 mod demo_admin;
 mod engine;

@@ -186,15 +186,25 @@ impl Remediation {
             self.verifying.remove(&id);
             self.engine.conclude(id, outcome).await;
         }
+        // Approvals asked for by `res remedy approve` while this run holds the database.
+        let approved = crate::remedy::approvals::serve(&mut self.engine).await;
+        self.watch(approved);
         if fired.is_empty() {
             return;
         }
+        let ids = self.engine.evaluate(fired).await;
+        self.watch(ids);
+    }
+
+    /// Starts verifying the decisions acted on: the trigger must clear within `verify within
+    /// D` (else twice its window).
+    fn watch(&mut self, ids: Vec<u64>) {
         let conds: Vec<(usize, Condition)> = self
             .armed
             .iter()
             .map(|a| (a.remedy, a.cond.clone()))
             .collect();
-        for id in self.engine.evaluate(fired).await {
+        for id in ids {
             let Some(rec) = self.engine.record(id) else {
                 continue;
             };
