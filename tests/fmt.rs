@@ -261,6 +261,8 @@ fn metrics_sources_and_queries() {
     let src = r#"system shop{base "http://127.0.0.1:8080"   metrics   prometheus "http://127.0.0.1:9090"
 query rate "sum(rate(http_requests_total{job=\"shop\",service=\"$service\"}[1m]))"
 service checkout{route POST "/checkout"  query   p99 "histogram_quantile(0.99, sum by (le) (rate(checkout_seconds_bucket[1m])))"}}
+traffic t{rate 5/s hold 1m} window w{every day 02:00..04:00 UTC}
+scenario s{in w  skip   when throughput(shop)>800/s or error_rate(shop.checkout)>2%  step main=load t}
 "#;
     insta::assert_snapshot!("metrics_sources_and_queries", formatted(src));
 }

@@ -596,11 +596,21 @@ system shop {{
     query rate "sum(rate(res_demo_requests_total{{service=\"no_such_service\"}}[30s]))"
   }}
 }}
-traffic short {{ rate 5/s hold 30m }}
+traffic quick {{ rate 5/s hold 1m }}
 window nightly {{ every day 02:00..04:00 UTC }}
 scenario a {{
   in nightly
-  step main = load short
+  step main = load quick
+}}
+scenario g1 {{
+  in nightly
+  skip when throughput(shop.catalog) > 0.5/s
+  step main = load quick
+}}
+scenario g2 {{
+  in nightly
+  skip when error_rate(shop) > 50% or p99(shop.catalog) > 10s
+  step main = load quick
 }}
 "#,
             prom.addr
@@ -639,6 +649,18 @@ scenario a {{
                 && d["reason"].as_str().unwrap().contains("the system is busy")),
         "{all:#?}"
     );
+    // A scenario's own guard, read from Prometheus: g1's holds (the catalog is serving), g2's
+    // does not (then the --busy-above guard skips it).
+    let of = |name: &str| -> Vec<&Value> { all.iter().filter(|d| d["scenario"] == name).collect() };
+    assert!(
+        of("g1").iter().any(|d| d["kind"] == "guard"
+            && d["reason"]
+                .as_str()
+                .unwrap()
+                .contains("holds now: throughput(shop.catalog) = ")),
+        "{all:#?}"
+    );
+    assert!(of("g2").iter().all(|d| d["kind"] == "busy"), "{all:#?}");
     // The ghost's queries return nothing: each said once, with the service and the query.
     let empty: Vec<&str> = all
         .iter()
@@ -674,7 +696,20 @@ scenario a {{
             .contains("Prometheus at"),
         "{down:#?}"
     );
-    assert!(all.iter().any(|d| d["action"] == "run"), "{all:#?}");
+    assert!(
+        all.iter()
+            .any(|d| d["action"] == "run" && d["scenario"] == "a"),
+        "{all:#?}"
+    );
+    // Guards that cannot be told skip: never test blind.
+    for g in ["g1", "g2"] {
+        let ds: Vec<&Value> = all.iter().filter(|d| d["scenario"] == g).collect();
+        assert!(
+            ds.iter().any(|d| d["kind"] == "guard_unknown")
+                && ds.iter().all(|d| d["action"] != "run"),
+            "{all:#?}"
+        );
+    }
 }
 
 #[test]

@@ -1002,6 +1002,9 @@ pub struct ScenarioModel {
     pub steps: Vec<StepModel>,
     pub expects: Vec<ExpectModel>,
     pub aborts: Vec<Condition>,
+    /// `skip when COND`: `res orchestrate` does not start the scenario while one holds of the
+    /// real system's current metrics (rate, p99, error rate from its metrics source).
+    pub skip_when: Vec<Condition>,
     pub record: bool,
     pub predict: Option<Option<TExpr>>,
     pub remediate: Vec<usize>,

@@ -360,7 +360,7 @@ fn block_keywords(block: Option<Block>) -> &'static [&'static str] {
         ],
         Some(Block::Scenario) => &[
             "in", "step", "after", "with", "during", "for", "at", "expect", "abort", "record",
-            "predict", "then",
+            "predict", "then", "skip",
         ],
         Some(Block::Import | Block::Json | Block::Mix | Block::Paren | Block::Other) => &[],
     }
@@ -377,6 +377,7 @@ const FOLLOW: &[(&str, &[&str])] = &[
     ("process", &["pidfile", "name", "command"]),
     ("body", &["json", "size"]),
     ("balance", &["via"]),
+    ("skip", &["when"]),
     ("metrics", &["prometheus"]),
     ("verify", &["within"]),
     ("require", &["approval"]),

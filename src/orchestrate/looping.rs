@@ -101,6 +101,7 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
             cache: Cache::default(),
             rate: super::scrape::Rate::default(),
             prom,
+            reading: None,
             iterations: 0,
             written: 0,
             counters: counters.clone(),
@@ -196,6 +197,8 @@ struct Loop<'a> {
     rate: super::scrape::Rate,
     /// Declared Prometheus sources, read when no `--metrics` is given.
     prom: Vec<super::prometheus::Source>,
+    /// What the declared sources said in this iteration (for `skip when`).
+    reading: Option<super::prometheus::Reading>,
     iterations: u64,
     /// Decisions written by this process.
     written: u64,
@@ -295,6 +298,7 @@ impl Loop<'_> {
         }
         // 3. Current metrics.
         let mut current = None;
+        self.reading = None;
         if let Some(url) = &self.opts.metrics {
             match self.rate.scrape(url) {
                 Ok(c) => {
@@ -308,6 +312,7 @@ impl Loop<'_> {
                 Ok(r) => {
                     mem.last_skip.remove("metrics");
                     current = self.prometheus_read(mem, &base, &r)?;
+                    self.reading = Some(r);
                 }
                 Err(e) => self.metrics_down(mem, &base, &e)?,
             }
@@ -353,7 +358,7 @@ impl Loop<'_> {
                     ),
                 ))
             } else {
-                self.guard(current)
+                self.skip_when(s).or_else(|| self.guard(current))
             };
             if let Some((kind, reason)) = busy {
                 let d = Decision {
@@ -428,6 +433,68 @@ impl Loop<'_> {
             .collect();
         super::log::say(&format!("metrics (Prometheus): {}", line.join("; ")));
         Ok(r.current())
+    }
+
+    /// The scenario's own `skip when` guards against the real system now. A guard that cannot
+    /// be told (no reading, or no number for what it needs) also skips: never test blind.
+    fn skip_when(&self, s: &Scenario) -> Option<(&'static str, String)> {
+        use crate::check::eval::{eval, metrics_in};
+        use crate::check::Value;
+        let guards = &s.model().skip_when;
+        if guards.is_empty() {
+            return None;
+        }
+        let Some(reading) = &self.reading else {
+            return Some((
+                "guard_unknown",
+                format!(
+                    "`skip when {}` cannot be told: no current metrics from the system's metrics source; not testing blind",
+                    guards[0].text
+                ),
+            ));
+        };
+        let env = super::prometheus::NowEnv {
+            model: &s.model,
+            reading,
+        };
+        for g in guards {
+            let mut used = Vec::new();
+            metrics_in(&g.expr, &mut used);
+            let values: Vec<String> = used
+                .iter()
+                .map(|&(m, sys, svc)| {
+                    let name = s.model.systems.get(sys).map_or("?".to_string(), |x| {
+                        match svc.and_then(|i| x.services.get(i)) {
+                            Some(sv) => format!("{}.{}", x.name, sv.name),
+                            None => x.name.clone(),
+                        }
+                    });
+                    let v = crate::check::eval::EvalEnv::metric(&env, m, sys, svc)
+                        .map_or("no number".to_string(), |v| v.to_string());
+                    format!("{}({name}) = {v}", m.name())
+                })
+                .collect();
+            match eval(&g.expr, &env) {
+                Ok(Value::Bool(true)) => {
+                    return Some((
+                        "guard",
+                        format!("`skip when {}` holds now: {}", g.text, values.join(", ")),
+                    ))
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    return Some((
+                        "guard_unknown",
+                        format!(
+                            "`skip when {}` cannot be told ({e}: {}); not testing blind",
+                            g.text,
+                            values.join(", ")
+                        ),
+                    ))
+                }
+            }
+        }
+        None
     }
 
     /// Why the system is too busy to test now, from its current metrics.

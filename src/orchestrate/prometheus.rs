@@ -185,6 +185,61 @@ pub fn parse_answer(body: &str) -> Result<Option<f64>, String> {
     }
 }
 
+/// The readings as an expression environment, for a scenario's `skip when`: a system's
+/// throughput is the sum of its services' rates, its error rate their rate-weighted mean, its
+/// p99 the worst service's. Other metrics are not read from the real system (`res check`
+/// refuses them in `skip when`).
+pub struct NowEnv<'a> {
+    pub model: &'a Model,
+    pub reading: &'a Reading,
+}
+
+impl crate::check::eval::EvalEnv for NowEnv<'_> {
+    fn metric(
+        &self,
+        metric: crate::check::Metric,
+        system: usize,
+        service: Option<usize>,
+    ) -> Option<crate::check::Value> {
+        use crate::check::{Metric, Value};
+        use crate::units::{Duration, Percent, Rate};
+        let sys = self.model.systems.get(system)?;
+        let wanted = service.map(|i| sys.services.get(i).map(|s| s.name.as_str()));
+        let picked: Vec<&ServiceNow> = self
+            .reading
+            .services
+            .iter()
+            .filter(|s| s.system == sys.name)
+            .filter(|s| match wanted {
+                None => true,
+                Some(name) => name == Some(s.service.as_str()),
+            })
+            .collect();
+        let part = Reading {
+            services: picked.into_iter().cloned().collect(),
+            empty: Vec::new(),
+        };
+        match metric {
+            Metric::Throughput => part.current().map(|c| Value::Rate(Rate(c.rate_per_s))),
+            Metric::ErrorRate => part
+                .current()
+                .filter(|_| part.services.iter().any(|s| s.error_ratio.is_some()))
+                .map(|c| Value::Percent(Percent(c.error_ratio * 100.0))),
+            Metric::P99 => part
+                .services
+                .iter()
+                .filter_map(|s| s.p99_s)
+                .reduce(f64::max)
+                .map(|s| Value::Duration(Duration(s * 1000.0))),
+            _ => None,
+        }
+    }
+
+    fn peak(&self, _traffic: usize) -> Option<crate::check::Value> {
+        None
+    }
+}
+
 /// Percent-encodes a query-string value (everything but RFC 3986's unreserved characters).
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);

@@ -540,6 +540,8 @@ pub enum ScenarioStmt {
         at: Option<Expr>,
     },
     Remediate(Vec<Ident>),
+    /// `skip when COND`: the orchestrator's guard against the real system's current metrics.
+    SkipWhen(Expr),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -111,3 +111,67 @@ impl<'a> Checker<'a> {
         );
     }
 }
+
+impl<'a> Checker<'a> {
+    /// `skip when COND`: a condition over what a metrics source reads of the real system —
+    /// `throughput`, `p99` and `error_rate` — of systems that declare `metrics prometheus`.
+    pub(super) fn skip_when(&mut self, e: &ast::Expr, cx: &Ctx) -> Option<Condition> {
+        let c = self.condition(e, cx, Duration::ZERO)?;
+        let mut used = Vec::new();
+        crate::check::eval::metrics_in(&c.expr, &mut used);
+        let mut ok = true;
+        if used.is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::Missing,
+                    self.file(),
+                    e.span,
+                    "`skip when` needs a metric of the real system",
+                )
+                .with_label("measures nothing")
+                .with_help("for example `skip when throughput(shop) > 800/s`"),
+            );
+            ok = false;
+        }
+        for (metric, system, _) in used {
+            if !matches!(metric, Metric::Throughput | Metric::P99 | Metric::ErrorRate) {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::WrongKind,
+                        self.file(),
+                        e.span,
+                        format!(
+                            "`skip when` reads the real system through its metrics source, which gives throughput, p99 and error_rate, not {}",
+                            metric.name()
+                        ),
+                    )
+                    .with_label("not read from the real system")
+                    .with_help("use throughput(…), p99(…) or error_rate(…)"),
+                );
+                ok = false;
+            }
+            let unread = self
+                .model
+                .systems
+                .get(system)
+                .filter(|s| s.metrics.is_none())
+                .map(|s| s.name.clone());
+            if let Some(name) = unread {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::Missing,
+                        self.file(),
+                        e.span,
+                        format!("system `{name}` declares no metrics source"),
+                    )
+                    .with_label("nothing would read this")
+                    .with_help(format!(
+                        "add `metrics prometheus \"http://HOST:9090\"` to system `{name}`"
+                    )),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(c)
+    }
+}

@@ -12,6 +12,7 @@ impl<'a> Checker<'a> {
             steps: Vec::new(),
             expects: Vec::new(),
             aborts: Vec::new(),
+            skip_when: Vec::new(),
             record: false,
             predict: None,
             remediate: Vec::new(),
@@ -111,6 +112,11 @@ impl<'a> Checker<'a> {
                 S::Abort(a) => {
                     if let Some(c) = self.abort(a, cx) {
                         m.aborts.push(c);
+                    }
+                }
+                S::SkipWhen(e) => {
+                    if let Some(c) = self.skip_when(e, cx) {
+                        m.skip_when.push(c);
                     }
                 }
                 S::Record => {

@@ -614,6 +614,7 @@ impl<'a> Formatter<'a> {
             }
             ScenarioStmt::Abort(a) => self.abort(a),
             ScenarioStmt::Record => "record profile".to_string(),
+            ScenarioStmt::SkipWhen(e) => format!("skip when {}", self.expr(e)),
             ScenarioStmt::Predict { at } => match at {
                 Some(a) => format!("predict at {}", self.expr(a)),
                 None => "predict".to_string(),
