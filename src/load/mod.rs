@@ -46,6 +46,7 @@ mod error;
 mod error_kind;
 pub mod feeder;
 mod handle;
+mod http1;
 mod issuer;
 mod pacer;
 pub mod progress;

@@ -66,7 +66,7 @@ pub(crate) async fn send(
             // kept inline it would sit in every idle worker's state.
             None => conn.insert(Box::pin(Connection::open(&shared.target)).await?),
         };
-        match c.exchange(req.build(rendered), shared.body_limit).await {
+        match c.exchange(req, rendered, shared.body_limit).await {
             Ok(resp) => {
                 shared.stats.status(req.service, resp.status);
                 if req.accepts(resp.status) {
