@@ -74,7 +74,7 @@ impl Connection {
     }
 
     /// False once the peer closed the connection or an exchange broke it.
-    pub fn is_open(&self) -> bool {
+    pub fn is_open(&mut self) -> bool {
         match self {
             Connection::Own(c) => c.is_open(),
             Connection::Hyper(c) => c.is_open(),

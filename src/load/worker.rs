@@ -57,7 +57,7 @@ pub(crate) async fn send(
 ) -> Result<(), ErrorKind> {
     let deadline = tokio::time::Instant::from_std(sent_at + req.timeout);
     let attempt = async {
-        if conn.as_ref().is_some_and(|c| !c.is_open()) {
+        if conn.as_mut().is_some_and(|c| !c.is_open()) {
             *conn = None;
         }
         let c = match conn {

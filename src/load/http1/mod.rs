@@ -14,6 +14,8 @@
 pub(crate) mod encode;
 pub(crate) mod response;
 
+use std::time::{Duration, Instant};
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -22,6 +24,8 @@ use super::error_kind::ErrorKind;
 
 /// The read buffer's first size: a typical response head and a small body fit at once.
 const FIRST_READ: usize = 2048;
+/// A connection idle for this long is checked for a close by the server before it is used.
+const IDLE_PROBE: Duration = Duration::from_millis(1);
 /// Beyond this a read buffer that grew for a large response is given back after it.
 const KEEP_READ: usize = 16 * 1024;
 
@@ -34,6 +38,8 @@ pub(crate) struct Http1 {
     /// Where requests with rendered parts are written before sending.
     pub scratch: Vec<u8>,
     open: bool,
+    /// When the last response ended, if no request is outstanding.
+    idle_since: Option<Instant>,
 }
 
 impl Http1 {
@@ -45,16 +51,26 @@ impl Http1 {
             end: 0,
             scratch: Vec::new(),
             open: true,
+            idle_since: None,
         }
     }
 
-    /// False once a response said `Connection: close`, ended with the connection, or failed.
-    pub fn is_open(&self) -> bool {
+    /// False once a response said `Connection: close`, ended with the connection, or failed;
+    /// or, after the connection sat idle, when the server has closed it meanwhile (servers
+    /// close idle keep-alive connections, and a request sent into one would fail).
+    pub fn is_open(&mut self) -> bool {
+        if self.open && self.idle_since.is_some_and(|t| t.elapsed() >= IDLE_PROBE) {
+            let mut probe = [0u8; 1];
+            // Anything but "nothing to read yet" (an end, an error, or bytes nobody asked
+            // for) retires the connection.
+            self.open = matches!(self.tcp.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        }
         self.open
     }
 
     /// Writes one request's bytes.
     pub async fn send(&mut self, wire: &[u8]) -> Result<(), ErrorKind> {
+        self.idle_since = None;
         if let Err(e) = self.tcp.write_all(wire).await {
             self.open = false;
             return Err(ErrorKind::from_io(&e));
@@ -80,6 +96,9 @@ impl Http1 {
         let r = self.read_into(&mut parser).await;
         if r.is_err() || !parser.keep_alive {
             self.open = false;
+        }
+        if self.start == self.end {
+            self.idle_since = Some(Instant::now());
         }
         if self.start == self.end && self.buf.len() > KEEP_READ {
             self.buf = Vec::new();
