@@ -132,6 +132,9 @@ for pacing in precise batched; do
     measure "res-open-$pacing" "$RES" load "$URL" --rate 5000/s --pacing "$pacing" --duration "${SECS}s" --format json
     row "res --rate 5000/s $pacing" "res-open-$pacing"
 done
+echo "res load --rate 5000/s --pacing precise on hyper's client..." >&2
+measure res-open-hyper env RES_LOAD_CLIENT=hyper "$RES" load "$URL" --rate 5000/s --pacing precise --duration "${SECS}s" --format json
+row "res (hyper) 5000/s precise" res-open-hyper
 fi
 
 if want co; then

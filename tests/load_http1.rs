@@ -12,7 +12,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use res::load::{
-    start, Arrival, ErrorKind, LoadResult, LoadSpec, Pacing, RateSchedule, RequestSpec, Workload,
+    start, start_with, Arrival, ErrorKind, LoadResult, LoadSpec, Pacing, RateSchedule, RequestSpec,
+    Workload,
 };
 use res::units::{Bytes as Size, Duration, Rate};
 
@@ -219,4 +220,46 @@ async fn oversized_heads_and_bodies_are_errors_not_hangs() {
     })
     .await;
     assert_eq!(r.total.errors_by_kind.get(ErrorKind::Timeout), 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_requests_are_answered_in_order_on_one_connection_each() {
+    let server = scripted(CHUNKED, 1000, false).await;
+    let spec = closed_spec(&server.url, RequestSpec::get("svc", "/"), 2, 0.5);
+    let r = start_with(spec, 8).unwrap().join().await;
+    assert!(r.requests >= 16, "{r:#?}");
+    assert_eq!(r.errors, 0, "{:?}", r.total.errors_by_kind);
+    assert_eq!(server.accepted.load(Ordering::Relaxed), 2);
+    assert!(server.heads.load(Ordering::Relaxed) >= r.requests);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_requests_behind_a_close_are_resets() {
+    let reply = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
+    let server = scripted(reply, 1000, true).await;
+    let spec = closed_spec(&server.url, RequestSpec::get("svc", "/"), 1, 0.3);
+    let started = Instant::now();
+    let r = start_with(spec, 4).unwrap().join().await;
+    assert!(started.elapsed() < StdDuration::from_secs(5));
+    let ok = r.requests - r.errors;
+    assert!(ok >= 3, "{r:#?}");
+    assert_eq!(ok, server.accepted.load(Ordering::Relaxed));
+    assert_eq!(r.errors, r.total.errors_by_kind.get(ErrorKind::Reset));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelining_needs_the_closed_model() {
+    let workload = Workload::Open {
+        schedule: RateSchedule::constant(Rate(10.0)),
+        arrival: Arrival::Constant,
+        pacing: Pacing::Precise,
+    };
+    let spec = LoadSpec::new(
+        "http://127.0.0.1:9",
+        vec![RequestSpec::get("svc", "/")],
+        workload,
+        Duration::from_secs(0.1),
+    );
+    let e = start_with(spec, 2).err().expect("refused");
+    assert!(e.to_string().contains("closed model"), "{e}");
 }

@@ -26,7 +26,7 @@ use tokio::net::TcpStream;
 use super::error_kind::ErrorKind;
 use super::http1::Http1;
 use super::request::{Body, CompiledRequest, Rendered};
-use super::spec::Protocol;
+use super::spec::{Protocol, Workload};
 use super::stream::Stream;
 use super::target::Target;
 
@@ -57,6 +57,18 @@ fn own_http1() -> bool {
 /// What came back.
 pub(crate) struct Response {
     pub status: u16,
+}
+
+/// Why pipelining cannot be used for this run, if it cannot.
+pub(crate) fn can_pipeline(target: &Target, workload: &Workload) -> Result<(), String> {
+    match workload {
+        Workload::Closed { think: None, .. } => {}
+        _ => return Err("pipelining needs the closed model without think time".into()),
+    }
+    if target.protocol != Protocol::Http1 || target.tls.is_some() || !own_http1() {
+        return Err("pipelining needs a plain http:// HTTP/1.1 target".into());
+    }
+    Ok(())
 }
 
 impl Connection {
@@ -210,7 +222,7 @@ impl HyperConn {
     }
 }
 
-async fn resolve(target: &Target) -> Result<SocketAddr, ErrorKind> {
+pub(crate) async fn resolve(target: &Target) -> Result<SocketAddr, ErrorKind> {
     if let Ok(ip) = target.host.parse::<std::net::IpAddr>() {
         return Ok(SocketAddr::new(ip, target.port));
     }

@@ -9,9 +9,10 @@
 //! HTTP/2 and TLS (`super::connection` picks the path by protocol).
 //!
 //! Requests may be pipelined: [`Http1::send`] writes a request without waiting, and
-//! [`Http1::receive`] reads the responses in the order they were sent.
+//! [`Http1::receive`] reads the responses in the order they were sent ([`pipeline`]).
 
 pub(crate) mod encode;
+pub(crate) mod pipeline;
 pub(crate) mod response;
 
 use std::time::{Duration, Instant};
