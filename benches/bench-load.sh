@@ -9,7 +9,7 @@
 # RSS of each client come from GNU time. Installs nginx and wrk with apt-get when they are
 # missing (needs root; by hand: `apt-get update && apt-get install -y nginx-light wrk time`);
 # oha is used when installed. Only 127.0.0.1 is targeted. Environment: PORT (default 18080),
-# SECS (default 10), PARTS (default "closed open co conns record": which measurements to run),
+# SECS (default 10), PARTS (default "closed pipeline open co conns record": which to run),
 # ROUNDS (default 3: closed-loop rounds of wrk, res and res on hyper's client, alternated),
 # PAIRS (default 3: how many runs with and without recording the `record` part alternates).
 # `RES_LOAD_CLIENT=hyper` makes `res load` use hyper's HTTP/1.1 client instead of its own.
@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 PORT=${PORT:-18080}
 SECS=${SECS:-10}
-PARTS=${PARTS:-closed open co conns record}
+PARTS=${PARTS:-closed pipeline open co conns record}
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 URL="http://127.0.0.1:${PORT}/"
 
@@ -124,6 +124,25 @@ for round in $(seq "${ROUNDS:-3}"); do
         row "oha -c50 ($round)" "oha-$round"
     fi
 done
+fi
+
+if want pipeline; then
+    # Pipelining, 16 deep on 50 connections: wrk through a Lua script that sends 16 requests
+    # per write, res with --pipeline 16.
+    cat >"$TMP/pipeline.lua" <<'LUA'
+init = function(args)
+    local batch = {}
+    for i = 1, 16 do batch[i] = wrk.format(nil, "/") end
+    pipelined = table.concat(batch)
+end
+request = function() return pipelined end
+LUA
+    echo "wrk -t2 -c50 pipelined 16 deep..." >&2
+    measure wrk-pipeline wrk -t2 -c50 -d"${SECS}s" -s "$TMP/pipeline.lua" "$URL"
+    row "wrk -c50 pipeline 16" wrk-pipeline
+    echo "res load --connections 50 --pipeline 16..." >&2
+    measure res-pipeline "$RES" load "$URL" --connections 50 --pipeline 16 --duration "${SECS}s" --format json
+    row "res -c50 --pipeline 16" res-pipeline
 fi
 
 if want open; then

@@ -66,9 +66,11 @@ pub(crate) async fn user(shared: Arc<Shared>, index: u32, users: u32, depth: usi
                 }
             }
         };
-        // Top up the window with new requests, all in one write.
+        // Top up the window once it is half empty, with new requests in one write: a write
+        // per response would cost a system call per request.
+        let refill = inflight.len() <= depth / 2;
         for _ in 0..depth * 2 {
-            if over || inflight.len() >= depth {
+            if over || !refill || inflight.len() >= depth {
                 break;
             }
             let request = shared.mix.pick(&mut rng);
