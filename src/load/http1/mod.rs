@@ -60,6 +60,10 @@ impl Http1 {
     /// or, after the connection sat idle, when the server has closed it meanwhile (servers
     /// close idle keep-alive connections, and a request sent into one would fail).
     pub fn is_open(&mut self) -> bool {
+        if self.start != self.end {
+            // Bytes after the last response that no request asked for.
+            self.open = false;
+        }
         if self.open && self.idle_since.is_some_and(|t| t.elapsed() >= IDLE_PROBE) {
             let mut probe = [0u8; 1];
             // Anything but "nothing to read yet" (an end, an error, or bytes nobody asked
