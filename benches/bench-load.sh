@@ -4,10 +4,16 @@
 # omission). Not a test: the figures depend on the machine; record them in docs/benchmarks.md.
 #
 # The target is nginx with one worker serving a 2-byte body from its own config in a temp
-# directory, so the figures compare with those in issue 3. Installs nginx and wrk with apt-get
-# when they are missing (needs root). Environment: PORT (default 18080), SECS (default 10),
-# PARTS (default "closed open co conns record": which measurements to run), PAIRS (default 3:
-# how many runs with and without recording the `record` part alternates).
+# directory, so the figures compare with those in issues 3 and 20. Requests are counted by the
+# server (nginx `stub_status`), so every client is measured the same way; CPU-seconds and peak
+# RSS of each client come from GNU time. Installs nginx and wrk with apt-get when they are
+# missing (needs root; by hand: `apt-get update && apt-get install -y nginx-light wrk time`);
+# oha is used when installed. Only 127.0.0.1 is targeted. Environment: PORT (default 18080),
+# SECS (default 10), PARTS (default "closed pipeline open co conns record": which to run),
+# ROUNDS (default 3: closed-loop rounds of wrk, res and res on hyper's client, alternated),
+# PAIRS (default 3: how many runs with and without recording the `record` part alternates).
+# `RES_LOAD_CLIENT=hyper` makes `res load` use hyper's HTTP/1.1 client instead of its own.
+# Needs a quiet machine for figures worth recording.
 #
 #   benches/bench-load.sh
 set -euo pipefail
@@ -15,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 PORT=${PORT:-18080}
 SECS=${SECS:-10}
-PARTS=${PARTS:-closed open co conns record}
+PARTS=${PARTS:-closed pipeline open co conns record}
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 URL="http://127.0.0.1:${PORT}/"
 
@@ -61,6 +67,7 @@ http {
     server {
         listen 127.0.0.1:${PORT} backlog=4096;
         location / { default_type text/plain; return 200 "ok"; }
+        location = /nginx_status { stub_status; }
     }
 }
 CONF
@@ -72,48 +79,81 @@ echo "building res (release)..." >&2
 cargo build --release --quiet --bin res
 RES=target/release/res
 
-# measure NAME CMD...: runs CMD under GNU time; stdout goes to $TMP/NAME.out.
+# served: the requests nginx has handled so far (each read of the counter is one more).
+served() { python3 -c "import urllib.request as u; print(u.urlopen('http://127.0.0.1:${PORT}/nginx_status').read().split()[9].decode())"; }
+# measure NAME CMD...: runs CMD under GNU time; stdout goes to $TMP/NAME.out, the requests
+# the server counted meanwhile to $TMP/NAME.served.
 measure() {
-    local name=$1
+    local name=$1 before after
     shift
-    /usr/bin/time -v -o "$TMP/$name.time" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+    before=$(served)
+    /usr/bin/time -v -o "$TMP/$name.time" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || true
+    after=$(served)
+    echo $((after - before - 1)) >"$TMP/$name.served"
 }
 cpu_s() { awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$TMP/$1.time"; }
 rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$TMP/$1.time"; }
 json() { python3 -c "import json,sys; r=json.load(open('$TMP/$1.out')); print($2)"; }
 
-row() { # label measurement requests rps
-    local label=$1 name=$2 reqs=$3 rps=$4 cpu rss per
+row() { # label measurement: server-counted requests and rate, CPU, CPU per request, RSS
+    local label=$1 name=$2 reqs cpu rss
+    reqs=$(cat "$TMP/$name.served")
     cpu=$(cpu_s "$name")
     rss=$(rss_mb "$name")
-    per=$(python3 -c "print(round($reqs / max($cpu, 0.001)))")
-    printf "%-26s %10s %11.0f %8s %12s %9s\n" "$label" "$reqs" "$rps" "$cpu" "$per" "$rss" >>"$TMP/table"
+    printf "%s\t%s\t%s\t%s\t%s\n" "$label" "$name" "$reqs" "$cpu" "$rss" >>"$TMP/rows.tsv"
+    python3 -c "r=$reqs; c=max($cpu, 0.001); print(f'%-30s %10d %11.0f %8.2f %10.2f %10.0f %8s' % ('$label', r, r / $SECS, c, 1e6 * c / max(r, 1), r / c, '$rss'))" >>"$TMP/table"
 }
 
 if want closed; then
-echo "wrk -t2 -c50 -d${SECS}s..." >&2
-measure wrk wrk -t2 -c50 -d"${SECS}s" "$URL"
-row "wrk -c50" wrk "$(awk '/requests in/ { print $1 }' "$TMP/wrk.out")" "$(awk '/Requests\/sec/ { print $2 }' "$TMP/wrk.out")"
+for round in $(seq "${ROUNDS:-3}"); do
+    echo "round $round: wrk -t2 -c50 -d${SECS}s..." >&2
+    measure "wrk-$round" wrk -t2 -c50 -d"${SECS}s" "$URL"
+    row "wrk -c50 ($round)" "wrk-$round"
 
-echo "res load --connections 50..." >&2
-measure res-closed "$RES" load "$URL" --connections 50 --duration "${SECS}s" --format json
-row "res --connections 50" res-closed "$(json res-closed "r['requests']")" "$(json res-closed "r['achieved_rps']")"
+    echo "round $round: res load --connections 50..." >&2
+    measure "res-closed-$round" "$RES" load "$URL" --connections 50 --duration "${SECS}s" --format json
+    row "res --connections 50 ($round)" "res-closed-$round"
 
-if need oha; then
-    echo "oha -c50 -z${SECS}s..." >&2
-    measure oha oha -c 50 -z "${SECS}s" --no-tui --output-format json "$URL" ||
-        measure oha oha -c 50 -z "${SECS}s" --no-tui -j "$URL"
-    row "oha -c50" oha "$(json oha "r['summary'].get('successRate',1) and sum(r['statusCodeDistribution'].values())")" "$(json oha "r['summary']['requestsPerSec']")"
+    echo "round $round: res load --connections 50 on hyper's client..." >&2
+    measure "res-hyper-$round" env RES_LOAD_CLIENT=hyper "$RES" load "$URL" --connections 50 --duration "${SECS}s" --format json
+    row "res (hyper) -c50 ($round)" "res-hyper-$round"
+
+    if need oha; then
+        echo "round $round: oha -c50 -z${SECS}s..." >&2
+        measure "oha-$round" oha -c 50 -z "${SECS}s" --no-tui "$URL"
+        row "oha -c50 ($round)" "oha-$round"
+    fi
+done
 fi
 
+if want pipeline; then
+    # Pipelining, 16 deep on 50 connections: wrk through a Lua script that sends 16 requests
+    # per write, res with --pipeline 16.
+    cat >"$TMP/pipeline.lua" <<'LUA'
+init = function(args)
+    local batch = {}
+    for i = 1, 16 do batch[i] = wrk.format(nil, "/") end
+    pipelined = table.concat(batch)
+end
+request = function() return pipelined end
+LUA
+    echo "wrk -t2 -c50 pipelined 16 deep..." >&2
+    measure wrk-pipeline wrk -t2 -c50 -d"${SECS}s" -s "$TMP/pipeline.lua" "$URL"
+    row "wrk -c50 pipeline 16" wrk-pipeline
+    echo "res load --connections 50 --pipeline 16..." >&2
+    measure res-pipeline "$RES" load "$URL" --connections 50 --pipeline 16 --duration "${SECS}s" --format json
+    row "res -c50 --pipeline 16" res-pipeline
 fi
 
 if want open; then
 for pacing in precise batched; do
     echo "res load --rate 5000/s --pacing $pacing..." >&2
     measure "res-open-$pacing" "$RES" load "$URL" --rate 5000/s --pacing "$pacing" --duration "${SECS}s" --format json
-    row "res --rate 5000/s $pacing" "res-open-$pacing" "$(json "res-open-$pacing" "r['requests']")" "$(json "res-open-$pacing" "r['achieved_rps']")"
+    row "res --rate 5000/s $pacing" "res-open-$pacing"
 done
+echo "res load --rate 5000/s --pacing precise on hyper's client..." >&2
+measure res-open-hyper env RES_LOAD_CLIENT=hyper "$RES" load "$URL" --rate 5000/s --pacing precise --duration "${SECS}s" --format json
+row "res (hyper) 5000/s precise" res-open-hyper
 fi
 
 if want co; then
@@ -135,10 +175,13 @@ if want conns; then
     [ "$(ulimit -n)" -ge 12000 ] || ulimit -n "$(ulimit -Hn)"
     echo "res load --connections 10000..." >&2
     measure res-conns "$RES" load "$URL" --connections 10000 --duration "${SECS}s" --format json
-    row "res --connections 10000" res-conns "$(json res-conns "r['requests']")" "$(json res-conns "r['achieved_rps']")"
+    row "res --connections 10000" res-conns
     echo "wrk -t2 -c10000..." >&2
     measure wrk-conns wrk -t2 -c10000 -d"${SECS}s" "$URL"
-    row "wrk -c10000" wrk-conns "$(awk '/requests in/ { print $1 }' "$TMP/wrk-conns.out")" "$(awk '/Requests\/sec/ { print $2 }' "$TMP/wrk-conns.out")"
+    row "wrk -c10000" wrk-conns
+    echo "res load --connections 10000 on hyper's client..." >&2
+    measure res-hyper-conns env RES_LOAD_CLIENT=hyper "$RES" load "$URL" --connections 10000 --duration "${SECS}s" --format json
+    row "res (hyper) -c10000" res-hyper-conns
 fi
 
 if want record; then
@@ -171,7 +214,7 @@ echo
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)   nproc: $(nproc)   cpu: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 echo "target: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), 1 worker, 2-byte body, ${URL}; ${SECS}s per client"
 echo
-printf "%-26s %10s %11s %8s %12s %9s\n" "client" "requests" "req/s" "cpu s" "req/cpu-s" "rss MB"
+printf "%-30s %10s %11s %8s %10s %10s %8s\n" "client" "served" "served/s" "cpu s" "cpu us/req" "req/cpu-s" "rss MB"
 cat "$TMP/table" 2>/dev/null || true
 echo
 python3 - "$TMP" <<'PY'
@@ -182,10 +225,27 @@ def load(n):
     return json.load(open(f"{tmp}/{n}.out"))
 def have(n):
     return os.path.exists(f"{tmp}/{n}.out")
-if have("res-closed"):
-    closed = load("res-closed")
-    wrk = float(open(tmp + '/wrk.out').read().split('Requests/sec:')[1].split()[0])
-    print(f"closed loop: res/wrk throughput = {closed['achieved_rps'] / wrk:.2f}x")
+rows = {}
+if os.path.exists(f"{tmp}/rows.tsv"):
+    for line in open(f"{tmp}/rows.tsv"):
+        label, name, reqs, cpu, rss = line.rstrip("\n").split("\t")
+        rows[name] = (int(reqs), float(cpu), rss)
+def ratio(a, b):
+    # Per round: served ratio and requests-per-CPU-second ratio of `a` against `b`.
+    out = []
+    for n in range(1, 100):
+        if f"{a}-{n}" not in rows or f"{b}-{n}" not in rows:
+            continue
+        (ra, ca, _), (rb, cb, _) = rows[f"{a}-{n}"], rows[f"{b}-{n}"]
+        out.append((ra / max(rb, 1), (ra / max(ca, 0.001)) / max(rb / max(cb, 0.001), 1)))
+    return out
+for a, b in (("res-closed", "wrk"), ("res-hyper", "wrk"), ("res-closed", "res-hyper"), ("oha", "wrk")):
+    r = ratio(a, b)
+    if r:
+        each = ", ".join(f"{t:.2f}x/{e:.2f}x" for t, e in r)
+        mt = sum(t for t, _ in r) / len(r)
+        me = sum(e for _, e in r) / len(r)
+        print(f"closed loop {a} / {b}: throughput {mt:.2f}x, requests per CPU-second {me:.2f}x (per round: {each})")
 for p in ("precise", "batched"):
     if not have(f"res-open-{p}"):
         continue

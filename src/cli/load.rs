@@ -16,7 +16,7 @@ use crate::load::progress::Progress;
 use crate::load::spec::{
     Arrival, BodySpec, LoadSpec, Pacing, Protocol, RequestSpec, TlsOptions, Workload,
 };
-use crate::load::{start, summary};
+use crate::load::{start_with, summary};
 use crate::shutdown::Shutdown;
 use crate::units::{Duration, Percent, Rate};
 
@@ -66,6 +66,10 @@ pub struct LoadArgs {
     /// Event-loop threads for the connections [default: one per CPU].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Closed loop: up to this many requests in flight on each connection (HTTP/1.1
+    /// pipelining, for maximum-throughput runs against servers that allow it).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub pipeline: u16,
     /// A text summary, or the full result (per-second series included) as JSON.
     #[arg(long, default_value = "text")]
     pub format: FormatArg,
@@ -161,10 +165,12 @@ pub fn run(args: LoadArgs) -> ExitCode {
     };
     let duration = spec.duration.to_std();
     let target = args.url.clone();
+    let pipeline = args.pipeline;
     let result = runtime.block_on(async move {
         let shutdown = Shutdown::listen()
             .map_err(|e| (Exit::Tool, format!("cannot listen for signals: {e}")))?;
-        let handle = start(spec).map_err(|e| (start_error_code(&e), e.to_string()))?;
+        let handle = start_with(spec, usize::from(pipeline))
+            .map_err(|e| (start_error_code(&e), e.to_string()))?;
         let progress = Progress::spawn(handle.live(), duration, std::io::stderr().is_terminal());
         let (result, signal) = tokio::select! {
             _ = handle.finished() => (handle.stop().await, None),
@@ -294,10 +300,13 @@ fn spec_from(args: &LoadArgs) -> Result<(LoadSpec, String), String> {
     spec.connections = connections;
     spec.seed = args.seed;
     spec.threads = args.threads.unwrap_or(0);
-    let setup = format!(
+    let mut setup = format!(
         "{setup}, {}",
         if args.http2 { "HTTP/2" } else { "HTTP/1.1" }
     );
+    if args.pipeline > 1 {
+        setup.push_str(&format!(", pipelined {} deep", args.pipeline));
+    }
     Ok((spec, setup))
 }
 

@@ -1,5 +1,9 @@
-//! One owned HTTP connection: connect (DNS, TCP with `TCP_NODELAY`, TLS), the hyper
-//! handshake, and request/response exchanges over it.
+//! One owned HTTP connection: connect (DNS, TCP with `TCP_NODELAY`, TLS), and
+//! request/response exchanges over it.
+//!
+//! Plain `http://` HTTP/1.1 targets use the load generator's own client ([`Http1`]); HTTP/2
+//! and TLS use hyper, as does HTTP/1.1 when `RES_LOAD_CLIENT=hyper` is set (to compare the
+//! two in benchmarks).
 //!
 //! The hyper connection future is not spawned as a task of its own: each exchange polls it
 //! alongside the response, in the worker's task. That saves two cross-task wake-ups per
@@ -20,8 +24,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 
 use super::error_kind::ErrorKind;
-use super::request::Body;
-use super::spec::Protocol;
+use super::http1::Http1;
+use super::request::{Body, CompiledRequest, Rendered};
+use super::spec::{Protocol, Workload};
 use super::stream::Stream;
 use super::target::Target;
 
@@ -32,14 +37,38 @@ enum Sender {
     H2(http2::SendRequest<Body>),
 }
 
-pub(crate) struct Connection {
+/// A connection on either path.
+pub(crate) enum Connection {
+    Own(Box<Http1>),
+    Hyper(HyperConn),
+}
+
+pub(crate) struct HyperConn {
     sender: Sender,
     driver: Option<Driver>,
+}
+
+/// True unless `RES_LOAD_CLIENT=hyper` asks for hyper on HTTP/1.1 too (read once).
+fn own_http1() -> bool {
+    static OWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OWN.get_or_init(|| std::env::var("RES_LOAD_CLIENT").map_or(true, |v| v != "hyper"))
 }
 
 /// What came back.
 pub(crate) struct Response {
     pub status: u16,
+}
+
+/// Why pipelining cannot be used for this run, if it cannot.
+pub(crate) fn can_pipeline(target: &Target, workload: &Workload) -> Result<(), String> {
+    match workload {
+        Workload::Closed { think: None, .. } => {}
+        _ => return Err("pipelining needs the closed model without think time".into()),
+    }
+    if target.protocol != Protocol::Http1 || target.tls.is_some() || !own_http1() {
+        return Err("pipelining needs a plain http:// HTTP/1.1 target".into());
+    }
+    Ok(())
 }
 
 impl Connection {
@@ -50,6 +79,43 @@ impl Connection {
             .await
             .map_err(|e| ErrorKind::from_io(&e))?;
         let _ = tcp.set_nodelay(true);
+        if target.protocol == Protocol::Http1 && target.tls.is_none() && own_http1() {
+            return Ok(Connection::Own(Box::new(Http1::new(tcp))));
+        }
+        HyperConn::open(target, tcp).await.map(Connection::Hyper)
+    }
+
+    /// False once the peer closed the connection or an exchange broke it.
+    pub fn is_open(&mut self) -> bool {
+        match self {
+            Connection::Own(c) => c.is_open(),
+            Connection::Hyper(c) => c.is_open(),
+        }
+    }
+
+    /// Sends the request and reads the whole response, counting at most `limit` body bytes.
+    pub async fn exchange(
+        &mut self,
+        req: &CompiledRequest,
+        rendered: Option<Rendered>,
+        limit: u64,
+    ) -> Result<Response, ErrorKind> {
+        match self {
+            Connection::Own(c) => {
+                match req.wire(rendered, &mut c.scratch) {
+                    Some(wire) => c.send(wire).await?,
+                    None => c.send_scratch().await?,
+                }
+                let status = c.receive(req.is_head(), limit).await?;
+                Ok(Response { status })
+            }
+            Connection::Hyper(c) => c.exchange(req.build(rendered), limit).await,
+        }
+    }
+}
+
+impl HyperConn {
+    async fn open(target: &Target, tcp: TcpStream) -> Result<HyperConn, ErrorKind> {
         let stream = match &target.tls {
             None => Stream::Plain(tcp),
             Some((connector, name)) => {
@@ -81,14 +147,13 @@ impl Connection {
                 (Sender::H2(s), Box::pin(c))
             }
         };
-        Ok(Connection {
+        Ok(HyperConn {
             sender,
             driver: Some(driver),
         })
     }
 
-    /// False once the peer closed the connection or an exchange broke it.
-    pub fn is_open(&self) -> bool {
+    fn is_open(&self) -> bool {
         self.driver.is_some()
             && match &self.sender {
                 Sender::H1(s) => !s.is_closed(),
@@ -97,12 +162,8 @@ impl Connection {
     }
 
     /// Sends `req` and reads the whole response body, counting at most `limit` bytes.
-    pub async fn exchange(
-        &mut self,
-        req: Request<Body>,
-        limit: u64,
-    ) -> Result<Response, ErrorKind> {
-        let Connection { sender, driver } = self;
+    async fn exchange(&mut self, req: Request<Body>, limit: u64) -> Result<Response, ErrorKind> {
+        let HyperConn { sender, driver } = self;
         let exchange = async move {
             let resp = match sender {
                 Sender::H1(s) => {
@@ -161,7 +222,7 @@ impl Connection {
     }
 }
 
-async fn resolve(target: &Target) -> Result<SocketAddr, ErrorKind> {
+pub(crate) async fn resolve(target: &Target) -> Result<SocketAddr, ErrorKind> {
     if let Ok(ip) = target.host.parse::<std::net::IpAddr>() {
         return Ok(SocketAddr::new(ip, target.port));
     }

@@ -46,6 +46,7 @@ mod error;
 mod error_kind;
 pub mod feeder;
 mod handle;
+mod http1;
 mod issuer;
 mod pacer;
 pub mod progress;
@@ -97,9 +98,19 @@ use target::Target;
 /// Starts a run on the current tokio runtime. Errors are about the spec (a bad URL, an
 /// unknown placeholder); failures of the target are counted in the result instead.
 pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
+    start_with(spec, 1)
+}
+
+/// As [`start`], with up to `pipeline` requests in flight on each connection of the closed
+/// model (HTTP/1.1 pipelining, for maximum-throughput runs); 1 is no pipelining. Pipelining
+/// needs the closed model and a plain `http://` HTTP/1.1 target.
+pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadError> {
     let runtime = tokio::runtime::Handle::try_current().map_err(|_| LoadError::NoRuntime)?;
     let target = Target::parse(&spec.base_url, spec.protocol, spec.tls)?;
     let mix = Mix::compile(&spec, &target)?;
+    if pipeline > 1 {
+        connection::can_pipeline(&target, &spec.workload).map_err(LoadError::Invalid)?;
+    }
     if spec.timeout.0 <= 0.0 {
         return Err(LoadError::Invalid(
             "the timeout must be longer than zero".into(),
@@ -148,8 +159,12 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
                 ));
             }
             for i in 0..users {
-                workers
-                    .push(threads.spawn(i as usize, closed::user(shared.clone(), i, users, think)));
+                let s = shared.clone();
+                workers.push(if pipeline > 1 {
+                    threads.spawn(i as usize, http1::pipeline::user(s, i, users, pipeline))
+                } else {
+                    threads.spawn(i as usize, closed::user(s, i, users, think))
+                });
             }
             None
         }

@@ -42,6 +42,8 @@ pub(crate) struct CompiledRequest {
     headers: HeaderMap,
     header_templates: Vec<(HeaderName, Template)>,
     static_uri: Option<Uri>,
+    /// The whole HTTP/1.1 request, for a static request to an HTTP/1.1 target.
+    wire: Option<Bytes>,
 }
 
 enum BodyTemplate {
@@ -119,6 +121,41 @@ impl CompiledRequest {
         Ok(Some(Rendered { uri, body, headers }))
     }
 
+    /// The request as HTTP/1.1 bytes: shared ones when static, else encoded into `out`
+    /// (which the caller sends).
+    pub fn wire(&self, rendered: Option<Rendered>, out: &mut Vec<u8>) -> Option<&Bytes> {
+        let encode = super::http1::encode::request;
+        match &rendered {
+            None => {
+                if let Some(w) = &self.wire {
+                    return Some(w);
+                }
+                let body = match &self.body {
+                    BodyTemplate::Static(b) => &b[..],
+                    _ => &[],
+                };
+                let path = origin_form(self.static_uri.as_ref());
+                encode(&self.method, path, &self.headers, body, out);
+            }
+            Some(r) => {
+                let headers = r.headers.as_ref().unwrap_or(&self.headers);
+                encode(
+                    &self.method,
+                    origin_form(Some(&r.uri)),
+                    headers,
+                    &r.body,
+                    out,
+                );
+            }
+        }
+        None
+    }
+
+    /// True for `HEAD`, whose response has no body.
+    pub fn is_head(&self) -> bool {
+        self.method == Method::HEAD
+    }
+
     /// The hyper request, from the static parts and whatever was rendered.
     pub fn build(&self, rendered: Option<Rendered>) -> Request<Body> {
         let (uri, body, headers) = match rendered {
@@ -138,6 +175,12 @@ impl CompiledRequest {
         *req.headers_mut() = headers.unwrap_or_else(|| self.headers.clone());
         req
     }
+}
+
+/// The path and query of a request URI, as HTTP/1.1 sends them.
+fn origin_form(uri: Option<&Uri>) -> &str {
+    uri.and_then(|u| u.path_and_query())
+        .map_or("/", |p| p.as_str())
 }
 
 /// The whole mix.
@@ -316,7 +359,7 @@ fn compile_one(
     if timeout.is_zero() {
         return Err("the timeout must be longer than zero".into());
     }
-    Ok(CompiledRequest {
+    let mut compiled = CompiledRequest {
         service,
         method,
         timeout,
@@ -327,7 +370,14 @@ fn compile_one(
         headers,
         header_templates,
         static_uri,
-    })
+        wire: None,
+    };
+    if target.protocol == Protocol::Http1 && compiled.is_static() {
+        let mut out = Vec::new();
+        compiled.wire(None, &mut out);
+        compiled.wire = Some(Bytes::from(out));
+    }
+    Ok(compiled)
 }
 
 /// Running sums of the weights; `None` if any is not a positive finite number.

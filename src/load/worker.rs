@@ -57,7 +57,7 @@ pub(crate) async fn send(
 ) -> Result<(), ErrorKind> {
     let deadline = tokio::time::Instant::from_std(sent_at + req.timeout);
     let attempt = async {
-        if conn.as_ref().is_some_and(|c| !c.is_open()) {
+        if conn.as_mut().is_some_and(|c| !c.is_open()) {
             *conn = None;
         }
         let c = match conn {
@@ -66,7 +66,7 @@ pub(crate) async fn send(
             // kept inline it would sit in every idle worker's state.
             None => conn.insert(Box::pin(Connection::open(&shared.target)).await?),
         };
-        match c.exchange(req.build(rendered), shared.body_limit).await {
+        match c.exchange(req, rendered, shared.body_limit).await {
             Ok(resp) => {
                 shared.stats.status(req.service, resp.status);
                 if req.accepts(resp.status) {
