@@ -91,7 +91,7 @@ fn parse_report(s: &str) -> Result<Report, String> {
 
 const KINDS: &str = "json=FILE, junit=FILE, html=FILE or md=FILE";
 
-fn writable(path: &std::path::Path) -> std::io::Result<()> {
+pub(super) fn writable(path: &std::path::Path) -> std::io::Result<()> {
     if path.as_os_str().is_empty() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,

@@ -49,6 +49,8 @@ pub struct Line {
     pub metric: &'static str,
     pub color: usize,
     pub points: Vec<(f64, f64)>,
+    /// Also mark each point (for sparse series, such as one value per run).
+    pub dots: bool,
 }
 
 /// A shaded span of time: a fault window.
@@ -77,6 +79,8 @@ pub struct TimeChart {
     pub lines: Vec<Line>,
     pub bands: Vec<Band>,
     pub markers: Vec<Marker>,
+    /// Label only whole numbers on the x axis (run indices).
+    pub integer_x: bool,
 }
 
 pub(super) type Chart<'a, 'b> = ChartContext<
@@ -173,8 +177,18 @@ pub fn render(c: &TimeChart) -> Result<String, String> {
         let mut chart = frame(root, x.clone(), y.clone(), Y_LABELS)?;
         let (px, py) = chart.plotting_area().get_pixel_range();
         plot = (px.start, px.end, py.start, py.end);
+        let whole = |v: &f64| {
+            if !c.integer_x {
+                format!("{v:.1}")
+            } else if (v - v.round()).abs() < 1e-6 && *v >= 0.0 {
+                format!("{}", v.round() as i64 + 1)
+            } else {
+                String::new()
+            }
+        };
         chart
             .configure_mesh()
+            .x_label_formatter(&whole)
             .x_desc(c.x_desc.as_str())
             .y_desc(c.y_desc.as_str())
             .x_labels(12)
@@ -245,6 +259,15 @@ pub fn render(c: &TimeChart) -> Result<String, String> {
                     color.stroke_width(2),
                 ))
                 .map_err(|e| e.to_string())?;
+            if l.dots {
+                chart
+                    .draw_series(
+                        l.points
+                            .iter()
+                            .map(|p| Circle::new(*p, 4, color.filled())),
+                    )
+                    .map_err(|e| e.to_string())?;
+            }
             Ok(())
         })?;
         let _ = write!(

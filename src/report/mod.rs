@@ -5,10 +5,12 @@
 //! The interpreter fills a [`RunReport`]; nothing here measures or decides anything.
 
 pub mod chart;
+pub mod forecast_plot;
 pub mod gantt;
 pub mod html;
 mod junit;
 pub mod markdown;
+pub mod profile_page;
 mod summary;
 
 use std::collections::BTreeMap;

@@ -34,6 +34,18 @@ pub fn state_dir() -> PathBuf {
     std::env::temp_dir().join(format!("res-state-{}-{n}", std::process::id()))
 }
 
+/// Whether a missing dependency must fail the test instead of skipping it (`CI=true`: CI
+/// installs everything the tests need, so a skip there would be a green lie).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Says why a test cannot run here: a skip locally, a failure under `CI=true`.
+pub fn skip(reason: &str) {
+    assert!(!in_ci(), "CI=true, and this test cannot run: {reason}");
+    eprintln!("skipped: {reason}");
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

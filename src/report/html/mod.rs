@@ -17,6 +17,8 @@ use super::chart::{self, Band, Line, Marker, TimeChart};
 use super::gantt::{self, PlanRow};
 use super::{Outcome, RunReport};
 
+pub use style::CSS;
+
 /// Escapes text for HTML and XML content and attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -160,6 +162,7 @@ fn time_charts(r: &RunReport) -> Result<Vec<(&'static str, String)>, String> {
             metric,
             color: i,
             points: chart::downsample(&pts, cols, peak),
+            dots: false,
         }
     };
     let mk = |id: &str, y: &str, lines: Vec<Line>| TimeChart {
@@ -178,6 +181,7 @@ fn time_charts(r: &RunReport) -> Result<Vec<(&'static str, String)>, String> {
             })
             .collect(),
         markers: markers(),
+        integer_x: false,
     };
     let enumerate = || names.iter().enumerate();
     let rps = mk(

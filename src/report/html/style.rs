@@ -31,6 +31,7 @@ svg.chart .frame line,svg.chart .frame polyline{stroke:var(--muted)}
 svg.chart .fault rect{fill:var(--fault)}svg.chart .fault text{fill:var(--bad)}
 svg.chart .remedy polyline{stroke:var(--remedy);stroke-dasharray:6 4}svg.chart .remedy text{fill:var(--remedy)}
 svg.chart g[data-metric=p50] polyline{stroke-dasharray:5 4;stroke-width:1.5}
+svg.chart g[data-metric=trend] polyline{stroke-dasharray:8 5;stroke-width:1.5;opacity:.75}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;list-style:none;padding:0;margin:.3em 0 .8em}
 .legend li{overflow-wrap:anywhere}
 .swatch{display:inline-block;width:14px;height:4px;margin-right:6px;vertical-align:middle;border-radius:2px}

@@ -273,7 +273,7 @@ pub fn events(r: &RunReport) -> String {
     for e in &r.events {
         let _ = write!(
             out,
-            "<li><span class=\"t\">{:.1} s</span> <b>{}</b> {}</li>",
+            "<li><span class=\"t\">{:.1} s</span> <strong>{}</strong> {}</li>",
             e.at_s,
             esc(&e.kind),
             esc(&e.detail)
