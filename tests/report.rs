@@ -60,11 +60,7 @@ fn demo_html_report_in_headless_chromium() {
         "--report",
         &format!("junit={}", s(&junit)),
     ]);
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        stderr(&out)
-    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let page = std::fs::read_to_string(&html).unwrap();
     assert_self_contained(&page);
@@ -107,31 +103,68 @@ fn demo_html_report_in_headless_chromium() {
             let g = groups(&svg, &format!("data-fault=\"{fault}"));
             assert!(!g.is_empty(), "{chart}: a window for {fault}");
             let at = attr(&g[0], "data-fault-start").unwrap();
-            assert!((at - start).abs() <= 1.0, "{chart}: {fault} starts at {at}, injected at {start}");
+            assert!(
+                (at - start).abs() <= 1.0,
+                "{chart}: {fault} starts at {at}, injected at {start}"
+            );
             let to = attr(&g[0], "data-fault-end").unwrap();
-            assert!((to - end).abs() <= 1.0, "{chart}: {fault} ends at {to}, reverted at {end}");
+            assert!(
+                (to - end).abs() <= 1.0,
+                "{chart}: {fault} ends at {to}, reverted at {end}"
+            );
             let (x0, x1) = rect_x(&g[0]).expect("a fault rectangle");
-            assert!((geometry.time(x0) - start).abs() <= 1.0, "{chart}: rectangle of {fault} starts at {} s", geometry.time(x0));
-            assert!((geometry.time(x1) - end).abs() <= 1.0, "{chart}: rectangle of {fault} ends at {} s", geometry.time(x1));
+            assert!(
+                (geometry.time(x0) - start).abs() <= 1.0,
+                "{chart}: rectangle of {fault} starts at {} s",
+                geometry.time(x0)
+            );
+            assert!(
+                (geometry.time(x1) - end).abs() <= 1.0,
+                "{chart}: rectangle of {fault} ends at {} s",
+                geometry.time(x1)
+            );
         }
     }
     let plan = element(&dom, "data-chart=\"plan\"", "svg").expect("the plan's Gantt chart");
     for step in ["warmup", "main", "chaos", "flaky"] {
-        assert_eq!(groups(&plan, &format!("data-step=\"{step}\"")).len(), 1, "plan step {step}");
+        assert_eq!(
+            groups(&plan, &format!("data-step=\"{step}\"")).len(),
+            1,
+            "plan step {step}"
+        );
     }
-    assert!(dom.contains("id=\"expectations\""), "the expectations table");
+    assert!(
+        dom.contains("id=\"expectations\""),
+        "the expectations table"
+    );
 
-    for (name, size, dark) in [("wide", "1280,2600", false), ("phone", "390,3000", false), ("dark", "1280,2600", true)] {
+    for (name, size, dark) in [
+        ("wide", "1280,2600", false),
+        ("phone", "390,3000", false),
+        ("dark", "1280,2600", true),
+    ] {
         let png = dir.join(format!("{name}.png"));
         screenshot(&chromium, &html, &png, size, dark, &dir);
         let img = Png::read(&png);
         let look = img.look();
-        assert!(look.differing > 0.02, "{name}: the page is not blank ({look:?})");
-        assert!(look.coloured > 0.001, "{name}: the charts' colours show ({look:?})");
+        assert!(
+            look.differing > 0.02,
+            "{name}: the page is not blank ({look:?})"
+        );
+        assert!(
+            look.coloured > 0.001,
+            "{name}: the charts' colours show ({look:?})"
+        );
         if dark {
-            assert!(look.background_luma < 80.0, "dark scheme: a dark background ({look:?})");
+            assert!(
+                look.background_luma < 80.0,
+                "dark scheme: a dark background ({look:?})"
+            );
         } else {
-            assert!(look.background_luma > 200.0, "light scheme: a light background ({look:?})");
+            assert!(
+                look.background_luma > 200.0,
+                "light scheme: a light background ({look:?})"
+            );
         }
     }
 }
@@ -145,7 +178,15 @@ fn markdown_compares_with_the_previous_run_and_fills_the_step_summary() {
     std::fs::write(&summary, "earlier step\n").unwrap();
     let run = |seed: &str, md: &Path| {
         let out = Command::new(common::res_bin())
-            .args(["run", s(&file), "--seed", seed, "--quiet", "--profile-db", s(&db)])
+            .args([
+                "run",
+                s(&file),
+                "--seed",
+                seed,
+                "--quiet",
+                "--profile-db",
+                s(&db),
+            ])
             .arg("--report")
             .arg(format!("md={}", s(md)))
             .env("GITHUB_STEP_SUMMARY", &summary)
@@ -161,13 +202,23 @@ fn markdown_compares_with_the_previous_run_and_fills_the_step_summary() {
     let second = std::fs::read_to_string(second).unwrap();
     assert!(first.contains("### ✅ res: quick — PASS"), "{first}");
     assert!(first.contains("| shop.catalog |"), "{first}");
-    assert!(first.contains("| ✅ | p99(shop.catalog) &lt; 2s | during main |"), "{first}");
+    assert!(
+        first.contains("| ✅ | p99(shop.catalog) &lt; 2s | during main |"),
+        "{first}"
+    );
     assert!(first.contains("first recorded run"), "{first}");
     assert!(second.contains("**Against run 1"), "{second}");
     assert!(second.contains("| shop.catalog | "), "{second}");
     let appended = std::fs::read_to_string(&summary).unwrap();
-    assert!(appended.starts_with("earlier step\n"), "appended, not overwritten");
-    assert_eq!(appended.matches("### ✅ res: quick").count(), 2, "{appended}");
+    assert!(
+        appended.starts_with("earlier step\n"),
+        "appended, not overwritten"
+    );
+    assert_eq!(
+        appended.matches("### ✅ res: quick").count(),
+        2,
+        "{appended}"
+    );
 }
 
 #[test]
@@ -181,7 +232,10 @@ fn hostile_names_are_escaped_in_every_format() {
     assert!(html.contains("🔥"), "emoji kept as text");
     assert!(html.contains("data-service=\"shop.&lt;b&gt;&amp;&quot;x&quot; onload=&#39;\""));
     let md = res::report::to_markdown(&r, &res::report::Previous::First);
-    assert!(!md.contains("<script>") && md.contains("&lt;script&gt;"), "{md}");
+    assert!(
+        !md.contains("<script>") && md.contains("&lt;script&gt;"),
+        "{md}"
+    );
     assert!(md.contains("\\|"), "a pipe cannot end a cell: {md}");
     let junit = res::report::to_junit(&r);
     assert!(!junit.contains("<script>"), "{junit}");
@@ -194,7 +248,14 @@ fn hostile_names_are_escaped_in_every_format() {
 #[test]
 fn an_hour_with_twenty_services_stays_under_two_megabytes() {
     let r = synthetic_report(3600, 20);
+    let started = std::time::Instant::now();
     let html = res::report::to_html(&r, &[]).unwrap();
+    // For information only: the speed goal is benches/report_html.rs's.
+    eprintln!(
+        "1 h × 20 services: {} bytes in {:?} (debug build)",
+        html.len(),
+        started.elapsed()
+    );
     assert!(
         html.len() < 2 * 1024 * 1024,
         "{} bytes for 1 h × 20 services",
@@ -207,9 +268,15 @@ fn an_hour_with_twenty_services_stays_under_two_megabytes() {
         .filter_map(|s| s.split('"').next()?.parse::<usize>().ok())
         .max()
         .unwrap();
-    assert!(most <= res::report::chart::columns(), "{most} points in a series");
+    assert!(
+        most <= res::report::chart::columns(),
+        "{most} points in a series"
+    );
     // The tables keep the exact figures.
-    assert!(html.contains("<td>shop.s19</td><td>360000</td>"), "exact request count");
+    assert!(
+        html.contains("<td>shop.s19</td><td>360000</td>"),
+        "exact request count"
+    );
 }
 
 #[test]
@@ -222,7 +289,11 @@ fn report_paths_that_cannot_be_written_are_refused_before_the_run() {
             &format!("{kind}=/nonexistent-folder/report.out"),
         ]);
         assert_eq!(out.status.code(), Some(2), "{kind}: {}", stderr(&out));
-        assert!(stderr(&out).contains("cannot write /nonexistent-folder/report.out"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("cannot write /nonexistent-folder/report.out"),
+            "{}",
+            stderr(&out)
+        );
         assert!(stdout(&out).is_empty(), "nothing ran");
     }
     let out = res(&["run", "scenarios/demo.res", "--report", "pdf=x.pdf"]);
@@ -236,15 +307,35 @@ fn profile_import_merges_runs_and_importing_twice_changes_nothing() {
     let file = quick(&dir, "quick");
     let (a, b) = (dir.join("a.redb"), dir.join("b.redb"));
     for (db, seed) in [(&a, "1"), (&a, "2"), (&b, "3")] {
-        let out = res(&["run", s(&file), "--seed", seed, "--quiet", "--profile-db", s(db)]);
+        let out = res(&[
+            "run",
+            s(&file),
+            "--seed",
+            seed,
+            "--quiet",
+            "--profile-db",
+            s(db),
+        ]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     }
     let list = |db: &Path| -> Vec<Value> {
         let out = res(&["profile", "list", "--profile-db", s(db), "--format", "json"]);
-        serde_json::from_str::<Value>(&stdout(&out)).unwrap().as_array().unwrap().clone()
+        serde_json::from_str::<Value>(&stdout(&out))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
     };
     let export = |db: &Path| stdout(&res(&["profile", "export", "--profile-db", s(db)]));
-    let out = res(&["profile", "import", s(&a), "--profile-db", s(&b), "--format", "json"]);
+    let out = res(&[
+        "profile",
+        "import",
+        s(&a),
+        "--profile-db",
+        s(&b),
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let first: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(first["imported"].as_array().unwrap().len(), 2, "{first}");
@@ -252,8 +343,22 @@ fn profile_import_merges_runs_and_importing_twice_changes_nothing() {
     assert_eq!(runs.len(), 3);
     let seeds: Vec<u64> = runs.iter().map(|r| r["seed"].as_u64().unwrap()).collect();
     assert_eq!(seeds, vec![3, 1, 2], "imported runs follow the ones here");
-    let a_samples = stdout(&res(&["profile", "export", "--profile-db", s(&a), "--format", "csv"]));
-    let b_samples = stdout(&res(&["profile", "export", "--profile-db", s(&b), "--format", "csv"]));
+    let a_samples = stdout(&res(&[
+        "profile",
+        "export",
+        "--profile-db",
+        s(&a),
+        "--format",
+        "csv",
+    ]));
+    let b_samples = stdout(&res(&[
+        "profile",
+        "export",
+        "--profile-db",
+        s(&b),
+        "--format",
+        "csv",
+    ]));
     assert_eq!(
         a_samples.lines().count() - 1,
         b_samples.lines().filter(|l| !l.starts_with("1,")).count() - 1,
@@ -262,23 +367,49 @@ fn profile_import_merges_runs_and_importing_twice_changes_nothing() {
     let before = export(&b);
     let out = res(&["profile", "import", s(&a), "--profile-db", s(&b)]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("imported 0 run(s)") && stdout(&out).contains("2 already here"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("imported 0 run(s)") && stdout(&out).contains("2 already here"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(export(&b), before, "importing twice changes nothing");
     let out = res(&["profile", "import", s(&b), "--profile-db", s(&b)]);
-    assert_eq!(out.status.code(), Some(4), "a database into itself is refused");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "a database into itself is refused"
+    );
 
     // The profile over time, from the merged database.
     let page = dir.join("profile.html");
-    let out = res(&["profile", "report", "--profile-db", s(&b), "--system", "shop", "-o", s(&page)]);
+    let out = res(&[
+        "profile",
+        "report",
+        "--profile-db",
+        s(&b),
+        "--system",
+        "shop",
+        "-o",
+        s(&page),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let html = std::fs::read_to_string(&page).unwrap();
     assert_self_contained(&html);
     for chart in ["sustainable", "knee", "recovery"] {
-        assert!(html.contains(&format!("data-chart=\"{chart}\"")), "{chart} chart");
+        assert!(
+            html.contains(&format!("data-chart=\"{chart}\"")),
+            "{chart} chart"
+        );
     }
     assert!(html.contains("data-service=\"shop.catalog\" data-metric=\"sustainable\""));
-    assert!(html.contains("data-service=\"shop.catalog\" data-metric=\"trend\""), "a trend line over 3 runs");
-    assert!(html.contains("Fault deltas") && html.contains("<td>latency</td>"), "fault deltas");
+    assert!(
+        html.contains("data-service=\"shop.catalog\" data-metric=\"trend\""),
+        "a trend line over 3 runs"
+    );
+    assert!(
+        html.contains("Fault deltas") && html.contains("<td>latency</td>"),
+        "fault deltas"
+    );
     assert!(html.contains("Predicted against measured"));
 }
 
@@ -294,9 +425,17 @@ fn forecast_plot_draws_history_forecast_and_interval() {
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<?xml") && text.contains("xmlns=\"http://www.w3.org/2000/svg\""));
     for part in ["history", "forecast", "interval", "peak"] {
-        assert_eq!(text.matches(&format!("data-series=\"{part}\"")).count(), 1, "{part}");
+        assert_eq!(
+            text.matches(&format!("data-series=\"{part}\"")).count(),
+            1,
+            "{part}"
+        );
     }
-    assert_eq!(attr(&text, "data-forecast-points"), Some(48.0), "one point per hour of 2 days");
+    assert_eq!(
+        attr(&text, "data-forecast-points"),
+        Some(48.0),
+        "one point per hour of 2 days"
+    );
     assert!(text.contains("<polygon"), "the interval is a filled band");
     let out = res(&["forecast", s(&model), "--plot", "/nonexistent-folder/f.svg"]);
     assert_eq!(out.status.code(), Some(2), "refused before forecasting");
@@ -310,22 +449,47 @@ fn ci_examples_are_valid_yaml_that_keep_the_profile() {
     let docs: Vec<yaml_rust2::Yaml> = blocks
         .iter()
         .map(|b| {
-            let mut d = yaml_rust2::YamlLoader::load_from_str(b).unwrap_or_else(|e| panic!("{e}\n{b}"));
+            let mut d =
+                yaml_rust2::YamlLoader::load_from_str(b).unwrap_or_else(|e| panic!("{e}\n{b}"));
             assert_eq!(d.len(), 1);
             d.remove(0)
         })
         .collect();
     let github = &docs[0];
-    assert!(!github["on"].is_badvalue() && !github["jobs"].is_badvalue(), "a workflow");
-    let steps = github["jobs"]["resilience"]["steps"].as_vec().expect("steps");
+    assert!(
+        !github["on"].is_badvalue() && !github["jobs"].is_badvalue(),
+        "a workflow"
+    );
+    let steps = github["jobs"]["resilience"]["steps"]
+        .as_vec()
+        .expect("steps");
     let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
-    assert!(uses.iter().any(|u| u.starts_with("actions/cache")), "caches the build and .res/");
-    assert!(uses.iter().any(|u| u.starts_with("actions/upload-artifact")), "keeps the reports");
+    assert!(
+        uses.iter().any(|u| u.starts_with("actions/cache")),
+        "caches the build and .res/"
+    );
+    assert!(
+        uses.iter()
+            .any(|u| u.starts_with("actions/upload-artifact")),
+        "keeps the reports"
+    );
     let gitlab = &docs[1];
     let job = &gitlab["resilience"];
-    assert!(job["script"].as_vec().is_some(), "a GitLab job with a script");
-    assert!(job["artifacts"]["reports"]["junit"].as_str().is_some(), "JUnit for the MR widget");
-    assert!(job["cache"].as_vec().or(job["cache"]["paths"].as_vec()).is_some() || !job["cache"].is_badvalue());
+    assert!(
+        job["script"].as_vec().is_some(),
+        "a GitLab job with a script"
+    );
+    assert!(
+        job["artifacts"]["reports"]["junit"].as_str().is_some(),
+        "JUnit for the MR widget"
+    );
+    assert!(
+        job["cache"]
+            .as_vec()
+            .or(job["cache"]["paths"].as_vec())
+            .is_some()
+            || !job["cache"].is_badvalue()
+    );
     for b in &blocks {
         assert!(b.contains(".res/"), "keeps the profile history: {b}");
         assert!(b.contains("profile import"), "merges histories: {b}");

@@ -128,7 +128,10 @@ pub fn run_forecast(args: ForecastArgs) -> ExitCode {
         let written = crate::report::forecast_plot::to_svg(&profile, &f)
             .and_then(|svg| std::fs::write(p, svg).map_err(|e| e.to_string()));
         if let Err(e) = written {
-            return fail(EXIT_TOOL, format!("cannot write the plot to {}: {e}", p.display()));
+            return fail(
+                EXIT_TOOL,
+                format!("cannot write the plot to {}: {e}", p.display()),
+            );
         }
     }
     match args.format {

@@ -55,7 +55,7 @@ pub fn import(target: &Path, source: &Path) -> Result<ImportReport, ProfileError
         }
     }
     let from = ProfileStore::open(source)?;
-    let runs = from.read(|txn| super::query::runs(txn))?;
+    let runs = from.read(super::query::runs)?;
     let mut report = ImportReport {
         source: source.to_path_buf(),
         target: target.to_path_buf(),
@@ -101,18 +101,20 @@ pub fn import(target: &Path, source: &Path) -> Result<ImportReport, ProfileError
         let mut runs_t = txn.open_table(RUNS).map_err(|e| err(&e))?;
         let mut samples = txn.open_table(SAMPLES).map_err(|e| err(&e))?;
         let mut histograms = txn.open_table(HISTOGRAMS).map_err(|e| err(&e))?;
-        let mut next = runs_t
+        let first = runs_t
             .last()
             .map_err(|e| err(&e))?
             .map_or(1, |(k, _)| k.value() + 1);
-        for (mut rec, rows) in copies.iter().map(|(r, rows)| (r.clone(), rows)) {
+        for ((mut rec, rows), next) in copies
+            .iter()
+            .map(|(r, rows)| (r.clone(), rows))
+            .zip(first..)
+        {
             let old = rec.id;
             rec.id = next;
             rec.writer_pid = None;
             let bytes = serde_json::to_vec(&rec).map_err(|e| err(&e))?;
-            runs_t
-                .insert(next, bytes.as_slice())
-                .map_err(|e| err(&e))?;
+            runs_t.insert(next, bytes.as_slice()).map_err(|e| err(&e))?;
             for ((service, t), v) in &rows.samples {
                 samples
                     .insert((next, service.as_str(), *t), v.as_slice())
@@ -125,7 +127,6 @@ pub fn import(target: &Path, source: &Path) -> Result<ImportReport, ProfileError
             }
             report.imported.push((old, next));
             id_map.insert(old, next);
-            next += 1;
         }
     }
     for (name, def) in SEQ_TABLES {

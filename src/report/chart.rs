@@ -261,11 +261,7 @@ pub fn render(c: &TimeChart) -> Result<String, String> {
                 .map_err(|e| e.to_string())?;
             if l.dots {
                 chart
-                    .draw_series(
-                        l.points
-                            .iter()
-                            .map(|p| Circle::new(*p, 4, color.filled())),
-                    )
+                    .draw_series(l.points.iter().map(|p| Circle::new(*p, 4, color.filled())))
                     .map_err(|e| e.to_string())?;
             }
             Ok(())

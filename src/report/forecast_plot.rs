@@ -88,13 +88,14 @@ pub fn to_svg(profile: &TrafficProfile, f: &Forecast) -> Result<String, String> 
             .draw()
             .map_err(|e| e.to_string())
     })?;
-    let group = |name: &str, draw: &dyn Fn(&mut super::chart::Chart<'_, '_>) -> Result<(), String>| {
-        pass(HEIGHT, |root| {
-            let mut chart = frame(root, x.clone(), y.clone(), 64)?;
-            draw(&mut chart)
-        })
-        .map(|body| format!("<g data-series=\"{name}\">{body}</g>"))
-    };
+    let group =
+        |name: &str, draw: &dyn Fn(&mut super::chart::Chart<'_, '_>) -> Result<(), String>| {
+            pass(HEIGHT, |root| {
+                let mut chart = frame(root, x.clone(), y.clone(), 64)?;
+                draw(&mut chart)
+            })
+            .map(|body| format!("<g data-series=\"{name}\">{body}</g>"))
+        };
     let band: Vec<(f64, f64)> = fc
         .iter()
         .map(|p| (p.0, p.3))
@@ -111,9 +112,12 @@ pub fn to_svg(profile: &TrafficProfile, f: &Forecast) -> Result<String, String> 
         .map_err(|e| e.to_string())
     })?;
     let hist = group("history", &|c| {
-        c.draw_series(LineSeries::new(history.iter().copied(), blue.stroke_width(2)))
-            .map(drop)
-            .map_err(|e| e.to_string())
+        c.draw_series(LineSeries::new(
+            history.iter().copied(),
+            blue.stroke_width(2),
+        ))
+        .map(drop)
+        .map_err(|e| e.to_string())
     })?;
     let fore = group("forecast", &|c| {
         c.draw_series(LineSeries::new(

@@ -34,12 +34,13 @@ pub fn previous(db: &Path, id: u64, scenario: &str) -> Previous {
         let store = ProfileStore::open(db)?;
         let runs = store.runs()?;
         let Some(cur) = runs.iter().find(|r| r.id == id).cloned() else {
-            return Ok(Previous::Unavailable(format!("run {id} is not in the profile")));
+            return Ok(Previous::Unavailable(format!(
+                "run {id} is not in the profile"
+            )));
         };
         let Some(prev) = runs
             .iter()
-            .filter(|r| r.id < id && r.scenario == scenario && r.complete)
-            .next_back()
+            .rfind(|r| r.id < id && r.scenario == scenario && r.complete)
             .cloned()
         else {
             return Ok(Previous::First);
@@ -158,7 +159,11 @@ pub fn to_markdown(r: &RunReport, prev: &Previous) -> String {
                     md(&w.target),
                     w.start,
                     w.end,
-                    if w.reverted { "" } else { " (**not reverted**)" }
+                    if w.reverted {
+                        ""
+                    } else {
+                        " (**not reverted**)"
+                    }
                 )
             })
             .collect();

@@ -109,7 +109,7 @@ pub fn to_html(
         out.push_str("<p>No runs recorded yet.</p>");
     }
     let services: Vec<&String> = per_run.keys().collect();
-    if !services.is_empty() && runs.len() > 0 {
+    if !services.is_empty() && !runs.is_empty() {
         out.push_str("<section><h2>Over the runs</h2><ul class=\"legend\">");
         for (i, s) in services.iter().enumerate() {
             let _ = write!(
@@ -225,7 +225,8 @@ fn faults_table(p: &derive::Profile, system: Option<&str>) -> String {
 }
 
 fn predictions(store: &ProfileStore, system: Option<&str>) -> Result<String, ProfileError> {
-    let all = crate::predict::store::list(store).map_err(|e| ProfileError::Invalid(e.to_string()))?;
+    let all =
+        crate::predict::store::list(store).map_err(|e| ProfileError::Invalid(e.to_string()))?;
     let all: Vec<_> = all
         .into_iter()
         .filter(|p| wanted(system, &p.service))

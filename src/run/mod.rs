@@ -358,7 +358,10 @@ fn write_pages(
         let written = crate::report::to_html(report, plan_rows)
             .and_then(|html| std::fs::write(p, html).map_err(|e| e.to_string()));
         if let Err(e) = written {
-            eprintln!("error: cannot write the HTML report to {}: {e}", p.display());
+            eprintln!(
+                "error: cannot write the HTML report to {}: {e}",
+                p.display()
+            );
             code = EXIT_TOOL;
         }
     }
@@ -369,7 +372,10 @@ fn write_pages(
     let md = crate::report::to_markdown(report, previous);
     if let Some(p) = &opts.report_md {
         if let Err(e) = std::fs::write(p, &md) {
-            eprintln!("error: cannot write the Markdown report to {}: {e}", p.display());
+            eprintln!(
+                "error: cannot write the Markdown report to {}: {e}",
+                p.display()
+            );
             code = EXIT_TOOL;
         }
     }

@@ -152,7 +152,11 @@ fn time_charts(r: &RunReport) -> Result<Vec<(&'static str, String)>, String> {
             .collect()
     };
     let cols = chart::columns();
-    let line = |name: &str, i: usize, metric: &'static str, peak: bool, f: fn(&super::SeriesPoint) -> f64| {
+    let line = |name: &str,
+                i: usize,
+                metric: &'static str,
+                peak: bool,
+                f: fn(&super::SeriesPoint) -> f64| {
         let pts: Vec<(f64, f64)> = series
             .get(name)
             .map(|v| v.iter().map(|p| (p.t as f64 + 0.5, f(p))).collect())
@@ -286,9 +290,9 @@ pub fn to_html(r: &RunReport, plan: &[PlanRow]) -> Result<String, String> {
     out.push_str(&tables::steps(r));
     out.push_str(&tables::skipped(r));
     out.push_str(&tables::events(r));
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<footer>written by res {} · seed {} · rerun with <code>res run {} --seed {}</code></footer></main></body></html>\n",
+        "<footer>written by res {} · seed {} · rerun with <code>res run {} --seed {}</code></footer></main></body></html>",
         esc(&r.res_version),
         r.seed,
         esc(&r.file),

@@ -19,9 +19,8 @@ fn num(v: f64) -> String {
 
 /// A table with a caption; `rows` are already-escaped cells.
 fn table(id: &str, title: &str, head: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut out = format!(
-        "<section id=\"{id}\"><h2>{title}</h2><div class=\"tablebox\"><table><thead><tr>"
-    );
+    let mut out =
+        format!("<section id=\"{id}\"><h2>{title}</h2><div class=\"tablebox\"><table><thead><tr>");
     for h in head {
         let _ = write!(out, "<th>{h}</th>");
     }
@@ -84,14 +83,7 @@ pub fn services(r: &RunReport) -> String {
         "services",
         "Services",
         &[
-            "service",
-            "requests",
-            "rps",
-            "errors",
-            "p50 ms",
-            "p90 ms",
-            "p99 ms",
-            "p99.9 ms",
+            "service", "requests", "rps", "errors", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
             "max ms",
         ],
         rows,
@@ -149,7 +141,8 @@ pub fn remediations(r: &RunReport) -> String {
         .map(|d| {
             vec![
                 d.id.to_string(),
-                d.at_s.map_or("after the steps".into(), |s| format!("{s:.0} s")),
+                d.at_s
+                    .map_or("after the steps".into(), |s| format!("{s:.0} s")),
                 esc(&d.remedy),
                 format!(
                     "<code>{}</code>{}",
