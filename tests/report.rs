@@ -172,7 +172,8 @@ fn demo_html_report_in_headless_chromium() {
 #[test]
 fn markdown_compares_with_the_previous_run_and_fills_the_step_summary() {
     let dir = temp_dir("md");
-    let file = quick(&dir, "quick");
+    // A file name with markup, an ampersand and an emoji: escaped, never markup.
+    let file = quick(&dir, "quick & <co> 🔥");
     let db = dir.join("p.redb");
     let summary = dir.join("step-summary.md");
     std::fs::write(&summary, "earlier step\n").unwrap();
@@ -207,6 +208,10 @@ fn markdown_compares_with_the_previous_run_and_fills_the_step_summary() {
         "{first}"
     );
     assert!(first.contains("first recorded run"), "{first}");
+    assert!(
+        first.contains("quick &amp; &lt;co&gt; 🔥.res · seed 1"),
+        "{first}"
+    );
     assert!(second.contains("**Against run 1"), "{second}");
     assert!(second.contains("| shop.catalog | "), "{second}");
     let appended = std::fs::read_to_string(&summary).unwrap();
@@ -494,4 +499,56 @@ fn ci_examples_are_valid_yaml_that_keep_the_profile() {
         assert!(b.contains(".res/"), "keeps the profile history: {b}");
         assert!(b.contains("profile import"), "merges histories: {b}");
     }
+}
+
+#[test]
+fn remediation_decisions_are_marked_where_they_were_made() {
+    let dir = temp_dir("remedy");
+    let file = dir.join("rem.res");
+    std::fs::write(
+        &file,
+        "import \"std/remedies\" { scale_out }\nsystem shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/{random.1000}\" expect status 2xx }\n}\n\
+         traffic t { rate 30/s  hold 5s }\nremedy grow = scale_out(target: shop.catalog, when_p99: 1ms, by: 1, sustained: 2s)\n\
+         scenario rem {\n  step main = load t\n  then remediate with grow\n}\n",
+    )
+    .unwrap();
+    let (html, json) = (dir.join("rem.html"), dir.join("rem.json"));
+    let out = res(&[
+        "run",
+        s(&file),
+        "--seed",
+        "1",
+        "--quiet",
+        "--no-record",
+        "--remediate",
+        "advise",
+        "--report",
+        &format!("html={}", s(&html)),
+        "--report",
+        &format!("json={}", s(&json)),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "advised only: incomplete");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let errors = common::validate(&common::load_schema("report.schema.json"), &report);
+    assert!(errors.is_empty(), "{errors:?}");
+    let decisions = report["remediations"].as_array().unwrap();
+    assert!(!decisions.is_empty(), "the trigger fired");
+    let page = std::fs::read_to_string(&html).unwrap();
+    for chart in ["throughput", "latency", "errors"] {
+        let svg = element(&page, &format!("data-chart=\"{chart}\""), "svg").unwrap();
+        for d in decisions {
+            let at = d["at_s"]
+                .as_f64()
+                .expect("a measured decision has its time");
+            assert!(at > 0.0 && at <= report["duration_s"].as_f64().unwrap());
+            let g = groups(&svg, &format!("data-decision=\"{}\"", d["id"]));
+            assert_eq!(g.len(), 1, "{chart}: decision {}", d["id"]);
+            assert_eq!(
+                attr(&g[0], "data-at"),
+                Some(at),
+                "{chart}: marked when it was made"
+            );
+        }
+    }
+    assert!(page.contains("id=\"remediations\""), "the decisions' table");
 }
