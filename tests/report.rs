@@ -400,10 +400,15 @@ fn profile_import_merges_runs_and_importing_twice_changes_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let html = std::fs::read_to_string(&page).unwrap();
     assert_self_contained(&html);
-    for chart in ["sustainable", "knee", "recovery"] {
+    assert!(
+        html.contains("data-chart=\"sustainable\""),
+        "sustainable chart"
+    );
+    for chart in ["knee", "recovery"] {
         assert!(
-            html.contains(&format!("data-chart=\"{chart}\"")),
-            "{chart} chart"
+            html.contains(&format!("data-chart=\"{chart}\""))
+                || html.contains(&format!("<figure id=\"{chart}\"><figcaption>")),
+            "{chart}: a chart, or why there is none"
         );
     }
     assert!(html.contains("data-service=\"shop.catalog\" data-metric=\"sustainable\""));
@@ -551,4 +556,57 @@ fn remediation_decisions_are_marked_where_they_were_made() {
         }
     }
     assert!(page.contains("id=\"remediations\""), "the decisions' table");
+}
+
+#[test]
+fn profile_report_holds_predictions_against_measurements() {
+    let dir = temp_dir("predicted");
+    let db = dir.join("p.redb");
+    let write = |hold: &str| {
+        let p = dir.join(format!("p{hold}.res"));
+        std::fs::write(
+            &p,
+            format!("system shop {{\n  builtin demo_shop\n  service catalog {{ route GET \"/items/{{random.1000}}\" expect status 2xx }}\n}}\ntraffic t {{ rate 30/s  hold {hold} }}\nscenario quick {{ step main = load t }}\n"),
+        )
+        .unwrap();
+        p
+    };
+    let (short, long) = (write("4s"), write("15s"));
+    let run = |file: &Path, seed: &str| {
+        let out = res(&[
+            "run",
+            s(file),
+            "--seed",
+            seed,
+            "--quiet",
+            "--profile-db",
+            s(&db),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    for seed in ["1", "2", "3"] {
+        run(&short, seed);
+    }
+    let out = res(&["predict", s(&short), "--at", "30/s", "--profile-db", s(&db)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A later run at the predicted rate, long enough to measure a load level.
+    run(&long, "4");
+    let page = dir.join("profile.html");
+    let out = res(&["profile", "report", "--profile-db", s(&db), "-o", s(&page)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    let svg = element(&html, "data-chart=\"predicted-p99_ms\"", "svg")
+        .expect("a chart of p99 predicted against measured");
+    for metric in ["predicted", "measured"] {
+        let g = groups(
+            &svg,
+            &format!("data-service=\"shop.catalog\" data-metric=\"{metric}\""),
+        );
+        assert_eq!(g.len(), 1, "{metric}");
+        assert!(g[0].contains("<circle"), "{metric}: a dot per prediction");
+    }
+    assert!(
+        html.contains("<td>p99_ms</td><td>30.0</td>"),
+        "the table row"
+    );
 }

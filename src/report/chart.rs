@@ -261,7 +261,15 @@ pub fn render(c: &TimeChart) -> Result<String, String> {
                 .map_err(|e| e.to_string())?;
             if l.dots {
                 chart
-                    .draw_series(l.points.iter().map(|p| Circle::new(*p, 4, color.filled())))
+                    .draw_series(l.points.iter().map(|p| {
+                        // Measured values are hollow beside the filled predicted ones.
+                        let style = if l.metric == "measured" {
+                            color.stroke_width(2)
+                        } else {
+                            color.filled()
+                        };
+                        Circle::new(*p, 4, style)
+                    }))
                     .map_err(|e| e.to_string())?;
             }
             Ok(())

@@ -141,6 +141,13 @@ pub fn to_html(
                     dots: true,
                 });
             }
+            if lines.iter().all(|l| l.points.is_empty()) {
+                let _ = write!(
+                    out,
+                    "<figure id=\"{key}\"><figcaption>{title}</figcaption><p>No run gave one yet.</p></figure>"
+                );
+                continue;
+            }
             let c = TimeChart {
                 id: key.to_string(),
                 y_desc: unit.to_string(),
@@ -201,7 +208,15 @@ fn faults_table(p: &derive::Profile, system: Option<&str>) -> String {
     let mut out = String::from(
         "<section id=\"faults\"><h2>Fault deltas (all runs)</h2><div class=\"tablebox\"><table><thead><tr><th>service</th><th>fault kind</th><th>seconds</th><th>p99 Δ ms (95 % CI)</th><th>p50 Δ ms</th><th>error rate Δ</th><th>recovery s</th><th>not recovered</th></tr></thead><tbody>",
     );
-    for s in p.services.iter().filter(|s| wanted(system, &s.service)) {
+    let services: Vec<_> = p
+        .services
+        .iter()
+        .filter(|s| wanted(system, &s.service))
+        .collect();
+    if services.iter().all(|s| s.faults.is_empty()) {
+        return "<section id=\"faults\"><h2>Fault deltas (all runs)</h2><p>No fault recorded.</p></section>".into();
+    }
+    for s in services {
         for (kind, f) in &s.faults {
             let _ = write!(
                 out,
@@ -224,6 +239,71 @@ fn faults_table(p: &derive::Profile, system: Option<&str>) -> String {
     out
 }
 
+/// Per quantity, each scored prediction (in the order they were made) beside what was
+/// measured: dots per service, `data-metric` `predicted` or `measured`.
+fn scored_charts(scored: &[crate::predict::score::Scored]) -> Result<String, ProfileError> {
+    let mut by_quantity: BTreeMap<&str, Vec<&crate::predict::score::Scored>> = BTreeMap::new();
+    for s in scored {
+        by_quantity
+            .entry(s.prediction.quantity.as_str())
+            .or_default()
+            .push(s);
+    }
+    let mut out = String::new();
+    for (quantity, mut list) in by_quantity {
+        list.sort_by(|a, b| a.prediction.made_at.cmp(&b.prediction.made_at));
+        let services: Vec<&str> = {
+            let mut v: Vec<&str> = list.iter().map(|s| s.prediction.service.as_str()).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let mut lines = Vec::new();
+        for (i, svc) in services.iter().enumerate() {
+            let pick = |f: fn(&crate::predict::score::Scored) -> f64| -> Vec<(f64, f64)> {
+                list.iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.prediction.service == *svc)
+                    .map(|(k, s)| (k as f64, f(s)))
+                    .collect()
+            };
+            for (metric, f) in [
+                (
+                    "predicted",
+                    (|s: &crate::predict::score::Scored| s.prediction.point) as fn(&_) -> f64,
+                ),
+                ("measured", |s: &crate::predict::score::Scored| s.measured),
+            ] {
+                lines.push(Line {
+                    service: svc.to_string(),
+                    metric,
+                    color: i,
+                    points: pick(f),
+                    dots: true,
+                });
+            }
+        }
+        let c = TimeChart {
+            id: format!("predicted-{quantity}"),
+            y_desc: quantity.to_string(),
+            x_desc: "scored prediction (oldest first)".into(),
+            height: 280,
+            x: -0.2..(list.len() as f64 - 0.8).max(1.0),
+            lines,
+            bands: Vec::new(),
+            markers: Vec::new(),
+            integer_x: true,
+        };
+        let svg = chart::render(&c).map_err(ProfileError::Invalid)?;
+        let _ = write!(
+            out,
+            "<figure><figcaption>{} predicted (filled) against measured (hollow)</figcaption><div class=\"chartbox\">{svg}</div></figure>",
+            esc(quantity)
+        );
+    }
+    Ok(out)
+}
+
 fn predictions(store: &ProfileStore, system: Option<&str>) -> Result<String, ProfileError> {
     let all =
         crate::predict::store::list(store).map_err(|e| ProfileError::Invalid(e.to_string()))?;
@@ -243,6 +323,7 @@ fn predictions(store: &ProfileStore, system: Option<&str>) -> Result<String, Pro
         out.push_str("</section>");
         return Ok(out);
     }
+    out.push_str(&scored_charts(&scores.scored)?);
     out.push_str("<div class=\"tablebox\"><table><thead><tr><th>made</th><th>service</th><th>quantity</th><th>at rate</th><th>predicted (90 % interval)</th><th>measured</th><th>error</th><th>held</th></tr></thead><tbody>");
     for s in &scores.scored {
         let p = &s.prediction;

@@ -16,7 +16,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em;over
 .verdict{font-size:.8em;padding:.1em .5em;border-radius:.3em;color:#fff;vertical-align:middle}
 .verdict.pass{background:var(--ok)}.verdict.fail,.verdict.error,.verdict.aborted{background:var(--bad)}.verdict.incomplete{background:var(--warn)}
 .reason{color:var(--bad)}
-.meta{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:6px 16px;margin:.8em 0}
+.meta{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:6px 16px;margin:.8em 0}
 .meta div{background:var(--card);padding:6px 10px;border-radius:6px;min-width:0}
 .meta dt{color:var(--muted);font-size:.8em}.meta dd{margin:0;overflow-wrap:anywhere}
 .tablebox,.chartbox{overflow-x:auto;-webkit-overflow-scrolling:touch}
@@ -31,6 +31,7 @@ svg.chart .frame line,svg.chart .frame polyline{stroke:var(--muted)}
 svg.chart .fault rect{fill:var(--fault)}svg.chart .fault text{fill:var(--bad)}
 svg.chart .remedy polyline{stroke:var(--remedy);stroke-dasharray:6 4}svg.chart .remedy text{fill:var(--remedy)}
 svg.chart g[data-metric=p50] polyline{stroke-dasharray:5 4;stroke-width:1.5}
+svg.chart g[data-metric=measured] polyline{stroke-dasharray:5 4}
 svg.chart g[data-metric=trend] polyline{stroke-dasharray:8 5;stroke-width:1.5;opacity:.75}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;list-style:none;padding:0;margin:.3em 0 .8em}
 .legend li{overflow-wrap:anywhere}
