@@ -167,6 +167,8 @@ fn demo_html_report_in_headless_chromium() {
             );
         }
     }
+    // Kept when the test fails, to look at; removed when it passes.
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -185,6 +187,7 @@ fn markdown_compares_with_the_previous_run_and_fills_the_step_summary() {
                 "--seed",
                 seed,
                 "--quiet",
+                "--allow-short", // a loaded machine must not make a report test fail
                 "--profile-db",
                 s(&db),
             ])
@@ -224,6 +227,8 @@ fn markdown_compares_with_the_previous_run_and_fills_the_step_summary() {
         2,
         "{appended}"
     );
+    // Kept when the test fails, to look at; removed when it passes.
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -248,6 +253,8 @@ fn hostile_names_are_escaped_in_every_format() {
     let xml = dir.join("junit.xml");
     std::fs::write(&xml, &junit).unwrap();
     xmllint_schema(&xml);
+    // Kept when the test fails, to look at; removed when it passes.
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -318,6 +325,7 @@ fn profile_import_merges_runs_and_importing_twice_changes_nothing() {
             "--seed",
             seed,
             "--quiet",
+            "--allow-short", // a loaded machine must not make a report test fail
             "--profile-db",
             s(db),
         ]);
@@ -421,6 +429,8 @@ fn profile_import_merges_runs_and_importing_twice_changes_nothing() {
         "fault deltas"
     );
     assert!(html.contains("Predicted against measured"));
+    // Kept when the test fails, to look at; removed when it passes.
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -449,6 +459,8 @@ fn forecast_plot_draws_history_forecast_and_interval() {
     assert!(text.contains("<polygon"), "the interval is a filled band");
     let out = res(&["forecast", s(&model), "--plot", "/nonexistent-folder/f.svg"]);
     assert_eq!(out.status.code(), Some(2), "refused before forecasting");
+    // Kept when the test fails, to look at; removed when it passes.
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -556,6 +568,8 @@ fn remediation_decisions_are_marked_where_they_were_made() {
         }
     }
     assert!(page.contains("id=\"remediations\""), "the decisions' table");
+    // Kept when the test fails, to look at; removed when it passes.
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -566,7 +580,7 @@ fn profile_report_holds_predictions_against_measurements() {
         let p = dir.join(format!("p{hold}.res"));
         std::fs::write(
             &p,
-            format!("system shop {{\n  builtin demo_shop\n  service catalog {{ route GET \"/items/{{random.1000}}\" expect status 2xx }}\n}}\ntraffic t {{ rate 30/s  hold {hold} }}\nscenario quick {{ step main = load t }}\n"),
+            format!("system shop {{\n  builtin demo_shop\n  service catalog {{ route GET \"/items/{{random.1000}}\" expect status 2xx }}\n}}\ntraffic t {{ rate 30/s  arrival constant  hold {hold} }}\nscenario quick {{ step main = load t }}\n"),
         )
         .unwrap();
         p
@@ -579,6 +593,7 @@ fn profile_report_holds_predictions_against_measurements() {
             "--seed",
             seed,
             "--quiet",
+            "--allow-short", // a loaded machine must not make a report test fail
             "--profile-db",
             s(&db),
         ]);
@@ -589,7 +604,8 @@ fn profile_report_holds_predictions_against_measurements() {
     }
     let out = res(&["predict", s(&short), "--at", "30/s", "--profile-db", s(&db)]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    // A later run at the predicted rate, long enough to measure a load level.
+    // A later run at the predicted rate (evenly spaced, so every second offers it), long
+    // enough to measure a load level.
     run(&long, "4");
     let page = dir.join("profile.html");
     let out = res(&["profile", "report", "--profile-db", s(&db), "-o", s(&page)]);
@@ -609,4 +625,6 @@ fn profile_report_holds_predictions_against_measurements() {
         html.contains("<td>p99_ms</td><td>30.0</td>"),
         "the table row"
     );
+    // Kept when the test fails, to look at; removed when it passes.
+    let _ = std::fs::remove_dir_all(&dir);
 }
