@@ -207,7 +207,7 @@ pub fn render(c: &TimeChart) -> Result<String, String> {
          role=\"img\" aria-label=\"{desc}\" data-x0=\"{x0}\" data-x1=\"{x1}\" data-left=\"{l}\" \
          data-right=\"{r}\" data-top=\"{t}\" data-bottom=\"{b}\" data-y-max=\"{y_max}\">\
          <g class=\"frame\">{frame_svg}</g>",
-        id = c.id,
+        id = super::html::esc(&c.id),
         h = c.height,
         desc = super::html::esc(&c.y_desc),
         x0 = x.start,
