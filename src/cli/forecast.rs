@@ -69,11 +69,20 @@ pub struct ForecastArgs {
     /// Output format.
     #[arg(long, default_value = "text")]
     pub format: OutputFormat,
+    /// Also draw the learned history, the forecast and its interval as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
 }
 
 /// `res forecast`.
 pub fn run_forecast(args: ForecastArgs) -> ExitCode {
     let horizon = args.horizon;
+    if let Some(p) = &args.plot {
+        // Refused before the work, not after it.
+        if let Err(e) = super::run::writable(p) {
+            return fail(EXIT_REFUSED, format!("cannot write {}: {e}", p.display()));
+        }
+    }
     let profile = match TrafficProfile::load(&args.model) {
         Ok(p) => p,
         Err(e @ LearnError::Model { .. }) if learn_code(&e) != EXIT_TOOL => {
@@ -115,6 +124,16 @@ pub fn run_forecast(args: ForecastArgs) -> ExitCode {
         ) => return fail(EXIT_REFUSED, e),
         Err(e) => return fail(EXIT_INPUT, e),
     };
+    if let Some(p) = &args.plot {
+        let written = crate::report::forecast_plot::to_svg(&profile, &f)
+            .and_then(|svg| std::fs::write(p, svg).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            return fail(
+                EXIT_TOOL,
+                format!("cannot write the plot to {}: {e}", p.display()),
+            );
+        }
+    }
     match args.format {
         OutputFormat::Text => print!("{}", forecast::to_text(&f)),
         OutputFormat::Json => match serde_json::to_string_pretty(&f) {

@@ -119,6 +119,31 @@ pub enum ProfileCommand {
         #[arg(long, default_value = "text")]
         format: Format,
     },
+    /// Merge the runs of another profile database into this one (a run already here — same
+    /// scenario, file hash, seed and start — is skipped, so importing twice changes nothing).
+    Import {
+        /// The database to read runs from (only read).
+        other: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value = "text")]
+        format: Format,
+    },
+    /// Write the profile over time as one self-contained HTML page: sustainable rate, knee
+    /// and recovery per service per run with trend lines, fault deltas, predicted against
+    /// measured.
+    Report {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only the services of this system.
+        #[arg(long)]
+        system: Option<String>,
+        /// The HTML file to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE.html")]
+        output: PathBuf,
+        #[command(flatten)]
+        slo: SloArgs,
+    },
     /// Test helper: begin a run in DB and record one second every interval until killed.
     #[command(hide = true, name = "_test-writer")]
     TestWriter {
@@ -304,6 +329,55 @@ fn execute(cmd: ProfileCommand, out: &mut dyn Write) -> Result<u8, ProfileError>
                     Format::Json => to_json(&report),
                 },
             )?;
+            Ok(0)
+        }
+        ProfileCommand::Import { other, db, format } => {
+            let target = db_path(&db)?;
+            if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| ProfileError::Io {
+                    action: "create",
+                    path: dir.to_path_buf(),
+                    source: e,
+                })?;
+            }
+            let report = crate::profile::import::import(&target, &other)?;
+            emit(
+                out,
+                &match format {
+                    Format::Text => crate::profile::import::render(&report),
+                    Format::Json => to_json(&report),
+                },
+            )?;
+            Ok(0)
+        }
+        ProfileCommand::Report {
+            db,
+            system,
+            output,
+            slo: s,
+        } => {
+            let slo = slo(&s)?;
+            let path = db_path(&db)?;
+            let store = ProfileStore::open(&path)?;
+            let now = crate::units::Timestamp(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64),
+            )
+            .to_rfc3339();
+            let html = crate::report::profile_page::to_html(
+                &store,
+                system.as_deref(),
+                &slo,
+                &path.display().to_string(),
+                &now,
+            )?;
+            std::fs::write(&output, html).map_err(|e| ProfileError::Io {
+                action: "write",
+                path: output.clone(),
+                source: e,
+            })?;
+            emit(out, &format!("wrote {}\n", output.display()))?;
             Ok(0)
         }
         ProfileCommand::TestWriter {

@@ -22,7 +22,8 @@ pub struct RunArgs {
     /// Print what would happen, in order, and touch nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Write reports: json=FILE and/or junit=FILE (repeatable).
+    /// Write reports: json=FILE, junit=FILE, html=FILE (a page with charts) or md=FILE
+    /// (Markdown for a pull request); repeatable.
     #[arg(long = "report", value_name = "KIND=FILE", value_parser = parse_report)]
     report: Vec<Report>,
     /// Override a param: --set name=value (repeatable).
@@ -66,29 +67,31 @@ fn parse_mode(s: &str) -> Result<crate::remedy::Mode, String> {
 enum Report {
     Json(PathBuf),
     Junit(PathBuf),
+    Html(PathBuf),
+    Markdown(PathBuf),
 }
 
-/// `json=FILE` or `junit=FILE`, whose FILE can be written: its folder exists and takes a new
+/// `json=FILE`, `junit=FILE`, `html=FILE` or `md=FILE`, whose FILE can be written: its folder exists and takes a new
 /// file, or the file exists and opens for writing. Nothing is left behind by the probe.
 fn parse_report(s: &str) -> Result<Report, String> {
     let (kind, path) = s
         .split_once('=')
-        .ok_or_else(|| format!("`{s}`: expected json=FILE or junit=FILE"))?;
+        .ok_or_else(|| format!("`{s}`: expected {KINDS}"))?;
     let path = PathBuf::from(path);
     let report = match kind {
         "json" => Report::Json(path.clone()),
         "junit" => Report::Junit(path.clone()),
-        other => {
-            return Err(format!(
-                "`{other}` is not a report kind: expected json=FILE or junit=FILE"
-            ))
-        }
+        "html" => Report::Html(path.clone()),
+        "md" | "markdown" => Report::Markdown(path.clone()),
+        other => return Err(format!("`{other}` is not a report kind: expected {KINDS}")),
     };
     writable(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(report)
 }
 
-fn writable(path: &std::path::Path) -> std::io::Result<()> {
+const KINDS: &str = "json=FILE, junit=FILE, html=FILE or md=FILE";
+
+pub(super) fn writable(path: &std::path::Path) -> std::io::Result<()> {
     if path.as_os_str().is_empty() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -131,6 +134,8 @@ pub fn run(args: RunArgs, render: RenderOptions) -> ExitCode {
         match r {
             Report::Json(path) => opts.report_json = Some(path),
             Report::Junit(path) => opts.report_junit = Some(path),
+            Report::Html(path) => opts.report_html = Some(path),
+            Report::Markdown(path) => opts.report_md = Some(path),
         }
     }
     ExitCode::from(crate::run::run_path(&args.file, &opts, render))

@@ -18,6 +18,7 @@ pub mod derive;
 mod error;
 pub(crate) mod export;
 pub mod fingerprint;
+pub mod import;
 mod migrate;
 mod open;
 pub mod path;

@@ -42,17 +42,17 @@ type ServiceRows = Vec<((String, u64), Vec<u8>)>;
 /// Rows keyed by sequence number within a run, per table name, raw.
 type SeqRows = Vec<(&'static str, Vec<(u32, Vec<u8>)>)>;
 
-/// Every stored row of one run, raw.
+/// Every stored row of one run, raw (also what `import.rs` copies).
 #[derive(Default)]
-struct RunRows {
-    record: Vec<u8>,
-    samples: ServiceRows,
-    histograms: ServiceRows,
-    seq: SeqRows,
+pub(super) struct RunRows {
+    pub(super) record: Vec<u8>,
+    pub(super) samples: ServiceRows,
+    pub(super) histograms: ServiceRows,
+    pub(super) seq: SeqRows,
 }
 
-type SeqDef = TableDefinition<'static, (u64, u32), &'static [u8]>;
-const SEQ_TABLES: [(&str, SeqDef); 5] = [
+pub(super) type SeqDef = TableDefinition<'static, (u64, u32), &'static [u8]>;
+pub(super) const SEQ_TABLES: [(&str, SeqDef); 5] = [
     ("faults", FAULTS),
     ("events", EVENTS),
     ("aborts", ABORTS),
@@ -230,7 +230,7 @@ fn run_ids(source: &Path, txn: &ReadTransaction) -> Vec<u64> {
 }
 
 /// Reads one run whole; the bool says whether its histograms (optional data) read too.
-fn read_run(txn: &ReadTransaction, id: u64) -> Result<(RunRows, bool), String> {
+pub(super) fn read_run(txn: &ReadTransaction, id: u64) -> Result<(RunRows, bool), String> {
     let mut rows = RunRows::default();
     let runs = txn.open_table(RUNS).map_err(|e| format!("runs: {e}"))?;
     let record = runs

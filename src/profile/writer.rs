@@ -218,28 +218,33 @@ impl Writer {
     }
 
     fn refresh_profile(&mut self) -> Result<(), String> {
-        let db = self.db.as_ref().ok_or("closed")?;
-        let profile = {
-            let txn = db.begin_read().map_err(|e| e.to_string())?;
-            let runs = query::runs(&txn)?;
-            let latest: Vec<_> = runs.iter().rev().take(PROFILE_RUNS).rev().collect();
-            let mut data = Vec::new();
-            for r in latest {
-                data.push(query::run_obs(&txn, r)?);
-            }
-            derive::derive(&data, &derive::Slo::default())
-        };
-        let txn = db.begin_write().map_err(|e| e.to_string())?;
-        {
-            let mut t = txn.open_table(PROFILE).map_err(|e| e.to_string())?;
-            for s in &profile.services {
-                let bytes = serde_json::to_vec(s).map_err(|e| e.to_string())?;
-                t.insert(s.service.as_str(), bytes.as_slice())
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        txn.commit().map_err(|e| e.to_string())
+        refresh_stored_profile(self.db.as_ref().ok_or("closed")?)
     }
+}
+
+/// Derives the profile of the latest runs and stores it in the `profile` table (at a run's
+/// `finish`, and after `res profile import`).
+pub(super) fn refresh_stored_profile(db: &Database) -> Result<(), String> {
+    let profile = {
+        let txn = db.begin_read().map_err(|e| e.to_string())?;
+        let runs = query::runs(&txn)?;
+        let latest: Vec<_> = runs.iter().rev().take(PROFILE_RUNS).rev().collect();
+        let mut data = Vec::new();
+        for r in latest {
+            data.push(query::run_obs(&txn, r)?);
+        }
+        derive::derive(&data, &derive::Slo::default())
+    };
+    let txn = db.begin_write().map_err(|e| e.to_string())?;
+    {
+        let mut t = txn.open_table(PROFILE).map_err(|e| e.to_string())?;
+        for s in &profile.services {
+            let bytes = serde_json::to_vec(s).map_err(|e| e.to_string())?;
+            t.insert(s.service.as_str(), bytes.as_slice())
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    txn.commit().map_err(|e| e.to_string())
 }
 
 fn begin(txn: &WriteTransaction, meta: RunMeta, pid: i32) -> Result<RunId, String> {

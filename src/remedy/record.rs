@@ -215,6 +215,9 @@ pub struct ReportEntry {
     pub verification: Verification,
     /// The state read before was restored.
     pub undone: bool,
+    /// When it was decided, in seconds since the run started (`None` for decisions made
+    /// after the plan's steps, such as predicted triggers).
+    pub at_s: Option<f64>,
 }
 
 impl DecisionRecord {
@@ -234,6 +237,7 @@ impl DecisionRecord {
             verified: self.verification == Verification::Verified,
             verification: self.verification,
             undone: self.undo.as_ref().is_some_and(|u| u.result == "done"),
+            at_s: None,
         }
     }
 }

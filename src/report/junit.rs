@@ -1,5 +1,7 @@
-//! JUnit XML: one test suite per run, one test case per expectation, so CI systems show
-//! resilience expectations beside unit tests.
+//! JUnit XML: one test suite per run, one test case per expectation and one per fault
+//! window (did the fault's revert happen?), so CI systems show resilience expectations
+//! beside unit tests. The structure validates against the Jenkins xUnit plugin's published
+//! JUnit schema (tests/support/junit-10.xsd, checked by tests/report.rs).
 
 use std::fmt::Write;
 
@@ -13,14 +15,16 @@ fn escape(s: &str) -> String {
 }
 
 pub fn to_junit(r: &RunReport) -> String {
-    let failures = r.expectations.iter().filter(|e| !e.passed).count();
+    let windows = super::html::fault_windows(r);
+    let failures = r.expectations.iter().filter(|e| !e.passed).count()
+        + windows.iter().filter(|w| !w.reverted).count();
     let errors = usize::from(matches!(r.outcome, Outcome::Aborted | Outcome::Error));
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{:.3}\" timestamp=\"{}\">",
         escape(&r.scenario),
-        r.expectations.len() + errors,
+        r.expectations.len() + windows.len() + errors,
         r.duration_s,
         escape(&r.started_at)
     );
@@ -38,6 +42,25 @@ pub fn to_junit(r: &RunReport) -> String {
                 "  <testcase classname=\"{}\" name=\"{name}\">\n    <failure message=\"{}\"/>\n  </testcase>",
                 escape(&r.scenario),
                 escape(&e.observed)
+            );
+        }
+    }
+    for w in &windows {
+        let name = escape(&format!(
+            "fault {} on {} reverted ({:.1}s–{:.1}s)",
+            w.fault, w.target, w.start, w.end
+        ));
+        if w.reverted {
+            let _ = writeln!(
+                out,
+                "  <testcase classname=\"{}.faults\" name=\"{name}\"/>",
+                escape(&r.scenario)
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  <testcase classname=\"{}.faults\" name=\"{name}\">\n    <failure message=\"the fault was still in place when the run ended, or its revert failed: `res recover` reverts it\"/>\n  </testcase>",
+                escape(&r.scenario)
             );
         }
     }

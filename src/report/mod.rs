@@ -1,16 +1,26 @@
-//! Report: what a run did and found, for people (a terminal summary) and for machines (JSON
-//! described by docs/report.schema.json, and JUnit XML for CI test tabs).
+//! Report: what a run did and found, for people (a terminal summary, an HTML page with
+//! charts, Markdown for a pull request) and for machines (JSON described by
+//! docs/report.schema.json, and JUnit XML for CI test tabs). docs/reports.md shows them.
 //!
 //! The interpreter fills a [`RunReport`]; nothing here measures or decides anything.
 
+pub mod chart;
+pub mod forecast_plot;
+pub mod gantt;
+pub mod html;
 mod junit;
+pub mod markdown;
+pub mod profile_page;
 mod summary;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+pub use gantt::PlanRow;
+pub use html::to_html;
 pub use junit::to_junit;
+pub use markdown::{to_markdown, Previous};
 pub use summary::to_summary;
 
 /// How a run ended; decides the exit code.

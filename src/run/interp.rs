@@ -1028,7 +1028,7 @@ impl<'a> Interpreter<'a> {
             remediations: self
                 .remediation
                 .as_ref()
-                .map(|r| r.records().iter().map(|d| d.report()).collect())
+                .map(|r| r.reports())
                 .unwrap_or_default(),
             predictions,
         }

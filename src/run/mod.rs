@@ -42,6 +42,11 @@ pub struct RunOptions {
     pub dry_run: bool,
     pub report_json: Option<PathBuf>,
     pub report_junit: Option<PathBuf>,
+    /// `--report html=FILE`: the self-contained HTML page with charts.
+    pub report_html: Option<PathBuf>,
+    /// `--report md=FILE`: Markdown for a pull request (also appended to
+    /// `$GITHUB_STEP_SUMMARY` when that is set).
+    pub report_md: Option<PathBuf>,
     pub overrides: Vec<(String, String)>,
     /// No progress line.
     pub quiet: bool,
@@ -262,7 +267,8 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             return EXIT_INVALID;
         }
     };
-    finish_report(&report, opts, recorded)
+    let plan_rows = crate::report::PlanRow::from_plan(&plan);
+    finish_report(&report, opts, recorded, &plan_rows)
 }
 
 /// Whether a remedy the scenario runs has a `when predicted …` trigger.
@@ -280,9 +286,14 @@ fn finish_report(
     report: &RunReport,
     opts: &RunOptions,
     recorded: Option<(crate::profile::RunId, PathBuf)>,
+    plan_rows: &[crate::report::PlanRow],
 ) -> u8 {
     // Written without print!: a closed stdout must not cost the reports and the exit code.
     let mut summary = crate::report::to_summary(report);
+    let previous = match &recorded {
+        Some((id, db)) => crate::report::markdown::previous(db, id.0, &report.scenario),
+        None => crate::report::Previous::NotRecorded,
+    };
     if let Some((id, db)) = recorded {
         let shown = std::env::current_dir()
             .map(|cwd| crate::state::State::show(&db, &cwd))
@@ -319,6 +330,7 @@ fn finish_report(
             code = code.max(EXIT_TOOL);
         }
     }
+    code = code.max(write_pages(report, opts, &previous, plan_rows));
     if report.outcome != Outcome::Pass {
         eprintln!(
             "run ended: {:?}{}",
@@ -329,6 +341,58 @@ fn finish_report(
                 .map(|r| format!(" — {r}"))
                 .unwrap_or_default()
         );
+    }
+    code
+}
+
+/// The HTML and Markdown reports, and the Markdown appended to `$GITHUB_STEP_SUMMARY`;
+/// returns the tool-error exit code when one could not be written.
+fn write_pages(
+    report: &RunReport,
+    opts: &RunOptions,
+    previous: &crate::report::Previous,
+    plan_rows: &[crate::report::PlanRow],
+) -> u8 {
+    let mut code = 0;
+    if let Some(p) = &opts.report_html {
+        let written = crate::report::to_html(report, plan_rows)
+            .and_then(|html| std::fs::write(p, html).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!(
+                "error: cannot write the HTML report to {}: {e}",
+                p.display()
+            );
+            code = EXIT_TOOL;
+        }
+    }
+    let summary_file = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty());
+    if opts.report_md.is_none() && summary_file.is_none() {
+        return code;
+    }
+    let md = crate::report::to_markdown(report, previous);
+    if let Some(p) = &opts.report_md {
+        if let Err(e) = std::fs::write(p, &md) {
+            eprintln!(
+                "error: cannot write the Markdown report to {}: {e}",
+                p.display()
+            );
+            code = EXIT_TOOL;
+        }
+    }
+    if let Some(p) = summary_file {
+        use std::io::Write;
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p)
+            .and_then(|mut f| f.write_all(format!("{md}\n").as_bytes()));
+        if let Err(e) = appended {
+            eprintln!(
+                "error: cannot append the summary to GITHUB_STEP_SUMMARY ({}): {e}",
+                std::path::Path::new(&p).display()
+            );
+            code = EXIT_TOOL;
+        }
     }
     code
 }

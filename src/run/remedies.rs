@@ -48,6 +48,9 @@ pub(super) struct Remediation {
     /// Predicted triggers, evaluated when the plan's steps are over ([`super::predicted`]).
     pub predicted: Vec<super::predicted::PredictedTrigger>,
     pub skipped: Vec<SkippedPart>,
+    /// The run second of the latest tick, and when each measured decision was made in it.
+    now_s: f64,
+    decided_at: BTreeMap<u64, f64>,
 }
 
 impl Remediation {
@@ -133,6 +136,8 @@ impl Remediation {
             verifying: BTreeMap::new(),
             predicted,
             skipped,
+            now_s: 0.0,
+            decided_at: BTreeMap::new(),
         })
     }
 
@@ -141,6 +146,7 @@ impl Remediation {
     /// the I/O.
     pub fn tick(&mut self, metrics: &Metrics) -> (Vec<Fired>, Vec<(u64, Verification)>) {
         let last = metrics.last(1);
+        self.now_s = metrics.series.last().map_or(0.0, |p| p.t as f64 + 1.0);
         let peaks = BTreeMap::new();
         let env = WindowEnv {
             metrics,
@@ -205,6 +211,7 @@ impl Remediation {
             .map(|a| (a.remedy, a.cond.clone()))
             .collect();
         for id in ids {
+            self.decided_at.entry(id).or_insert(self.now_s);
             let Some(rec) = self.engine.record(id) else {
                 continue;
             };
@@ -277,6 +284,17 @@ impl Remediation {
 
     pub fn records(&self) -> &[DecisionRecord] {
         self.engine.records()
+    }
+
+    /// The decisions as the run's report shows them, with when each measured one was made.
+    pub fn reports(&self) -> Vec<crate::remedy::ReportEntry> {
+        self.records()
+            .iter()
+            .map(|d| crate::remedy::ReportEntry {
+                at_s: self.decided_at.get(&d.id).copied(),
+                ..d.report()
+            })
+            .collect()
     }
 
     /// Parts that keep the run from passing: remedies only advised, failed, refused, pending
