@@ -15,6 +15,7 @@ mod forecast;
 mod learn;
 mod load;
 mod lsp;
+mod merge;
 mod orchestrate;
 mod plan;
 mod predict;
@@ -61,6 +62,9 @@ enum Command {
     /// Run a scenario: start its target, send its traffic, inject its faults, check its
     /// expectations. Exit 0 all held, 1 one failed, 2 invalid, 3 aborted, 4 tool failure.
     Run(run::RunArgs),
+    /// Merge the JSON reports of a sharded run (`res run --shard I/N`) into one run: the
+    /// histograms added, the expectations judged, the run recorded once.
+    Merge(merge::MergeArgs),
     /// Send HTTP load to a URL: an open model with --rate, a closed loop with --connections.
     Load(load::LoadArgs),
     /// Learn a traffic model from access logs: endpoint mix, rates, arrival law, sessions.
@@ -133,6 +137,7 @@ pub fn main() -> ExitCode {
         Command::Orchestrate(args) => orchestrate::run(args, render).into(),
         Command::Lsp => lsp::run(),
         Command::Load(args) => load::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Recover(args) => recover::run_recover(args),
         Command::Chaos(args) => chaos::run(args),
         Command::Learn(args) => learn::run_learn(args),

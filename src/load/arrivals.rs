@@ -60,7 +60,7 @@ impl Arrivals {
             // yields exactly R·D arrivals.
             self.started = true;
             match self.arrival {
-                Arrival::Constant => 0.5,
+                Arrival::Constant => self.schedule.phase.unwrap_or(0.5),
                 Arrival::Uniform => rng.random::<f64>(),
                 Arrival::Poisson => -(1.0 - rng.random::<f64>()).ln(),
             }

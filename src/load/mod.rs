@@ -54,6 +54,7 @@ mod request;
 pub mod result;
 pub mod schedule;
 mod session;
+pub mod shard;
 mod shared;
 pub mod spec;
 mod stats;

@@ -19,6 +19,11 @@ pub struct RateStage {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RateSchedule {
     pub stages: Vec<RateStage>,
+    /// Constant arrivals: where the first arrival sits, in gaps (default half a gap, so a
+    /// rate R over D seconds yields R·D arrivals). A shard `i` of `n` sits at `(i + ½) / n`
+    /// of its own (n times wider) gap, so the shards' arrivals interleave into exactly the
+    /// one-process sequence ([`crate::load::shard`]).
+    pub phase: Option<f64>,
 }
 
 impl RateSchedule {
@@ -30,6 +35,7 @@ impl RateSchedule {
                 to: rate,
                 over: Duration::ZERO,
             }],
+            phase: None,
         }
     }
 

@@ -8,13 +8,13 @@ mod summary;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use junit::to_junit;
 pub use summary::to_summary;
 
 /// How a run ended; decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Every expectation held.
@@ -43,7 +43,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Percentiles {
     pub p50: f64,
     pub p90: f64,
@@ -52,7 +52,7 @@ pub struct Percentiles {
     pub max: f64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ServiceSummary {
     pub requests: u64,
     pub errors: u64,
@@ -67,7 +67,7 @@ pub struct ServiceSummary {
 }
 
 /// One second of one service.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SeriesPoint {
     /// Seconds since the run started.
     pub t: u64,
@@ -88,7 +88,7 @@ pub struct SeriesPoint {
 }
 
 /// A fault injected or reverted.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FaultEvent {
     pub at_s: f64,
     pub fault: String,
@@ -116,7 +116,7 @@ impl FaultEvent {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ExpectationResult {
     pub text: String,
     /// `whole run`, `during main`, `after chaos`.
@@ -127,14 +127,14 @@ pub struct ExpectationResult {
 }
 
 /// Something that happened, in order.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunEvent {
     pub at_s: f64,
     pub kind: String,
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SendLag {
     pub median_ms: f64,
     pub p99_ms: f64,
@@ -142,7 +142,7 @@ pub struct SendLag {
 }
 
 /// One load step: the rate its plan called for against the rate it sent.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StepRate {
     pub step: String,
     pub traffic: String,
@@ -164,7 +164,7 @@ pub struct StepRate {
 }
 
 /// A learned traffic: what its log gave and what was forecast.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LearnedTraffic {
     pub traffic: String,
     pub log: String,
@@ -180,7 +180,7 @@ pub struct LearnedTraffic {
 }
 
 /// A part of the scenario that did not run as written.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SkippedPart {
     /// `predict`, `remediate`, `fault`, `record`.
     pub part: String,
@@ -223,6 +223,12 @@ pub struct RunReport {
     pub remediations: Vec<crate::remedy::ReportEntry>,
     /// What the scenario's `predict` statement predicted after the run (empty without one).
     pub predictions: Vec<crate::predict::engine::Outcome>,
+    /// A shard's run (`res run --shard I/N`): what `res merge` adds up. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::run::shard::ShardSection>,
+    /// A merged run (`res merge`): which shards it holds and which are missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge: Option<crate::run::merge::MergeSection>,
 }
 
 impl RunReport {
