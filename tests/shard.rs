@@ -127,7 +127,14 @@ fn shards_together_send_what_one_process_sends() {
     let file = scenario(&dir, &demo.addr, 100, 4);
     let schema = load_schema("report.schema.json");
     let before = served(&demo);
-    let o = res(&["run", file.to_str().unwrap(), "--seed", "7", "-q", "--no-record"]);
+    let o = res(&[
+        "run",
+        file.to_str().unwrap(),
+        "--seed",
+        "7",
+        "-q",
+        "--no-record",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let one = served(&demo) - before;
     // 400 planned; a step loses the few requests due in the last ms its load took to start.
@@ -137,10 +144,17 @@ fn shards_together_send_what_one_process_sends() {
         let files = run_shards(&dir, &file, n, 7);
         let total = served(&demo) - before;
         let diff = (total as f64 - one as f64).abs() / one as f64;
-        assert!(diff <= 0.02, "{n} shards: the shop counted {total}, one process {one}");
+        assert!(
+            diff <= 0.02,
+            "{n} shards: the shop counted {total}, one process {one}"
+        );
         for f in &files {
             let v = json(f);
-            assert!(validate(&schema, &v).is_empty(), "{:?}", validate(&schema, &v));
+            assert!(
+                validate(&schema, &v).is_empty(),
+                "{:?}",
+                validate(&schema, &v)
+            );
             let lag = &v["send_lag_ms"];
             assert!(lag["p99_ms"].as_f64().unwrap() < 250.0, "send lag {lag}");
         }
@@ -148,12 +162,25 @@ fn shards_together_send_what_one_process_sends() {
         let o = merge(&dir, &files, &out);
         assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
         let m = json(&out);
-        assert!(validate(&schema, &m).is_empty(), "{:?}", validate(&schema, &m));
+        assert!(
+            validate(&schema, &m).is_empty(),
+            "{:?}",
+            validate(&schema, &m)
+        );
         assert_eq!(m["outcome"], "pass");
         let merged = m["services"]["shop.catalog"]["requests"].as_u64().unwrap();
-        assert_eq!(merged, total, "the merge holds every request the shop served");
-        let p99 = m["services"]["shop.catalog"]["latency_ms"]["p99"].as_f64().unwrap();
-        assert_eq!(p99, pooled_p99(&files), "merged p99 is the pooled samples' p99");
+        assert_eq!(
+            merged, total,
+            "the merge holds every request the shop served"
+        );
+        let p99 = m["services"]["shop.catalog"]["latency_ms"]["p99"]
+            .as_f64()
+            .unwrap();
+        assert_eq!(
+            p99,
+            pooled_p99(&files),
+            "merged p99 is the pooled samples' p99"
+        );
         let rate = m["steps"][0]["achieved_rps"].as_f64().unwrap();
         assert!((rate - 100.0).abs() / 100.0 <= 0.02, "merged rate {rate}");
         assert!(m["merge"]["complete"].as_bool().unwrap());
@@ -214,10 +241,20 @@ fn a_killed_shard_is_reported_missing() {
     assert!((share - 100.0 / 3.0).abs() < 0.01);
     let kept: u64 = files
         .iter()
-        .map(|f| json(f)["services"]["shop.catalog"]["requests"].as_u64().unwrap())
+        .map(|f| {
+            json(f)["services"]["shop.catalog"]["requests"]
+                .as_u64()
+                .unwrap()
+        })
         .sum();
-    assert_eq!(m["services"]["shop.catalog"]["requests"].as_u64().unwrap(), kept);
-    assert!((57..=60).contains(&kept), "shards 1 and 2 sent {kept} of their two thirds of 90");
+    assert_eq!(
+        m["services"]["shop.catalog"]["requests"].as_u64().unwrap(),
+        kept
+    );
+    assert!(
+        (57..=60).contains(&kept),
+        "shards 1 and 2 sent {kept} of their two thirds of 90"
+    );
     assert!(m["merge"]["start_spread_ms"].as_f64().unwrap() < 50.0);
 }
 
@@ -231,7 +268,14 @@ fn what_is_not_one_run_is_refused() {
         assert_eq!(o.status.code(), Some(2), "{bad}");
         assert!(stderr(&o).contains(bad), "{}", stderr(&o));
     }
-    let o = res(&["run", file.to_str().unwrap(), "--shard", "1/2", "--coordinator", "3"]);
+    let o = res(&[
+        "run",
+        file.to_str().unwrap(),
+        "--shard",
+        "1/2",
+        "--coordinator",
+        "3",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let files = run_shards(&dir, &file, 2, 11);
     let edit = |name: &str, f: &dyn Fn(&mut Value)| {
@@ -243,10 +287,26 @@ fn what_is_not_one_run_is_refused() {
     };
     let cases: [(&str, &dyn Fn(&mut Value), &str); 5] = [
         ("seed.json", &|v| v["seed"] = 12.into(), "the seed differs"),
-        ("count.json", &|v| v["shard"]["count"] = 3.into(), "the shard count differs"),
-        ("file.json", &|v| v["shard"]["file_hash"] = "0123456789abcdef".into(), "the scenario file differs"),
-        ("old.json", &|v| v["res_version"] = "0.0.9".into(), "from res 0.0.9"),
-        ("dup.json", &|v| v["shard"]["index"] = 1.into(), "given twice"),
+        (
+            "count.json",
+            &|v| v["shard"]["count"] = 3.into(),
+            "the shard count differs",
+        ),
+        (
+            "file.json",
+            &|v| v["shard"]["file_hash"] = "0123456789abcdef".into(),
+            "the scenario file differs",
+        ),
+        (
+            "old.json",
+            &|v| v["res_version"] = "0.0.9".into(),
+            "from res 0.0.9",
+        ),
+        (
+            "dup.json",
+            &|v| v["shard"]["index"] = 1.into(),
+            "given twice",
+        ),
     ];
     for (name, f, says) in cases {
         let other = edit(name, f);
@@ -263,7 +323,19 @@ fn k8s_job_round_trips_through_the_api_types() {
     let dir = tmp("k8s");
     let file = scenario(&dir, "127.0.0.1:9", 20, 1);
     let f = file.to_str().unwrap();
-    let o = res(&["k8s", "job", f, "--shards", "4", "--image", "res:test", "--namespace", "load", "--seed", "5"]);
+    let o = res(&[
+        "k8s",
+        "job",
+        f,
+        "--shards",
+        "4",
+        "--image",
+        "res:test",
+        "--namespace",
+        "load",
+        "--seed",
+        "5",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let list: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(list["kind"], "List");
@@ -279,7 +351,11 @@ fn k8s_job_round_trips_through_the_api_types() {
     let spec = job.spec.unwrap();
     assert_eq!(spec.completion_mode.as_deref(), Some("Indexed"));
     assert_eq!((spec.completions, spec.parallelism), (Some(4), Some(4)));
-    let script = spec.template.spec.unwrap().containers[0].command.clone().unwrap()[2].clone();
+    let script = spec.template.spec.unwrap().containers[0]
+        .command
+        .clone()
+        .unwrap()[2]
+        .clone();
     assert!(script.contains("--shard $I/4"), "{script}");
     assert!(script.contains("--seed 5"), "{script}");
     assert!(script.contains("res merge"), "{script}");

@@ -17,10 +17,10 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource, KeyToPath, ObjectFieldSelector, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodAffinityTerm,
-    PodAntiAffinity, PodSpec, PodTemplateSpec, Affinity, Volume, VolumeMount,
-    VolumeResourceRequirements, WeightedPodAffinityTerm,
+    Affinity, ConfigMap, ConfigMapVolumeSource, Container, EnvVar, EnvVarSource, KeyToPath,
+    ObjectFieldSelector, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimVolumeSource, PodAffinityTerm, PodAntiAffinity, PodSpec, PodTemplateSpec,
+    Volume, VolumeMount, VolumeResourceRequirements, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -68,7 +68,10 @@ pub fn run(cmd: K8sCommand) -> ExitCode {
     match cmd {
         K8sCommand::Job(args) => match manifests(&args) {
             Ok(list) => {
-                println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).unwrap_or_default()
+                );
                 ExitCode::SUCCESS
             }
             Err(e) => super::fail(Exit::Invalid, e).into(),
@@ -107,7 +110,12 @@ fn manifests(args: &JobArgs) -> Result<serde_json::Value, String> {
         .data
         .iter()
         .map(|d| d.path.clone())
-        .chain(model.traffics.iter().filter_map(|t| t.learn.as_ref().map(|l| l.path.clone())))
+        .chain(
+            model
+                .traffics
+                .iter()
+                .filter_map(|t| t.learn.as_ref().map(|l| l.path.clone())),
+        )
         .collect();
     for p in read {
         let p = base.join(p);
@@ -213,12 +221,10 @@ fn relative(path: &Path, base: &Path) -> Result<String, String> {
         match c {
             Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
             Component::CurDir => {}
-            _ => {
-                return Err(format!(
-                    "{} is outside the scenario's folder: the ConfigMap holds the folder's files only",
-                    path.display()
-                ))
-            }
+            _ => return Err(format!(
+                "{} is outside the scenario's folder: the ConfigMap holds the folder's files only",
+                path.display()
+            )),
         }
     }
     Ok(parts.join("/"))

@@ -73,7 +73,8 @@ pub struct RunArgs {
 }
 
 fn parse_shard(s: &str) -> Result<crate::load::shard::Shard, String> {
-    s.parse().map_err(|e: crate::load::shard::ShardError| e.to_string())
+    s.parse()
+        .map_err(|e: crate::load::shard::ShardError| e.to_string())
 }
 
 fn parse_mode(s: &str) -> Result<crate::remedy::Mode, String> {

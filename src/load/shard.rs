@@ -234,6 +234,24 @@ mod tests {
     }
 
     #[test]
+    fn feeder_rows_are_partitioned_by_index() {
+        use crate::load::feeder::{DataOrder, Feeder};
+        let f = Feeder::from_csv("id\n0\n1\n2\n3\n4\n", DataOrder::Cycle).unwrap();
+        let rows = |s: Feeder| {
+            (0..s.len())
+                .map(|r| s.value(r, 0).to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(rows(f.partition(0, 2)), ["0", "2", "4"]);
+        assert_eq!(rows(f.partition(1, 2)), ["1", "3"]);
+        assert_eq!(
+            rows(f.partition(6, 8)),
+            ["1"],
+            "fewer rows than shards: one row each"
+        );
+    }
+
+    #[test]
     fn users_are_dealt_by_index() {
         let total: u32 = (0..4)
             .map(|i| Shard::new(i, 4).unwrap().dealt(10))

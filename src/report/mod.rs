@@ -4,6 +4,7 @@
 //! The interpreter fills a [`RunReport`]; nothing here measures or decides anything.
 
 mod junit;
+pub mod shard;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -225,10 +226,10 @@ pub struct RunReport {
     pub predictions: Vec<crate::predict::engine::Outcome>,
     /// A shard's run (`res run --shard I/N`): what `res merge` adds up. Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub shard: Option<crate::run::shard::ShardSection>,
+    pub shard: Option<shard::ShardSection>,
     /// A merged run (`res merge`): which shards it holds and which are missing.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub merge: Option<crate::run::merge::MergeSection>,
+    pub merge: Option<shard::MergeSection>,
 }
 
 impl RunReport {

@@ -666,7 +666,10 @@ impl<'a> Interpreter<'a> {
             })
             .unwrap_or_default();
         if self.cx.shard.as_ref().is_some_and(|r| !r.is_coordinator()) {
-            self.event("remediate", format!("remedy {name}: the coordinator runs it"));
+            self.event(
+                "remediate",
+                format!("remedy {name}: the coordinator runs it"),
+            );
             return;
         }
         if lines.is_empty() {

@@ -14,12 +14,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::shard::{ShardSection, SHARD_FORMAT};
-use crate::report::{
-    FaultEvent, Outcome, RunEvent, SendLag, SkippedPart, StepRate,
-};
+pub use crate::report::shard::{MergeSection, MissingShard, ShardSummary};
+use crate::report::{FaultEvent, Outcome, RunEvent, SendLag, SkippedPart, StepRate};
 
 /// Why a merge was refused (all exit 2: bad input).
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +33,9 @@ pub enum MergeError {
     #[error("{path} is not a res JSON report: {message}")]
     Json { path: String, message: String },
     /// A report without a `shard` section.
-    #[error("{0} is not a shard's result: run each shard with `res run --shard I/N --report json=FILE`")]
+    #[error(
+        "{0} is not a shard's result: run each shard with `res run --shard I/N --report json=FILE`"
+    )]
     NotShard(String),
     /// Written by another version of res.
     #[error("{path} is a shard result from res {version} (shard format {format}); this is res {ours} (format {SHARD_FORMAT}): run every shard with the same res")]
@@ -64,47 +65,6 @@ pub enum MergeError {
     /// Nothing to merge.
     #[error("no shard results given")]
     Empty,
-}
-
-/// The `merge` section of a merged report.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct MergeSection {
-    /// How many shards the run was split into.
-    pub count: u32,
-    /// 1-based index of the coordinating shard.
-    pub coordinator: u32,
-    /// The shards merged, in order.
-    pub shards: Vec<ShardSummary>,
-    /// The shards whose results are missing, with their share of the load.
-    pub missing: Vec<MissingShard>,
-    /// Every shard is in and the expectations were judged on the merged measurements.
-    pub complete: bool,
-    /// Spread of the shards' start times (ms): how close to a common start they began.
-    pub start_spread_ms: f64,
-}
-
-/// One merged shard.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ShardSummary {
-    pub index: u32,
-    pub file: String,
-    /// The shard's own outcome (its expectations judged its share only).
-    pub outcome: Outcome,
-    pub requests: u64,
-    /// When the shard's run clock started, ms since the epoch.
-    pub started_ms: f64,
-    /// How late the shard's requests left after their intended time.
-    pub send_lag_ms: Option<SendLag>,
-}
-
-/// A shard that is not in the merge.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct MissingShard {
-    pub index: u32,
-    /// Its share of every load, in percent.
-    pub share_pct: f64,
-    /// The requests (or sessions) its plan called for, as the present shards planned theirs.
-    pub planned: f64,
 }
 
 /// The part of a shard's report the merge reads.
@@ -195,10 +155,18 @@ pub fn shards(paths: &[PathBuf]) -> Result<Vec<Loaded>, MergeError> {
     for l in &loaded[1..] {
         let r = &l.report;
         let checks: [(&'static str, String, String); 5] = [
-            ("the scenario file", f.shard.file_hash.clone(), r.shard.file_hash.clone()),
+            (
+                "the scenario file",
+                f.shard.file_hash.clone(),
+                r.shard.file_hash.clone(),
+            ),
             ("the scenario", f.scenario.clone(), r.scenario.clone()),
             ("the seed", f.seed.to_string(), r.seed.to_string()),
-            ("the shard count", f.shard.count.to_string(), r.shard.count.to_string()),
+            (
+                "the shard count",
+                f.shard.count.to_string(),
+                r.shard.count.to_string(),
+            ),
             (
                 "the coordinator",
                 f.shard.coordinator.to_string(),

@@ -96,16 +96,20 @@ pub fn merge(loaded: &[Loaded], file: Option<&Path>, allow_short: bool) -> Resul
                 });
             }
             let mut metrics = Metrics::new(model, n);
-            for (scope, (from, until)) in metrics.scopes.iter_mut().zip(&lead.report.shard.scopes)
-            {
+            for (scope, (from, until)) in metrics.scopes.iter_mut().zip(&lead.report.shard.scopes) {
                 scope.from = *from;
                 scope.until = *until;
             }
             for (t, secs) in seconds {
                 metrics.add_second(t, secs);
             }
-            let expectations =
-                super::verdict::evaluate(model, scenario, &metrics, &scope_of, &lead.report.shard.peaks);
+            let expectations = super::verdict::evaluate(
+                model,
+                scenario,
+                &metrics,
+                &scope_of,
+                &lead.report.shard.peaks,
+            );
             (Some(expectations), metrics.summaries(), metrics.series)
         }
         _ => {
@@ -121,7 +125,10 @@ pub fn merge(loaded: &[Loaded], file: Option<&Path>, allow_short: bool) -> Resul
                 }
                 series.extend(series_points(t, &secs));
             }
-            let services = totals.iter().map(|(k, w)| (k.clone(), w.summary())).collect();
+            let services = totals
+                .iter()
+                .map(|(k, w)| (k.clone(), w.summary()))
+                .collect();
             (None, services, series)
         }
     };
@@ -172,7 +179,14 @@ pub fn merge(loaded: &[Loaded], file: Option<&Path>, allow_short: bool) -> Resul
     if !complete && matches!(outcome, Outcome::Pass | Outcome::Fail) {
         let was = reason.take();
         outcome = Outcome::Incomplete;
-        reason = Some(notes.iter().cloned().chain(was).collect::<Vec<_>>().join("; "));
+        reason = Some(
+            notes
+                .iter()
+                .cloned()
+                .chain(was)
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
     }
     let starts: Vec<f64> = loaded.iter().map(|l| l.report.shard.started_ms).collect();
     let spread = starts.iter().cloned().fold(f64::MIN, f64::max)
@@ -211,7 +225,10 @@ pub fn merge(loaded: &[Loaded], file: Option<&Path>, allow_short: bool) -> Resul
         outcome,
         reason,
         started_at: lead.report.started_at.clone(),
-        duration_s: loaded.iter().map(|l| l.report.duration_s).fold(0.0, f64::max),
+        duration_s: loaded
+            .iter()
+            .map(|l| l.report.duration_s)
+            .fold(0.0, f64::max),
         services,
         series,
         faults: lead.report.faults.clone(),
@@ -284,7 +301,8 @@ pub fn record(merged: &mut Merged, db: &Path, lead: &Loaded) -> Result<String, S
         .map_err(|e| format!("cannot record into {}: {e}", db.display()))?;
     let path = Path::new(&r.file);
     let source = std::fs::read_to_string(path).unwrap_or_default();
-    let mut meta = crate::profile::RunMeta::new(path, &source, &r.scenario, r.seed, r.started_at.clone());
+    let mut meta =
+        crate::profile::RunMeta::new(path, &source, &r.scenario, r.seed, r.started_at.clone());
     meta.file_hash = lead.report.shard.file_hash.clone();
     let run = recorder
         .begin_run(meta)

@@ -113,10 +113,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             return EXIT_INVALID;
         }
     };
-    let wall_start = opts
-        .now
-        .or(opts.start_at)
-        .unwrap_or_else(clock::system_now);
+    let wall_start = opts.now.or(opts.start_at).unwrap_or_else(clock::system_now);
     let allowance = crate::schedule::allowance(model, scenario, wall_start.0);
     if !allowance.allowed && !opts.ignore_window {
         eprintln!(

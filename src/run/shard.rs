@@ -14,14 +14,11 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
 use super::metrics::{Metrics, ServiceSecond};
 use crate::load::shard::Shard;
+pub use crate::report::shard::{SecondHistograms, ShardSection, SHARD_FORMAT};
 use crate::units::Timestamp;
-
-/// The version of the `shard` section; a merge refuses any other.
-pub const SHARD_FORMAT: u32 = 1;
 
 /// What this process is in a sharded run.
 #[derive(Debug, Clone)]
@@ -50,49 +47,6 @@ impl ShardRole {
     pub fn name(&self) -> String {
         format!("shard {}", self.shard)
     }
-}
-
-/// One service's second, with its histograms serialized.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SecondHistograms {
-    pub t: u64,
-    pub service: String,
-    pub requests: u64,
-    pub offered: u64,
-    pub in_flight: u64,
-    pub errors: u64,
-    pub errors_by_kind: BTreeMap<String, u64>,
-    /// µs from the intended send time: HDR histogram, V2 deflate encoding, base64.
-    pub latency: String,
-    /// µs from the actual send, same encoding.
-    pub service_time: String,
-}
-
-/// The `shard` section of a shard's JSON report: what `res merge` needs beyond the report.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ShardSection {
-    /// [`SHARD_FORMAT`] of the res that wrote it.
-    pub format: u32,
-    /// 1-based.
-    pub index: u32,
-    pub count: u32,
-    /// 1-based index of the coordinating shard.
-    pub coordinator: u32,
-    /// The scenario file's content hash (the profile database's fingerprint).
-    pub file_hash: String,
-    /// The common start every shard waited for (RFC 3339), if any.
-    pub start_at: Option<String>,
-    /// When this shard's run clock started: ms since the epoch, fractions kept.
-    pub started_ms: f64,
-    /// The `--set NAME=VALUE` overrides the shard ran with.
-    pub overrides: Vec<(String, String)>,
-    /// The windows of the expectations that are not about the whole run: `[from, until)`
-    /// in run seconds, in the scenario's order.
-    pub scopes: Vec<(Option<u64>, Option<u64>)>,
-    /// Forecast peaks by traffic index, for `peak()` in expectations.
-    pub peaks: BTreeMap<usize, f64>,
-    /// Every second of every service, with its histograms.
-    pub seconds: Vec<SecondHistograms>,
 }
 
 /// A histogram as base64 of its V2 deflate serialization.
@@ -155,11 +109,7 @@ impl SecondHistograms {
 }
 
 /// The section of a shard's report, from what its run measured.
-pub fn section(
-    role: &ShardRole,
-    metrics: &Metrics,
-    peaks: &BTreeMap<usize, f64>,
-) -> ShardSection {
+pub fn section(role: &ShardRole, metrics: &Metrics, peaks: &BTreeMap<usize, f64>) -> ShardSection {
     ShardSection {
         format: SHARD_FORMAT,
         index: role.shard.index() + 1,
