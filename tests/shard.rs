@@ -258,6 +258,9 @@ fn a_killed_shard_is_reported_missing() {
     assert!(m["merge"]["start_spread_ms"].as_f64().unwrap() < 50.0);
 }
 
+/// A shard report edited (file name, the edit) and what the refusal must say.
+type Edit<'a> = (&'a str, &'a dyn Fn(&mut Value), &'a str);
+
 #[test]
 fn what_is_not_one_run_is_refused() {
     let demo = Demo::start();
@@ -285,7 +288,7 @@ fn what_is_not_one_run_is_refused() {
         std::fs::write(&p, v.to_string()).unwrap();
         p
     };
-    let cases: [(&str, &dyn Fn(&mut Value), &str); 5] = [
+    let cases: [Edit; 5] = [
         ("seed.json", &|v| v["seed"] = 12.into(), "the seed differs"),
         (
             "count.json",

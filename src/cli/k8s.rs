@@ -221,10 +221,12 @@ fn relative(path: &Path, base: &Path) -> Result<String, String> {
         match c {
             Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
             Component::CurDir => {}
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "{} is outside the scenario's folder: the ConfigMap holds the folder's files only",
                 path.display()
-            )),
+            ))
+            }
         }
     }
     Ok(parts.join("/"))
