@@ -150,6 +150,9 @@ fn manifests(args: &JobArgs) -> Result<serde_json::Value, String> {
         .unwrap_or_else(|| format!("res-{}", plan.scenario))
         .to_lowercase()
         .replace(['_', '.'], "-");
+    // Object names and label values: DNS labels, with room for the longest suffix.
+    let name: String = name.chars().take(48).collect();
+    let name = name.trim_end_matches('-').to_string();
     let seed = args.seed.unwrap_or_else(crate::run::clock::fresh_seed);
     let file = relative(&args.file, &base)?;
     let meta = |suffix: &str| ObjectMeta {
@@ -241,10 +244,10 @@ fn script(args: &JobArgs, file: &str, seed: u64, name: &str, wait: i64) -> Strin
         "res run {SCENARIO_DIR}/{file} --seed {seed} --shard $I/{n} --sync {out}/sync --quiet --report json={out}/.shard-$I.json"
     );
     if let Some(s) = &args.scenario {
-        run += &format!(" --scenario '{s}'");
+        run += &format!(" --scenario {}", quoted(s));
     }
     for (k, v) in &args.set {
-        run += &format!(" --set '{k}={v}'");
+        run += &format!(" --set {}", quoted(&format!("{k}={v}")));
     }
     format!(
         "set -u\n\
@@ -260,6 +263,11 @@ fn script(args: &JobArgs, file: &str, seed: u64, name: &str, wait: i64) -> Strin
          fi\n\
          exit $code\n"
     )
+}
+
+/// `s` as one shell word, in single quotes.
+fn quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 fn pod(name: &str, image: &str, script: String, items: Vec<KeyToPath>) -> PodTemplateSpec {

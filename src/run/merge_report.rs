@@ -78,7 +78,7 @@ pub fn merge(loaded: &[Loaded], file: Option<&Path>, allow_short: bool) -> Resul
         },
     );
     let source = std::fs::read_to_string(&path).unwrap_or_default();
-    let hash = crate::profile::RunMeta::new(&path, &source, "", 0, String::new()).file_hash;
+    let hash = crate::profile::fingerprint::file_hash(source.as_bytes());
     let model = checked.model.as_ref();
     let scenario = model.and_then(|m| m.scenario(&first.report.scenario));
     let mut notes: Vec<String> = Vec::new();

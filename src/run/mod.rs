@@ -151,6 +151,9 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         return EXIT_INVALID;
     }
     if opts.dry_run {
+        if let Some(s) = opts.shard {
+            println!("shard {s}: sends 1/{} of each load below", s.count());
+        }
         print!("{}", dry_run(model, &plan, &setup, seed, wall_start));
         return 0;
     }
