@@ -13,12 +13,16 @@ use serde_json::Value;
 
 /// A scenario against `addr`: constant arrivals, so the count is planned exactly.
 fn scenario(dir: &Path, addr: &str, rate: u32, secs: u32) -> PathBuf {
-    let path = dir.join("s.res");
+    scenario_with(dir, addr, rate, secs, "constant")
+}
+
+fn scenario_with(dir: &Path, addr: &str, rate: u32, secs: u32, arrival: &str) -> PathBuf {
+    let path = dir.join(format!("{arrival}.res"));
     std::fs::write(
         &path,
         format!(
             "system shop {{\n  base \"http://{addr}\"\n  service catalog {{ route GET \"/items/{{random.1000}}\" expect status 2xx }}\n}}\n\
-             traffic t {{ rate {rate}/s  hold {secs}s  arrival constant }}\n\
+             traffic t {{ rate {rate}/s  hold {secs}s  arrival {arrival} }}\n\
              scenario s {{\n  step main = load t\n  expect p99(shop.catalog) < 5s\n}}\n"
         ),
     )
@@ -70,7 +74,8 @@ fn run_shards(dir: &Path, file: &Path, n: u32, seed: u64) -> Vec<PathBuf> {
     let at = start_at();
     let children: Vec<(PathBuf, Child)> = (1..=n)
         .map(|i| {
-            let report = dir.join(format!("n{n}-shard{i}.json"));
+            let stem = file.file_stem().unwrap().to_string_lossy();
+            let report = dir.join(format!("{stem}-n{n}-shard{i}.json"));
             let args: Vec<String> = vec![
                 "run".into(),
                 file.display().to_string(),
@@ -158,7 +163,7 @@ fn shards_together_send_what_one_process_sends() {
             let lag = &v["send_lag_ms"];
             assert!(lag["p99_ms"].as_f64().unwrap() < 250.0, "send lag {lag}");
         }
-        let out = dir.join(format!("n{n}-run.json"));
+        let out = dir.join(format!("constant-n{n}-run.json"));
         let o = merge(&dir, &files, &out);
         assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
         let m = json(&out);
@@ -185,6 +190,40 @@ fn shards_together_send_what_one_process_sends() {
         assert!((rate - 100.0).abs() / 100.0 <= 0.02, "merged rate {rate}");
         assert!(m["merge"]["complete"].as_bool().unwrap());
         assert!(stdout(&o).contains("recorded as run"), "{}", stdout(&o));
+    }
+}
+
+/// Poisson arrivals: every shard draws the same whole sequence and keeps its share, so the
+/// shards together send the count `--shard 1/1` sends, not N independent counts.
+#[test]
+fn poisson_shards_send_the_count_of_one() {
+    let demo = Demo::start();
+    let dir = tmp("poisson");
+    let file = scenario_with(&dir, &demo.addr, 100, 4, "poisson");
+    let mut counts = Vec::new();
+    for n in [1, 2, 4] {
+        let before = served(&demo);
+        let files = run_shards(&dir, &file, n, 21);
+        let total = served(&demo) - before;
+        counts.push(total);
+        let out = dir.join(format!("poisson-n{n}-run.json"));
+        let o = merge(&dir, &files, &out);
+        assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+        let m = json(&out);
+        let merged = m["services"]["shop.catalog"]["requests"].as_u64().unwrap();
+        assert_eq!(merged, total, "every second of every shard is in the merge");
+        let p99 = m["services"]["shop.catalog"]["latency_ms"]["p99"]
+            .as_f64()
+            .unwrap();
+        assert_eq!(p99, pooled_p99(&files));
+    }
+    let one = counts[0] as f64;
+    for (n, c) in [2, 4].iter().zip(&counts[1..]) {
+        let diff = (*c as f64 - one).abs() / one;
+        assert!(
+            diff <= 0.02,
+            "{n} shards: the shop counted {c}, one shard {one}"
+        );
     }
 }
 
@@ -345,7 +384,7 @@ fn k8s_job_round_trips_through_the_api_types() {
     let items = list["items"].as_array().unwrap();
     let cm: ConfigMap = serde_json::from_value(items[0].clone()).unwrap();
     assert_eq!(serde_json::to_value(&cm).unwrap(), items[0]);
-    assert!(cm.data.unwrap()["s.res"].contains("scenario s"));
+    assert!(cm.data.unwrap()["constant.res"].contains("scenario s"));
     let pvc: PersistentVolumeClaim = serde_json::from_value(items[1].clone()).unwrap();
     assert_eq!(serde_json::to_value(&pvc).unwrap(), items[1]);
     let job: Job = serde_json::from_value(items[2].clone()).unwrap();

@@ -49,6 +49,7 @@ mod handle;
 mod issuer;
 mod pacer;
 pub mod progress;
+mod publish;
 mod queue;
 mod request;
 pub mod result;
@@ -222,7 +223,7 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
         model == "closed",
     )));
     let (live_tx, live) = watch::channel(Arc::new(Snapshot::empty(&services)));
-    let live_tx = Arc::new(live_tx);
+    let live_tx = Arc::new(publish::Publisher::new(live_tx));
     let ticker = runtime.spawn({
         let shared = shared.clone();
         let aggregator = aggregator.clone();
@@ -238,7 +239,7 @@ pub fn start(spec: LoadSpec) -> Result<LoadHandle, LoadError> {
                     let mut agg = aggregator.lock().unwrap_or_else(|e| e.into_inner());
                     agg.tick(&shared, Instant::now(), false)
                 };
-                let _ = live_tx.send(Arc::new(snapshot));
+                live_tx.send(Arc::new(snapshot));
             }
         }
     });

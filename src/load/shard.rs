@@ -2,11 +2,13 @@
 //! would (`res run --shard I/N`, docs/distributed.md).
 //!
 //! [`Shard::split`] turns the [`LoadSpec`] one process would run into the share of shard
-//! `I`: arrival rates divided by N (constant arrivals interleaved, so the shards' send times
-//! are exactly the one-process sequence), closed-model users dealt by index, feeder rows
-//! partitioned by index, connections divided, and every random stream seeded from the run's
-//! seed and the shard's index. Poisson and uniform arrivals split into N independent
-//! processes at rate/N, whose superposition is the same process at the full rate.
+//! `I`: the open and session models draw the whole arrival sequence from a stream seeded by
+//! the run's seed alone, and shard I sends arrivals I, I+N, … of it — so the N shards
+//! together send exactly the send times of `--shard 1/1`, constant, Poisson or uniform.
+//! Closed-model users are dealt by index, feeder rows partitioned by index, connections
+//! divided, and the other random streams (mix, template values) seeded from the run's seed
+//! and the shard's index. A learned chain's rate is divided by N (its sessions in progress are
+//! warmed for the rate each process sends).
 //!
 //! ```
 //! use res::load::shard::Shard;
@@ -20,9 +22,13 @@ use std::str::FromStr;
 
 use crate::units::Rate;
 
+use super::schedule::ArrivalShare;
 use super::shared::stream_seed;
 use super::spec::{Arrival, LoadSpec, Workload};
 use super::RateSchedule;
+
+/// The stream number of the arrival sequence every shard draws (the others follow it).
+const ARRIVAL_STREAM: u64 = 0x5348_4152_4400;
 
 /// Shard `I` of `N`, written `I/N` with `1 ≤ I ≤ N` (stored 0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,43 +76,53 @@ impl Shard {
 
     /// This shard's part of `spec`.
     pub fn split(self, mut spec: LoadSpec) -> LoadSpec {
-        if self.count == 1 {
-            return spec;
-        }
-        let n = self.count as usize;
-        spec.seed = stream_seed(spec.seed, 0x5348_4152_4400 + u64::from(self.index));
-        spec.connections = spec.connections.div_ceil(n).max(1);
-        for feeder in spec.feeders.values_mut() {
-            *feeder = feeder.partition(self.index, self.count);
+        let share = ArrivalShare {
+            index: self.index,
+            count: self.count,
+            seed: stream_seed(spec.seed, ARRIVAL_STREAM),
+        };
+        if self.count > 1 {
+            let n = self.count as usize;
+            spec.seed = stream_seed(spec.seed, ARRIVAL_STREAM + 1 + u64::from(self.index));
+            spec.connections = spec.connections.div_ceil(n).max(1);
+            for feeder in spec.feeders.values_mut() {
+                *feeder = feeder.partition(self.index, self.count);
+            }
         }
         spec.workload = match spec.workload {
             Workload::Open {
-                schedule,
+                mut schedule,
                 arrival,
                 pacing,
-            } => Workload::Open {
-                schedule: self.schedule(schedule, arrival),
-                arrival,
-                pacing,
-            },
+            } => {
+                schedule.share = Some(share);
+                Workload::Open {
+                    schedule,
+                    arrival,
+                    pacing,
+                }
+            }
             Workload::Sessions {
-                schedule,
+                mut schedule,
                 arrival,
                 pacing,
                 sessions,
-            } => Workload::Sessions {
-                schedule: self.schedule(schedule, arrival),
-                arrival,
-                pacing,
-                sessions,
-            },
+            } => {
+                schedule.share = Some(share);
+                Workload::Sessions {
+                    schedule,
+                    arrival,
+                    pacing,
+                    sessions,
+                }
+            }
             Workload::Chain {
                 schedule,
                 arrival,
                 pacing,
                 chain,
             } => Workload::Chain {
-                schedule: self.schedule(schedule, arrival),
+                schedule: self.divided(schedule),
                 arrival,
                 pacing,
                 chain,
@@ -133,16 +149,12 @@ impl Shard {
         total.saturating_sub(self.index).div_ceil(self.count)
     }
 
-    /// The schedule at 1/N of the rate; constant arrivals start at this shard's phase.
-    fn schedule(self, mut schedule: RateSchedule, arrival: Arrival) -> RateSchedule {
+    /// The schedule at 1/N of the rate.
+    fn divided(self, mut schedule: RateSchedule) -> RateSchedule {
         let k = self.fraction();
         for s in &mut schedule.stages {
             s.from = Rate(s.from.0 * k);
             s.to = Rate(s.to.0 * k);
-        }
-        if arrival == Arrival::Constant {
-            let phase = schedule.phase.unwrap_or(0.5);
-            schedule.phase = Some((f64::from(self.index) + phase) * k);
         }
         schedule
     }
@@ -185,14 +197,24 @@ mod tests {
     use rand::rngs::StdRng;
     use rand::SeedableRng;
 
-    fn times(schedule: RateSchedule, end: f64) -> Vec<f64> {
-        let mut a = Arrivals::new(schedule, Arrival::Constant, end);
-        let mut rng = StdRng::seed_from_u64(1);
+    fn times(schedule: RateSchedule, arrival: Arrival, end: f64) -> Vec<f64> {
+        let mut a = Arrivals::new(schedule, arrival, end);
+        // The issuer's own stream: a shard does not draw its arrivals from it.
+        let mut rng = StdRng::seed_from_u64(99);
         let mut out = Vec::new();
         while let Next::At(t) = a.next(&mut rng, 1.0) {
             out.push(t);
         }
         out
+    }
+
+    fn open(spec: &LoadSpec) -> (RateSchedule, Arrival) {
+        match &spec.workload {
+            Workload::Open {
+                schedule, arrival, ..
+            } => (schedule.clone(), *arrival),
+            _ => unreachable!("an open workload"),
+        }
     }
 
     fn spec(workload: Workload) -> LoadSpec {
@@ -213,22 +235,29 @@ mod tests {
     }
 
     #[test]
-    fn constant_shards_interleave_into_the_whole_sequence() {
+    fn shards_send_exactly_the_whole_sequence() {
         let schedule = RateSchedule::default()
             .ramp(Some(Rate(10.0)), Rate(90.0), Duration::from_secs(2.0))
             .hold(Duration::from_secs(1.0), None);
-        let whole = times(schedule.clone(), 3.0);
-        for n in [2, 3, 4] {
-            let mut pooled: Vec<f64> = (0..n)
-                .flat_map(|i| {
-                    let s = Shard::new(i, n).unwrap();
-                    times(s.schedule(schedule.clone(), Arrival::Constant), 3.0)
+        for arrival in [Arrival::Constant, Arrival::Poisson, Arrival::Uniform] {
+            let whole_spec = || {
+                spec(Workload::Open {
+                    schedule: schedule.clone(),
+                    arrival,
+                    pacing: Default::default(),
                 })
-                .collect();
-            pooled.sort_by(f64::total_cmp);
-            assert_eq!(pooled.len(), whole.len(), "{n} shards");
-            for (a, b) in pooled.iter().zip(&whole) {
-                assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+            };
+            let (s, a) = open(&Shard::WHOLE.split(whole_spec()));
+            let whole = times(s, a, 3.0);
+            for n in [2, 3, 4] {
+                let mut pooled: Vec<f64> = (0..n)
+                    .flat_map(|i| {
+                        let (s, a) = open(&Shard::new(i, n).unwrap().split(whole_spec()));
+                        times(s, a, 3.0)
+                    })
+                    .collect();
+                pooled.sort_by(f64::total_cmp);
+                assert_eq!(pooled, whole, "{arrival:?}, {n} shards");
             }
         }
     }

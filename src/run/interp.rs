@@ -106,8 +106,6 @@ pub struct Interpreter<'a> {
     loads: Vec<StartedLoad>,
     skipped: Vec<SkippedPart>,
     remediation: Option<super::remedies::Remediation>,
-    /// The tasks handing each load's snapshots to `snap_tx`.
-    forwarders: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Runs the plan to its end (or an early stop) and returns the report.
@@ -186,7 +184,6 @@ impl<'a> Interpreter<'a> {
             loads: Vec::new(),
             skipped: Vec::new(),
             remediation,
-            forwarders: Vec::new(),
         }
     }
 
@@ -486,19 +483,11 @@ impl<'a> Interpreter<'a> {
         .map_err(|e| e.to_string())
     }
 
-    /// Hands a load's per-second snapshots to the run's metrics. The task ends when the load
-    /// has ended and published its last snapshot; [`shutdown`](Self::shutdown) waits for it.
+    /// Hands a load's per-second snapshots to the run's metrics: every one, in order (a
+    /// watch would keep only the newest, and a load's final snapshot can follow a tick by
+    /// a few milliseconds).
     fn forward_snapshots(&mut self, handle: &LoadHandle) {
-        let mut live = handle.live();
-        let tx = self.snap_tx.clone();
-        self.forwarders.push(tokio::spawn(async move {
-            while live.changed().await.is_ok() {
-                let s = live.borrow_and_update().clone();
-                if tx.send(s).is_err() {
-                    break;
-                }
-            }
-        }));
+        handle.subscribe(self.snap_tx.clone());
     }
 
     fn stop_load(&mut self, step: usize, label: &str) {
@@ -900,11 +889,8 @@ impl<'a> Interpreter<'a> {
                 Err(_) => {}
             }
         }
-        // Every load has ended: let its last snapshot reach the channel before the last
-        // seconds are taken in (a loaded machine may not have run the forwarder yet).
-        for f in std::mem::take(&mut self.forwarders) {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), f).await;
-        }
+        // Every load has ended, and its last snapshot is in the channel (each load sends
+        // its snapshots straight to it).
         if let Some(chaos) = self.cx.setup.chaos.as_mut() {
             for (fault, target, detail, ok) in chaos.revert_all() {
                 let at = self.clock.now().secs();

@@ -67,6 +67,6 @@ pub fn schedule(
                 over: s.over,
             })
             .collect(),
-        phase: None,
+        share: None,
     }
 }
