@@ -64,7 +64,7 @@ pub struct RunArgs {
     coordinator: Option<u32>,
     /// Start at this time (RFC 3339 UTC, e.g. 2026-12-07T10:00:05Z), so every shard begins
     /// together; a start more than a second past is refused.
-    #[arg(long, value_name = "TIMESTAMP", value_parser = super::parse_now)]
+    #[arg(long, value_name = "TIMESTAMP", value_parser = super::parse_now, requires = "shard")]
     start_at: Option<crate::units::Timestamp>,
     /// A folder every shard shares: each says it is ready there, and the coordinator writes
     /// the common start when all are.
