@@ -12,9 +12,11 @@ mod completions;
 mod demo;
 mod fmt;
 mod forecast;
+mod k8s;
 mod learn;
 mod load;
 mod lsp;
+mod merge;
 mod orchestrate;
 mod plan;
 mod predict;
@@ -61,6 +63,14 @@ enum Command {
     /// Run a scenario: start its target, send its traffic, inject its faults, check its
     /// expectations. Exit 0 all held, 1 one failed, 2 invalid, 3 aborted, 4 tool failure.
     Run(run::RunArgs),
+    /// Merge the JSON reports of a sharded run (`res run --shard I/N`) into one run: the
+    /// histograms added, the expectations judged, the run recorded once.
+    Merge(merge::MergeArgs),
+    /// Kubernetes: print the manifests that run a scenario as N shards (an Indexed Job).
+    K8s {
+        #[command(subcommand)]
+        action: k8s::K8sCommand,
+    },
     /// Send HTTP load to a URL: an open model with --rate, a closed loop with --connections.
     Load(load::LoadArgs),
     /// Learn a traffic model from access logs: endpoint mix, rates, arrival law, sessions.
@@ -133,6 +143,8 @@ pub fn main() -> ExitCode {
         Command::Orchestrate(args) => orchestrate::run(args, render).into(),
         Command::Lsp => lsp::run(),
         Command::Load(args) => load::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::K8s { action } => k8s::run(action),
         Command::Recover(args) => recover::run_recover(args),
         Command::Chaos(args) => chaos::run(args),
         Command::Learn(args) => learn::run_learn(args),

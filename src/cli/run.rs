@@ -56,6 +56,26 @@ pub struct RunArgs {
     /// such a run is refused, exit 2, naming the next opening).
     #[arg(long)]
     ignore_window: bool,
+    /// Run shard I of N: a deterministic 1/N share of every load; `res merge` adds the
+    /// shards' reports into one run (docs/distributed.md).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<crate::load::shard::Shard>,
+    /// The shard that injects faults and runs remedies (default 1).
+    #[arg(long, value_name = "K", requires = "shard")]
+    coordinator: Option<u32>,
+    /// Start at this time (RFC 3339 UTC, e.g. 2026-12-07T10:00:05Z), so every shard begins
+    /// together; a start more than a second past is refused.
+    #[arg(long, value_name = "TIMESTAMP", value_parser = super::parse_now, requires = "shard")]
+    start_at: Option<crate::units::Timestamp>,
+    /// A folder every shard shares: each says it is ready there, and the coordinator writes
+    /// the common start when all are.
+    #[arg(long, value_name = "DIR", requires = "shard")]
+    sync: Option<PathBuf>,
+}
+
+fn parse_shard(s: &str) -> Result<crate::load::shard::Shard, String> {
+    s.parse()
+        .map_err(|e: crate::load::shard::ShardError| e.to_string())
 }
 
 fn parse_mode(s: &str) -> Result<crate::remedy::Mode, String> {
@@ -128,6 +148,10 @@ pub fn run(args: RunArgs, render: RenderOptions) -> ExitCode {
         remediate: args.remediate,
         allow_exec: args.allow_exec,
         ignore_window: args.ignore_window,
+        shard: args.shard,
+        coordinator: args.coordinator,
+        start_at: args.start_at,
+        sync: args.sync,
         ..Default::default()
     };
     for r in args.report {

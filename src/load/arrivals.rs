@@ -6,7 +6,7 @@
 //! for uniform) that [`RateSchedule::advance`] turns into time under a ramping rate.
 
 use rand::rngs::StdRng;
-use rand::RngExt;
+use rand::{RngExt, SeedableRng};
 
 use super::schedule::RateSchedule;
 use super::spec::Arrival;
@@ -28,21 +28,48 @@ pub(crate) struct Arrivals {
     t: f64,
     end: f64,
     started: bool,
+    /// A shard's share: its own stream of the whole sequence, and how many were drawn.
+    share: Option<(StdRng, u32, u32)>,
+    drawn: u64,
 }
 
 impl Arrivals {
     pub fn new(schedule: RateSchedule, arrival: Arrival, end: f64) -> Arrivals {
+        let share = schedule_share(&schedule);
         Arrivals {
             schedule,
             arrival,
             t: 0.0,
             end,
             started: false,
+            share,
+            drawn: 0,
         }
     }
 
-    /// The next intended offset at `scale` times the scheduled rate.
+    /// The next intended offset at `scale` times the scheduled rate. A shard draws the whole
+    /// sequence from its own stream (not `rng`) and keeps its share of it.
     pub fn next(&mut self, rng: &mut StdRng, scale: f64) -> Next {
+        let Some((mut own, index, count)) = self.share.take() else {
+            return self.draw(rng, scale);
+        };
+        let next = loop {
+            match self.draw(&mut own, scale) {
+                Next::At(t) => {
+                    let k = self.drawn;
+                    self.drawn += 1;
+                    if k % u64::from(count) == u64::from(index) {
+                        break Next::At(t);
+                    }
+                }
+                other => break other,
+            }
+        };
+        self.share = Some((own, index, count));
+        next
+    }
+
+    fn draw(&mut self, rng: &mut StdRng, scale: f64) -> Next {
         if self.t >= self.end {
             return Next::Ended;
         }
@@ -91,6 +118,12 @@ impl Arrivals {
             self.t = t;
         }
     }
+}
+
+fn schedule_share(schedule: &RateSchedule) -> Option<(StdRng, u32, u32)> {
+    schedule
+        .share
+        .map(|s| (StdRng::seed_from_u64(s.seed), s.index, s.count.max(1)))
 }
 
 #[cfg(test)]

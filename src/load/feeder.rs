@@ -164,6 +164,30 @@ impl Feeder {
         })
     }
 
+    /// Shard `index` (0-based) of `count`: rows `index`, `index + count`, … — the rows a
+    /// cycling one-process run hands to the arrivals this shard sends. With fewer rows than
+    /// shards, the shard keeps row `index % len` so it still has one.
+    pub fn partition(&self, index: u32, count: u32) -> Feeder {
+        let width = self.inner.columns.len();
+        let (index, count) = (index as usize, count.max(1) as usize);
+        let mut rows: Vec<usize> = (index..self.len()).step_by(count).collect();
+        if rows.is_empty() {
+            rows.push(index % self.len().max(1));
+        }
+        let cells = rows
+            .iter()
+            .flat_map(|&r| self.inner.cells[r * width..(r + 1) * width].iter().cloned())
+            .collect();
+        Feeder {
+            inner: Arc::new(Inner {
+                columns: self.inner.columns.clone(),
+                cells,
+                order: self.inner.order,
+                cursor: AtomicU64::new(0),
+            }),
+        }
+    }
+
     pub fn columns(&self) -> &[String] {
         &self.inner.columns
     }

@@ -22,7 +22,7 @@ pub(crate) enum Pacer {
 pub struct LoadHandle {
     pub(crate) shared: Arc<Shared>,
     pub(crate) aggregator: Arc<Mutex<Aggregator>>,
-    pub(crate) live_tx: Arc<watch::Sender<Arc<Snapshot>>>,
+    pub(crate) live_tx: Arc<super::publish::Publisher>,
     pub(crate) live: watch::Receiver<Arc<Snapshot>>,
     pub(crate) workers: Vec<JoinHandle<()>>,
     pub(crate) ticker: JoinHandle<()>,
@@ -48,6 +48,12 @@ impl LoadHandle {
     /// A receiver of the snapshot published every second.
     pub fn live(&self) -> watch::Receiver<Arc<Snapshot>> {
         self.live.clone()
+    }
+
+    /// Every snapshot from now on, in order, also goes to `tx` (none is lost, as the
+    /// watch of [`live`](Self::live) may lose one when two come close together).
+    pub fn subscribe(&self, tx: tokio::sync::mpsc::UnboundedSender<Arc<Snapshot>>) {
+        self.live_tx.subscribe(tx);
     }
 
     /// The time since the start.
@@ -102,7 +108,7 @@ impl LoadHandle {
         self.ticker.abort();
         let mut agg = self.aggregator.lock().unwrap_or_else(|e| e.into_inner());
         let snapshot = agg.tick(&self.shared, Instant::now(), true);
-        let _ = self.live_tx.send(Arc::new(snapshot));
+        self.live_tx.send(Arc::new(snapshot));
         let duration = stopped
             .saturating_duration_since(self.shared.start)
             .as_secs_f64();

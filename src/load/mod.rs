@@ -50,11 +50,13 @@ mod http1;
 mod issuer;
 mod pacer;
 pub mod progress;
+mod publish;
 mod queue;
 mod request;
 pub mod result;
 pub mod schedule;
 mod session;
+pub mod shard;
 mod shared;
 pub mod spec;
 mod stats;
@@ -236,7 +238,7 @@ pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadErr
         model == "closed",
     )));
     let (live_tx, live) = watch::channel(Arc::new(Snapshot::empty(&services)));
-    let live_tx = Arc::new(live_tx);
+    let live_tx = Arc::new(publish::Publisher::new(live_tx));
     let ticker = runtime.spawn({
         let shared = shared.clone();
         let aggregator = aggregator.clone();
@@ -252,7 +254,7 @@ pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadErr
                     let mut agg = aggregator.lock().unwrap_or_else(|e| e.into_inner());
                     agg.tick(&shared, Instant::now(), false)
                 };
-                let _ = live_tx.send(Arc::new(snapshot));
+                live_tx.send(Arc::new(snapshot));
             }
         }
     });

@@ -19,6 +19,21 @@ pub struct RateStage {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RateSchedule {
     pub stages: Vec<RateStage>,
+    /// A shard sends only its share of the schedule's arrivals ([`crate::load::shard`]).
+    pub share: Option<ArrivalShare>,
+}
+
+/// Which of a schedule's arrivals this process sends: the whole sequence is drawn from its
+/// own seeded stream, the same in every shard, and shard `index` of `count` keeps arrivals
+/// `index`, `index + count`, … — so the shards together send exactly the sequence of
+/// `--shard 1/1`, whatever the arrival law.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrivalShare {
+    /// 0-based.
+    pub index: u32,
+    pub count: u32,
+    /// Seeds the arrival stream (the same in every shard of a run).
+    pub seed: u64,
 }
 
 impl RateSchedule {
@@ -30,6 +45,7 @@ impl RateSchedule {
                 to: rate,
                 over: Duration::ZERO,
             }],
+            share: None,
         }
     }
 
@@ -49,6 +65,11 @@ impl RateSchedule {
             over,
         });
         self
+    }
+
+    /// The part of the arrivals this process sends (1, or 1/N for a shard).
+    pub fn sent_fraction(&self) -> f64 {
+        self.share.map_or(1.0, |s| 1.0 / f64::from(s.count.max(1)))
     }
 
     /// The rate after the last stage.

@@ -11,11 +11,12 @@ pub mod html;
 mod junit;
 pub mod markdown;
 pub mod profile_page;
+pub mod shard;
 mod summary;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use gantt::PlanRow;
 pub use html::to_html;
@@ -24,7 +25,7 @@ pub use markdown::{to_markdown, Previous};
 pub use summary::to_summary;
 
 /// How a run ended; decides the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Every expectation held.
@@ -53,7 +54,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Percentiles {
     pub p50: f64,
     pub p90: f64,
@@ -62,7 +63,7 @@ pub struct Percentiles {
     pub max: f64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ServiceSummary {
     pub requests: u64,
     pub errors: u64,
@@ -77,7 +78,7 @@ pub struct ServiceSummary {
 }
 
 /// One second of one service.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SeriesPoint {
     /// Seconds since the run started.
     pub t: u64,
@@ -98,7 +99,7 @@ pub struct SeriesPoint {
 }
 
 /// A fault injected or reverted.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FaultEvent {
     pub at_s: f64,
     pub fault: String,
@@ -126,7 +127,7 @@ impl FaultEvent {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ExpectationResult {
     pub text: String,
     /// `whole run`, `during main`, `after chaos`.
@@ -137,14 +138,14 @@ pub struct ExpectationResult {
 }
 
 /// Something that happened, in order.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunEvent {
     pub at_s: f64,
     pub kind: String,
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SendLag {
     pub median_ms: f64,
     pub p99_ms: f64,
@@ -152,7 +153,7 @@ pub struct SendLag {
 }
 
 /// One load step: the rate its plan called for against the rate it sent.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StepRate {
     pub step: String,
     pub traffic: String,
@@ -174,7 +175,7 @@ pub struct StepRate {
 }
 
 /// A learned traffic: what its log gave and what was forecast.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LearnedTraffic {
     pub traffic: String,
     pub log: String,
@@ -190,7 +191,7 @@ pub struct LearnedTraffic {
 }
 
 /// A part of the scenario that did not run as written.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SkippedPart {
     /// `predict`, `remediate`, `fault`, `record`.
     pub part: String,
@@ -233,6 +234,12 @@ pub struct RunReport {
     pub remediations: Vec<crate::remedy::ReportEntry>,
     /// What the scenario's `predict` statement predicted after the run (empty without one).
     pub predictions: Vec<crate::predict::engine::Outcome>,
+    /// A shard's run (`res run --shard I/N`): what `res merge` adds up. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<shard::ShardSection>,
+    /// A merged run (`res merge`): which shards it holds and which are missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge: Option<shard::MergeSection>,
 }
 
 impl RunReport {

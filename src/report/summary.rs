@@ -170,6 +170,12 @@ pub fn to_summary(r: &RunReport) -> String {
         Some(at) => {
             let _ = writeln!(out, "\nrecorded as {at}");
         }
+        None if r.shard.is_some() => {
+            let _ = writeln!(
+                out,
+                "\nnot recorded: a shard's run is recorded once, by `res merge`"
+            );
+        }
         None => {
             let _ = writeln!(out, "\nnot recorded (--no-record)");
         }

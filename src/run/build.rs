@@ -313,7 +313,10 @@ pub fn planned(spec: &LoadSpec, share: f64) -> Option<(&'static str, f64)> {
         Workload::Sessions { schedule, .. } => ("sessions", schedule),
         Workload::Closed { .. } => return None,
     };
-    Some((unit, schedule.area(len) * share / len))
+    Some((
+        unit,
+        schedule.area(len) * schedule.sent_fraction() * share / len,
+    ))
 }
 
 /// The learned session chain over the system's routes: one request per learned endpoint a

@@ -22,6 +22,22 @@ pub fn system_now() -> Timestamp {
     )
 }
 
+/// How long from now (the system's calendar time, to the microsecond) until `at`; zero when
+/// it has passed. A sharded run sleeps this long so that every shard starts at `at`.
+pub fn until_wall(at: Timestamp) -> std::time::Duration {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(at.0.max(0) as u64);
+    at.duration_since(std::time::SystemTime::now())
+        .unwrap_or_default()
+}
+
+/// The system's calendar time in milliseconds since the epoch, fractions kept: when a shard
+/// started, so the merge can say how close together the shards began.
+pub fn system_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Run time: a monotonic offset from the run's start.

@@ -51,6 +51,9 @@ pub struct RunContext<'a> {
     pub allow_exec: bool,
     /// Earlier recorded runs, for predicted remedy triggers (empty when none are armed).
     pub history: crate::predict::history::History,
+    /// `--shard I/N`: this run sends one shard's share, and only the coordinator injects
+    /// faults and runs remedies ([`super::shard`]).
+    pub shard: Option<super::shard::ShardRole>,
 }
 
 /// Loads that are running, so a shutdown from anywhere can stop them.
@@ -103,8 +106,6 @@ pub struct Interpreter<'a> {
     loads: Vec<StartedLoad>,
     skipped: Vec<SkippedPart>,
     remediation: Option<super::remedies::Remediation>,
-    /// The tasks handing each load's snapshots to `snap_tx`.
-    forwarders: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Runs the plan to its end (or an early stop) and returns the report.
@@ -128,7 +129,10 @@ impl<'a> Interpreter<'a> {
                 }
             });
         }
-        let metrics = Metrics::new(cx.model, n_scopes);
+        let mut metrics = Metrics::new(cx.model, n_scopes);
+        if cx.shard.is_some() {
+            metrics.kept = Some(Vec::new());
+        }
         let aborts = cx
             .model
             .aborts
@@ -146,13 +150,17 @@ impl<'a> Interpreter<'a> {
             .recorder
             .as_ref()
             .map(|(r, _)| crate::remedy::Audit::through_recorder(r.path(), r.keyed_writer()));
-        let remediation = super::remedies::Remediation::new(
-            cx.model,
-            cx.scenario,
-            &cx.setup,
-            (cx.remediate, cx.allow_exec),
-            audit,
-        );
+        let remediation = if cx.shard.as_ref().is_none_or(|s| s.is_coordinator()) {
+            super::remedies::Remediation::new(
+                cx.model,
+                cx.scenario,
+                &cx.setup,
+                (cx.remediate, cx.allow_exec),
+                audit,
+            )
+        } else {
+            None
+        };
         Interpreter {
             cx,
             running,
@@ -176,7 +184,6 @@ impl<'a> Interpreter<'a> {
             loads: Vec::new(),
             skipped: Vec::new(),
             remediation,
-            forwarders: Vec::new(),
         }
     }
 
@@ -411,6 +418,9 @@ impl<'a> Interpreter<'a> {
                 return Err(Halt);
             }
         };
+        if let Some(role) = &self.cx.shard {
+            spec = role.shard.split(spec);
+        }
         spec.scale = share;
         let planned = build::planned(&spec, share);
         match crate::load::start(spec) {
@@ -473,19 +483,11 @@ impl<'a> Interpreter<'a> {
         .map_err(|e| e.to_string())
     }
 
-    /// Hands a load's per-second snapshots to the run's metrics. The task ends when the load
-    /// has ended and published its last snapshot; [`shutdown`](Self::shutdown) waits for it.
+    /// Hands a load's per-second snapshots to the run's metrics: every one, in order (a
+    /// watch would keep only the newest, and a load's final snapshot can follow a tick by
+    /// a few milliseconds).
     fn forward_snapshots(&mut self, handle: &LoadHandle) {
-        let mut live = handle.live();
-        let tx = self.snap_tx.clone();
-        self.forwarders.push(tokio::spawn(async move {
-            while live.changed().await.is_ok() {
-                let s = live.borrow_and_update().clone();
-                if tx.send(s).is_err() {
-                    break;
-                }
-            }
-        }));
+        handle.subscribe(self.snap_tx.clone());
     }
 
     fn stop_load(&mut self, step: usize, label: &str) {
@@ -504,6 +506,16 @@ impl<'a> Interpreter<'a> {
     fn inject(&mut self, step: usize, fault: usize, label: &str) -> Step {
         let model = self.cx.model;
         let f = &model.faults[fault];
+        if let Some(role) = self.cx.shard.as_ref().filter(|r| !r.is_coordinator()) {
+            let note = format!(
+                "{label}: the coordinator (shard {}/{}) injects it",
+                role.coordinator + 1,
+                role.shard.count()
+            );
+            self.event("inject", note);
+            self.open_scopes(step);
+            return Ok(());
+        }
         let length = self.step_length(step);
         let at = self.clock.now().secs();
         match self.cx.setup.chaos.as_mut() {
@@ -540,6 +552,11 @@ impl<'a> Interpreter<'a> {
 
     fn revert(&mut self, step: usize, fault: usize, label: &str) {
         let name = &self.cx.model.faults[fault].name;
+        if self.cx.shard.as_ref().is_some_and(|r| !r.is_coordinator()) {
+            self.event("revert", format!("{label}: the coordinator reverts it"));
+            self.close_scopes(step);
+            return;
+        }
         if let Some(chaos) = self.cx.setup.chaos.as_mut() {
             for (target, detail, ok) in chaos.revert(fault) {
                 let at = self.clock.now().secs();
@@ -579,6 +596,14 @@ impl<'a> Interpreter<'a> {
     /// ([`predict_after`](Self::predict_after)). Without recording it cannot run: skipped,
     /// so the run cannot pass.
     fn predict(&mut self) {
+        if let Some(role) = &self.cx.shard {
+            let why = "a shard does not predict: `res merge` records the whole run, then `res predict` reads it";
+            if role.is_coordinator() {
+                self.skip("predict", "predict", "skipped", why);
+            }
+            self.event("predict", format!("{why}: skipped"));
+            return;
+        }
         if self.cx.recorder.is_none() {
             let why =
                 "prediction needs the run recorded in the profile database (not with --no-record)";
@@ -629,6 +654,13 @@ impl<'a> Interpreter<'a> {
                     .collect()
             })
             .unwrap_or_default();
+        if self.cx.shard.as_ref().is_some_and(|r| !r.is_coordinator()) {
+            self.event(
+                "remediate",
+                format!("remedy {name}: the coordinator runs it"),
+            );
+            return;
+        }
         if lines.is_empty() {
             let predicted = self.cx.model.remedies[remedy]
                 .triggers
@@ -857,11 +889,8 @@ impl<'a> Interpreter<'a> {
                 Err(_) => {}
             }
         }
-        // Every load has ended: let its last snapshot reach the channel before the last
-        // seconds are taken in (a loaded machine may not have run the forwarder yet).
-        for f in std::mem::take(&mut self.forwarders) {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), f).await;
-        }
+        // Every load has ended, and its last snapshot is in the channel (each load sends
+        // its snapshots straight to it).
         if let Some(chaos) = self.cx.setup.chaos.as_mut() {
             for (fault, target, detail, ok) in chaos.revert_all() {
                 let at = self.clock.now().secs();
@@ -1031,6 +1060,12 @@ impl<'a> Interpreter<'a> {
                 .map(|r| r.reports())
                 .unwrap_or_default(),
             predictions,
+            shard: self
+                .cx
+                .shard
+                .as_ref()
+                .map(|r| super::shard::section(r, &self.metrics, &self.cx.setup.peaks)),
+            merge: None,
         }
     }
 }
@@ -1168,6 +1203,7 @@ mod tests {
             allow_short: false,
             remediate: None,
             history: Default::default(),
+            shard: None,
             allow_exec: false,
         };
         let started = std::time::Instant::now();

@@ -167,6 +167,9 @@ pub struct Metrics {
     history: BTreeMap<String, Vec<(u64, u64, f64)>>,
     /// `capacity N` as declared, by service name: `saturation()` measures against it.
     declared: BTreeMap<String, f64>,
+    /// A shard keeps every second's histograms, serialized, for `res merge`
+    /// ([`super::shard`]); `None` otherwise.
+    pub kept: Option<Vec<super::shard::SecondHistograms>>,
 }
 
 /// How many seconds `recent` keeps.
@@ -206,6 +209,7 @@ impl Metrics {
                     })
                 })
                 .collect(),
+            kept: None,
         }
     }
 
@@ -220,6 +224,9 @@ impl Metrics {
     /// Adds one second of measurements (from every running load, already merged).
     pub fn add_second(&mut self, t: u64, seconds: Vec<ServiceSecond>) {
         for s in &seconds {
+            if let Some(kept) = &mut self.kept {
+                kept.push(super::shard::SecondHistograms::of(t, s));
+            }
             self.totals.entry(s.service.clone()).or_default().add(s);
             for scope in self.scopes.iter_mut().filter(|sc| sc.covers(t)) {
                 scope

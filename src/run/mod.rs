@@ -8,6 +8,8 @@ pub mod build;
 pub mod chaos;
 pub mod clock;
 pub mod interp;
+pub mod merge;
+pub mod merge_report;
 pub mod metrics;
 pub mod predict_input;
 mod predicted;
@@ -15,6 +17,7 @@ pub mod progress;
 mod remedies;
 pub mod replay;
 pub mod setup;
+pub mod shard;
 pub mod verdict;
 
 use std::path::{Path, PathBuf};
@@ -70,6 +73,14 @@ pub struct RunOptions {
     pub allow_exec: bool,
     /// `--ignore-window`: run even when the scenario's windows are closed and its events past.
     pub ignore_window: bool,
+    /// `--shard I/N`: send shard I's share of every load ([`shard`]).
+    pub shard: Option<crate::load::shard::Shard>,
+    /// `--coordinator K` (1-based): the shard that injects faults and runs remedies.
+    pub coordinator: Option<u32>,
+    /// `--start-at`: wait until then, so every shard starts together.
+    pub start_at: Option<crate::units::Timestamp>,
+    /// `--sync DIR`: a start barrier in a folder every shard shares.
+    pub sync: Option<PathBuf>,
 }
 
 /// Checks, plans and runs a scenario file; returns the process exit code.
@@ -100,7 +111,14 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         return EXIT_TOOL;
     };
     let seed = opts.seed.unwrap_or_else(clock::fresh_seed);
-    let wall_start = opts.now.unwrap_or_else(clock::system_now);
+    let mut role = match shard_role(path, opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    let wall_start = opts.now.or(opts.start_at).unwrap_or_else(clock::system_now);
     let allowance = crate::schedule::allowance(model, scenario, wall_start.0);
     if !allowance.allowed && !opts.ignore_window {
         eprintln!(
@@ -138,6 +156,9 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         return EXIT_INVALID;
     }
     if opts.dry_run {
+        if let Some(s) = opts.shard {
+            println!("shard {s}: sends 1/{} of each load below", s.count());
+        }
         print!("{}", dry_run(model, &plan, &setup, seed, wall_start));
         return 0;
     }
@@ -164,8 +185,12 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     // The profile database: opened (and validated) before anything is sent.
     let mut recorded = None;
     let mut prior_history = crate::predict::history::History::default();
-    let recorder = if opts.no_record {
-        setup.record_note = "not recorded (--no-record)".into();
+    let recorder = if opts.no_record || role.is_some() {
+        setup.record_note = if role.is_some() {
+            "not recorded: a shard's run is recorded once, by `res merge`".into()
+        } else {
+            "not recorded (--no-record)".into()
+        };
         None
     } else {
         let db = match state.profile_db(opts.profile_db.as_deref()) {
@@ -239,7 +264,15 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         let (stop_tx, stop_rx) = watch::channel(None);
         tokio::spawn(watch_signals(shutdown, stop_tx));
         setup::start_targets(model, &mut setup, seed).await?;
-        setup::start_chaos(model, scenario, state.dir(), &mut setup).await?;
+        if role.as_ref().is_none_or(|r| r.is_coordinator()) {
+            setup::start_chaos(model, scenario, state.dir(), &mut setup).await?;
+        }
+        if let Some(role) = &mut role {
+            let mut stop = stop_rx.clone();
+            if !shard::wait_for_start(role, &mut stop).await? {
+                return Ok(None);
+            }
+        }
         let running = Arc::new(Mutex::new(interp::Running::default()));
         let cx = interp::RunContext {
             model,
@@ -256,12 +289,17 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             remediate: opts.remediate,
             allow_exec: opts.allow_exec,
             history: prior_history,
+            shard: role.clone(),
         };
         let report = interp::execute(cx, running).await;
-        Ok::<RunReport, String>(report)
+        Ok::<Option<RunReport>, String>(Some(report))
     });
     let report = match report {
-        Ok(r) => r,
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            eprintln!("error: stopped before the common start");
+            return crate::exit::Exit::Aborted.code();
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_INVALID;
@@ -269,6 +307,34 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     };
     let plan_rows = crate::report::PlanRow::from_plan(&plan);
     finish_report(&report, opts, recorded, &plan_rows)
+}
+
+/// The shard this run is, from `--shard`, `--coordinator`, `--start-at` and `--sync`.
+fn shard_role(path: &Path, opts: &RunOptions) -> Result<Option<shard::ShardRole>, String> {
+    let Some(s) = opts.shard else {
+        if opts.coordinator.is_some() || opts.sync.is_some() {
+            return Err("--coordinator and --sync go with --shard I/N".into());
+        }
+        return Ok(None);
+    };
+    let coordinator = opts.coordinator.unwrap_or(1);
+    if coordinator == 0 || coordinator > s.count() {
+        return Err(format!(
+            "--coordinator {coordinator}: the coordinator must be one of the {} shards (1 to {})",
+            s.count(),
+            s.count()
+        ));
+    }
+    let source = std::fs::read_to_string(path).unwrap_or_default();
+    Ok(Some(shard::ShardRole {
+        shard: s,
+        coordinator: coordinator - 1,
+        sync: opts.sync.clone(),
+        file_hash: crate::profile::fingerprint::file_hash(source.as_bytes()),
+        start_at: opts.start_at,
+        started_ms: 0.0,
+        overrides: opts.overrides.clone(),
+    }))
 }
 
 /// Whether a remedy the scenario runs has a `when predicted …` trigger.
@@ -315,6 +381,11 @@ fn finish_report(
         let _ = out.write_all(summary.as_bytes()).and_then(|()| out.flush());
     }
     let mut code = report.outcome.exit_code();
+    if let (Some(shard), Outcome::Fail | Outcome::Incomplete) = (opts.shard, report.outcome) {
+        // A shard's expectations judged its share only: the run's verdict is `res merge`'s.
+        eprintln!("shard {shard} done: its expectations judged its share only; `res merge` judges the run");
+        code = 0;
+    }
     if let Some(p) = &opts.report_json {
         if let Err(e) = std::fs::write(p, report.to_json()) {
             eprintln!("error: cannot write the report to {}: {e}", p.display());

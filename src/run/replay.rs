@@ -67,5 +67,6 @@ pub fn schedule(
                 over: s.over,
             })
             .collect(),
+        share: None,
     }
 }
