@@ -31,6 +31,8 @@ fn hour_of_twenty() -> RunReport {
         recorded: None,
         remediations: Vec::new(),
         predictions: Vec::new(),
+        shard: None,
+        merge: None,
     };
     for s in 0..20 {
         let service = format!("shop.service{s}");

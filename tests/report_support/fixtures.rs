@@ -42,6 +42,8 @@ fn base(scenario: &str, duration: f64) -> RunReport {
         recorded: None,
         remediations: Vec::new(),
         predictions: Vec::new(),
+        shard: None,
+        merge: None,
     }
 }
 
