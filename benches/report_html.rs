@@ -2,7 +2,7 @@
 //! points, a fault every ten minutes).
 //!
 //! Goal (issue 17): under 200 ms, and a page under 2 MB (the size is also asserted by
-//! tests/report.rs; the time only here). Prints the page's size beside criterion's output.
+//! tests/it/report.rs; the time only here). Prints the page's size beside criterion's output.
 //!
 //! `cargo bench --bench report_html` — on a quiet machine.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the network-fault tests of tests/chaos.rs need: iproute2 (ip, tc) and
+# Installs what the network-fault tests of tests/it/chaos.rs need: iproute2 (ip, tc) and
 # nftables (nft). Called by .ci/run as root; without root it only reports what is missing
 # (those tests then skip with a message). Traffic in those tests stays inside network
 # namespaces the tests create.

@@ -28,7 +28,7 @@ type Step = fn(&WriteTransaction) -> Result<(), String>;
 /// The steps, in order: `(from, step)` turns version `from` into `from + 1`. To change the
 /// schema: bump `SCHEMA_VERSION`, append the step here (a table that is only added needs no
 /// step of its own: use `tables_only`, as `ensure_tables` creates it), and add a test that writes the old layout by hand and opens
-/// it (see `migrates_a_version_1_file` in tests/profile.rs).
+/// it (see `migrates_a_version_1_file` in tests/it/profile.rs).
 const STEPS: &[(u64, Step)] = &[
     (1, v1_to_v2),
     // Version 3 added the predictions table, which `ensure_tables` creates.

@@ -1,7 +1,7 @@
 //! JUnit XML: one test suite per run, one test case per expectation and one per fault
 //! window (did the fault's revert happen?), so CI systems show resilience expectations
 //! beside unit tests. The structure validates against the Jenkins xUnit plugin's published
-//! JUnit schema (tests/support/junit-10.xsd, checked by tests/report.rs).
+//! JUnit schema (tests/it/support/junit-10.xsd, checked by tests/it/report.rs).
 
 use std::fmt::Write;
 

@@ -9,6 +9,19 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use res::syntax::format::format_source;
 
+/// Snapshots live in tests/snapshots/ as `fmt__NAME.snap` (the names they had when this file
+/// was its own test binary).
+macro_rules! snapshot {
+    ($name:literal, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_snapshot!(concat!("fmt__", $name), $value);
+        })
+    };
+}
+
 // ----------------------------------------------------------------------------------------------
 // helpers
 
@@ -240,7 +253,7 @@ scenario main{in nightly or before bf step warm=load peak_test at 10% for 30s st
 step flaky=inject flaky with chaos+10s during main step rest=wait 30s at+1m expect ok during main expect p99(shop)< -(-1s) after chaos abort when error_rate(shop)>50% record profile predict at peak(peak_test) then remediate with fix,move}
 template fault slowish(on:service,latency:duration=100ms){on on latency latency}
 "#;
-    insta::assert_snapshot!("messy", formatted(messy));
+    snapshot!("messy", formatted(messy));
 }
 
 #[test]
@@ -253,7 +266,7 @@ service pay{upstream "127.0.0.1:9101" balance   via haproxy "/run/haproxy.sock" 
 remedy fix{when p99(shop.checkout)>400ms for 1m do scale shop.checkout by +2 mode act verify  within 2m require   approval step at most 4 per 1m cooldown 10m}
 remedy mode{when error_rate(shop.pay)>5% do failover shop.pay to "pay_backup" mode advise}
 "#;
-    insta::assert_snapshot!("actuators_and_remedy_rails", formatted(src));
+    snapshot!("actuators_and_remedy_rails", formatted(src));
 }
 
 #[test]
@@ -264,7 +277,7 @@ service checkout{route POST "/checkout"  query   p99 "histogram_quantile(0.99, s
 traffic t{rate 5/s hold 1m} window w{every day 02:00..04:00 UTC}
 scenario s{in w  skip   when throughput(shop)>800/s or error_rate(shop.checkout)>2%  step main=load t}
 "#;
-    insta::assert_snapshot!("metrics_sources_and_queries", formatted(src));
+    snapshot!("metrics_sources_and_queries", formatted(src));
 }
 
 #[test]
@@ -286,7 +299,7 @@ scenario s { step a = wait 1s }
 window w {
 }
 "#;
-    insta::assert_snapshot!("one_line_blocks", formatted(src));
+    snapshot!("one_line_blocks", formatted(src));
 }
 
 #[test]
@@ -310,13 +323,13 @@ template slo fast(target: service, p99_limit: duration = 400ms, error_limit: per
   p99(target) < p99_limit
 }
 "#;
-    insta::assert_snapshot!("long_lists", formatted(src));
+    snapshot!("long_lists", formatted(src));
 }
 
 #[test]
 fn blank_lines() {
     let src = "\n\n\nimport \"std/faults\" { slow_dependency }\n\n\n\nimport \"std/slos\" { fast }\nimport \"std/remedies\" { scale_out }\nparam a = 1\n\n\nparam b = 2\nparam c = 3\ndata d from \"d.csv\"\nsystem s {\n\n\n  builtin demo_shop\n\n\n\n  timeout 5s\n  protocol http1\n\n}\nslo o { p99(s) < 1s }\n\n\n\n\nslo p {\n  p99(s) < 1s\n\n  p50(s) < 100ms\n}\n\n\n";
-    insta::assert_snapshot!("blank_lines", formatted(src));
+    snapshot!("blank_lines", formatted(src));
 }
 
 #[test]
@@ -333,7 +346,7 @@ param i = 30000/m
 param j = 5xx
 param k = env("URL", "http://localhost:8080") + "/x"
 "#;
-    insta::assert_snapshot!("expressions", formatted(src));
+    snapshot!("expressions", formatted(src));
 }
 
 #[test]
@@ -451,7 +464,7 @@ slo o { p99(shop) < 1s }
 // end of file
 /* really the end */
 "#;
-    insta::assert_snapshot!("comments", formatted(src));
+    snapshot!("comments", formatted(src));
 }
 
 #[test]
@@ -468,7 +481,7 @@ param quote = "he said \"// not a comment\"" // yes a comment
         comments(&out),
         vec!["/* real */", "// a real comment", "// yes a comment"]
     );
-    insta::assert_snapshot!("strings_with_comment_markers", out);
+    snapshot!("strings_with_comment_markers", out);
 }
 
 #[test]

@@ -3,9 +3,8 @@
 //! package) driven through its runtime API and read back with `show servers state`. The
 //! HAProxy tests skip without the binary locally and fail under CI=true.
 
-mod common;
-#[path = "support/haproxy.rs"]
-mod parts;
+use crate::common;
+use crate::support::haproxy as parts;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

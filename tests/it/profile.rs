@@ -3,7 +3,7 @@
 //! with SIGKILL, a reader beside a live writer, a full disk, and the derived numbers on
 //! synthetic data whose answers are known.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

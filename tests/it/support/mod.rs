@@ -1,7 +1,9 @@
-//! Helpers shared by tests/corpus.rs and tests/fuzz.rs: run the whole front end (check, then
+//! Helpers shared by tests/it/corpus.rs and tests/it/fuzz.rs: run the whole front end (check, then
 //! plan when the check is clean) and validate the diagnostics it produces.
 
 #![allow(dead_code)]
+
+pub mod haproxy;
 
 use std::path::Path;
 

@@ -5,7 +5,7 @@
 //!
 //! Logs are generated here from a seeded RNG into a temporary folder.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,12 +1,11 @@
 //! `res run` end to end against the embedded demo shop on 127.0.0.1: outcomes and exit codes,
 //! reports against their schema, aborts, signals and panics all ending in an orderly shutdown.
 
-mod common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn scenario(name: &str, body: &str) -> std::path::PathBuf {

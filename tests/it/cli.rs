@@ -1,8 +1,7 @@
 //! The CLI contract: exit codes, text and JSON outputs of `res check`, `res fmt`, `res plan`.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn write_temp(name: &str, text: &str) -> std::path::PathBuf {

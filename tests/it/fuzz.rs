@@ -6,13 +6,13 @@
 //! vocabulary, and a grammar-aware mutator that damages the valid files in `scenarios/` and
 //! `stdlib/` (deletes, duplicates and swaps tokens and lines, inserts unit literals and
 //! brackets). Case counts are moderate so the whole file runs in well under a minute on two
-//! cores; raise them with `PROPTEST_CASES=5000 cargo test --release --test fuzz`.
+//! cores; raise them with `PROPTEST_CASES=5000 cargo test --release --test it fuzz::`.
 //!
 //! Failures are kept: proptest's seeds go to `tests/fuzz-corpus/*.seeds` (replayed first on
 //! every run) and the shrunk failing input itself is written to `tests/fuzz-corpus/*.res`,
 //! which `replay_fuzz_corpus` checks as an ordinary test from then on. Commit both.
 
-mod support;
+use crate::support;
 
 use std::hash::{Hash, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -856,7 +856,7 @@ fn mutations_keep_text_valid() {
 }
 
 /// How much of the mutated input gets past the parser (so the checker and planner are
-/// exercised too). Informational: `cargo test --test fuzz mutation_reach -- --nocapture`.
+/// exercised too). Informational: `cargo test --test it fuzz::mutation_reach -- --nocapture`.
 #[test]
 fn mutation_reach() {
     let seeds = leaked_seeds();

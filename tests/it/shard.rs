@@ -3,12 +3,11 @@
 //! itself), the merge's percentiles are those of the pooled samples, a killed shard is
 //! reported missing, and what is not one run is refused.
 
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use common::{load_schema, res, res_bin, stderr, stdout, validate, Demo};
+use crate::common::{load_schema, res, res_bin, stderr, stdout, validate, Demo};
 use serde_json::Value;
 
 /// A scenario against `addr`: constant arrivals, so the count is planned exactly.

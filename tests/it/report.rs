@@ -9,14 +9,13 @@
 //! Chromium (Debian `chromium`) and xmllint (`libxml2-utils`) are installed by .ci/run: the
 //! tests that need them skip locally without them and fail under `CI=true`.
 
-mod common;
-mod report_support;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{res, skip, stderr, stdout};
-use report_support::*;
+use crate::common::{res, skip, stderr, stdout};
+use crate::report_support::*;
 use serde_json::Value;
 
 /// A scenario of a few seconds against the embedded shop, with one fault.

@@ -3,13 +3,13 @@
 //! docs/predict.schema.json, predictions stored, listed and scored after a later run, and the
 //! bad inputs (no runs, too few load levels, an older schema).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{load_schema, res, stderr, stdout, validate};
+use crate::common::{load_schema, res, stderr, stdout, validate};
 use redb::{ReadableDatabase, TableDefinition};
 use res::profile::{Recorder, RecorderOptions, RunMeta, SCHEMA_VERSION};
 use res::report::{Outcome, SeriesPoint};

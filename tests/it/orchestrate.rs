@@ -4,14 +4,13 @@
 //! (after SIGTERM, which exits 0) re-runs nothing, every skip has its reason in the audit
 //! log; a second orchestrator on the same database refuses.
 
-mod common;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const FILE: &str = r#"
