@@ -1,6 +1,5 @@
 //! The CLI contract: exit codes, text and JSON outputs of `res check`, `res fmt`, `res plan`.
 
-
 use crate::common::*;
 use serde_json::Value;
 

@@ -4,7 +4,6 @@
 //! (after SIGTERM, which exits 0) re-runs nothing, every skip has its reason in the audit
 //! log; a second orchestrator on the same database refuses.
 
-
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

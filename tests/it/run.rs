@@ -1,7 +1,6 @@
 //! `res run` end to end against the embedded demo shop on 127.0.0.1: outcomes and exit codes,
 //! reports against their schema, aborts, signals and panics all ending in an orderly shutdown.
 
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

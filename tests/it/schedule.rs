@@ -4,7 +4,6 @@
 //! openings (its JSON against docs/plan.schema.json); an event's `expect` multiplies `peak()`
 //! while it lasts; and the demo shop's `/metrics` answers in the Prometheus text format.
 
-
 use crate::common::*;
 use serde_json::Value;
 

@@ -3,7 +3,6 @@
 //! itself), the merge's percentiles are those of the pooled samples, a killed shard is
 //! reported missing, and what is not one run is refused.
 
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
