@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use redb::{ReadTransaction, ReadableTable, TableError};
+use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
 use super::input::Quantity;
@@ -131,18 +131,5 @@ pub fn list(store: &ProfileStore) -> Result<Vec<StoredPrediction>, PredictError>
 }
 
 fn read_all(txn: &ReadTransaction) -> Result<Vec<StoredPrediction>, String> {
-    let t = match txn.open_table(PREDICTIONS) {
-        Ok(t) => t,
-        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.to_string()),
-    };
-    let mut out = Vec::new();
-    for entry in t.iter().map_err(|e| e.to_string())? {
-        let (k, v) = entry.map_err(|e| e.to_string())?;
-        out.push(
-            serde_json::from_slice(v.value())
-                .map_err(|e| format!("prediction {}: {e}", k.value()))?,
-        );
-    }
-    Ok(out)
+    crate::profile::json_rows(txn, PREDICTIONS, "prediction")
 }

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use redb::{ReadableDatabase, ReadableTable, TableError};
+use redb::{ReadableDatabase, ReadableTable};
 use serde::Serialize;
 
 use super::open::{open_writer, DEFAULT_BUSY_WAIT};
@@ -189,20 +189,9 @@ fn identity(mut p: serde_json::Value) -> String {
     p.to_string()
 }
 
+/// The stored predictions as JSON values, so fields this build does not know travel unchanged.
 fn read_predictions(txn: &redb::ReadTransaction) -> Result<Vec<serde_json::Value>, String> {
-    let t = match txn.open_table(PREDICTIONS) {
-        Ok(t) => t,
-        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.to_string()),
-    };
-    let mut out = Vec::new();
-    for entry in t.iter().map_err(|e| e.to_string())? {
-        let (_, v) = entry.map_err(|e| e.to_string())?;
-        if let Ok(p) = serde_json::from_slice(v.value()) {
-            out.push(p);
-        }
-    }
-    Ok(out)
+    super::query::json_rows(txn, PREDICTIONS, "prediction")
 }
 
 /// The report as people read it.

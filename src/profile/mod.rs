@@ -23,6 +23,7 @@ mod migrate;
 mod open;
 pub mod path;
 mod query;
+pub use query::json_rows;
 mod recorder;
 pub(crate) mod render;
 pub mod salvage;

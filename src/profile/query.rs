@@ -20,7 +20,17 @@ type Res<T> = Result<T, String>;
 
 /// Every run, in id order.
 pub fn runs(txn: &ReadTransaction) -> Res<Vec<RunRecord>> {
-    let t = match txn.open_table(RUNS) {
+    json_rows(txn, RUNS, "run")
+}
+
+/// Every row of a table of JSON values keyed by id, in id order (none when the table was never
+/// created); a row that does not decode is an error naming `what` and its id.
+pub fn json_rows<T: DeserializeOwned>(
+    txn: &ReadTransaction,
+    table: TableDefinition<u64, &[u8]>,
+    what: &str,
+) -> Res<Vec<T>> {
+    let t = match txn.open_table(table) {
         Ok(t) => t,
         Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
         Err(e) => return Err(e.to_string()),
@@ -28,7 +38,7 @@ pub fn runs(txn: &ReadTransaction) -> Res<Vec<RunRecord>> {
     let mut out = Vec::new();
     for entry in t.iter().map_err(|e| e.to_string())? {
         let (k, v) = entry.map_err(|e| e.to_string())?;
-        out.push(json(v.value()).map_err(|e| format!("run {}: {e}", k.value()))?);
+        out.push(json(v.value()).map_err(|e| format!("{what} {}: {e}", k.value()))?);
     }
     Ok(out)
 }
