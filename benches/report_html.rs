@@ -7,32 +7,12 @@
 //! `cargo bench --bench report_html` — on a quiet machine.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use res::report::{FaultEvent, Outcome, RunReport, SeriesPoint, ServiceSummary};
+use res::report::{FaultEvent, RunReport, SeriesPoint, ServiceSummary};
 
 fn hour_of_twenty() -> RunReport {
     let mut r = RunReport {
-        res_version: "bench".into(),
-        file: "scenarios/soak.res".into(),
-        scenario: "soak".into(),
-        seed: 1,
-        outcome: Outcome::Pass,
-        reason: None,
-        started_at: "2026-12-07T10:00:00Z".into(),
         duration_s: 3600.0,
-        services: Default::default(),
-        series: Vec::new(),
-        faults: Vec::new(),
-        expectations: Vec::new(),
-        events: Vec::new(),
-        send_lag_ms: None,
-        steps: Vec::new(),
-        learned: Vec::new(),
-        skipped: Vec::new(),
-        recorded: None,
-        remediations: Vec::new(),
-        predictions: Vec::new(),
-        shard: None,
-        merge: None,
+        ..RunReport::empty("scenarios/soak.res", "soak", 1, "2026-12-07T10:00:00Z")
     };
     for s in 0..20 {
         let service = format!("shop.service{s}");

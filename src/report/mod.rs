@@ -243,6 +243,35 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// A passing report of this build with nothing measured yet: the start of the merge's
+    /// report, of test fixtures and of benchmarks, which then fill in what they have.
+    pub fn empty(file: &str, scenario: &str, seed: u64, started_at: &str) -> Self {
+        Self {
+            res_version: env!("CARGO_PKG_VERSION").to_string(),
+            file: file.into(),
+            scenario: scenario.into(),
+            seed,
+            outcome: Outcome::Pass,
+            reason: None,
+            started_at: started_at.into(),
+            duration_s: 0.0,
+            services: BTreeMap::new(),
+            series: Vec::new(),
+            faults: Vec::new(),
+            expectations: Vec::new(),
+            events: Vec::new(),
+            send_lag_ms: None,
+            steps: Vec::new(),
+            learned: Vec::new(),
+            skipped: Vec::new(),
+            recorded: None,
+            remediations: Vec::new(),
+            predictions: Vec::new(),
+            shard: None,
+            merge: None,
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }

@@ -218,13 +218,8 @@ pub fn merge(loaded: &[Loaded], file: Option<&Path>, allow_short: bool) -> Resul
         });
     }
     let report = RunReport {
-        res_version: env!("CARGO_PKG_VERSION").to_string(),
-        file: first.report.file.clone(),
-        scenario: first.report.scenario.clone(),
-        seed: first.report.seed,
         outcome,
         reason,
-        started_at: lead.report.started_at.clone(),
         duration_s: loaded
             .iter()
             .map(|l| l.report.duration_s)
@@ -238,11 +233,13 @@ pub fn merge(loaded: &[Loaded], file: Option<&Path>, allow_short: bool) -> Resul
         steps,
         learned: serde_json::from_value(lead.raw["learned"].clone()).unwrap_or_default(),
         skipped,
-        recorded: None,
-        remediations: Vec::new(),
-        predictions: Vec::new(),
-        shard: None,
         merge: Some(section),
+        ..RunReport::empty(
+            &first.report.file,
+            &first.report.scenario,
+            first.report.seed,
+            &lead.report.started_at,
+        )
     };
     let json = json_of(&report, lead);
     Ok(Merged { report, json })

@@ -22,28 +22,8 @@ fn point(t: u64, service: &str, rps: f64, p99: f64, errors: u64) -> SeriesPoint 
 
 fn base(scenario: &str, duration: f64) -> RunReport {
     RunReport {
-        res_version: "0.1.0".into(),
-        file: "scenarios/x.res".into(),
-        scenario: scenario.into(),
-        seed: 1,
-        outcome: Outcome::Pass,
-        reason: None,
-        started_at: "2026-12-07T10:00:00Z".into(),
         duration_s: duration,
-        services: Default::default(),
-        series: Vec::new(),
-        faults: Vec::new(),
-        expectations: Vec::new(),
-        events: Vec::new(),
-        send_lag_ms: None,
-        steps: Vec::new(),
-        learned: Vec::new(),
-        skipped: Vec::new(),
-        recorded: None,
-        remediations: Vec::new(),
-        predictions: Vec::new(),
-        shard: None,
-        merge: None,
+        ..RunReport::empty("scenarios/x.res", scenario, 1, "2026-12-07T10:00:00Z")
     }
 }
 
