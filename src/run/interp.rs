@@ -598,17 +598,14 @@ impl<'a> Interpreter<'a> {
     fn predict(&mut self) {
         if let Some(role) = &self.cx.shard {
             let why = "a shard does not predict: `res merge` records the whole run, then `res predict` reads it";
-            if role.is_coordinator() {
-                self.skip("predict", "predict", "skipped", why);
-            }
-            self.event("predict", format!("{why}: skipped"));
+            let listed = role.is_coordinator();
+            self.predict_skipped(why, listed);
             return;
         }
         if self.cx.recorder.is_none() {
             let why =
                 "prediction needs the run recorded in the profile database (not with --no-record)";
-            self.skip("predict", "predict", "skipped", why);
-            self.event("predict", format!("{why}: skipped"));
+            self.predict_skipped(why, true);
         } else {
             self.event(
                 "predict",
@@ -858,6 +855,15 @@ impl<'a> Interpreter<'a> {
         if !fired.is_empty() || !ended.is_empty() {
             r.act(fired, ended).await;
         }
+    }
+
+    /// `predict` did not run, and why: an event always, and a skipped part (the run cannot
+    /// pass) when `listed` — every shard says it, only the coordinator lists it.
+    fn predict_skipped(&mut self, why: &str, listed: bool) {
+        if listed {
+            self.skip("predict", "predict", "skipped", why);
+        }
+        self.event("predict", format!("{why}: skipped"));
     }
 
     fn skip(&mut self, part: &str, name: &str, how: &str, reason: &str) {
