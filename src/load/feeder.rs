@@ -220,57 +220,35 @@ impl Feeder {
     }
 }
 
-/// Splits CSV text into records of fields, each with the line number it starts on.
+/// Splits CSV text into records of fields, each with the line number it starts on, with the
+/// `csv` crate (RFC 4180 quoting, CRLF or LF, a leading UTF-8 BOM dropped, blank lines
+/// skipped). The field count is left to the caller, which names the header's.
 fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, FeederError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut records = Vec::new();
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut line = 1;
-    let mut record_line = 1;
-    let mut chars = text.chars().peekable();
-    let mut in_quotes = false;
-    let mut quote_line = 0;
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => in_quotes = false,
-                '\n' => {
-                    line += 1;
-                    field.push('\n');
-                }
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' if field.is_empty() => {
-                in_quotes = true;
-                quote_line = line;
-            }
-            ',' => fields.push(std::mem::take(&mut field)),
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                fields.push(std::mem::take(&mut field));
-                records.push((record_line, std::mem::take(&mut fields)));
-                line += 1;
-                record_line = line;
-            }
-            _ => field.push(c),
-        }
+    let mut last_start = 0usize;
+    for record in reader.records() {
+        let record = record.map_err(|e| FeederError::Csv {
+            line: e.position().map_or(0, |p| p.line() as usize),
+            message: e.to_string(),
+        })?;
+        let (line, byte) = record
+            .position()
+            .map_or((0, 0), |p| (p.line() as usize, p.byte() as usize));
+        last_start = byte;
+        records.push((line, record.iter().map(str::to_string).collect()));
     }
-    if in_quotes {
+    // The crate reads an opening quote that is never closed to the end of the input; an odd
+    // number of quotes in the last record is that mistake, not a field with a newline in it.
+    let tail = text.get(last_start..).unwrap_or("");
+    if tail.matches('"').count() % 2 == 1 {
         return Err(FeederError::Csv {
-            line: quote_line,
+            line: records.last().map_or(1, |r| r.0),
             message: "unterminated quoted field".into(),
         });
-    }
-    if !field.is_empty() || !fields.is_empty() {
-        fields.push(field);
-        records.push((record_line, fields));
     }
     Ok(records)
 }
@@ -286,6 +264,23 @@ mod tests {
         assert_eq!(f.len(), 2);
         assert_eq!(f.value(0, 1), "a, \"b\"");
         assert_eq!(f.value(1, 0), "2");
+    }
+
+    #[test]
+    fn csv_with_bom_and_a_field_across_lines() {
+        let f = Feeder::from_csv(
+            "\u{feff}id,note\n1,\"two\nlines\"\n\n2,x\n",
+            DataOrder::Cycle,
+        )
+        .unwrap();
+        assert_eq!(f.columns(), ["id", "note"]);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f.value(0, 1), "two\nlines");
+        let e = Feeder::from_csv("id,n\n1,\"a\nb\"\n2\n", DataOrder::Cycle).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 4: expected 2 fields as in the header, found 1"
+        );
     }
 
     #[test]
