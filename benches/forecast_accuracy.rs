@@ -19,8 +19,8 @@
 
 use std::time::Instant;
 
-use res::check::model::ForecastMethod;
 use res::learn::forecast::{forecast_series, Method, Sampling, Season};
+use res::learn::ForecastMethod;
 
 fn python_series(expr: &str) -> Option<Vec<f64>> {
     let python = std::env::var("RES_PYTHON").unwrap_or_else(|_| "python3".into());

@@ -7,6 +7,11 @@
 //! on Ctrl-C, SIGTERM, an abort, a panic or a failed step [`ChaosEngine::revert_all`]. Before
 //! a run starts, [`recover()`] reverts what an earlier `res` left behind when it died.
 //!
+//! The engine takes its own types and never reads the checked scenario: `run/chaos_input.rs`
+//! turns a fault of the Model into a [`FaultRequest`] (its [`Effect`]s, its `match` clauses as
+//! [`proxy::HttpMatcher`]s, environment values read) and a service into a
+//! [`topology::ServiceFacts`].
+//!
 //! The parts, one concept per module:
 //!
 //! | module | what it does |
@@ -20,8 +25,7 @@
 //! | [`journal`] | the fsynced fault journal: what was injected and how to revert it |
 //! | [`mod@recover`] | the dead man's switch: revert what a dead owner left |
 //! | [`engine`] | [`ChaosEngine`]: limits, journal, inject/revert, watchdog, events |
-//! | [`model`] | turning the checked model's effects, routes and processes into requests |
-//! | [`support`] | what `res run` cannot inject from a scenario, refused before it starts |
+//! | [`effect`] | the engine's own [`Effect`]s, and the proxy toxics they become |
 //!
 //! Safety rules kept everywhere: a fault is journaled with its revert *before* it acts;
 //! reverting is idempotent and a target that has gone away counts as reverted; every fault
@@ -30,8 +34,7 @@
 //!
 //! ```no_run
 //! # fn demo(proxy: res::chaos::proxy::ProxyHandle) -> Result<(), res::chaos::ChaosError> {
-//! use res::chaos::{ChaosEngine, ChaosLimits, FaultRequest, ResolvedTarget};
-//! use res::check::Effect;
+//! use res::chaos::{ChaosEngine, ChaosLimits, Effect, FaultRequest, ResolvedTarget};
 //! use res::units::Duration;
 //! let engine = ChaosEngine::new(".res/faults.journal".as_ref(), ChaosLimits::default())?;
 //! let target = ResolvedTarget::new("shop.payments").with_proxy(proxy, Vec::new());
@@ -43,11 +46,11 @@
 //! # Ok(()) }
 //! ```
 
+pub mod effect;
 pub mod engine;
 pub mod error;
 pub mod event;
 pub mod journal;
-pub mod model;
 pub mod netns;
 mod part;
 pub mod process;
@@ -56,10 +59,10 @@ pub mod recover;
 pub mod request;
 pub mod resource;
 mod revert;
-pub mod support;
 pub mod topology;
 pub mod toxiproxy;
 
+pub use effect::{Effect, Signal};
 pub use engine::ChaosEngine;
 pub use error::{ChaosError, Result};
 pub use event::{ChaosEvent, EventKind};

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 
+use super::effect::{self, toxic_of, Effect};
 use super::error::{ChaosError, Result};
 use super::journal::RevertAction;
-use super::model::{matchers_of, toxic_of};
 use super::netns::Netns;
 use super::process::signal::{self, Sent};
 use super::process::{ProcRef, ProcessSpec, Supervisor};
@@ -23,7 +23,6 @@ use super::proxy::{FaultId, FaultSpec, ProxyHandle};
 use super::request::FaultRequest;
 use super::resource::{human, CpuBurn, DiskFill, FdHold, MemoryHog};
 use super::toxiproxy::{toxic_json, ToxiproxyClient};
-use crate::check::{self, Effect};
 
 /// How long a `restart with "cmd"` command may take.
 const RESTART_TIMEOUT: Duration = Duration::from_secs(60);
@@ -191,16 +190,9 @@ pub fn plan(req: &FaultRequest, cx: &mut PlanCx<'_>) -> Result<Vec<Planned>> {
             }),
             Effect::Memory(b) => parts.push(Planned::Memory(b.0.max(0.0) as u64)),
             Effect::Disk { size, path } => {
-                let dir = match path {
-                    Some(p) => p.resolve().map_err(|var| {
-                        ChaosError::Invalid(format!(
-                            "the disk fill folder reads environment variable `{var}`, which is not set"
-                        ))
-                    })?,
-                    None => std::env::temp_dir().to_string_lossy().into_owned(),
-                };
+                let dir = path.clone().unwrap_or_else(std::env::temp_dir);
                 parts.push(Planned::Disk(DiskFill::plan(
-                    std::path::Path::new(&dir),
+                    &dir,
                     size.0.max(0.0) as u64,
                     cx.tag,
                 )?));
@@ -236,7 +228,7 @@ pub fn plan(req: &FaultRequest, cx: &mut PlanCx<'_>) -> Result<Vec<Planned>> {
                 name: req.name.clone(),
                 toxics,
                 toxicity: req.toxicity,
-                matchers: matchers_of(&req.matchers)?,
+                matchers: req.matchers.clone(),
                 routes: pt.routes.clone(),
             };
             spec.validate(pt.proxy.mode())?;
@@ -266,22 +258,18 @@ fn plan_process(
         Effect::Kill { signal } => Planned::Kill {
             procs: spec.resolve(supervisor)?,
             signal: match signal {
-                check::Signal::Kill => Signal::SIGKILL,
-                check::Signal::Term => Signal::SIGTERM,
-                check::Signal::Int => Signal::SIGINT,
-                check::Signal::Hup => Signal::SIGHUP,
+                effect::Signal::Kill => Signal::SIGKILL,
+                effect::Signal::Term => Signal::SIGTERM,
+                effect::Signal::Int => Signal::SIGINT,
+                effect::Signal::Hup => Signal::SIGHUP,
             },
             respawn,
         },
         Effect::Pause { duration } => Planned::Pause {
             procs: spec.resolve(supervisor)?,
-            duration: duration.map(super::model::std_duration),
+            duration: duration.map(effect::std_duration),
         },
-        Effect::Restart { command: Some(c) } => Planned::RestartShell(c.resolve().map_err(|var| {
-            ChaosError::Invalid(format!(
-                "the restart command reads environment variable `{var}`, which is not set"
-            ))
-        })?),
+        Effect::Restart { command: Some(c) } => Planned::RestartShell(c.clone()),
         Effect::Restart { command: None } => match respawn {
             Some(c) => {
                 spec.resolve(supervisor)?;

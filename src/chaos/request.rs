@@ -5,9 +5,9 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use super::effect::Effect;
 use super::process::ProcessSpec;
-use super::proxy::{ProxyHandle, RoutePattern};
-use crate::check::{Effect, Matcher};
+use super::proxy::{HttpMatcher, ProxyHandle, RoutePattern};
 
 /// The blast radius the engine enforces on every injection.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,8 +102,8 @@ pub struct FaultRequest {
     pub effects: Vec<Effect>,
     /// Fraction (0..=1) of connections or requests affected; proxy and Toxiproxy faults only.
     pub toxicity: f64,
-    /// `match …` clauses (HTTP-mode proxies only).
-    pub matchers: Vec<Matcher>,
+    /// Which requests it touches (`match …` clauses; HTTP-mode proxies only).
+    pub matchers: Vec<HttpMatcher>,
     /// When anyone may revert it: the planned end plus a grace. Past it, the engine's watchdog
     /// reverts the fault, and so would `res recover` if this process died.
     pub deadline: SystemTime,

@@ -4,6 +4,8 @@
 use serde::Serialize;
 
 use crate::diagnostic::{FileId, Span};
+/// The `learn` and `forecast` clauses are the learner's own input types (one definition).
+pub use crate::learn::input::{ForecastMethod, ForecastModel, LearnModel, LogFormat};
 use crate::syntax::ast::{BinaryOp, Edge, UnaryOp};
 use crate::units::*;
 
@@ -662,38 +664,6 @@ impl TrafficModel {
     pub fn stages_duration(&self) -> Duration {
         Duration(self.stages.iter().map(|s| s.duration().0).sum())
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct LearnModel {
-    pub path: String,
-    pub format: LogFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogFormat {
-    Combined,
-    Common,
-    NginxJson,
-    Alb,
-}
-
-#[derive(Debug, Clone)]
-pub struct ForecastModel {
-    pub horizon: Duration,
-    pub quantile: f64,
-    pub method: ForecastMethod,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ForecastMethod {
-    Auto,
-    SeasonalNaive,
-    SeasonalMean,
-    HoltWinters,
-    DoubleSeasonal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

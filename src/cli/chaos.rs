@@ -9,8 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::chaos::proxy::{FaultSpec, Proxy, ProxyMode, Toxic};
-use crate::chaos::{ChaosEngine, ChaosLimits, FaultRequest, ProcessSpec, ResolvedTarget};
-use crate::check::{Effect, StrValue};
+use crate::chaos::{ChaosEngine, ChaosLimits, Effect, FaultRequest, ProcessSpec, ResolvedTarget};
 use crate::exit::Exit;
 use crate::shutdown::Shutdown;
 use crate::units;
@@ -88,7 +87,7 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn duration(text: &str) -> Result<Duration, String> {
     units::Duration::parse(text)
-        .map(crate::chaos::model::std_duration)
+        .map(crate::chaos::effect::std_duration)
         .ok_or_else(|| format!("`{text}` is not a duration such as 100ms"))
 }
 
@@ -234,10 +233,7 @@ fn hold(args: HoldArgs) -> ExitCode {
         };
         effects.push(Effect::Disk {
             size: bytes,
-            path: args
-                .disk_dir
-                .clone()
-                .map(|value| StrValue::Literal { value }),
+            path: args.disk_dir.clone().map(PathBuf::from),
         });
     }
     let mut request = FaultRequest::new("hold", target, effects);

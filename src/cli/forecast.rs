@@ -106,7 +106,7 @@ pub fn run_forecast(args: ForecastArgs) -> ExitCode {
     let opts = ForecastOptions {
         horizon,
         quantile: args.quantile,
-        method: forecast::parse_method(method).unwrap_or(crate::check::model::ForecastMethod::Auto),
+        method: forecast::parse_method(method).unwrap_or(crate::learn::ForecastMethod::Auto),
         season,
         // The command's edge is where the present comes in: the forecast starts now.
         now: std::time::SystemTime::now()

@@ -4,10 +4,10 @@
 //! with a few broken lines from a log that mixes two formats (which is reported as an error,
 //! because learning from half a log silently is worse than stopping).
 
+pub use super::input::LogFormat;
 use super::record::{LineError, Record};
 use super::timestamp::DateCache;
 use super::{alb, clf, nginx_json};
-pub use crate::check::model::LogFormat;
 
 /// The name used on the command line, in `.res` files and in the model file.
 pub fn name(f: LogFormat) -> &'static str {

@@ -5,8 +5,11 @@
 //! access logs in one streaming pass ([`Learner`]) and writes a [`TrafficProfile`] — the
 //! endpoint mix with status, size and service-time distributions, the rate by hour of week,
 //! the arrival law and the session chain — which `res learn` saves as a diffable model file.
-//! The [`forecast`] submodule predicts the coming rate from the profile's hourly history; the
-//! interpreter calls [`peak_rate`] for `peak(traffic)`.
+//! The [`forecast`] submodule predicts the coming rate from the profile's hourly history;
+//! [`peak_rate`] is `peak(traffic)` for one log (a run also starts the forecast at its "now"
+//! and counts events: `run/setup.rs`). What it is asked — [`LearnModel`], [`LogFormat`],
+//! [`ForecastModel`], [`ForecastMethod`] — are its own types ([`input`]); a scenario's
+//! traffic becomes them in `run/learn_input.rs`.
 //!
 //! Memory is bounded by the model, not the log: every aggregate is a capped table, a
 //! fixed-resolution histogram, or a per-hour counter (see each file's notes).
@@ -15,7 +18,7 @@
 //! use res::learn::{learn_file, LearnOptions, LogFormat};
 //! let profile = learn_file("access.log".as_ref(), LogFormat::Combined, &LearnOptions::default())?;
 //! let f = res::learn::forecast::forecast(&profile, res::units::Duration::from_secs(7.0 * 86400.0), 0.95,
-//!     res::check::model::ForecastMethod::Auto)?;
+//!     res::learn::ForecastMethod::Auto)?;
 //! println!("peak {} at {}", f.peak.upper, f.peak.at);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -32,6 +35,7 @@ pub mod format;
 mod hash;
 mod histogram;
 mod hours;
+pub mod input;
 mod learner;
 mod lines;
 mod nginx_json;
@@ -62,7 +66,7 @@ pub use profile::{
 pub use summary::summary;
 pub use template::Templater;
 
-use crate::check::model::{ForecastModel, LearnModel};
+pub use input::{ForecastMethod, ForecastModel, LearnModel};
 
 /// Learns a traffic profile from one log file in `format`.
 pub fn learn_file(

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{ForecastMethod, ForecastModel, LogFormat, Model};
+use crate::check::Model;
 use crate::learn::TrafficProfile;
-use crate::units::{Duration, Timestamp};
+use crate::learn::{ForecastModel, LogFormat};
+use crate::units::Timestamp;
 
 /// How often a forecast is refreshed when nothing changed.
 pub const REFRESH: i64 = 6 * 3600;
@@ -53,11 +54,7 @@ pub fn traffics(model: &Model, file_key: &str, base_dir: &std::path::Path) -> Ve
                 path: crate::learn::resolve(&learn.path, base_dir),
                 format: learn.format,
                 scale: t.scale.0,
-                forecast: t.forecast.clone().unwrap_or(ForecastModel {
-                    horizon: Duration::from_secs(7.0 * 86_400.0),
-                    quantile: 0.95,
-                    method: ForecastMethod::Auto,
-                }),
+                forecast: crate::run::learn_input::forecast_of(t),
                 events: model.events.clone(),
             })
         })

@@ -8,13 +8,12 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::history::History;
-use super::input::{HourLoad, Request, Target};
+use super::input::{Demand, HourLoad, PredictSpec, Request, Target};
 use super::service::ServiceModel;
 use super::store::{self, StoredPrediction};
 use super::verdict::{verdict, Verdict};
 use super::PredictError;
 use crate::profile::{ProfileError, ProfileStore};
-use crate::run::predict_input::{Demand, PredictSpec};
 use crate::units::Timestamp;
 
 /// Fits every service of `history`. Services with no loaded second are left out.

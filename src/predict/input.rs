@@ -1,6 +1,8 @@
-//! What a prediction is asked: the load to hold against the models (a rate, or the forecast
-//! hour by hour over a horizon) and the SLO limits to hold the predictions against. Built
-//! from a checked scenario by `run::predict_input`, or directly by tests and benchmarks.
+//! What a prediction is asked: the scenario's question ([`PredictSpec`]: which system, which
+//! mix, the [`Demand`] as a rate or the forecast hour by hour, the SLO limits), and the
+//! engine's own request built from it ([`Request`]). These types belong to the engine;
+//! `run::predict_input` translates a checked scenario into a [`PredictSpec`], and tests and
+//! benchmarks build them directly.
 
 use std::collections::BTreeMap;
 
@@ -74,4 +76,25 @@ pub struct Request {
     pub slos: Vec<SloLimit>,
     /// Seeds the bootstrap, so the same history gives the same intervals.
     pub seed: u64,
+}
+
+/// The load to predict at, before it is split over services.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Demand {
+    Rate(f64),
+    /// (start of the hour, total rate) for each hour of the horizon.
+    Hours(Vec<(i64, f64)>),
+}
+
+/// A prediction as the scenario asks it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictSpec {
+    pub system: String,
+    /// Qualified service → share of the system's traffic, from the declared mix; empty when
+    /// none is declared (the engine then uses the shares recorded in the profile).
+    pub mix: BTreeMap<String, f64>,
+    pub demand: Demand,
+    pub slos: Vec<SloLimit>,
+    /// What the translation did, to show the user.
+    pub notes: Vec<String>,
 }

@@ -1,25 +1,21 @@
 //! The interpreter's side of the chaos engine: sets up the fault proxies a scenario needs,
 //! checks before the run that every fault can be injected where it is aimed, resolves
 //! `on stressed(...)` from live metrics, and keeps track of what is active so the shutdown
-//! can revert it.
+//! can revert it. What a fault and a service become in the engine's words is
+//! `chaos_input.rs`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use super::chaos_input::{fault_request, service_facts};
 use super::metrics::Metrics;
 use crate::chaos::engine::ChaosEngine;
-use crate::chaos::process::ProcessSpec;
-use crate::chaos::proxy::ProxyMode;
-use crate::chaos::proxy::{ProxyStats, RoutePattern};
-use crate::chaos::request::{
-    ActiveFaultId, ChaosLimits, FaultRequest, ResolvedTarget, RevertOutcome,
-};
-use crate::chaos::topology::{resolve_addr, ServiceFacts, Topology};
-use crate::check::{
-    Effect, FaultTarget, Model, ProcessModel, ScenarioModel, StepKind, StrValue, SystemTarget,
-};
+use crate::chaos::proxy::{ProxyMode, ProxyStats};
+use crate::chaos::request::{ActiveFaultId, ChaosLimits, ResolvedTarget, RevertOutcome};
+use crate::chaos::topology::{resolve_addr, Topology};
+use crate::check::{Effect, FaultTarget, Model, ScenarioModel, StepKind, SystemTarget};
 use crate::units::Duration;
 
 /// How many seconds of load `on stressed(...)` looks back over.
@@ -123,78 +119,6 @@ impl ChaosDriver {
             .topology
             .target(system, service, service_facts(model, system, service)?))
     }
-}
-
-/// A service of the Model in the chaos engine's words.
-fn service_facts(model: &Model, system: usize, service: usize) -> Result<ServiceFacts, String> {
-    let sys = model
-        .systems
-        .get(system)
-        .ok_or_else(|| format!("no system number {system}"))?;
-    let svc = sys
-        .services
-        .get(service)
-        .ok_or_else(|| format!("no service number {service} in {}", sys.name))?;
-    Ok(ServiceFacts {
-        label: format!("{}.{}", sys.name, svc.name),
-        routes: svc
-            .routes
-            .iter()
-            .map(|r| RoutePattern::new(Some(r.method.as_str()), &r.path))
-            .collect(),
-        process: svc.process.as_ref().map(process_of).transpose()?,
-    })
-}
-
-fn resolve(value: &StrValue, what: &str) -> Result<String, String> {
-    value
-        .resolve()
-        .map_err(|var| format!("{what} reads environment variable `{var}`, which is not set"))
-}
-
-/// A service's `process` declaration, with environment values read.
-fn process_of(process: &ProcessModel) -> Result<ProcessSpec, String> {
-    Ok(match process {
-        ProcessModel::Pidfile(p) => ProcessSpec::Pidfile(resolve(p, "the pid file")?.into()),
-        ProcessModel::Name(n) => ProcessSpec::Name(resolve(n, "the process name")?),
-        ProcessModel::Command(c) => ProcessSpec::Command(resolve(c, "the process command")?),
-    })
-}
-
-/// The request for fault `fault` of `model`, aimed at `target` (resolved by the
-/// interpreter, `on stressed(...)` included). A `via toxiproxy` clause replaces the target's
-/// proxy by the Toxiproxy one; its proxy name defaults to the service's name.
-fn fault_request(
-    model: &Model,
-    fault: usize,
-    mut target: ResolvedTarget,
-    deadline: SystemTime,
-) -> Result<FaultRequest, String> {
-    let f = model
-        .faults
-        .get(fault)
-        .ok_or_else(|| format!("no fault number {fault} in the model"))?;
-    if let Some((api, proxy)) = &f.toxiproxy {
-        let api = resolve(api, "the Toxiproxy address")?;
-        let proxy = match proxy {
-            Some(p) => resolve(p, "the Toxiproxy proxy name")?,
-            None => target
-                .label
-                .rsplit('.')
-                .next()
-                .unwrap_or(&target.label)
-                .to_string(),
-        };
-        target = target.with_toxiproxy(api, proxy);
-    }
-    Ok(FaultRequest {
-        name: f.name.clone(),
-        target,
-        effects: f.effects.clone(),
-        toxicity: f.toxicity,
-        matchers: f.matchers.clone(),
-        deadline,
-    })
 }
 
 /// Where the run keeps its fault journal: `faults.journal` in the project's state folder

@@ -6,8 +6,10 @@
 
 pub mod build;
 pub mod chaos;
+pub mod chaos_input;
 pub mod clock;
 pub mod interp;
+pub mod learn_input;
 pub mod merge;
 pub mod merge_report;
 pub mod metrics;
@@ -150,7 +152,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         eprintln!("error: {e}");
         return EXIT_INVALID;
     }
-    let unsupported = crate::chaos::support::unsupported_in_run(model, scenario);
+    let unsupported = chaos_input::unsupported_in_run(model, scenario);
     if !unsupported.is_empty() {
         unsupported.iter().for_each(|why| eprintln!("error: {why}"));
         return EXIT_INVALID;

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::build;
+use super::learn_input::{forecast_of, learn_traffic, learning_traffic};
 use crate::check::eval::{eval, EvalEnv};
 use crate::check::{ExpectKind, Metric, Model, ScenarioModel, StepKind, TExpr, TKind, Value};
-use crate::predict::input::{Quantity, SloLimit};
+use crate::predict::input::{Demand, PredictSpec, Quantity, SloLimit};
 use crate::syntax::ast::BinaryOp;
 use crate::units::{Duration, Timestamp};
 
@@ -21,27 +22,6 @@ pub enum At {
     Rate(f64),
     /// The forecast hour containing this time.
     Time(Timestamp),
-}
-
-/// The load to predict at, before it is split over services.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Demand {
-    Rate(f64),
-    /// (start of the hour, total rate) for each hour of the horizon.
-    Hours(Vec<(i64, f64)>),
-}
-
-/// A prediction as the scenario asks it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PredictSpec {
-    pub system: String,
-    /// Qualified service → share of the system's traffic, from the declared mix; empty when
-    /// none is declared (the engine then uses the shares recorded in the profile).
-    pub mix: BTreeMap<String, f64>,
-    pub demand: Demand,
-    pub slos: Vec<SloLimit>,
-    /// What the translation did, to show the user.
-    pub notes: Vec<String>,
 }
 
 /// Translates `scenario` of `model`. `base_dir` resolves learned logs.
@@ -133,41 +113,15 @@ fn forecast_hours(
     base_dir: &Path,
     notes: &mut Vec<String>,
 ) -> Result<Vec<(i64, f64)>, String> {
-    let mut cur = Some(t);
-    let mut learning = None;
-    for _ in 0..=model.traffics.len() {
-        let Some(i) = cur else { break };
-        if model.traffics[i].learn.is_some() {
-            learning = Some(i);
-            break;
-        }
-        cur = model.traffics[i].like;
-    }
-    let Some(li) = learning else {
+    let Some(li) = learning_traffic(model, t) else {
         return Err(format!(
             "traffic `{}` learns from no log, so there is no forecast: give --at RATE",
             model.traffics[t].name
         ));
     };
     let tm = &model.traffics[li];
-    let Some(learn) = &tm.learn else {
-        return Err("no log".into());
-    };
-    let fm = tm.forecast.clone().unwrap_or(crate::check::ForecastModel {
-        horizon: Duration::from_secs(7.0 * 86_400.0),
-        quantile: 0.95,
-        method: crate::check::ForecastMethod::Auto,
-    });
-    let path = crate::learn::resolve(&learn.path, base_dir);
-    let profile =
-        crate::learn::learn_file(&path, learn.format, &crate::learn::LearnOptions::default())
-            .map_err(|e| {
-                format!(
-                    "traffic `{}`: learning from {}: {e}",
-                    tm.name,
-                    path.display()
-                )
-            })?;
+    let fm = forecast_of(tm);
+    let (_, profile) = learn_traffic(tm, base_dir)?;
     let f = crate::learn::forecast::forecast(
         &profile,
         horizon.unwrap_or(fm.horizon),

@@ -8,7 +8,6 @@ use std::path::Path;
 use super::build;
 use crate::check::{Model, ScenarioModel, StepKind, SystemTarget};
 use crate::load::Feeder;
-use crate::units::Duration;
 
 /// A traffic model learned from a log, ready to replay.
 pub struct Learned {
@@ -224,27 +223,14 @@ pub fn learn_peaks(
 ) -> Result<(), String> {
     for t in traffics_needing_peaks(model, scenario) {
         let tm = &model.traffics[t];
-        let Some(learn) = &tm.learn else {
+        if tm.learn.is_none() {
             return Err(format!(
                 "peak({}) needs a forecast, but traffic `{}` learns from no log",
                 tm.name, tm.name
             ));
-        };
-        let forecast = tm.forecast.clone().unwrap_or(crate::check::ForecastModel {
-            horizon: Duration::from_secs(7.0 * 86_400.0),
-            quantile: 0.95,
-            method: crate::check::ForecastMethod::Auto,
-        });
-        let path = crate::learn::resolve(&learn.path, base_dir);
-        let profile =
-            crate::learn::learn_file(&path, learn.format, &crate::learn::LearnOptions::default())
-                .map_err(|e| {
-                format!(
-                    "traffic `{}`: learning from {}: {e}",
-                    tm.name,
-                    path.display()
-                )
-            })?;
+        }
+        let forecast = super::learn_input::forecast_of(tm);
+        let (path, profile) = super::learn_input::learn_traffic(tm, base_dir)?;
         let mut f = forecast_from(&profile, &forecast, now, &tm.name, &mut setup.notes)?;
         if f.stale_hours > 0 {
             setup.notes.push(format!(
@@ -316,7 +302,7 @@ pub fn learn_peaks(
 /// in between are covered by no log and the forecast would only widen its guess).
 fn forecast_from(
     profile: &crate::learn::TrafficProfile,
-    forecast: &crate::check::ForecastModel,
+    forecast: &crate::learn::ForecastModel,
     now: crate::units::Timestamp,
     name: &str,
     notes: &mut Vec<String>,

@@ -639,7 +639,7 @@ use res::chaos::{
     recover, ChaosEngine, ChaosLimits, EventKind, FaultRequest, ProcessSpec, ResolvedTarget,
     RevertOutcome,
 };
-use res::check::{Effect, Signal, StrValue};
+use res::chaos::{Effect, Signal};
 
 /// A scratch directory removed on drop.
 struct Scratch(std::path::PathBuf);
@@ -1052,9 +1052,7 @@ fn resource_pressure_is_bounded_and_released() {
     assert!(err.to_string().contains("OOM killer"), "{err}");
 
     // Disk: a real file, removed on revert; a fill that would leave < 5 % free is refused.
-    let folder = StrValue::Literal {
-        value: dir.0.to_string_lossy().into_owned(),
-    };
+    let folder = dir.0.clone();
     let disk = inject(vec![Effect::Disk {
         size: res::units::Bytes(4.0 * 1048576.0),
         path: Some(folder.clone()),

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use res::check::model::{ForecastMethod, ForecastModel, LearnModel, LogFormat};
 use res::learn::forecast::{forecast, forecast_with, ForecastError, ForecastOptions, Season};
 use res::learn::{learn_file, LearnError, LearnOptions, PeakError, TrafficProfile};
+use res::learn::{ForecastMethod, ForecastModel, LearnModel, LogFormat};
 use res::units::{civil_from_days, Duration};
 
 const MONTHS: [&str; 12] = [

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use res::check::model::{ForecastMethod, ForecastModel, LearnModel, LogFormat};
 use res::learn::forecast::{
     forecast, forecast_series, forecast_with, ForecastError, ForecastOptions, Method, Sampling,
     Season,
@@ -21,6 +20,7 @@ use res::learn::forecast::{
 use res::learn::{
     learn_file, learn_files, LearnError, LearnOptions, MaxBad, Templater, TrafficProfile,
 };
+use res::learn::{ForecastMethod, ForecastModel, LearnModel, LogFormat};
 use res::units::{civil_from_days, Duration};
 
 // ---------------------------------------------------------------------------------------

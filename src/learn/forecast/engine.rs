@@ -8,7 +8,7 @@ use super::backtest::{evaluate, mase_scale, plan, Outcome, Plan, Scores};
 use super::error::ForecastError;
 use super::intervals::{coverage, normal_q, quantile, Residuals, Scaling};
 use super::methods::{Method, Spec};
-use crate::check::model::ForecastMethod;
+use crate::learn::input::ForecastMethod;
 
 /// How a series is sampled.
 #[derive(Debug, Clone, Copy)]

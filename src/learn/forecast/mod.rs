@@ -33,8 +33,8 @@ pub use error::ForecastError;
 pub use methods::Method;
 
 use super::histogram::round_sig;
+pub use super::input::ForecastMethod;
 use super::profile::TrafficProfile;
-use crate::check::model::ForecastMethod;
 use crate::units::{Duration, Timestamp};
 
 /// The longest span forecast: a leap year of hours.
