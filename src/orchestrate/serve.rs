@@ -102,7 +102,7 @@ pub async fn serve(listener: TcpListener, counters: Shared) {
         tokio::spawn(async move {
             let mut buf = [0u8; 2048];
             let read =
-                tokio::time::timeout(std::time::Duration::from_secs(2), conn.read(&mut buf)).await;
+                tokio::time::timeout(std::time::Duration::from_secs(10), conn.read(&mut buf)).await;
             let Ok(Ok(n)) = read else {
                 return;
             };

@@ -124,7 +124,7 @@ pub struct ExpectationRecord {
     pub observed: String,
 }
 
-/// The effect kinds of the language (`check::Effect::name`), which a fault event may name.
+/// The effect kinds of the language (`check::Effect::kind`, `chaos::Effect::kind`), which a fault event may name.
 const EFFECT_KINDS: &[&str] = &[
     "latency",
     "errors",

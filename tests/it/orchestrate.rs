@@ -365,21 +365,27 @@ fn sigterm_stops_a_real_run_orderly_and_exits_0() {
 
 fn get(addr: &str, path: &str) -> (String, String) {
     use std::io::{Read, Write};
-    // The listener may come up a moment after the loop's first lines on a loaded machine:
-    // retry the connection for up to 5 s.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut s = loop {
-        match std::net::TcpStream::connect(addr) {
-            Ok(s) => break s,
-            Err(e) if Instant::now() >= deadline => panic!("connect {addr}: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+    // The listener may come up a moment after the loop's first lines on a loaded machine, and
+    // a connection can be refused or reset while it does: retry the exchange for up to 10 s.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let attempt = (|| -> std::io::Result<String> {
+            let mut s = std::net::TcpStream::connect(addr)?;
+            write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n")?;
+            let mut text = String::new();
+            s.read_to_string(&mut text)?;
+            Ok(text)
+        })();
+        match attempt {
+            Ok(text) if text.contains("\r\n\r\n") => {
+                let (head, body) = text.split_once("\r\n\r\n").unwrap();
+                return (head.lines().next().unwrap().to_string(), body.to_string());
+            }
+            Ok(text) if Instant::now() >= deadline => panic!("GET {path}: {text:?}"),
+            Err(e) if Instant::now() >= deadline => panic!("GET {addr}{path}: {e}"),
+            _ => std::thread::sleep(Duration::from_millis(100)),
         }
-    };
-    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    (head.lines().next().unwrap().to_string(), body.to_string())
+    }
 }
 
 #[test]
