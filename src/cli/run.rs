@@ -56,6 +56,10 @@ pub struct RunArgs {
     /// such a run is refused, exit 2, naming the next opening).
     #[arg(long)]
     ignore_window: bool,
+    /// Every load at X times its plan (1.5 or 150%): rates, closed-model users and
+    /// connections; the report's planned rates are the scaled ones.
+    #[arg(long, value_name = "X", value_parser = crate::run::load_scale::parse)]
+    load_scale: Option<f64>,
     /// Run shard I of N: a deterministic 1/N share of every load; `res merge` adds the
     /// shards' reports into one run (docs/distributed.md).
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -149,6 +153,7 @@ pub fn run(args: RunArgs, render: RenderOptions) -> ExitCode {
         allow_exec: args.allow_exec,
         ignore_window: args.ignore_window,
         shard: args.shard,
+        load_scale: args.load_scale,
         coordinator: args.coordinator,
         start_at: args.start_at,
         sync: args.sync,

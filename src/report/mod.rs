@@ -240,6 +240,10 @@ pub struct RunReport {
     /// A merged run (`res merge`): which shards it holds and which are missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merge: Option<shard::MergeSection>,
+    /// `res run --load-scale X`: every load ran at X times its plan (the steps' planned rates
+    /// are the scaled ones). Absent when the loads ran as planned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_scale: Option<f64>,
 }
 
 impl RunReport {
@@ -269,6 +273,7 @@ impl RunReport {
             predictions: Vec::new(),
             shard: None,
             merge: None,
+            load_scale: None,
         }
     }
 

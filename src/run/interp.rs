@@ -480,6 +480,10 @@ impl<'a> Interpreter<'a> {
             &self.cx.setup.feeders,
             self.cx.setup.learned.get(&traffic).map(|l| &**l),
         )
+        .map(|mut spec| {
+            super::load_scale::apply(&mut spec, self.cx.setup.load_scale.unwrap_or(1.0));
+            spec
+        })
         .map_err(|e| e.to_string())
     }
 
@@ -1072,6 +1076,7 @@ impl<'a> Interpreter<'a> {
                 .as_ref()
                 .map(|r| super::shard::section(r, &self.metrics, &self.cx.setup.peaks)),
             merge: None,
+            load_scale: self.cx.setup.load_scale,
         }
     }
 }

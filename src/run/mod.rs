@@ -10,6 +10,7 @@ pub mod chaos_input;
 pub mod clock;
 pub mod interp;
 pub mod learn_input;
+pub mod load_scale;
 pub mod merge;
 pub mod merge_report;
 pub mod metrics;
@@ -77,6 +78,8 @@ pub struct RunOptions {
     pub ignore_window: bool,
     /// `--shard I/N`: send shard I's share of every load ([`shard`]).
     pub shard: Option<crate::load::shard::Shard>,
+    /// `--load-scale X`: every load at X times its plan ([`load_scale`]); None is 1.
+    pub load_scale: Option<f64>,
     /// `--coordinator K` (1-based): the shard that injects faults and runs remedies.
     pub coordinator: Option<u32>,
     /// `--start-at`: wait until then, so every shard starts together.
@@ -156,6 +159,12 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
     if !unsupported.is_empty() {
         unsupported.iter().for_each(|why| eprintln!("error: {why}"));
         return EXIT_INVALID;
+    }
+    setup.load_scale = opts.load_scale;
+    if let Some(x) = opts.load_scale {
+        setup
+            .notes
+            .push(format!("every load at {x}× its plan (--load-scale)"));
     }
     if opts.dry_run {
         if let Some(s) = opts.shard {
@@ -579,7 +588,8 @@ fn dry_run(
                 &setup.feeders,
                 setup.learned.get(traffic).map(|l| &**l),
             ) {
-                Ok(spec) => {
+                Ok(mut spec) => {
+                    load_scale::apply(&mut spec, setup.load_scale.unwrap_or(1.0));
                     let _ = write!(out, " — {}", describe_load(&spec, *share));
                 }
                 Err(e) => {

@@ -43,6 +43,8 @@ pub struct Setup {
     pub learned_report: Vec<crate::report::LearnedTraffic>,
     /// Embedded demo shops (with their system) to shut down at the end.
     pub demos: Vec<(usize, crate::demo::DemoShop)>,
+    /// `--load-scale X`: every load built at X times its plan (None: as planned).
+    pub load_scale: Option<f64>,
 }
 
 /// The systems a scenario's load steps send to.

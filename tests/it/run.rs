@@ -663,3 +663,45 @@ fn peak_forecasts_from_now_within_a_horizon_of_the_log_and_says_so_beyond() {
     assert!(peak_at(&late).as_str() < "2026-12-01", "{late}");
     assert!(peak_at(&soon).as_str() >= "2026-11-25", "{soon}");
 }
+
+#[test]
+fn load_scale_runs_every_load_at_its_multiple_and_the_report_plans_it() {
+    let p = scenario(
+        "scaled",
+        "traffic t { rate 15/s  hold 6s }\nscenario s {\n  step main = load t\n}\n",
+    );
+    let json = p.with_extension("json");
+    let report_arg = format!("json={}", json.display());
+    let o = res(&[
+        "run",
+        p.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--load-scale",
+        "200%",
+        "--report",
+        &report_arg,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = report(&json);
+    assert_eq!(v["load_scale"], 2.0);
+    let step = &v["steps"][0];
+    let planned = step["planned_rps"].as_f64().unwrap();
+    assert!((planned - 30.0).abs() < 0.01, "{step}");
+    // Counted by the shop's own service counters, not by the plan.
+    let sent = v["services"]["shop.catalog"]["requests"].as_u64().unwrap() as f64
+        + v["services"]["shop.checkout"]["requests"]
+            .as_u64()
+            .unwrap_or(0) as f64;
+    assert!((sent - 180.0).abs() <= 9.0, "sent {sent} of 180: {step}");
+    // The dry run shows the scaled plan, and a scale that is no number is refused.
+    let dry = res(&["run", p.to_str().unwrap(), "--dry-run", "--load-scale", "2"]);
+    assert!(stdout(&dry).contains("30.0/s for 6s"), "{}", stdout(&dry));
+    assert!(
+        stdout(&dry).contains("every load at 2× its plan"),
+        "{}",
+        stdout(&dry)
+    );
+    let bad = res(&["run", p.to_str().unwrap(), "--load-scale", "0"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}
