@@ -12,13 +12,18 @@ use std::sync::Arc;
 use crate::diagnostic::{Code, Diagnostic, FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
 
-pub(super) struct Module {
+/// One loaded module: its file, the items that parse (all of them, or those recovered
+/// around the ones that do not) and what its imports loaded.
+#[derive(Debug)]
+pub struct Module {
     pub file: FileId,
     pub ast: ast::File,
     /// For each `import` item, in order, the module it loaded (None when it failed).
     pub imports: Vec<Option<usize>>,
     /// The module had syntax errors, so its declarations are incomplete.
     pub broken: bool,
+    /// Names its items that did not parse would have declared.
+    pub lost: Vec<String>,
 }
 
 pub(super) struct Loaded {
@@ -139,6 +144,7 @@ impl<'o> Loader<'o> {
             ast: parsed.file,
             imports: Vec::new(),
             broken,
+            lost: parsed.lost,
         });
         self.by_key.insert(key, idx);
         self.in_progress.push(idx);
