@@ -8,7 +8,7 @@ mod checker;
 pub mod eval;
 mod expr;
 mod loader;
-pub use loader::{normalize, Overlay};
+pub use loader::{normalize, Module, Overlay};
 pub mod model;
 pub mod names;
 
@@ -39,8 +39,12 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// The model, when there were no errors (warnings allowed).
     pub model: Option<Model>,
-    /// Declarations and resolved references, whenever the checker ran (errors or not).
+    /// Declarations (of every module loaded, whether or not the checker ran) and the
+    /// references the checker resolved (when it ran, errors or not).
     pub names: names::NameTable,
+    /// Every module loaded, the root first: its syntax tree (recovered items included) and
+    /// what its imports loaded. Language tools read names and imports from here.
+    pub modules: Vec<Module>,
     pub root: FileId,
 }
 
@@ -84,12 +88,14 @@ fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
                 .first()
                 .is_some_and(|m| m.file == d.file && m.ast.items.is_empty())
     });
-    let (model, names) = if modules.is_empty() || fatal {
-        (None, names::NameTable::default())
+    let mut names = names::declarations(&modules);
+    let model = if modules.is_empty() || fatal {
+        None
     } else {
-        let (model, diags, names) = checker::check(&modules, &sources, opts);
+        let (model, diags, decls, refs) = checker::check(&modules, &sources, opts);
         diagnostics.extend(diags);
-        (Some(model), names)
+        names.resolve(&decls, &refs);
+        Some(model)
     };
     dedup(&mut diagnostics);
     crate::diagnostic::anchor_whole_file(&mut diagnostics, &sources);
@@ -104,6 +110,7 @@ fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
         diagnostics,
         model,
         names,
+        modules,
         root,
     }
 }

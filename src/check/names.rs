@@ -1,9 +1,60 @@
 //! The checker's name table, for tools such as the language server: every declaration of the
-//! root file and its imports with the span of its name, and every use of a name the checker
-//! resolved, pointing at its declaration. It is what the checker itself decided, so a tool
-//! reading it agrees with the diagnostics by construction.
+//! root file and its imports (top-level items and what they declare inside: services,
+//! sessions, steps, template parameters) with the span of its name, and every use of a name
+//! the checker resolved, pointing at its declaration. Declarations come from the same syntax
+//! trees the checker checks (items recovered around ones that do not parse included), and
+//! references are what the checker itself decided, so a tool reading it agrees with the
+//! diagnostics by construction. [`crate::check::Checked`] carries it with the modules.
+
+mod declare;
+
+pub(super) use declare::declarations;
 
 use crate::diagnostic::{FileId, Span};
+
+/// What a declaration declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclKind {
+    Param,
+    Data,
+    System,
+    Service,
+    Traffic,
+    Session,
+    Fault,
+    Window,
+    Event,
+    Slo,
+    Remedy,
+    Scenario,
+    Step,
+    /// `template fault|traffic|slo|remedy NAME(…)`.
+    Template(&'static str),
+    TemplateParam,
+}
+
+impl DeclKind {
+    /// The word a reader knows the declaration by: "traffic", "template fault".
+    pub fn word(self) -> String {
+        match self {
+            DeclKind::Param => "param".into(),
+            DeclKind::Data => "data".into(),
+            DeclKind::System => "system".into(),
+            DeclKind::Service => "service".into(),
+            DeclKind::Traffic => "traffic".into(),
+            DeclKind::Session => "session".into(),
+            DeclKind::Fault => "fault".into(),
+            DeclKind::Window => "window".into(),
+            DeclKind::Event => "event".into(),
+            DeclKind::Slo => "slo".into(),
+            DeclKind::Remedy => "remedy".into(),
+            DeclKind::Scenario => "scenario".into(),
+            DeclKind::Step => "step".into(),
+            DeclKind::Template(k) => format!("template {k}"),
+            DeclKind::TemplateParam => "parameter".into(),
+        }
+    }
+}
 
 /// The declarations and resolved references of one check.
 #[derive(Debug, Clone, Default)]
@@ -16,12 +67,15 @@ pub struct NameTable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameDecl {
     pub name: String,
-    /// `traffic`, `fault`, `data feeder`, …
-    pub kind: &'static str,
+    pub kind: DeclKind,
     pub file: FileId,
     /// The name where it is declared.
     pub span: Span,
-    /// Whether anything refers to it.
+    /// The whole declaration, from its keyword to its end.
+    pub extent: Span,
+    /// The declaration it is inside (a service's system, a step's scenario), by index.
+    pub parent: Option<usize>,
+    /// Whether the checker saw anything refer to it (top-level declarations only).
     pub used: bool,
 }
 
@@ -42,13 +96,15 @@ impl NameTable {
             .decls
             .iter()
             .position(|d| d.file == file && within(d.span))
-            .or_else(|| {
-                self.refs
-                    .iter()
-                    .find(|r| r.file == file && within(r.span))
-                    .map(|r| r.decl)
-            })?;
+            .or_else(|| self.reference_at(file, offset).map(|r| r.decl))?;
         self.decls.get(i).map(|d| (i, d))
+    }
+
+    /// The resolved use of a name at `offset` of `file`, if the checker resolved one there.
+    pub fn reference_at(&self, file: FileId, offset: usize) -> Option<&NameRef> {
+        self.refs
+            .iter()
+            .find(|r| r.file == file && r.span.start <= offset && offset <= r.span.end)
     }
 
     /// Every resolved use of declaration `decl`, in the order the checker met them.
@@ -56,10 +112,47 @@ impl NameTable {
         self.refs.iter().filter(move |r| r.decl == decl)
     }
 
-    /// The declarations written in `file`, in source order.
+    /// The top-level declarations written in `file`, in source order.
     pub fn declared_in(&self, file: FileId) -> Vec<&NameDecl> {
-        let mut v: Vec<&NameDecl> = self.decls.iter().filter(|d| d.file == file).collect();
+        let mut v: Vec<&NameDecl> = self
+            .decls
+            .iter()
+            .filter(|d| d.file == file && d.parent.is_none())
+            .collect();
         v.sort_by_key(|d| d.span.start);
         v
+    }
+
+    /// The declarations inside declaration `parent`, in source order.
+    pub fn children(&self, parent: usize) -> impl Iterator<Item = (usize, &NameDecl)> + '_ {
+        self.decls
+            .iter()
+            .enumerate()
+            .filter(move |(_, d)| d.parent == Some(parent))
+    }
+
+    /// Adds the checker's top-level declarations (file, name span, used) and references
+    /// (indexing that list) to a table of declarations read from the syntax trees.
+    pub(super) fn resolve(&mut self, checked: &[(FileId, Span, bool)], refs: &[NameRef]) {
+        let index: Vec<Option<usize>> = checked
+            .iter()
+            .map(|&(file, span, used)| {
+                let i = self
+                    .decls
+                    .iter()
+                    .position(|d| d.file == file && d.span == span && d.parent.is_none())?;
+                self.decls[i].used |= used;
+                Some(i)
+            })
+            .collect();
+        self.refs = refs
+            .iter()
+            .filter_map(|r| {
+                Some(NameRef {
+                    decl: (*index.get(r.decl)?)?,
+                    ..*r
+                })
+            })
+            .collect();
     }
 }

@@ -11,7 +11,6 @@
 //! only declares things for others to import is fine.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use tower_lsp_server::ls_types::{
     self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Location,
@@ -22,9 +21,8 @@ use crate::check::{self, Checked, Options};
 use crate::diagnostic::{Code, Diagnostic, FileId, Severity, SourceMap};
 
 use super::describe::ParamValues;
-use super::outline::Outline;
+use super::outline;
 use super::text::LineIndex;
-use crate::check::normalize;
 
 pub struct Analysis {
     pub diagnostics: Vec<lsp::Diagnostic>,
@@ -58,7 +56,7 @@ pub fn analyse(uri: &Uri, name: &str, text: &str, overlay: &check::Overlay) -> A
         diags.iter().partition(|d| d.file == checked.root);
     let mut out: Vec<lsp::Diagnostic> = own.iter().map(|d| convert(d, uri, text, &lines)).collect();
     if !others.is_empty() {
-        out.extend(summaries(&checked, &others, name, text, &lines));
+        out.extend(summaries(&checked, &others, text, &lines));
     }
     Analysis {
         diagnostics: out,
@@ -107,13 +105,15 @@ fn convert(d: &Diagnostic, uri: &Uri, text: &str, lines: &LineIndex) -> lsp::Dia
 fn summaries(
     checked: &Checked,
     others: &[&Diagnostic],
-    name: &str,
     text: &str,
     lines: &LineIndex,
 ) -> Vec<lsp::Diagnostic> {
-    let parsed = crate::syntax::parse(text, 0);
-    let imports = Outline::from_ast(&parsed.file).imports;
-    let owner = attribute(&checked.sources, checked.root, name, &imports);
+    let imports = checked
+        .modules
+        .first()
+        .map(|m| outline::imports(&m.ast))
+        .unwrap_or_default();
+    let owner = attribute(checked);
     let mut groups: Vec<(Option<usize>, Vec<&Diagnostic>)> = Vec::new();
     for d in others {
         let key = owner.get(&d.file).copied();
@@ -156,7 +156,7 @@ fn summary(
         .iter()
         .filter_map(|d| {
             let src = sources.get(d.file);
-            let file_uri = Path::new(&src.name)
+            let file_uri = std::path::Path::new(&src.name)
                 .is_absolute()
                 .then(|| Uri::from_file_path(&src.name))
                 .flatten()?;
@@ -186,53 +186,28 @@ fn summary(
     }
 }
 
-/// For each loaded file, the import of the root that first leads to it.
-fn attribute(
-    sources: &SourceMap,
-    root: FileId,
-    root_name: &str,
-    root_imports: &[super::outline::Import],
-) -> HashMap<FileId, usize> {
-    let target = |from: &str, path: &str, std: bool| -> Option<FileId> {
-        if path.starts_with("std/") {
-            return sources.find(path);
-        }
-        if std {
-            return None;
-        }
-        let dir = Path::new(from).parent()?;
-        sources.find(&normalize(&dir.join(path)).to_string_lossy())
-    };
+/// For each loaded file, the import of the root that first leads to it, following the
+/// imports the checker's loader resolved.
+fn attribute(checked: &Checked) -> HashMap<FileId, usize> {
+    let modules = &checked.modules;
     let mut owner = HashMap::new();
-    for (i, imp) in root_imports.iter().enumerate() {
-        let Some(start) = target(root_name, &imp.path, false) else {
-            continue;
-        };
+    let Some(root) = modules.first() else {
+        return owner;
+    };
+    for (i, start) in root.imports.iter().enumerate() {
+        let Some(start) = *start else { continue };
         let mut stack = vec![start];
         let mut seen = HashSet::new();
-        while let Some(f) = stack.pop() {
-            if f == root || !seen.insert(f) || seen.len() > 1024 {
+        while let Some(m) = stack.pop() {
+            if m == 0 || !seen.insert(m) {
                 continue;
             }
-            owner.entry(f).or_insert(i);
-            let src = sources.get(f);
-            let is_std = src.name.starts_with("std/");
-            for imp in imports_of(&src.text) {
-                if let Some(t) = target(&src.name, &imp, is_std) {
-                    stack.push(t);
-                }
-            }
+            let Some(module) = modules.get(m) else {
+                continue;
+            };
+            owner.entry(module.file).or_insert(i);
+            stack.extend(module.imports.iter().flatten());
         }
     }
     owner
-}
-
-fn imports_of(text: &str) -> Vec<String> {
-    let parsed = crate::syntax::parse(text, 0);
-    let outline = if parsed.has_errors() && parsed.file.items.is_empty() {
-        Outline::scan(text)
-    } else {
-        Outline::from_ast(&parsed.file)
-    };
-    outline.imports.into_iter().map(|i| i.path).collect()
 }

@@ -13,6 +13,7 @@
 //! a panic would only cost its answer.
 
 mod completion;
+mod context;
 mod describe;
 mod diagnostics;
 mod formatting;
