@@ -156,3 +156,61 @@ impl NameTable {
             .collect();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::{check_source, Options};
+    use crate::diagnostic::Code;
+
+    const BROKEN: &str = "system shop {\n  builtin demo_shop\n  service pay { route GET \"/\" }\n}\n\ntraffic broken {\n  rate 5/s oops\n}\n\ntraffic daily { rate 5/q hold 1m }\n\nscenario s {\n  step one = load daily\n  step two = load broken after one\n}\n";
+
+    #[test]
+    fn a_broken_item_leaves_the_others_checked_and_named() {
+        let c = check_source("x.res", BROKEN, &Options::default());
+        let codes: Vec<Code> = c.diagnostics.iter().map(|d| d.code).collect();
+        // The syntax error first, then the good items' own problem (`5/q`), and nothing
+        // about `broken` being unknown or anything being unused.
+        assert_eq!(codes.first(), Some(&Code::Expected), "{:?}", c.diagnostics);
+        assert!(codes.contains(&Code::UnknownName), "{:?}", c.diagnostics);
+        assert!(
+            c.diagnostics
+                .iter()
+                .all(|d| !d.message.contains("`broken`") && d.code != Code::Unused),
+            "{:?}",
+            c.diagnostics
+        );
+        let t = &c.names;
+        let tops: Vec<&str> = t
+            .declared_in(c.root)
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        assert_eq!(tops, ["shop", "daily", "s"]);
+        // `load daily` in the scenario resolves to the traffic.
+        let at = BROKEN.find("load daily").unwrap() + "load ".len();
+        let (_, d) = t.at(c.root, at).expect("daily is resolved");
+        assert_eq!(
+            (d.name.as_str(), d.kind.word().as_str()),
+            ("daily", "traffic")
+        );
+        // Children carry their parent.
+        let pay = t.decls.iter().find(|d| d.name == "pay").unwrap();
+        assert_eq!(pay.parent.map(|p| t.decls[p].name.as_str()), Some("shop"));
+        let steps: Vec<&str> = t
+            .decls
+            .iter()
+            .filter(|d| d.kind == super::DeclKind::Step)
+            .map(|d| d.name.as_str())
+            .collect();
+        assert_eq!(steps, ["one", "two"]);
+    }
+
+    #[test]
+    fn a_file_that_parses_reports_what_it_did() {
+        let fixed = BROKEN.replace(" oops", "").replace("5/q", "5/s");
+        let c = check_source("x.res", &fixed, &Options::default());
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        assert!(c.model.is_some());
+        assert_eq!(c.modules.len(), 1);
+    }
+}
