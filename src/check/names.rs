@@ -134,13 +134,17 @@ impl NameTable {
     /// Adds the checker's top-level declarations (file, name span, used) and references
     /// (indexing that list) to a table of declarations read from the syntax trees.
     pub(super) fn resolve(&mut self, checked: &[(FileId, Span, bool)], refs: &[NameRef]) {
+        let tops: std::collections::HashMap<(FileId, Span), usize> = self
+            .decls
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.parent.is_none())
+            .map(|(i, d)| ((d.file, d.span), i))
+            .collect();
         let index: Vec<Option<usize>> = checked
             .iter()
             .map(|&(file, span, used)| {
-                let i = self
-                    .decls
-                    .iter()
-                    .position(|d| d.file == file && d.span == span && d.parent.is_none())?;
+                let i = *tops.get(&(file, span))?;
                 self.decls[i].used |= used;
                 Some(i)
             })

@@ -49,28 +49,35 @@ pub struct Outline {
 impl Outline {
     /// The outline of `file` (whose syntax tree is `ast`) from a check's name table.
     pub fn of(names: &NameTable, file: FileId, ast: &ast::File) -> Outline {
-        let decls = names
+        let mut decls: Vec<Decl> = Vec::new();
+        // Table index of a top-level declaration → its place in `decls`. The table lists
+        // children after their parent, so one pass finds every parent first.
+        let mut tops = std::collections::HashMap::new();
+        for (i, d) in names
             .decls
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.file == file && d.parent.is_none())
-            .map(|(i, d)| Decl {
+            .filter(|(_, d)| d.file == file)
+        {
+            let decl = Decl {
                 kind: d.kind,
                 name: d.name.clone(),
                 name_span: d.span,
                 span: d.extent,
-                children: names
-                    .children(i)
-                    .map(|(_, c)| Decl {
-                        kind: c.kind,
-                        name: c.name.clone(),
-                        name_span: c.span,
-                        span: c.extent,
-                        children: Vec::new(),
-                    })
-                    .collect(),
-            })
-            .collect();
+                children: Vec::new(),
+            };
+            match d.parent {
+                None => {
+                    tops.insert(i, decls.len());
+                    decls.push(decl);
+                }
+                Some(p) => {
+                    if let Some(&at) = tops.get(&p) {
+                        decls[at].children.push(decl);
+                    }
+                }
+            }
+        }
         Outline {
             decls,
             imports: imports(ast),
