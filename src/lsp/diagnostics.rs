@@ -1,8 +1,9 @@
 //! Diagnostics: what `res check` reports (syntax, names, units, imports) plus the planner's
 //! timing errors, as LSP diagnostics on the document.
 //!
-//! The document is checked from the editor's text with its path as name, so relative imports
-//! resolve against its folder exactly as `res check FILE` would. Problems in the document
+//! They are read off the same [`Graph`] hover, definition and symbols answer from: one check
+//! of the editor's text with its path as name (relative imports resolve against its folder
+//! exactly as `res check FILE` would), imports from the open buffers first. Problems in the document
 //! itself are published on it, with UTF-16 ranges, the stable `res::…` code, the help line
 //! and secondary labels as related information. A problem inside an imported file is not
 //! published on that file (it may be open with text of its own, and its diagnostics are its
@@ -17,11 +18,10 @@ use tower_lsp_server::ls_types::{
     NumberOrString, Range, Uri,
 };
 
-use crate::check::{self, Checked, Options};
 use crate::diagnostic::{Code, Diagnostic, FileId, Severity, SourceMap};
 
 use super::describe::ParamValues;
-use super::outline;
+use super::graph::Graph;
 use super::text::LineIndex;
 
 pub struct Analysis {
@@ -30,13 +30,15 @@ pub struct Analysis {
     pub values: Option<ParamValues>,
 }
 
-/// Checks the document's text, its imports read from `overlay` (the open buffers) before
-/// the disk, as hover and definition read them.
-pub fn analyse(uri: &Uri, name: &str, text: &str, overlay: &check::Overlay) -> Analysis {
-    let checked = check::check_source_in(name, text, &Options::default(), overlay);
+/// The diagnostics of the check behind `g`: the same kind of [`Graph`] hover, definition
+/// and symbols answer from (imports read from the open buffers before the disk), so
+/// squiggles and answers see the same files.
+pub fn analyse(uri: &Uri, g: &Graph) -> Analysis {
+    let checked = &g.checked;
+    let text: &str = &g.root().text;
     let mut diags = checked.diagnostics.clone();
     if checked.model.is_some() {
-        if let Err(plan) = crate::plan::plan_all_checked(&checked) {
+        if let Err(plan) = crate::plan::plan_all_checked(checked) {
             diags.extend(plan.into_iter().filter(|d| d.code != Code::NoScenario));
         }
     }
@@ -56,7 +58,7 @@ pub fn analyse(uri: &Uri, name: &str, text: &str, overlay: &check::Overlay) -> A
         diags.iter().partition(|d| d.file == checked.root);
     let mut out: Vec<lsp::Diagnostic> = own.iter().map(|d| convert(d, uri, text, &lines)).collect();
     if !others.is_empty() {
-        out.extend(summaries(&checked, &others, text, &lines));
+        out.extend(summaries(g, &others, text, &lines));
     }
     Analysis {
         diagnostics: out,
@@ -103,17 +105,14 @@ fn convert(d: &Diagnostic, uri: &Uri, text: &str, lines: &LineIndex) -> lsp::Dia
 
 /// One diagnostic per import of the document that leads to files with problems.
 fn summaries(
-    checked: &Checked,
+    g: &Graph,
     others: &[&Diagnostic],
     text: &str,
     lines: &LineIndex,
 ) -> Vec<lsp::Diagnostic> {
-    let imports = checked
-        .modules
-        .first()
-        .map(|m| outline::imports(&m.ast))
-        .unwrap_or_default();
-    let owner = attribute(checked);
+    let checked = &g.checked;
+    let imports = &g.root().outline.imports;
+    let owner = attribute(g);
     let mut groups: Vec<(Option<usize>, Vec<&Diagnostic>)> = Vec::new();
     for d in others {
         let key = owner.get(&d.file).copied();
@@ -188,8 +187,8 @@ fn summary(
 
 /// For each loaded file, the import of the root that first leads to it, following the
 /// imports the checker's loader resolved.
-fn attribute(checked: &Checked) -> HashMap<FileId, usize> {
-    let modules = &checked.modules;
+fn attribute(g: &Graph) -> HashMap<FileId, usize> {
+    let modules = &g.modules;
     let mut owner = HashMap::new();
     let Some(root) = modules.first() else {
         return owner;

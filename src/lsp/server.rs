@@ -138,12 +138,7 @@ impl Backend {
             return;
         };
         let version = s.doc.version;
-        let Some(a) = compute(move || {
-            let name = doc_name(&s.uri);
-            Some(diagnostics::analyse(&s.uri, &name, &s.doc.text, &s.overlay))
-        })
-        .await
-        else {
+        let Some(a) = compute(move || Some(diagnostics::analyse(&s.uri, &s.graph()))).await else {
             return;
         };
         {
