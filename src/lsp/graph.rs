@@ -140,7 +140,8 @@ impl Graph {
     }
 
     /// What `name` means at the top level of `module`: its own declaration, or the one an
-    /// import brings in (followed through modules that import it in turn).
+    /// import brings in: where the checker resolved that import, else followed through
+    /// modules that import it in turn.
     pub fn lookup(&self, module: usize, name: &str) -> Option<Found> {
         let mut module = module;
         let mut name = name.to_string();
@@ -153,11 +154,20 @@ impl Graph {
                     child: None,
                 });
             }
-            let (target, original) =
+            let (target, original, at) =
                 m.outline.imports.iter().enumerate().find_map(|(i, imp)| {
                     let n = imp.names.iter().find(|n| n.local == name)?;
-                    Some((m.imports.get(i).copied().flatten(), n.name.clone()))
+                    Some((
+                        m.imports.get(i).copied().flatten(),
+                        n.name.clone(),
+                        n.name_span,
+                    ))
                 })?;
+            // The checker resolved the imported name: take its word for where it leads.
+            let resolved = self.checked.names.reference_at(m.file, at.start);
+            if let Some(found) = resolved.and_then(|r| self.found(r.decl)) {
+                return Some(found);
+            }
             module = target?;
             name = original;
         }
