@@ -130,10 +130,6 @@ struct Scanner<'a> {
     tokens: &'a [Token],
     stack: Vec<Frame>,
     outline: Outline,
-    /// The top-level declaration being read (its span grows token by token).
-    current: Option<usize>,
-    /// The step being read in a scenario block.
-    step: Option<At>,
     /// The declaration whose block the next `{` (or template `(`) opens.
     pending: Option<At>,
 }
@@ -143,9 +139,6 @@ const ITEM_KEYWORDS: &[&str] = &[
     "remedy", "scenario", "template",
 ];
 
-const SCENARIO_STATEMENTS: &[&str] =
-    &["in", "step", "expect", "abort", "record", "predict", "then"];
-
 impl<'a> Scanner<'a> {
     fn new(text: &'a str, tokens: &'a [Token]) -> Scanner<'a> {
         Scanner {
@@ -153,8 +146,6 @@ impl<'a> Scanner<'a> {
             tokens,
             stack: Vec::new(),
             outline: Outline::default(),
-            current: None,
-            step: None,
             pending: None,
         }
     }
@@ -166,14 +157,6 @@ impl<'a> Scanner<'a> {
 
     fn punct(&self, i: usize, c: char) -> bool {
         self.tokens.get(i).is_some_and(|t| t.is_punct(c))
-    }
-
-    fn decl_mut(&mut self, at: At) -> Option<&mut Decl> {
-        let top = self.outline.decls.get_mut(at.0)?;
-        match at.1 {
-            None => Some(top),
-            Some(c) => top.children.get_mut(c),
-        }
     }
 
     fn decl_ref(&self, at: At) -> Option<&Decl> {
@@ -210,9 +193,6 @@ impl<'a> Scanner<'a> {
         if self.stack.is_empty() {
             if let Some(next) = self.item(i) {
                 return next;
-            }
-            if let Some(c) = self.current {
-                self.outline.decls[c].span.end = t.span.end;
             }
         }
         match t.kind {
@@ -260,16 +240,12 @@ impl<'a> Scanner<'a> {
                     _ => '{',
                 };
                 if self.stack.last().is_some_and(|f| f.open == want) {
-                    let frame = self.stack.pop();
-                    if let Some(owner) = frame.and_then(|f| f.owner).filter(|_| c == '}') {
-                        self.close(owner, t.span.end);
-                    }
+                    self.stack.pop();
                 }
             }
             Kind::Word => self.statement(i),
             _ => {}
         }
-        self.grow_step(i);
         i + 1
     }
 
@@ -283,13 +259,11 @@ impl<'a> Scanner<'a> {
         match word {
             "import" => {
                 let path = self.tokens.get(i + 1).filter(|t| t.kind == Kind::Str)?;
-                self.current = None;
                 self.pending = None;
                 Some(self.import(i, *path, start))
             }
             "abort" => {
                 (self.word(i + 1) == Some("when")).then_some(())?;
-                self.current = None;
                 self.pending = None;
                 None
             }
@@ -324,10 +298,7 @@ impl<'a> Scanner<'a> {
             span: Span::new(start, name.span.end),
             children: Vec::new(),
         });
-        let idx = self.outline.decls.len() - 1;
-        self.current = Some(idx);
-        self.step = None;
-        (idx, None)
+        (self.outline.decls.len() - 1, None)
     }
 
     fn import(&mut self, i: usize, path: Token, start: usize) -> usize {
@@ -408,31 +379,13 @@ impl<'a> Scanner<'a> {
                 self.pending = Some(at);
             }
             (Block::Scenario, "step", Some(name)) if self.punct(i + 2, '=') => {
-                self.step = Some(self.add_child(owner.0, DeclKind::Step, name, start));
+                self.add_child(owner.0, DeclKind::Step, name, start);
             }
-            (Block::Scenario, w, _) if SCENARIO_STATEMENTS.contains(&w) => self.step = None,
             (Block::Paren, _, _) if self.punct(i + 1, ':') && self.stack.len() == 1 => {
                 let param = self.tokens[i];
                 self.add_child(owner.0, DeclKind::TemplateParam, param, start);
             }
             _ => {}
-        }
-    }
-
-    fn grow_step(&mut self, i: usize) {
-        let in_scenario = self.stack.len() == 1
-            && self
-                .stack
-                .last()
-                .is_some_and(|f| f.block == Block::Scenario);
-        if !in_scenario {
-            return;
-        }
-        let end = self.tokens[i].span.end;
-        if let Some(at) = self.step {
-            if let Some(d) = self.decl_mut(at) {
-                d.span.end = d.span.end.max(end);
-            }
         }
     }
 
@@ -446,17 +399,6 @@ impl<'a> Scanner<'a> {
             }
         }
         None
-    }
-
-    fn close(&mut self, owner: Span, end: usize) {
-        if let Some(at) = self.find(owner) {
-            if let Some(d) = self.decl_mut(at) {
-                d.span.end = end;
-            }
-            if at.1.is_none() && self.stack.is_empty() {
-                self.current = None;
-            }
-        }
     }
 }
 
