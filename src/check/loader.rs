@@ -24,6 +24,9 @@ pub struct Module {
     pub broken: bool,
     /// Names its items that did not parse would have declared.
     pub lost: Vec<String>,
+    /// When the file did not parse whole: the whole-file parse error, which is reported
+    /// first (as it was before items were recovered around it).
+    pub first_error: Option<Diagnostic>,
 }
 
 pub(super) struct Loaded {
@@ -137,6 +140,10 @@ impl<'o> Loader<'o> {
             let broken = p.has_errors();
             (p, broken)
         };
+        let first_error = parsed
+            .recovered
+            .then(|| parsed.diagnostics.first().cloned())
+            .flatten();
         self.diagnostics.extend(parsed.diagnostics);
         let idx = self.modules.len();
         self.modules.push(Module {
@@ -145,6 +152,7 @@ impl<'o> Loader<'o> {
             imports: Vec::new(),
             broken,
             lost: parsed.lost,
+            first_error,
         });
         self.by_key.insert(key, idx);
         self.in_progress.push(idx);

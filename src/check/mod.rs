@@ -100,6 +100,19 @@ fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
     dedup(&mut diagnostics);
     crate::diagnostic::anchor_whole_file(&mut diagnostics, &sources);
     diagnostics.sort_by_key(|d| (d.file != root, d.file, d.span.start, d.span.end));
+    // A file that did not parse whole shows its parse error first, as it did before the
+    // items around it were recovered and checked.
+    for first in modules.iter().filter_map(|m| m.first_error.as_ref()) {
+        let same =
+            |d: &Diagnostic| d.file == first.file && d.span == first.span && d.code == first.code;
+        let (Some(at), Some(start)) = (
+            diagnostics.iter().position(same),
+            diagnostics.iter().position(|d| d.file == first.file),
+        ) else {
+            continue;
+        };
+        diagnostics[start..=at].rotate_right(1);
+    }
     let model = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {

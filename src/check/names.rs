@@ -210,6 +210,25 @@ mod tests {
     }
 
     #[test]
+    fn the_parse_error_stays_first_when_an_earlier_item_has_a_problem() {
+        // `5/q` (before the broken item) sorts before the syntax error by place, but the
+        // syntax error is what `res check` always reported first.
+        let text = BROKEN
+            .replace("traffic daily { rate 5/q hold 1m }\n\n", "")
+            .replace(
+                "system shop {",
+                "traffic daily { rate 5/q hold 1m }\n\nsystem shop {",
+            );
+        let c = check_source("x.res", &text, &Options::default());
+        assert_eq!(c.diagnostics[0].code, Code::Expected, "{:?}", c.diagnostics);
+        let at = c.diagnostics[0].span.start;
+        assert_eq!(&text[at..at + 4], "oops");
+        assert!(c.diagnostics[1..]
+            .iter()
+            .any(|d| d.code == Code::UnknownName));
+    }
+
+    #[test]
     fn a_file_that_parses_reports_what_it_did() {
         let fixed = BROKEN.replace(" oops", "").replace("5/q", "5/s");
         let c = check_source("x.res", &fixed, &Options::default());

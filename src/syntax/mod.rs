@@ -30,6 +30,10 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     /// Names declared by items that did not parse (see [`recover::Recovered::lost`]).
     pub lost: Vec<String>,
+    /// Whether the file did not parse whole and `file` holds the items recovered around the
+    /// error; then the first diagnostic is the whole-file parse's error, the one to show
+    /// first.
+    pub recovered: bool,
 }
 
 impl Parsed {
@@ -92,7 +96,7 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
                 return Parsed {
                     file: f,
                     diagnostics,
-                    lost: Vec::new(),
+                    ..Parsed::default()
                 }
             }
             Err(e) => error::from_pest(e, text, file),
@@ -109,6 +113,7 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
         },
         diagnostics,
         lost: r.lost,
+        recovered: true,
     }
 }
 
