@@ -1,6 +1,12 @@
 //! Check: AST → resolved [`Model`]. Loads imports (relative files and the embedded stdlib),
 //! resolves names, checks units and types, reports duplicates and unused declarations with
-//! "did you mean" help — every problem it can find, not just the first.
+//! "did you mean" help — every problem it can find, not just the first. A file with an item
+//! that does not parse is still checked: the syntax layer recovers the other items, and
+//! names the broken ones would declare are not reported as unknown.
+//!
+//! [`Checked`] is also the front end language tools read: the modules loaded (with an
+//! [`Overlay`] of unsaved buffers before the disk), their syntax trees, and the name table
+//! ([`names`]) of declarations and the references the checker resolved.
 //!
 //! The only IO here is reading the files a scenario imports; nothing else touches the system.
 
