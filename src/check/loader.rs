@@ -12,13 +12,21 @@ use std::sync::Arc;
 use crate::diagnostic::{Code, Diagnostic, FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
 
-pub(super) struct Module {
+/// One loaded module: its file, the items that parse (all of them, or those recovered
+/// around the ones that do not) and what its imports loaded.
+#[derive(Debug)]
+pub struct Module {
     pub file: FileId,
     pub ast: ast::File,
     /// For each `import` item, in order, the module it loaded (None when it failed).
     pub imports: Vec<Option<usize>>,
     /// The module had syntax errors, so its declarations are incomplete.
     pub broken: bool,
+    /// Names its items that did not parse would have declared.
+    pub lost: Vec<String>,
+    /// When the file did not parse whole: the whole-file parse error, which is reported
+    /// first (as it was before items were recovered around it).
+    pub first_error: Option<Diagnostic>,
 }
 
 pub(super) struct Loaded {
@@ -132,6 +140,10 @@ impl<'o> Loader<'o> {
             let broken = p.has_errors();
             (p, broken)
         };
+        let first_error = parsed
+            .recovered
+            .then(|| parsed.diagnostics.first().cloned())
+            .flatten();
         self.diagnostics.extend(parsed.diagnostics);
         let idx = self.modules.len();
         self.modules.push(Module {
@@ -139,6 +151,8 @@ impl<'o> Loader<'o> {
             ast: parsed.file,
             imports: Vec::new(),
             broken,
+            lost: parsed.lost,
+            first_error,
         });
         self.by_key.insert(key, idx);
         self.in_progress.push(idx);

@@ -1,6 +1,12 @@
 //! Check: AST → resolved [`Model`]. Loads imports (relative files and the embedded stdlib),
 //! resolves names, checks units and types, reports duplicates and unused declarations with
-//! "did you mean" help — every problem it can find, not just the first.
+//! "did you mean" help — every problem it can find, not just the first. A file with an item
+//! that does not parse is still checked: the syntax layer recovers the other items, and
+//! names the broken ones would declare are not reported as unknown.
+//!
+//! [`Checked`] is also the front end language tools read: the modules loaded (with an
+//! [`Overlay`] of unsaved buffers before the disk), their syntax trees, and the name table
+//! ([`names`]) of declarations and the references the checker resolved.
 //!
 //! The only IO here is reading the files a scenario imports; nothing else touches the system.
 
@@ -8,7 +14,7 @@ mod checker;
 pub mod eval;
 mod expr;
 mod loader;
-pub use loader::{normalize, Overlay};
+pub use loader::{normalize, Module, Overlay};
 pub mod model;
 pub mod names;
 
@@ -39,8 +45,12 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// The model, when there were no errors (warnings allowed).
     pub model: Option<Model>,
-    /// Declarations and resolved references, whenever the checker ran (errors or not).
+    /// Declarations (of every module loaded, whether or not the checker ran) and the
+    /// references the checker resolved (when it ran, errors or not).
     pub names: names::NameTable,
+    /// Every module loaded, the root first: its syntax tree (recovered items included) and
+    /// what its imports loaded. Language tools read names and imports from here.
+    pub modules: Vec<Module>,
     pub root: FileId,
 }
 
@@ -84,16 +94,31 @@ fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
                 .first()
                 .is_some_and(|m| m.file == d.file && m.ast.items.is_empty())
     });
-    let (model, names) = if modules.is_empty() || fatal {
-        (None, names::NameTable::default())
+    let mut names = names::declarations(&modules);
+    let model = if modules.is_empty() || fatal {
+        None
     } else {
-        let (model, diags, names) = checker::check(&modules, &sources, opts);
+        let (model, diags, decls, refs) = checker::check(&modules, &sources, opts);
         diagnostics.extend(diags);
-        (Some(model), names)
+        names.resolve(&decls, &refs);
+        Some(model)
     };
     dedup(&mut diagnostics);
     crate::diagnostic::anchor_whole_file(&mut diagnostics, &sources);
     diagnostics.sort_by_key(|d| (d.file != root, d.file, d.span.start, d.span.end));
+    // A file that did not parse whole shows its parse error first, as it did before the
+    // items around it were recovered and checked.
+    for first in modules.iter().filter_map(|m| m.first_error.as_ref()) {
+        let same =
+            |d: &Diagnostic| d.file == first.file && d.span == first.span && d.code == first.code;
+        let (Some(at), Some(start)) = (
+            diagnostics.iter().position(same),
+            diagnostics.iter().position(|d| d.file == first.file),
+        ) else {
+            continue;
+        };
+        diagnostics[start..=at].rotate_right(1);
+    }
     let model = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {
@@ -104,6 +129,7 @@ fn finish(loaded: loader::Loaded, opts: &Options) -> Checked {
         diagnostics,
         model,
         names,
+        modules,
         root,
     }
 }

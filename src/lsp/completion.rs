@@ -2,7 +2,7 @@
 //! functions.
 //!
 //! The text being completed rarely parses, so the context comes from tokens, not the tree:
-//! the blocks open at the cursor ([`outline::context`]) say which statements fit, and the
+//! the blocks open at the cursor ([`context::context`]) say which statements fit, and the
 //! word or punctuation just before the cursor narrows it (`load ` wants a traffic, `inject `
 //! a fault, `after ` a step of this scenario, `shop.` a service of `shop`, `250` a unit). It
 //! is an approximation: a list that is a little too long beats a missing entry, and the
@@ -16,9 +16,10 @@ use tower_lsp_server::ls_types::{
 
 use crate::diagnostic::Span;
 
+use super::context::{self, Block, Context, Frame};
 use super::graph::{Found, Graph, Module};
 use super::lex::{is_ident_byte, Inside, Kind, Token};
-use super::outline::{self, Block, DeclKind, Frame};
+use super::outline::{Decl, DeclKind};
 use super::words;
 
 pub fn complete(g: &Graph, offset: usize) -> Vec<CompletionItem> {
@@ -33,8 +34,8 @@ pub fn complete(g: &Graph, offset: usize) -> Vec<CompletionItem> {
     while word_start > 0 && is_ident_byte(b[word_start - 1]) {
         word_start -= 1;
     }
-    let (frames, tokens, inside) = outline::context(text, word_start);
-    match inside {
+    let ctx = context::context(text, word_start);
+    match ctx.inside {
         Inside::Comment => return Vec::new(),
         Inside::Str(start) => return placeholders(g, text, start, word_start),
         Inside::Code => {}
@@ -43,13 +44,14 @@ pub fn complete(g: &Graph, offset: usize) -> Vec<CompletionItem> {
         return items;
     }
     if word_start > 0 && b[word_start - 1] == b'.' {
-        return members(g, &frames, text, word_start - 1);
+        return members(g, &ctx, text, word_start - 1);
     }
     let cx = Cx {
         g,
         text,
-        frames: &frames,
-        tokens: &tokens,
+        frames: &ctx.frames,
+        tokens: &ctx.tokens,
+        ctx: &ctx,
     };
     let mut items = cx.items();
     let mut seen = HashSet::new();
@@ -133,7 +135,7 @@ fn units(m: &Module, offset: usize) -> Option<Vec<CompletionItem>> {
 // members and placeholders
 
 /// After `NAME.`: the services of system NAME, or `start`/`end` of a step.
-fn members(g: &Graph, frames: &[Frame], text: &str, dot: usize) -> Vec<CompletionItem> {
+fn members(g: &Graph, ctx: &Context, text: &str, dot: usize) -> Vec<CompletionItem> {
     let b = text.as_bytes();
     let mut start = dot;
     while start > 0 && is_ident_byte(b[start - 1]) {
@@ -156,7 +158,7 @@ fn members(g: &Graph, frames: &[Frame], text: &str, dot: usize) -> Vec<Completio
                 .collect();
         }
     }
-    let is_step = scenario(g, frames).is_some_and(|s| g.child(s, owner).is_some());
+    let is_step = scenario(g, ctx).is_some_and(|s| s.children.iter().any(|c| c.name == owner));
     if is_step {
         return keyword_items(&["start", "end"]);
     }
@@ -277,13 +279,27 @@ fn functions() -> Vec<CompletionItem> {
         .collect()
 }
 
-/// The scenario whose block is open.
-fn scenario(g: &Graph, frames: &[Frame]) -> Option<Found> {
-    frames
+/// The declaration owning an open block: as the checker knows it, or (in the item being
+/// typed, which does not parse) as far as the text before the cursor declares it.
+fn owner(g: &Graph, ctx: &Context, frame: &Frame) -> Option<Decl> {
+    g.by_span(0, frame.owner?)
+        .and_then(|f| g.decl(f))
+        .or_else(|| ctx.owner(frame))
+        .cloned()
+}
+
+/// The innermost open block of kind `block`, and its owner.
+fn open(g: &Graph, ctx: &Context, block: Block) -> Option<Decl> {
+    ctx.frames
         .iter()
         .rev()
-        .find(|f| f.block == Block::Scenario)
-        .and_then(|f| g.by_span(0, f.owner?))
+        .find(|f| f.block == block)
+        .and_then(|f| owner(g, ctx, f))
+}
+
+/// The scenario whose block is open.
+fn scenario(g: &Graph, ctx: &Context) -> Option<Decl> {
+    open(g, ctx, Block::Scenario)
 }
 
 /// Statements and clauses that fit each kind of block.
@@ -428,6 +444,7 @@ struct Cx<'a> {
     text: &'a str,
     frames: &'a [Frame],
     tokens: &'a [Token],
+    ctx: &'a Context,
 }
 
 impl Cx<'_> {
@@ -609,18 +626,12 @@ impl Cx<'_> {
 
     /// Parameters of the template whose body or head is open.
     fn template_params(&self) -> Vec<CompletionItem> {
-        let Some(found) = self
+        let Some(d) = self
             .frames
             .iter()
-            .filter_map(|f| self.g.by_span(0, f.owner?))
-            .find(|f| {
-                f.child.is_none()
-                    && matches!(self.g.decl(*f).map(|d| d.kind), Some(DeclKind::Template(_)))
-            })
+            .filter_map(|f| owner(self.g, self.ctx, f))
+            .find(|d| matches!(d.kind, DeclKind::Template(_)))
         else {
-            return Vec::new();
-        };
-        let Some(d) = self.g.decl(found) else {
             return Vec::new();
         };
         d.children
@@ -631,10 +642,7 @@ impl Cx<'_> {
     }
 
     fn steps(&self) -> Vec<CompletionItem> {
-        let Some(s) = scenario(self.g, self.frames) else {
-            return Vec::new();
-        };
-        let Some(d) = self.g.decl(s) else {
+        let Some(d) = scenario(self.g, self.ctx) else {
             return Vec::new();
         };
         d.children
@@ -645,16 +653,7 @@ impl Cx<'_> {
 
     /// Services of the system whose block is open (for `depends on`).
     fn services_here(&self) -> Vec<CompletionItem> {
-        let Some(system) = self
-            .frames
-            .iter()
-            .rev()
-            .find(|f| f.block == Block::System)
-            .and_then(|f| self.g.by_span(0, f.owner?))
-        else {
-            return Vec::new();
-        };
-        let Some(d) = self.g.decl(system) else {
+        let Some(d) = open(self.g, self.ctx, Block::System) else {
             return Vec::new();
         };
         d.children
@@ -667,16 +666,15 @@ impl Cx<'_> {
     fn import_names(&self) -> Vec<CompletionItem> {
         let at = self.tokens.last().map_or(0, |t| t.span.end);
         let root = self.g.root();
-        let Some(i) = root
+        let loaded = root
             .outline
             .imports
             .iter()
-            .rposition(|imp| imp.path_span.end <= at)
-        else {
-            return Vec::new();
-        };
-        let Some(m) = root.imports.get(i).copied().flatten() else {
-            return Vec::new();
+            .rposition(|imp| imp.path_span.end <= at && at <= imp.span.end)
+            .and_then(|i| root.imports.get(i).copied().flatten());
+        let Some(m) = loaded else {
+            // The import being typed does not parse, so the checker did not load it.
+            return self.unloaded_import_names();
         };
         let module = &self.g.modules[m];
         let mut items: Vec<CompletionItem> = module
@@ -699,6 +697,28 @@ impl Cx<'_> {
             }
         }
         items
+    }
+
+    /// The names a module declares when its import is still being typed: the module is
+    /// loaded by the checker's loader, as a complete import of it would be.
+    fn unloaded_import_names(&self) -> Vec<CompletionItem> {
+        let Some(path) = self.ctx.outline.imports.last().map(|i| i.path.as_str()) else {
+            return Vec::new();
+        };
+        if path.contains(['"', '\\', '\n']) {
+            return Vec::new();
+        }
+        let probe = format!("import \"{path}\" {{ _ }}\n");
+        let g = Graph::load(&self.g.root().name, probe.into(), &self.g.overlay);
+        let Some(module) = g.modules.get(1) else {
+            return Vec::new();
+        };
+        module
+            .outline
+            .decls
+            .iter()
+            .map(|d| name_item(&g, &d.name, Some(d.kind), None))
+            .collect()
     }
 }
 

@@ -1,8 +1,9 @@
 //! Diagnostics: what `res check` reports (syntax, names, units, imports) plus the planner's
 //! timing errors, as LSP diagnostics on the document.
 //!
-//! The document is checked from the editor's text with its path as name, so relative imports
-//! resolve against its folder exactly as `res check FILE` would. Problems in the document
+//! They are read off the same [`Graph`] hover, definition and symbols answer from: one check
+//! of the editor's text with its path as name (relative imports resolve against its folder
+//! exactly as `res check FILE` would), imports from the open buffers first. Problems in the document
 //! itself are published on it, with UTF-16 ranges, the stable `res::…` code, the help line
 //! and secondary labels as related information. A problem inside an imported file is not
 //! published on that file (it may be open with text of its own, and its diagnostics are its
@@ -11,20 +12,17 @@
 //! only declares things for others to import is fine.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use tower_lsp_server::ls_types::{
     self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Location,
     NumberOrString, Range, Uri,
 };
 
-use crate::check::{self, Checked, Options};
 use crate::diagnostic::{Code, Diagnostic, FileId, Severity, SourceMap};
 
 use super::describe::ParamValues;
-use super::outline::Outline;
+use super::graph::Graph;
 use super::text::LineIndex;
-use crate::check::normalize;
 
 pub struct Analysis {
     pub diagnostics: Vec<lsp::Diagnostic>,
@@ -32,13 +30,15 @@ pub struct Analysis {
     pub values: Option<ParamValues>,
 }
 
-/// Checks the document's text, its imports read from `overlay` (the open buffers) before
-/// the disk, as hover and definition read them.
-pub fn analyse(uri: &Uri, name: &str, text: &str, overlay: &check::Overlay) -> Analysis {
-    let checked = check::check_source_in(name, text, &Options::default(), overlay);
+/// The diagnostics of the check behind `g`: the same kind of [`Graph`] hover, definition
+/// and symbols answer from (imports read from the open buffers before the disk), so
+/// squiggles and answers see the same files.
+pub fn analyse(uri: &Uri, g: &Graph) -> Analysis {
+    let checked = &g.checked;
+    let text: &str = &g.root().text;
     let mut diags = checked.diagnostics.clone();
     if checked.model.is_some() {
-        if let Err(plan) = crate::plan::plan_all_checked(&checked) {
+        if let Err(plan) = crate::plan::plan_all_checked(checked) {
             diags.extend(plan.into_iter().filter(|d| d.code != Code::NoScenario));
         }
     }
@@ -58,7 +58,7 @@ pub fn analyse(uri: &Uri, name: &str, text: &str, overlay: &check::Overlay) -> A
         diags.iter().partition(|d| d.file == checked.root);
     let mut out: Vec<lsp::Diagnostic> = own.iter().map(|d| convert(d, uri, text, &lines)).collect();
     if !others.is_empty() {
-        out.extend(summaries(&checked, &others, name, text, &lines));
+        out.extend(summaries(g, &others, text, &lines));
     }
     Analysis {
         diagnostics: out,
@@ -105,15 +105,14 @@ fn convert(d: &Diagnostic, uri: &Uri, text: &str, lines: &LineIndex) -> lsp::Dia
 
 /// One diagnostic per import of the document that leads to files with problems.
 fn summaries(
-    checked: &Checked,
+    g: &Graph,
     others: &[&Diagnostic],
-    name: &str,
     text: &str,
     lines: &LineIndex,
 ) -> Vec<lsp::Diagnostic> {
-    let parsed = crate::syntax::parse(text, 0);
-    let imports = Outline::from_ast(&parsed.file).imports;
-    let owner = attribute(&checked.sources, checked.root, name, &imports);
+    let checked = &g.checked;
+    let imports = &g.root().outline.imports;
+    let owner = attribute(g);
     let mut groups: Vec<(Option<usize>, Vec<&Diagnostic>)> = Vec::new();
     for d in others {
         let key = owner.get(&d.file).copied();
@@ -156,7 +155,7 @@ fn summary(
         .iter()
         .filter_map(|d| {
             let src = sources.get(d.file);
-            let file_uri = Path::new(&src.name)
+            let file_uri = std::path::Path::new(&src.name)
                 .is_absolute()
                 .then(|| Uri::from_file_path(&src.name))
                 .flatten()?;
@@ -186,53 +185,28 @@ fn summary(
     }
 }
 
-/// For each loaded file, the import of the root that first leads to it.
-fn attribute(
-    sources: &SourceMap,
-    root: FileId,
-    root_name: &str,
-    root_imports: &[super::outline::Import],
-) -> HashMap<FileId, usize> {
-    let target = |from: &str, path: &str, std: bool| -> Option<FileId> {
-        if path.starts_with("std/") {
-            return sources.find(path);
-        }
-        if std {
-            return None;
-        }
-        let dir = Path::new(from).parent()?;
-        sources.find(&normalize(&dir.join(path)).to_string_lossy())
-    };
+/// For each loaded file, the import of the root that first leads to it, following the
+/// imports the checker's loader resolved.
+fn attribute(g: &Graph) -> HashMap<FileId, usize> {
+    let modules = &g.modules;
     let mut owner = HashMap::new();
-    for (i, imp) in root_imports.iter().enumerate() {
-        let Some(start) = target(root_name, &imp.path, false) else {
-            continue;
-        };
+    let Some(root) = modules.first() else {
+        return owner;
+    };
+    for (i, start) in root.imports.iter().enumerate() {
+        let Some(start) = *start else { continue };
         let mut stack = vec![start];
         let mut seen = HashSet::new();
-        while let Some(f) = stack.pop() {
-            if f == root || !seen.insert(f) || seen.len() > 1024 {
+        while let Some(m) = stack.pop() {
+            if m == 0 || !seen.insert(m) {
                 continue;
             }
-            owner.entry(f).or_insert(i);
-            let src = sources.get(f);
-            let is_std = src.name.starts_with("std/");
-            for imp in imports_of(&src.text) {
-                if let Some(t) = target(&src.name, &imp, is_std) {
-                    stack.push(t);
-                }
-            }
+            let Some(module) = modules.get(m) else {
+                continue;
+            };
+            owner.entry(module.file).or_insert(i);
+            stack.extend(module.imports.iter().flatten());
         }
     }
     owner
-}
-
-fn imports_of(text: &str) -> Vec<String> {
-    let parsed = crate::syntax::parse(text, 0);
-    let outline = if parsed.has_errors() && parsed.file.items.is_empty() {
-        Outline::scan(text)
-    } else {
-        Outline::from_ast(&parsed.file)
-    };
-    outline.imports.into_iter().map(|i| i.path).collect()
 }

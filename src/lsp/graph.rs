@@ -1,28 +1,23 @@
-//! A document and the modules it imports, for questions about names.
+//! A document and the modules it imports, as the checker loaded and named them.
 //!
-//! The checker resolves names too, but its namespaces are internal and it gives up on a file
-//! that does not parse. Hover, go-to-definition and completion need less (which declaration
-//! a name means, and where it is written) and need it while the file is half typed, so this
-//! loads the modules the way the checker's loader does (relative paths against the importing
-//! file's folder, `std/…` from the binary) and keeps, for each, its text, its syntax tree
-//! when it parses and its [`Outline`]. Open documents are read from the editor's buffers
-//! rather than from disk, so definitions land where the user sees them.
+//! A thin view over one [`check::check_source_in`] run: the checker's one loader reads the
+//! imports (open editor buffers first, through its [`Overlay`]), the syntax layer recovers
+//! the items that parse around those that do not, and the checker's name table gives each
+//! module's declarations ([`Outline::of`]). Hover, go-to-definition, completion and
+//! document symbols ask this graph; the diagnostics come from the same kind of run with the
+//! same overlay, so squiggles and answers see the same files.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-
-// Module names are normalised as the checker's loader does, so they agree with the names in
-// its diagnostics.
-use crate::check::normalize;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::syntax::{self, ast};
+use crate::check::{self, Checked, Options};
+use crate::diagnostic::FileId;
+use crate::syntax::ast;
 
 use super::outline::{Decl, DeclKind, Outline};
 use super::text::LineIndex;
 
-/// Most modules loaded for one question, and most imports followed for one name.
-const MAX_MODULES: usize = 256;
+/// Most imports followed for one name.
 const MAX_HOPS: usize = 32;
 
 /// Texts of open documents by file path: they win over the disk (the checker's loader reads
@@ -31,6 +26,8 @@ pub use crate::check::Overlay;
 
 #[derive(Debug)]
 pub struct Module {
+    /// Its file in the check's source map.
+    pub file: FileId,
     /// The name the checker gives it: a path as joined, or `std/faults`.
     pub name: String,
     /// The file on disk, for relative modules.
@@ -39,7 +36,7 @@ pub struct Module {
     pub std: Option<String>,
     pub text: Arc<str>,
     pub lines: LineIndex,
-    /// The syntax tree, when the text parses.
+    /// The syntax tree: every item that parses (recovered around those that do not).
     pub ast: Option<ast::File>,
     pub outline: Outline,
     /// For each import of the outline, the module it loads.
@@ -47,26 +44,6 @@ pub struct Module {
 }
 
 impl Module {
-    fn new(name: String, path: Option<PathBuf>, std: Option<String>, text: Arc<str>) -> Module {
-        let parsed = syntax::parse(&text, 0);
-        let broken = parsed.file.items.is_empty() && parsed.has_errors();
-        let ast = (!broken).then_some(parsed.file);
-        let outline = match &ast {
-            Some(file) => Outline::from_ast(file),
-            None => Outline::scan(&text),
-        };
-        Module {
-            name,
-            path,
-            std,
-            lines: LineIndex::new(&text),
-            text,
-            ast,
-            outline,
-            imports: Vec::new(),
-        }
-    }
-
     /// The source text of a span (empty when out of range).
     pub fn src(&self, span: crate::diagnostic::Span) -> &str {
         self.text.get(span.start..span.end).unwrap_or("")
@@ -83,105 +60,65 @@ pub struct Found {
 
 #[derive(Debug)]
 pub struct Graph {
-    /// The root document first.
+    /// The root document first, then its imports, in the checker's order.
     pub modules: Vec<Module>,
-}
-
-#[derive(PartialEq, Eq, Hash)]
-enum Key {
-    Std(String),
-    Disk(PathBuf),
+    /// The check behind it: its name table's references say what each use resolved to.
+    pub checked: Checked,
+    /// The open buffers the check read before the disk.
+    pub overlay: Overlay,
 }
 
 impl Graph {
-    /// Loads the document `name` (a file path, or any name for unsaved text) with `text`, and
-    /// every module it reaches.
+    /// Checks the document `name` (a file path, or any name for unsaved text) with `text`,
+    /// its imports read from `overlay` before the disk, and views what the checker loaded.
     pub fn load(name: &str, text: Arc<str>, overlay: &Overlay) -> Graph {
-        let path = Path::new(name);
-        let root_path = path.is_absolute().then(|| path.to_path_buf());
-        let mut g = Graph {
-            modules: vec![Module::new(name.to_string(), root_path, None, text)],
-        };
-        let mut keys: HashMap<Key, usize> = HashMap::new();
-        keys.insert(Key::Disk(canonical(path)), 0);
-        let mut next = 0;
-        while next < g.modules.len() {
-            let dir = match (&g.modules[next].std, next) {
-                (Some(_), _) => None,
-                (None, 0) => path.parent().map(Path::to_path_buf),
-                (None, _) => g.modules[next]
-                    .path
-                    .as_deref()
-                    .and_then(Path::parent)
-                    .map(Path::to_path_buf),
-            };
-            let wanted: Vec<String> = g.modules[next]
-                .outline
-                .imports
-                .iter()
-                .map(|i| i.path.clone())
-                .collect();
-            let mut resolved = Vec::with_capacity(wanted.len());
-            for want in wanted {
-                resolved.push(g.import(&want, dir.as_deref(), overlay, &mut keys));
-            }
-            g.modules[next].imports = resolved;
-            next += 1;
-        }
-        g
+        let checked = check::check_source_in(name, &text, &Options::default(), overlay);
+        Graph::of(checked, text, overlay.clone())
     }
 
-    fn import(
-        &mut self,
-        want: &str,
-        dir: Option<&Path>,
-        overlay: &Overlay,
-        keys: &mut HashMap<Key, usize>,
-    ) -> Option<usize> {
-        let (key, module) = if want.starts_with("std/") {
-            let key = Key::Std(want.to_string());
-            if let Some(&i) = keys.get(&key) {
-                return Some(i);
-            }
-            let text = crate::check::stdlib_module(want)?;
-            let m = Module::new(
-                want.to_string(),
-                None,
-                Some(want.to_string()),
-                Arc::from(text),
-            );
-            (key, m)
-        } else {
-            let joined = normalize(&dir?.join(want));
-            let key = Key::Disk(canonical(&joined));
-            if let Some(&i) = keys.get(&key) {
-                return Some(i);
-            }
-            if self.modules.len() >= MAX_MODULES {
-                return None;
-            }
-            let text: Arc<str> = match overlay.get(&joined) {
-                Some(t) => t.clone(),
-                None => {
-                    let bytes = std::fs::read(&joined).ok()?;
-                    Arc::from(syntax::decode(&bytes, 0).0)
+    /// The view of a check whose root document's text is `text`, its imports read from
+    /// `overlay`.
+    pub fn of(mut checked: Checked, text: Arc<str>, overlay: Overlay) -> Graph {
+        let loaded = std::mem::take(&mut checked.modules);
+        let modules = loaded
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let source = checked.sources.get(m.file);
+                let name = source.name.clone();
+                let std = (i > 0 && check::stdlib_module(&name).is_some()).then(|| name.clone());
+                let path = (std.is_none() && (i > 0 || std::path::Path::new(&name).is_absolute()))
+                    .then(|| PathBuf::from(&name));
+                let text: Arc<str> = if i == 0 {
+                    text.clone()
+                } else {
+                    Arc::from(&*source.text)
+                };
+                Module {
+                    file: m.file,
+                    outline: Outline::of(&checked.names, m.file, &m.ast),
+                    lines: LineIndex::new(&text),
+                    name,
+                    path,
+                    std,
+                    text,
+                    ast: Some(m.ast),
+                    imports: m.imports,
                 }
-            };
-            let m = Module::new(
-                joined.to_string_lossy().to_string(),
-                Some(joined),
-                None,
-                text,
-            );
-            (key, m)
-        };
-        if self.modules.len() >= MAX_MODULES {
-            return None;
+            })
+            .collect();
+        Graph {
+            modules,
+            checked,
+            overlay,
         }
-        self.modules.push(module);
-        let idx = self.modules.len() - 1;
-        keys.insert(key, idx);
-        Some(idx)
+    }
+
+    /// Where declaration `decl` of the check's name table is in the outlines.
+    pub fn found(&self, decl: usize) -> Option<Found> {
+        let d = self.checked.names.decls.get(decl)?;
+        let module = self.modules.iter().position(|m| m.file == d.file)?;
+        self.by_span(module, d.span)
     }
 
     pub fn root(&self) -> &Module {
@@ -203,7 +140,8 @@ impl Graph {
     }
 
     /// What `name` means at the top level of `module`: its own declaration, or the one an
-    /// import brings in (followed through modules that import it in turn).
+    /// import brings in: where the checker resolved that import, else followed through
+    /// modules that import it in turn.
     pub fn lookup(&self, module: usize, name: &str) -> Option<Found> {
         let mut module = module;
         let mut name = name.to_string();
@@ -216,11 +154,20 @@ impl Graph {
                     child: None,
                 });
             }
-            let (target, original) =
+            let (target, original, at) =
                 m.outline.imports.iter().enumerate().find_map(|(i, imp)| {
                     let n = imp.names.iter().find(|n| n.local == name)?;
-                    Some((m.imports.get(i).copied().flatten(), n.name.clone()))
+                    Some((
+                        m.imports.get(i).copied().flatten(),
+                        n.name.clone(),
+                        n.name_span,
+                    ))
                 })?;
+            // The checker resolved the imported name: take its word for where it leads.
+            let resolved = self.checked.names.reference_at(m.file, at.start);
+            if let Some(found) = resolved.and_then(|r| self.found(r.decl)) {
+                return Some(found);
+            }
             module = target?;
             name = original;
         }
@@ -286,10 +233,6 @@ impl Graph {
         }
         out
     }
-}
-
-fn canonical(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
-//! A forgiving tokenizer for text that may not parse.
+//! A forgiving tokenizer for the text before the cursor, for completion's context only.
 //!
-//! While someone types, the file rarely follows the grammar, and the parser then yields no
-//! tree at all. Completion and the fallback outline still need to know where blocks open and
-//! which words precede the cursor; this splits any text into words, numbers, strings and
-//! punctuation, skipping comments, and never fails: an unclosed string ends at its line, an
-//! unclosed comment at the end of the text.
+//! Why it is still here: declarations, imports, references and diagnostics come from the
+//! checker, which recovers the items that parse; but the cursor is almost always in the one
+//! item being typed, which does not parse, so only tokens can say which block is open and
+//! which words precede the cursor ([`super::context`]). This splits any text into words,
+//! numbers, strings and punctuation, skipping comments, and never fails: an unclosed string
+//! ends at its line, an unclosed comment at the end of the text.
 
 use crate::diagnostic::Span;
 
@@ -138,7 +139,8 @@ pub fn tokens_until(text: &str, limit: usize) -> (Vec<Token>, Inside) {
 }
 
 /// Every token of `text`.
-pub fn tokens(text: &str) -> Vec<Token> {
+#[cfg(test)]
+fn tokens(text: &str) -> Vec<Token> {
     tokens_until(text, text.len()).0
 }
 

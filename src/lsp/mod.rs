@@ -2,17 +2,21 @@
 //! as they are typed.
 //!
 //! It speaks the Language Server Protocol over stdin/stdout (tower-lsp-server) and answers
-//! from the same library the CLI uses: diagnostics are `res check`'s (plus the planner's),
-//! formatting is `res fmt`'s. What the CLI has no use for lives here: byte offsets as UTF-16
-//! positions (`text`), a tokenizer and outline that work on text that does not parse
-//! (`lex`, `outline`), and name lookup across imports (`graph`, `resolve`) for
-//! hover, go-to-definition and completion. Imports are read through the checker's loader
-//! with the open buffers as its overlay, and go-to-definition asks the checker's name table
-//! first, so squiggles, hover and definition see the same files. Nothing in it may panic on any input: the syntax
-//! layer bounds size and nesting, every index here is checked, and each request runs where
-//! a panic would only cost its answer.
+//! from the same front end the CLI uses. Each question runs the checker once on the
+//! document (`graph`): its one loader reads the imports with the open buffers as overlay,
+//! the syntax layer recovers the items that parse around those that do not, and the
+//! checker's name table (declarations with kinds and spans, references it resolved) gives
+//! the outlines, hover, go-to-definition, document symbols and completion's names.
+//! Diagnostics are `res check`'s (plus the planner's) from the same kind of run with the same
+//! overlay, so squiggles and hover see the same files; formatting is `res fmt`'s. What the
+//! CLI has no use for lives here: byte offsets as UTF-16 positions (`text`), and, for
+//! completion only, a tokenizer of the text before the cursor (`lex`, `context`), because
+//! the cursor is usually in the one item that does not parse. Nothing in it may panic on
+//! any input: the syntax layer bounds size and nesting, every index here is checked, and
+//! each request runs where a panic would only cost its answer.
 
 mod completion;
+mod context;
 mod describe;
 mod diagnostics;
 mod formatting;

@@ -1,18 +1,21 @@
 //! What the thing at an offset of the root document refers to.
 //!
-//! With a syntax tree, the node under the cursor says how to look its name up (a step of
-//! this scenario, a service of this system, a top-level name, a template's parameter); the
-//! [`Graph`] then follows imports to the declaration. Without one (the file does not parse
-//! yet), the word under the cursor is looked up by name, which is right for every top-level
-//! name and for `system.service` paths.
+//! A use the checker resolved is answered from its name table: the same decision its
+//! diagnostics were made from. Otherwise (a declaration's own name, a name the checker did
+//! not reach), the syntax-tree node under the cursor says how to look its name up (a step
+//! of this scenario, a service of this system, a top-level name, a template's parameter) in
+//! the [`Graph`]'s outlines, which are the name table's declarations. In an item that does
+//! not parse (the one being typed), the word under the cursor is looked up by name, which
+//! is right for every top-level name and for `system.service` paths.
 
 use crate::diagnostic::Span;
 use crate::syntax::ast::LitValue;
 
+use super::context::{self, Block};
 use super::graph::{Found, Graph};
 use super::lex::{self, is_ident_byte};
 use super::occurrence::{self, Occ, Role, Scope};
-use super::outline::{self, Block, DeclKind};
+use super::outline::DeclKind;
 use super::words::{self, Builtin};
 
 #[derive(Debug, Clone)]
@@ -37,7 +40,21 @@ pub struct Resolved {
 pub fn resolve(g: &Graph, offset: usize) -> Option<Resolved> {
     let root = g.root();
     let offset = offset.min(root.text.len());
-    let found = match &root.ast {
+    let names = &g.checked.names;
+    if let Some(r) = names.reference_at(g.checked.root, offset) {
+        if let Some(found) = g.found(r.decl) {
+            return Some(Resolved {
+                target: Target::Decl(found),
+                span: r.span,
+            });
+        }
+    }
+    let parsed = root.ast.as_ref().filter(|file| {
+        file.items
+            .iter()
+            .any(|i| i.span().start <= offset && offset <= i.span().end)
+    });
+    let found = match parsed {
         Some(file) => occurrence::at(file, offset).and_then(|hit| {
             let target = from_hit(g, hit.occ, hit.scope, offset)?;
             Some(Resolved {
@@ -155,8 +172,8 @@ fn by_word(g: &Graph, offset: usize) -> Option<Resolved> {
 
 /// A step (or service) of the scenario (or system) block around the offset.
 fn enclosing_child(g: &Graph, offset: usize, word: &str) -> Option<Found> {
-    let (frames, _, _) = outline::context(&g.root().text, offset);
-    frames
+    context::context(&g.root().text, offset)
+        .frames
         .iter()
         .rev()
         .filter(|f| matches!(f.block, Block::Scenario | Block::System))

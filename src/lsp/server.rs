@@ -53,36 +53,6 @@ fn file_path(uri: &Uri) -> Option<PathBuf> {
     uri.to_file_path().map(|p| p.to_path_buf())
 }
 
-/// Where the checker resolved the name used at `offset`, from its name table: the document
-/// checked as the diagnostics check it (open buffers first), so the two agree. `None` when
-/// the checker resolved no use there (a half-typed file, a declaration's own name, a
-/// keyword); the outline-based resolver answers those.
-fn checked_definition(s: &Snapshot, offset: usize) -> Option<Location> {
-    let name = doc_name(&s.uri);
-    let checked = crate::check::check_source_in(
-        &name,
-        &s.doc.text,
-        &crate::check::Options::default(),
-        &s.overlay,
-    );
-    let r = checked
-        .names
-        .refs
-        .iter()
-        .find(|r| r.file == checked.root && r.span.start <= offset && offset <= r.span.end)?;
-    let d = checked.names.decls.get(r.decl)?;
-    let src = checked.sources.get(d.file);
-    let uri = if d.file == checked.root {
-        s.uri.clone()
-    } else if src.name.starts_with("std/") {
-        Uri::from_file_path(stdlib::file(&src.name)?)?
-    } else {
-        Uri::from_file_path(std::path::Path::new(&src.name))?
-    };
-    let lines = super::text::LineIndex::new(&src.text);
-    Some(Location::new(uri, lines.range(&src.text, d.span)))
-}
-
 /// Runs `f` on a blocking thread; a panic or a failed join gives `None`.
 async fn compute<T: Send + 'static>(f: impl FnOnce() -> Option<T> + Send + 'static) -> Option<T> {
     tokio::task::spawn_blocking(f).await.ok().flatten()
@@ -168,12 +138,7 @@ impl Backend {
             return;
         };
         let version = s.doc.version;
-        let Some(a) = compute(move || {
-            let name = doc_name(&s.uri);
-            Some(diagnostics::analyse(&s.uri, &name, &s.doc.text, &s.overlay))
-        })
-        .await
-        else {
+        let Some(a) = compute(move || Some(diagnostics::analyse(&s.uri, &s.graph()))).await else {
             return;
         };
         {
@@ -294,9 +259,6 @@ impl LanguageServer for Backend {
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
         self.at_position(params.text_document_position_params, |s, g, offset| {
-            if let Some(location) = checked_definition(s, offset) {
-                return Some(GotoDefinitionResponse::Scalar(location));
-            }
             let (module, span) = match resolve(g, offset)?.target {
                 Target::Decl(f) => (f.module, g.decl(f)?.name_span),
                 Target::Module(m) => (m, crate::diagnostic::Span::new(0, 0)),
@@ -331,16 +293,12 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         Ok(compute(move || {
-            let text = s.doc.text.clone();
-            let parsed = crate::syntax::parse(&text, 0);
-            let outline = if parsed.file.items.is_empty() && parsed.has_errors() {
-                super::outline::Outline::scan(&text)
-            } else {
-                super::outline::Outline::from_ast(&parsed.file)
-            };
-            let lines = super::text::LineIndex::new(&text);
+            let g = s.graph();
+            let root = g.root();
             Some(DocumentSymbolResponse::Nested(symbols::symbols(
-                &outline, &text, &lines,
+                &root.outline,
+                &root.text,
+                &root.lines,
             )))
         })
         .await)

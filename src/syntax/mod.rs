@@ -9,6 +9,7 @@ pub mod ast;
 pub mod error;
 pub mod format;
 pub mod parser;
+pub mod recover;
 
 use crate::diagnostic::{Code, Diagnostic, FileId, Span};
 
@@ -21,12 +22,18 @@ pub const MAX_DEPTH: usize = 64;
 /// Most operators in one expression (and most prefix operators in a row).
 pub const MAX_OPERATORS: usize = 512;
 
-/// The result of parsing one file: the tree (empty when the text could not be parsed) and
-/// every diagnostic found.
+/// The result of parsing one file: the tree and every diagnostic found. When the file does
+/// not parse whole, the tree holds the items that parse on their own ([`recover`]).
 #[derive(Debug, Default)]
 pub struct Parsed {
     pub file: ast::File,
     pub diagnostics: Vec<Diagnostic>,
+    /// Names declared by items that did not parse (see [`recover::Recovered::lost`]).
+    pub lost: Vec<String>,
+    /// Whether the file did not parse whole and `file` holds the items recovered around the
+    /// error; then the first diagnostic is the whole-file parse's error, the one to show
+    /// first.
+    pub recovered: bool,
 }
 
 impl Parsed {
@@ -78,29 +85,35 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
             .with_help("split the scenario into modules and `import` them"),
         );
         return Parsed {
-            file: ast::File::default(),
             diagnostics,
+            ..Parsed::default()
         };
     }
-    if let Some(d) = check_depth(text, file) {
-        diagnostics.push(d);
-        return Parsed {
-            file: ast::File::default(),
-            diagnostics,
-        };
-    }
-    match parser::parse_file(text, file, &mut diagnostics) {
-        Ok(f) => Parsed {
-            file: f,
-            diagnostics,
-        },
-        Err(e) => {
-            diagnostics.push(error::from_pest(e, text, file));
-            Parsed {
-                file: ast::File::default(),
-                diagnostics,
+    let first = match check_depth(text, file) {
+        Some(d) => d,
+        None => match parser::parse_file(text, file, &mut diagnostics) {
+            Ok(f) => {
+                return Parsed {
+                    file: f,
+                    diagnostics,
+                    ..Parsed::default()
+                }
             }
-        }
+            Err(e) => error::from_pest(e, text, file),
+        },
+    };
+    let at = first.span.start;
+    diagnostics.push(first);
+    let r = recover::recover(text, file, at);
+    diagnostics.extend(r.diagnostics);
+    Parsed {
+        file: ast::File {
+            items: r.items,
+            span: Span::new(0, text.len()),
+        },
+        diagnostics,
+        lost: r.lost,
+        recovered: true,
     }
 }
 

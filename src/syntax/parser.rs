@@ -30,13 +30,47 @@ pub(super) fn parse_file(
     file: FileId,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<File, pest::error::Error<Rule>> {
+    parse_file_at(text, 0, file, diags)
+}
+
+thread_local! {
+    /// Where the text being built starts in its file: [`span`] adds it, so a piece of a file
+    /// parsed on its own (see `recover`) gets spans into the whole file.
+    static SHIFT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Sets [`SHIFT`] while it lives, and puts the old value back however the build ends.
+struct Shift(usize);
+
+impl Shift {
+    fn to(offset: usize) -> Shift {
+        Shift(SHIFT.with(|s| s.replace(offset)))
+    }
+}
+
+impl Drop for Shift {
+    fn drop(&mut self) {
+        SHIFT.with(|s| s.set(self.0));
+    }
+}
+
+/// [`parse_file`] of a piece of a file that starts at byte `offset` of it: spans in the tree
+/// count from the start of the file (a pest error still counts from the start of `text`).
+pub(super) fn parse_file_at(
+    text: &str,
+    offset: usize,
+    file: FileId,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<File, pest::error::Error<Rule>> {
     let mut pairs = ResParser::parse(Rule::file, text)?;
     let root = match pairs.next() {
         Some(p) => p,
         None => return Ok(File::default()),
     };
+    let _shift = Shift::to(offset);
     let mut b = Builder { file, diags };
-    let span = root.as_span().into();
+    let whole: Span = root.as_span().into();
+    let span = Span::new(whole.start + offset, whole.end + offset);
     let items = root
         .into_inner()
         .filter(|p| p.as_rule() != Rule::EOI)
@@ -91,12 +125,18 @@ fn pratt() -> &'static PrattParser<Rule> {
 /// The span of a pair without the whitespace and comments pest lets a trailing repetition
 /// swallow (`step a = load t after b\n  ` ends at `b`).
 fn span(p: &P) -> Span {
+    let s = unshifted(p);
+    let by = SHIFT.with(std::cell::Cell::get);
+    Span::new(s.start + by, s.end + by)
+}
+
+fn unshifted(p: &P) -> Span {
     let full: Span = p.as_span().into();
     let text = p.as_str();
     let trimmed = text.trim_end();
     let mut end = full.start + trimmed.len();
     if let Some(last) = p.clone().into_inner().last() {
-        let inner_end = span(&last).end;
+        let inner_end = unshifted(&last).end;
         if inner_end < end && only_trivia(&text[inner_end - full.start..]) {
             end = inner_end;
         }

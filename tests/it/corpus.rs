@@ -683,7 +683,10 @@ fn the_checker_exposes_its_name_table() {
         .expect("demo declares peak_test")
         + "traffic ".len();
     let (i, d) = t.at(checked.root, at).expect("a declaration at its name");
-    assert_eq!((d.name.as_str(), d.kind), ("peak_test", "traffic"));
+    assert_eq!(
+        (d.name.as_str(), d.kind.word().as_str()),
+        ("peak_test", "traffic")
+    );
     let uses: Vec<&str> = t
         .references(i)
         .map(|r| &text[r.span.start..r.span.end])

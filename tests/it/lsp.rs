@@ -259,6 +259,11 @@ fn pos(text: &str, needle: &str, plus: usize) -> (u32, u32) {
     (line as u32, col as u32)
 }
 
+/// A position as `range_start` gives it.
+fn wide((line, col): (u32, u32)) -> (u64, u64) {
+    (line.into(), col.into())
+}
+
 fn range_start(v: &Value) -> (u64, u64) {
     (
         v["start"]["line"].as_u64().expect("line"),
@@ -463,6 +468,105 @@ fn diagnostics_and_hover_agree_on_an_unsaved_import() {
     );
     let h = c.at("textDocument/hover", &u, pos(text, "y\n", 0));
     assert!(h.is_null() || !hover_text(&h).contains("param y"), "{h}");
+}
+
+#[test]
+fn one_broken_item_leaves_the_others_answering() {
+    // `traffic broken` does not parse; every other item still has hover, definition,
+    // symbols and its own diagnostics (the checker recovers at item boundaries).
+    let dir = TempDir::new("broken-item");
+    let path = dir.path.join("main.res");
+    let u = uri(&path);
+    let text = format!(
+        "{SHOP}\ntraffic broken {{\n  rate 5/s oops\n}}\n\ntraffic daily {{ rate 5/s hold 1m }}\n\nparam pause_for = nope\n\nscenario s {{\n  step one = load daily\n  step two = load broken after one\n}}\n"
+    );
+    let mut c = Client::start(dir);
+    let diags = c.open(&u, &text);
+    let list = diags.as_array().unwrap();
+    assert_eq!(list[0]["code"], "res::syntax::expected", "{diags}");
+    assert_eq!(range_start(&list[0]["range"]), wide(pos(&text, "oops", 0)));
+    // The good items are checked: the unknown name in a later item is reported...
+    let unknown: Vec<&Value> = list
+        .iter()
+        .filter(|d| d["code"] == "res::check::unknown_name")
+        .collect();
+    assert_eq!(unknown.len(), 1, "{diags}");
+    assert_eq!(
+        range_start(&unknown[0]["range"]),
+        wide(pos(&text, "nope", 0))
+    );
+    // ...and the broken item's name is not called unknown where it is used.
+    assert!(!diags.to_string().contains("`broken`"), "{diags}");
+    let h = hover_text(&c.at("textDocument/hover", &u, pos(&text, "daily\n", 1)));
+    assert!(h.contains("traffic daily"), "{h}");
+    let def = c.at("textDocument/definition", &u, pos(&text, "daily\n", 1));
+    assert_eq!(
+        range_start(&def["range"]),
+        wide(pos(&text, "daily {", 0)),
+        "{def}"
+    );
+    let def = c.at("textDocument/definition", &u, pos(&text, "one\n", 0));
+    assert_eq!(
+        range_start(&def["range"]),
+        wide(pos(&text, "one =", 0)),
+        "{def}"
+    );
+    let syms = c.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": u } }),
+    );
+    let names: Vec<&str> = syms
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["shop", "daily", "pause_for", "s"], "{syms}");
+    assert_eq!(c.finish(), Some(0));
+}
+
+#[test]
+fn diagnostics_and_hover_agree_on_an_unsaved_import_with_a_broken_item() {
+    // On disk lib.res declares `rate_of`; its unsaved buffer declares `slow` and has an item
+    // that does not parse. The importing document's squiggles and hover both read the
+    // buffer: `slow` resolves, the buffer's syntax error is summarised on the import, and
+    // hover shows the buffer's value.
+    let dir = TempDir::new("unsaved-broken");
+    let lib = dir.write("lib.res", "param rate_of = 5/s\n");
+    let lib_uri = uri(&lib);
+    let path = dir.path.join("main.res");
+    let u = uri(&path);
+    let text = "import \"./lib.res\" { slow }\nparam z = slow\n";
+    let mut c = Client::start(dir);
+    let buffer = "param slow = 7s\n\nsystem half {\n  service\n}\n";
+    let lib_diags = c.open(&lib_uri, buffer);
+    assert_eq!(lib_diags[0]["code"], "res::syntax::expected", "{lib_diags}");
+    let diags = c.open(&u, text);
+    let list = diags.as_array().unwrap();
+    assert!(
+        !list
+            .iter()
+            .any(|d| d["code"] == "res::check::unknown_export"
+                || d["code"] == "res::check::unknown_name"),
+        "the buffer declares `slow`: {diags}"
+    );
+    assert!(
+        list.iter()
+            .any(|d| d["code"] == "res::syntax::expected" && range_start(&d["range"]) == (0, 7)),
+        "the buffer's syntax error is summarised on the import: {diags}"
+    );
+    let h = hover_text(&c.at("textDocument/hover", &u, pos(text, "slow\n", 0)));
+    assert!(h.contains("param slow"), "{h}");
+    let def = c.at("textDocument/definition", &u, pos(text, "slow\n", 0));
+    assert!(
+        def["uri"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/lib.res"),
+        "{def}"
+    );
+    assert_eq!(range_start(&def["range"]), (0, 6), "{def}");
+    assert_eq!(c.finish(), Some(0));
 }
 
 #[test]

@@ -19,7 +19,7 @@ mod unused;
 
 use super::loader::Module;
 use super::model::*;
-use super::names::{NameDecl, NameRef, NameTable};
+use super::names::NameRef;
 use super::Options;
 use crate::diagnostic::{suggest, Code, Diagnostic, FileId, SourceMap, Span};
 use crate::syntax::ast::{self, Body2, Item};
@@ -98,11 +98,14 @@ pub(super) struct Checker<'a> {
     opts: &'a Options,
 }
 
+/// A declaration as the name table takes it: its file, where its name is, whether it is used.
+pub(super) type Declared = (FileId, Span, bool);
+
 pub(super) fn check(
     modules: &[Module],
     sources: &SourceMap,
     opts: &Options,
-) -> (Model, Vec<Diagnostic>, NameTable) {
+) -> (Model, Vec<Diagnostic>, Vec<Declared>, Vec<NameRef>) {
     let mut c = Checker {
         modules,
         sources,
@@ -120,21 +123,14 @@ pub(super) fn check(
     c.own_scenarios();
     c.unrunnable_faults();
     c.unused();
-    let names = NameTable {
-        decls: c
-            .decls
-            .iter()
-            .map(|d| NameDecl {
-                name: d.name.clone(),
-                kind: &d.kind.noun()[d.kind.noun().find(' ').map_or(0, |i| i + 1)..],
-                file: d.file,
-                span: d.name_span,
-                used: d.used,
-            })
-            .collect(),
-        refs: std::mem::take(&mut c.refs),
-    };
-    (c.model, c.diags, names)
+    // What the name table needs: each declaration by where its name is, and the uses.
+    let decls = c
+        .decls
+        .iter()
+        .map(|d| (d.file, d.name_span, d.used))
+        .collect();
+    let refs = std::mem::take(&mut c.refs);
+    (c.model, c.diags, decls, refs)
 }
 
 impl<'a> Checker<'a> {

@@ -72,12 +72,17 @@ impl<'a> Checker<'a> {
                 let target = self.modules[m].imports.get(import_idx).copied().flatten();
                 import_idx += 1;
                 let Some(target) = target else { continue };
-                if self.modules[target].broken || target == m {
-                    // Broken modules have their syntax errors reported; a module importing
-                    // itself has its cycle reported. Neither adds "has no X" or duplicates.
+                if target == m {
+                    // A module importing itself has its cycle reported; no "has no X" or
+                    // duplicates on top.
                     continue;
                 }
                 for n in &imp.names {
+                    if self.modules[target].lost.contains(&n.name.name) {
+                        // Declared by an item of `target` that does not parse: its syntax
+                        // error is reported; uses of the name are not called unknown.
+                        continue;
+                    }
                     match self.ns[target]
                         .get(&n.name.name)
                         .map(|&b| self.bindings[b].decl)
@@ -86,6 +91,7 @@ impl<'a> Checker<'a> {
                             self.bind(m, n.local(), decl, true);
                             self.note_ref(n.name.span, decl);
                         }
+                        None if self.modules[target].broken => {}
                         None => {
                             let exported: Vec<&str> =
                                 self.ns[target].keys().map(String::as_str).collect();
@@ -162,6 +168,9 @@ impl<'a> Checker<'a> {
             self.note_ref(span, decl);
             return Some(decl);
         }
+        if self.lost(name) {
+            return None;
+        }
         let mut candidates: Vec<&str> = self.ns[self.cur].keys().map(String::as_str).collect();
         candidates.extend(cx.locals.iter().map(|(n, _)| n.as_str()));
         let mut d = Diagnostic::error(
@@ -189,6 +198,14 @@ impl<'a> Checker<'a> {
         let decl = self.bindings[b].decl;
         self.decls[decl].used = true;
         Some(decl)
+    }
+
+    /// Whether `name` would be declared by an item that does not parse (here or in a module
+    /// this one imports it from): its syntax error is reported, its uses are not "unknown".
+    pub(super) fn lost(&self, name: &str) -> bool {
+        self.modules
+            .iter()
+            .any(|m| m.lost.iter().any(|l| l == name))
     }
 
     pub(super) fn find_elsewhere(&self, name: &str) -> Option<(usize, usize)> {
@@ -249,6 +266,9 @@ impl<'a> Checker<'a> {
             });
         }
         let Some(decl) = self.lookup_quiet(cx, &id.name) else {
+            if self.lost(&id.name) {
+                return None;
+            }
             // Unknown: suggest names of the right kind first.
             let same_kind: Vec<String> = self.ns[self.cur]
                 .iter()

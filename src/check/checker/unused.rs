@@ -7,6 +7,11 @@ impl<'a> Checker<'a> {
         let Some(root) = self.modules.first() else {
             return;
         };
+        if root.broken {
+            // The items that do not parse may be the ones using the others: an "unused"
+            // warning would be a guess.
+            return;
+        }
         let file = root.file;
         let mut warnings = Vec::new();
         // A name some error already suggested ("did you mean `checkout`?") is not unused:
