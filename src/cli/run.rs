@@ -57,9 +57,10 @@ pub struct RunArgs {
     #[arg(long)]
     ignore_window: bool,
     /// Every load at X times its plan (1.5 or 150%): rates, closed-model users and
-    /// connections; the report's planned rates are the scaled ones.
-    #[arg(long, value_name = "X", value_parser = crate::run::load_scale::parse)]
-    load_scale: Option<f64>,
+    /// connections; the report's planned rates are the scaled ones. `SYSTEM.SERVICE=RATE`
+    /// picks the X at which the busiest step sends that service RATE per second.
+    #[arg(long, value_name = "X|SERVICE=RATE", value_parser = crate::run::load_scale::parse_arg)]
+    load_scale: Option<crate::run::load_scale::LoadScale>,
     /// Run shard I of N: a deterministic 1/N share of every load; `res merge` adds the
     /// shards' reports into one run (docs/distributed.md).
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]

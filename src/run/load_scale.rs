@@ -6,6 +6,10 @@
 //! Applied to each step's built load, after the file's own `scale` and a step's share, so
 //! the planned rate the report holds the achieved one against is the scaled one.
 //!
+//! `--load-scale SERVICE=RATE` (`shop.catalog=184/s`) asks for the factor that makes the
+//! busiest load step send that service that rate at its peak, by the mix's weights — what a
+//! prediction's `untested.test_rate` names.
+//!
 //! ```
 //! use res::load::{LoadSpec, Workload};
 //! use res::units::{Duration, Rate};
@@ -21,7 +25,59 @@ use crate::units::Rate;
 /// The largest scale accepted: a hundred times the plan is a typo, not a test.
 pub const MAX: f64 = 100.0;
 
-/// Reads `--load-scale`: a positive number up to [`MAX`], `1.5` or `150%`.
+/// What `--load-scale` asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadScale {
+    /// Every load at this multiple of its plan.
+    Factor(f64),
+    /// The multiple at which the busiest step sends `service` (`system.service`) `rate` per
+    /// second at its peak.
+    Reach { service: String, rate: f64 },
+}
+
+/// Reads `--load-scale`: `1.5`, `150%` or `system.service=RATE[/s]`.
+pub fn parse_arg(s: &str) -> Result<LoadScale, String> {
+    let Some((service, rate)) = s.split_once('=') else {
+        return parse(s).map(LoadScale::Factor);
+    };
+    let service = service.trim();
+    if service.split('.').count() != 2 || service.split('.').any(str::is_empty) {
+        return Err(format!("`{service}`: name the service as system.service"));
+    }
+    let r = rate.trim();
+    let r = r.strip_suffix("/s").unwrap_or(r).trim();
+    match r.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(LoadScale::Reach {
+            service: service.to_string(),
+            rate: v,
+        }),
+        _ => Err(format!("`{rate}` is not a positive rate (e.g. 184/s)")),
+    }
+}
+
+/// The most requests per second `spec` sends `service` at its peak, by the mix's weights
+/// (`None` when it sends it nothing, or counts sessions or users rather than requests).
+pub fn service_peak(spec: &LoadSpec, service: &str) -> Option<f64> {
+    let schedule = match &spec.workload {
+        Workload::Open { schedule, .. } | Workload::Chain { schedule, .. } => schedule,
+        Workload::Sessions { .. } | Workload::Closed { .. } => return None,
+    };
+    let peak = schedule
+        .stages
+        .iter()
+        .map(|s| s.from.0.max(s.to.0))
+        .fold(0.0, f64::max);
+    let total: f64 = spec.requests.iter().map(|r| r.weight).sum();
+    let mine: f64 = spec
+        .requests
+        .iter()
+        .filter(|r| r.service == service)
+        .map(|r| r.weight)
+        .sum();
+    (total > 0.0 && mine > 0.0 && peak > 0.0).then(|| peak * mine / total)
+}
+
+/// Reads a factor: a positive number up to [`MAX`], `1.5` or `150%`.
 pub fn parse(s: &str) -> Result<f64, String> {
     let t = s.trim();
     let x = match t.strip_suffix('%') {
@@ -78,6 +134,17 @@ mod tests {
         assert_eq!(parse("2x").unwrap(), 2.0);
         for bad in ["0", "-1", "abc", "101", "NaN", "inf"] {
             assert!(parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_arg("shop.catalog=184/s").unwrap(),
+            LoadScale::Reach {
+                service: "shop.catalog".into(),
+                rate: 184.0
+            }
+        );
+        assert_eq!(parse_arg("1.5").unwrap(), LoadScale::Factor(1.5));
+        for bad in ["catalog=5/s", "shop.catalog=0", "shop.catalog=x"] {
+            assert!(parse_arg(bad).is_err(), "{bad}");
         }
     }
 

@@ -78,8 +78,8 @@ pub struct RunOptions {
     pub ignore_window: bool,
     /// `--shard I/N`: send shard I's share of every load ([`shard`]).
     pub shard: Option<crate::load::shard::Shard>,
-    /// `--load-scale X`: every load at X times its plan ([`load_scale`]); None is 1.
-    pub load_scale: Option<f64>,
+    /// `--load-scale X|SERVICE=RATE`: every load at a multiple of its plan ([`load_scale`]).
+    pub load_scale: Option<load_scale::LoadScale>,
     /// `--coordinator K` (1-based): the shard that injects faults and runs remedies.
     pub coordinator: Option<u32>,
     /// `--start-at`: wait until then, so every shard starts together.
@@ -160,11 +160,36 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
         unsupported.iter().for_each(|why| eprintln!("error: {why}"));
         return EXIT_INVALID;
     }
-    setup.load_scale = opts.load_scale;
-    if let Some(x) = opts.load_scale {
-        setup
-            .notes
-            .push(format!("every load at {x}× its plan (--load-scale)"));
+    match &opts.load_scale {
+        None => {}
+        Some(load_scale::LoadScale::Factor(x)) => {
+            setup.load_scale = Some(*x);
+            setup
+                .notes
+                .push(format!("every load at {x}× its plan (--load-scale)"));
+        }
+        Some(load_scale::LoadScale::Reach { service, rate }) => {
+            let busiest = planned_service_peak(model, &plan, &setup, seed, wall_start, service);
+            let Some(busiest) = busiest else {
+                eprintln!(
+                    "error: --load-scale {service}={rate}/s: no load step of scenario {} sends requests to {service} at a rate",
+                    plan.scenario
+                );
+                return EXIT_INVALID;
+            };
+            let x = rate / busiest;
+            if !(x > 0.0 && x <= load_scale::MAX) {
+                eprintln!(
+                    "error: --load-scale {service}={rate}/s needs {x:.3}× the plan ({busiest:.1}/s planned): above {}×",
+                    load_scale::MAX
+                );
+                return EXIT_INVALID;
+            }
+            setup.load_scale = Some(x);
+            setup.notes.push(format!(
+                "every load at {x:.3}× its plan (--load-scale): the busiest step sends {service} {rate}/s at its peak, planned {busiest:.1}/s"
+            ));
+        }
     }
     if opts.dry_run {
         if let Some(s) = opts.shard {
@@ -545,6 +570,46 @@ fn describe_load(spec: &crate::load::LoadSpec, share: f64) -> String {
         ));
     }
     format!("{model}; mix {}", mix.join(", "))
+}
+
+/// The most requests per second any load step of the plan sends `service` at its peak (a
+/// step's share included), before any `--load-scale`.
+fn planned_service_peak(
+    model: &check::Model,
+    plan: &plan::Plan,
+    setup: &setup::Setup,
+    seed: u64,
+    wall_start: crate::units::Timestamp,
+    service: &str,
+) -> Option<f64> {
+    let mut best: Option<f64> = None;
+    for n in plan.timeline() {
+        let node = &plan.graph[n];
+        let (NodeKind::StartLoad { traffic, share }, Some(i)) = (&node.kind, node.step) else {
+            continue;
+        };
+        let t = &plan.steps[i];
+        let target = build::Target {
+            base_url: "http://127.0.0.1".into(),
+        };
+        let spec = build::load_spec(
+            model,
+            *traffic,
+            &target,
+            crate::units::Duration(t.end.0 - t.start.0),
+            crate::units::Timestamp(wall_start.0 + (t.start.secs().floor() as i64)),
+            seed.wrapping_add(i as u64),
+            &setup.peaks,
+            &setup.feeders,
+            setup.learned.get(traffic).map(|l| &**l),
+        )
+        .ok()?;
+        if let Some(r) = load_scale::service_peak(&spec, service) {
+            let r = r * share;
+            best = Some(best.map_or(r, |b: f64| b.max(r)));
+        }
+    }
+    best
 }
 
 /// What a run would do, in order; touches nothing.
