@@ -137,7 +137,11 @@ pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadErr
     };
     let threads = threads::Threads::start(threads.min(workers_wanted).max(1))
         .map_err(|e| LoadError::Invalid(format!("cannot start the load threads: {e}")))?;
-    let started = Instant::now();
+    // Time 0 of the schedule: the step's planned start when the caller gives one (building
+    // the spec and starting the threads take milliseconds, and a step stopped at its planned
+    // end would otherwise lose the arrivals of its last milliseconds), else now.
+    let now = Instant::now();
+    let started = spec.start_at.filter(|t| *t <= now).unwrap_or(now);
     let end = started + spec.duration.to_std();
     let shared = Arc::new(Shared::new(
         target,
