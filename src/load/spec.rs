@@ -194,7 +194,9 @@ impl Workload {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Pacing {
     /// A dedicated pacer thread releases each request at its intended time (tens of
-    /// microseconds late), at the cost of a thread wake-up per request.
+    /// microseconds late) when requests are more than half a millisecond apart; closer
+    /// together, it wakes once per half millisecond and releases everything due (at most that
+    /// late), rather than once per request.
     #[default]
     Precise,
     /// A task on the runtime releases whatever is due on each timer tick (about 1 ms late),
