@@ -11,7 +11,8 @@
 # oha is used when installed. Only 127.0.0.1 is targeted. Environment: PORT (default 18080),
 # SECS (default 10), PARTS (default "closed pipeline open co conns record": which to run),
 # ROUNDS (default 3: closed-loop rounds of wrk, res and res on hyper's client, alternated),
-# PAIRS (default 3: how many runs with and without recording the `record` part alternates).
+# PAIRS (default 3: how many runs with and without recording the `record` part alternates),
+# OPEN_ROUNDS (default 1: rounds of the open model's three pacings, alternated).
 # `RES_LOAD_CLIENT=hyper` makes `res load` use hyper's HTTP/1.1 client instead of its own.
 # Needs a quiet machine for figures worth recording.
 #
@@ -146,10 +147,19 @@ LUA
 fi
 
 if want open; then
-for pacing in precise batched; do
-    echo "res load --rate 5000/s --pacing $pacing..." >&2
-    measure "res-open-$pacing" "$RES" load "$URL" --rate 5000/s --pacing "$pacing" --duration "${SECS}s" --format json
-    row "res --rate 5000/s $pacing" "res-open-$pacing"
+# precise: the pacer thread, its wake-ups batched within 0.5 ms; unbatched: the same with a
+# wake-up per request (RES_PACER_BATCH_US=0, as before batching); batched: tokio's timer.
+# OPEN_ROUNDS (default 1) alternates them so drift on the machine hits each alike.
+for round in $(seq "${OPEN_ROUNDS:-1}"); do
+for pacing in precise unbatched batched; do
+    echo "res load --rate 5000/s --pacing $pacing ($round)..." >&2
+    if [ "$pacing" = unbatched ]; then
+        measure "res-open-$pacing-$round" env RES_PACER_BATCH_US=0 "$RES" load "$URL" --rate 5000/s --pacing precise --duration "${SECS}s" --format json
+    else
+        measure "res-open-$pacing-$round" "$RES" load "$URL" --rate 5000/s --pacing "$pacing" --duration "${SECS}s" --format json
+    fi
+    row "res --rate 5000/s $pacing ($round)" "res-open-$pacing-$round"
+done
 done
 echo "res load --rate 5000/s --pacing precise on hyper's client..." >&2
 measure res-open-hyper env RES_LOAD_CLIENT=hyper "$RES" load "$URL" --rate 5000/s --pacing precise --duration "${SECS}s" --format json
@@ -246,14 +256,20 @@ for a, b in (("res-closed", "wrk"), ("res-hyper", "wrk"), ("res-closed", "res-hy
         mt = sum(t for t, _ in r) / len(r)
         me = sum(e for _, e in r) / len(r)
         print(f"closed loop {a} / {b}: throughput {mt:.2f}x, requests per CPU-second {me:.2f}x (per round: {each})")
-for p in ("precise", "batched"):
-    if not have(f"res-open-{p}"):
-        continue
-    o = load(f"res-open-{p}")
-    err = 100 * (o["achieved_rps"] - 5000) / 5000
-    lag = o["send_lag_ms"]
-    print(f"open 5000/s {p:8}: achieved {o['achieved_rps']:.1f}/s ({err:+.3f} %), intended {o['intended']}, "
-          f"unsent {o['unsent']}, send lag p50 {lag['p50_ms']:.3f} ms p99 {lag['p99_ms']:.3f} ms max {lag['max_ms']:.3f} ms")
+for n in range(1, 100):
+    for p in ("precise", "unbatched", "batched"):
+        if not have(f"res-open-{p}-{n}"):
+            continue
+        o = load(f"res-open-{p}-{n}")
+        err = 100 * (o["achieved_rps"] - 5000) / 5000
+        lag = o["send_lag_ms"]
+        print(f"open 5000/s {p:9} ({n}): achieved {o['achieved_rps']:.1f}/s ({err:+.3f} %), intended {o['intended']}, "
+              f"unsent {o['unsent']}, send lag p50 {lag['p50_ms']:.3f} ms p99 {lag['p99_ms']:.3f} ms max {lag['max_ms']:.3f} ms")
+for a, b in (("res-open-precise", "res-open-unbatched"), ("res-open-batched", "res-open-unbatched")):
+    r = ratio(a, b)
+    if r:
+        each = ", ".join(f"{e:.2f}x" for _, e in r)
+        print(f"open model {a} / {b}: requests per CPU-second {sum(e for _, e in r) / len(r):.2f}x (per round: {each})")
 if have("res-co"):
     co = load("res-co")
     l, s = co["total"]["latency_ms"], co["total"]["service_time_ms"]

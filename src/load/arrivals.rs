@@ -1,15 +1,19 @@
 //! Intended send times: the arrival process of the open and session models.
 //!
-//! Times are offsets in seconds from the start of the run, drawn from the run's seeded RNG,
-//! so the same seed and the same scale give the same sequence. Each gap is an amount of
-//! "expected arrivals" (exponential for Poisson, exactly one for constant, uniform on 0..2
-//! for uniform) that [`RateSchedule::advance`] turns into time under a ramping rate.
+//! Times are offsets in seconds from the start of the run, drawn from a seeded stream of
+//! their own (the run's seed mixed with a fixed stream number, [`ArrivalShare`]), so the same
+//! seed and the same scale give the same sequence, whatever else the run draws (the mix,
+//! template values, sessions). Each gap is an amount of "expected arrivals" (exponential for
+//! Poisson, exactly one for constant, uniform on 0..2 for uniform) that
+//! [`RateSchedule::advance`] turns into time under a ramping rate. A plain run keeps every
+//! arrival of the sequence; shard `I` of `N` draws the same sequence and keeps arrivals
+//! `I`, `I + N`, … — so a plain run is `--shard 1/1`, and the shards together are both.
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::schedule::RateSchedule;
-use super::spec::Arrival;
+use super::schedule::{ArrivalShare, RateSchedule};
+use super::spec::{Arrival, LoadSpec, Workload};
 
 /// What the generator has next.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,48 +32,51 @@ pub(crate) struct Arrivals {
     t: f64,
     end: f64,
     started: bool,
-    /// A shard's share: its own stream of the whole sequence, and how many were drawn.
-    share: Option<(StdRng, u32, u32)>,
+    /// The stream the whole sequence is drawn from.
+    rng: StdRng,
+    /// This process keeps arrivals `index`, `index + count`, … of the sequence.
+    index: u64,
+    count: u64,
     drawn: u64,
 }
 
 impl Arrivals {
-    pub fn new(schedule: RateSchedule, arrival: Arrival, end: f64) -> Arrivals {
-        let share = schedule_share(&schedule);
+    /// The arrivals of `schedule` until `end` (seconds) for a run seeded with `seed`: all of
+    /// them, or the schedule's share when it has one (a shard, whose share carries the seed
+    /// of the whole run).
+    pub fn new(schedule: RateSchedule, arrival: Arrival, end: f64, seed: u64) -> Arrivals {
+        let share = schedule.share.unwrap_or_else(|| ArrivalShare::whole(seed));
         Arrivals {
             schedule,
             arrival,
             t: 0.0,
             end,
             started: false,
-            share,
+            rng: StdRng::seed_from_u64(share.seed),
+            index: u64::from(share.index),
+            count: u64::from(share.count.max(1)),
             drawn: 0,
         }
     }
 
-    /// The next intended offset at `scale` times the scheduled rate. A shard draws the whole
-    /// sequence from its own stream (not `rng`) and keeps its share of it.
-    pub fn next(&mut self, rng: &mut StdRng, scale: f64) -> Next {
-        let Some((mut own, index, count)) = self.share.take() else {
-            return self.draw(rng, scale);
-        };
-        let next = loop {
-            match self.draw(&mut own, scale) {
+    /// The next intended offset at `scale` times the scheduled rate.
+    pub fn next(&mut self, scale: f64) -> Next {
+        loop {
+            match self.draw(scale) {
                 Next::At(t) => {
                     let k = self.drawn;
                     self.drawn += 1;
-                    if k % u64::from(count) == u64::from(index) {
-                        break Next::At(t);
+                    if k % self.count == self.index {
+                        return Next::At(t);
                     }
                 }
-                other => break other,
+                other => return other,
             }
-        };
-        self.share = Some((own, index, count));
-        next
+        }
     }
 
-    fn draw(&mut self, rng: &mut StdRng, scale: f64) -> Next {
+    fn draw(&mut self, scale: f64) -> Next {
+        let rng = &mut self.rng;
         if self.t >= self.end {
             return Next::Ended;
         }
@@ -120,23 +127,60 @@ impl Arrivals {
     }
 }
 
-fn schedule_share(schedule: &RateSchedule) -> Option<(StdRng, u32, u32)> {
-    schedule
-        .share
-        .map(|s| (StdRng::seed_from_u64(s.seed), s.index, s.count.max(1)))
+/// The intended send times of `spec`, in seconds from its start at its starting scale: the
+/// sequence its open, session or learned-chain model sends (its shard's share, when split),
+/// at most `limit` of them. `None` for the closed model, which has no schedule.
+///
+/// ```
+/// use res::load::{arrival_times, shard::Shard, Arrival, LoadSpec, Pacing, RateSchedule};
+/// use res::load::{RequestSpec, Workload};
+/// use res::units::{Duration, Rate};
+/// let spec = LoadSpec::new(
+///     "http://127.0.0.1:1",
+///     vec![RequestSpec::get("s", "/")],
+///     Workload::Open {
+///         schedule: RateSchedule::constant(Rate(12.0)),
+///         arrival: Arrival::Poisson,
+///         pacing: Pacing::Precise,
+///     },
+///     Duration::from_secs(10.0),
+/// );
+/// let plain = arrival_times(&spec, 10_000).unwrap();
+/// assert_eq!(Some(plain), arrival_times(&Shard::WHOLE.split(spec), 10_000));
+/// ```
+pub fn arrival_times(spec: &LoadSpec, limit: usize) -> Option<Vec<f64>> {
+    let (schedule, arrival) = match &spec.workload {
+        Workload::Open {
+            schedule, arrival, ..
+        }
+        | Workload::Sessions {
+            schedule, arrival, ..
+        }
+        | Workload::Chain {
+            schedule, arrival, ..
+        } => (schedule.clone(), *arrival),
+        Workload::Closed { .. } => return None,
+    };
+    let mut a = Arrivals::new(schedule, arrival, spec.duration.secs(), spec.seed);
+    let mut out = Vec::new();
+    while out.len() < limit {
+        match a.next(spec.scale) {
+            Next::At(t) => out.push(t),
+            Next::Paused | Next::Ended => break,
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::units::Rate;
-    use rand::SeedableRng;
 
     fn offsets(arrival: Arrival, seed: u64) -> Vec<f64> {
-        let mut a = Arrivals::new(RateSchedule::constant(Rate(1000.0)), arrival, 1.0);
-        let mut rng = StdRng::seed_from_u64(seed);
+        let mut a = Arrivals::new(RateSchedule::constant(Rate(1000.0)), arrival, 1.0, seed);
         let mut out = Vec::new();
-        while let Next::At(t) = a.next(&mut rng, 1.0) {
+        while let Next::At(t) = a.next(1.0) {
             out.push(t);
         }
         out

@@ -11,6 +11,9 @@ use super::aggregator::Aggregator;
 use super::result::{LoadResult, Snapshot};
 use super::shared::Shared;
 
+/// How close to the end a stop counts as at the end.
+const END_TOLERANCE: Duration = Duration::from_millis(2);
+
 pub(crate) enum Pacer {
     None,
     Thread(oneshot::Receiver<()>),
@@ -87,7 +90,13 @@ impl LoadHandle {
     /// target), within the same grace period; called earlier, what is still queued is
     /// counted as `unsent`.
     pub async fn stop(mut self) -> LoadResult {
-        let now = Instant::now();
+        let mut now = Instant::now();
+        // A stop meant for the end that comes a hair early (a caller's clock rounding) is
+        // taken as at the end, rather than cutting off the last arrival.
+        if now < self.shared.end && self.shared.end - now <= END_TOLERANCE {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(self.shared.end)).await;
+            now = Instant::now();
+        }
         let stopped = now.min(self.shared.end);
         let deadline = tokio::time::Instant::now() + self.grace;
         if now >= self.shared.end && !self.shared.stop.is_set() {

@@ -1,7 +1,8 @@
-//! The issuer decides what is sent when, for the open and session models: it draws the next
-//! intended time, then (open model) the request and its template values, or (session model)
-//! the kind of session and its seed — all from one seeded RNG, in one order, which is why the
-//! same seed gives the same sequence whichever pacing mode releases it.
+//! The issuer decides what is sent when, for the open and session models: it takes the next
+//! intended time from the arrivals (a seeded stream of their own), then draws (open model)
+//! the request and its template values, or (session model) the kind of session and its seed
+//! from the run's seeded RNG, in one order — which is why the same seed gives the same
+//! sequence whichever pacing mode releases it.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -72,7 +73,7 @@ impl Issuer {
         if let Some(t) = self.next {
             return Due::At(t);
         }
-        match self.arrivals.next(&mut self.rng, self.shared.scale()) {
+        match self.arrivals.next(self.shared.scale()) {
             Next::At(offset) => {
                 let t = self.shared.start + Duration::from_secs_f64(offset);
                 self.next = Some(t);

@@ -6,8 +6,9 @@
 //! the current tokio runtime and returns a [`LoadHandle`] to scale, watch and stop the run.
 //!
 //! How the parts fit:
-//! - [`spec`]: the input. [`schedule`] and `arrivals`: intended send times from the seeded
-//!   RNG. `request`, `template`, [`feeder`]: the mix, compiled once.
+//! - [`spec`]: the input. [`schedule`] and `arrivals`: intended send times from a seeded
+//!   stream of their own ([`arrival_times`] lists them). `request`, `template`, [`feeder`]:
+//!   the mix, compiled once.
 //! - `issuer` and `pacer` (open and session models) decide *when*; `queue` hands tickets
 //!   to `worker`s that own one connection each (`connection`, `stream`, `tls`, `target`).
 //!   `closed` users and `session`s are tasks of their own.
@@ -75,6 +76,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 
+pub use arrivals::arrival_times;
 pub use error::LoadError;
 pub use error_kind::{ErrorCounts, ErrorKind};
 pub use feeder::{Feeder, FeederError};
@@ -137,7 +139,11 @@ pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadErr
     };
     let threads = threads::Threads::start(threads.min(workers_wanted).max(1))
         .map_err(|e| LoadError::Invalid(format!("cannot start the load threads: {e}")))?;
-    let started = Instant::now();
+    // Time 0 of the schedule: the step's planned start when the caller gives one (building
+    // the spec and starting the threads take milliseconds, and a step stopped at its planned
+    // end would otherwise lose the arrivals of its last milliseconds), else now.
+    let now = Instant::now();
+    let started = spec.start_at.filter(|t| *t <= now).unwrap_or(now);
     let end = started + spec.duration.to_std();
     let shared = Arc::new(Shared::new(
         target,
@@ -175,7 +181,7 @@ pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadErr
             arrival,
             pacing,
         } => Some((
-            Arrivals::new(schedule, arrival, end),
+            Arrivals::new(schedule, arrival, end, spec.seed),
             Issue::Requests,
             pacing,
             "open",
@@ -191,7 +197,7 @@ pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadErr
                 shared.mix.check_visit(t).map_err(LoadError::Invalid)?;
             }
             Some((
-                Arrivals::new(schedule, arrival, end),
+                Arrivals::new(schedule, arrival, end, spec.seed),
                 Issue::Sessions(Arc::new(plan)),
                 pacing,
                 "sessions",
@@ -208,7 +214,7 @@ pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadErr
             let rate = chain::warm_rate(&plan, &schedule) * shared.scale();
             let replay = chain::Replay::new(plan, rate, spec.seed);
             Some((
-                Arrivals::new(schedule, arrival, end),
+                Arrivals::new(schedule, arrival, end, spec.seed),
                 Issue::Chain(Arc::new(replay)),
                 pacing,
                 "sessions",

@@ -1,11 +1,17 @@
 //! Releasing the open model's requests on time, in two ways.
 //!
 //! *Precise* pacing runs the issuer on a dedicated OS thread with a 1 µs timer slack, which
-//! sleeps until each intended time and hands the ticket over: send lag is tens of
-//! microseconds, at the price of a thread wake-up per request. *Batched* pacing runs it as a
-//! task on the runtime, waking on tokio's millisecond timer and releasing everything due: about
-//! a millisecond of lag, fewer wake-ups. Both stop refilling the queue when the workers fall
-//! behind and catch up from the schedule afterwards, so nothing is dropped.
+//! sleeps until the next intended time and hands over every ticket then due. Wake-ups are
+//! batched: one closer than [`BATCH`] to the last release waits for the end of that window
+//! and releases everything due by then in one go, so at high rates the pacer thread and the
+//! workers' event loops wake once per batch rather than once per request (a wake-up costs
+//! tens of microseconds of CPU, several times what sending the request does). Each ticket
+//! keeps its own intended time, so the wait counts in its latency and its send lag (at most
+//! `BATCH`); when arrivals are further apart than `BATCH` each leaves on its own time, as
+//! before. *Batched* pacing runs it as a task on the runtime, waking on tokio's millisecond
+//! timer and releasing everything due: about a millisecond of lag, fewer wake-ups still. Both
+//! stop refilling the queue when the workers fall behind and catch up from the schedule
+//! afterwards, so nothing is dropped.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -28,8 +34,24 @@ pub(crate) fn spawn_precise(mut issuer: Issuer, done: oneshot::Sender<()>) -> st
         .map(|_| ())
 }
 
+/// Wake-ups of the precise pacer closer together than this are merged into one.
+pub(crate) const BATCH: Duration = Duration::from_micros(500);
+
+/// The batch window: [`BATCH`], or `RES_PACER_BATCH_US` microseconds (0: a wake-up per
+/// request, as before batching; for benchmarks/bench-load.sh to compare in one run).
+fn batch_window() -> Duration {
+    std::env::var("RES_PACER_BATCH_US")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(BATCH, |us| Duration::from_micros(us.min(100_000)))
+}
+
 fn precise(issuer: &mut Issuer) {
     const SLICE: Duration = Duration::from_millis(5);
+    let batch = batch_window();
+    // When the pacer last released a batch: the next wake-up is at least `BATCH` later.
+    let mut released: Option<Instant> = None;
+    let mut releasing = false;
     loop {
         if issuer.shared.stop.is_set() {
             return;
@@ -43,10 +65,19 @@ fn precise(issuer: &mut Issuer) {
             Due::At(t) => {
                 let now = Instant::now();
                 if t > now {
-                    std::thread::sleep((t - now).min(SLICE));
+                    // A batch ends with the first ticket not yet due.
+                    releasing = false;
+                    let wake = released.map_or(t, |r| t.max(r + batch));
+                    if wake > now {
+                        std::thread::sleep((wake - now).min(SLICE));
+                    }
                 } else if issuer.backlogged() {
                     std::thread::sleep(Duration::from_micros(200));
                 } else {
+                    if !releasing {
+                        releasing = true;
+                        released = Some(now);
+                    }
                     issuer.issue();
                 }
             }

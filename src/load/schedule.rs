@@ -26,7 +26,8 @@ pub struct RateSchedule {
 /// Which of a schedule's arrivals this process sends: the whole sequence is drawn from its
 /// own seeded stream, the same in every shard, and shard `index` of `count` keeps arrivals
 /// `index`, `index + count`, … — so the shards together send exactly the sequence of
-/// `--shard 1/1`, whatever the arrival law.
+/// `--shard 1/1`, whatever the arrival law. A schedule without a share sends
+/// [`ArrivalShare::whole`] of its run's seed: a plain run is `--shard 1/1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArrivalShare {
     /// 0-based.
@@ -34,6 +35,20 @@ pub struct ArrivalShare {
     pub count: u32,
     /// Seeds the arrival stream (the same in every shard of a run).
     pub seed: u64,
+}
+
+/// The stream number of the arrival sequence (mixed with the run's seed).
+const ARRIVAL_STREAM: u64 = 0x5348_4152_4400;
+
+impl ArrivalShare {
+    /// Every arrival of the sequence of a run seeded with `seed`.
+    pub fn whole(seed: u64) -> ArrivalShare {
+        ArrivalShare {
+            index: 0,
+            count: 1,
+            seed: super::shared::stream_seed(seed, ARRIVAL_STREAM),
+        }
+    }
 }
 
 impl RateSchedule {

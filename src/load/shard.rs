@@ -3,8 +3,9 @@
 //!
 //! [`Shard::split`] turns the [`LoadSpec`] one process would run into the share of shard
 //! `I`: the open and session models draw the whole arrival sequence from a stream seeded by
-//! the run's seed alone, and shard I sends arrivals I, I+N, … of it — so the N shards
-//! together send exactly the send times of `--shard 1/1`, constant, Poisson or uniform.
+//! the run's seed alone (the stream a plain run draws too), and shard I sends arrivals I,
+//! I+N, … of it — so the N shards together send exactly the send times of `--shard 1/1`,
+//! which are those of a plain run, constant, Poisson or uniform.
 //! Closed-model users are dealt by index, feeder rows partitioned by index, connections
 //! divided, and the other random streams (mix, template values) seeded from the run's seed
 //! and the shard's index. A learned chain's rate is divided by N (its sessions in progress are
@@ -27,8 +28,9 @@ use super::shared::stream_seed;
 use super::spec::{Arrival, LoadSpec, Workload};
 use super::RateSchedule;
 
-/// The stream number of the arrival sequence every shard draws (the others follow it).
-const ARRIVAL_STREAM: u64 = 0x5348_4152_4400;
+/// The streams of a shard's own random choices (mix, template values): the run's seed mixed
+/// with this and the shard's index.
+const SHARD_STREAM: u64 = 0x5348_4152_4401;
 
 /// Shard `I` of `N`, written `I/N` with `1 ≤ I ≤ N` (stored 0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,11 +81,11 @@ impl Shard {
         let share = ArrivalShare {
             index: self.index,
             count: self.count,
-            seed: stream_seed(spec.seed, ARRIVAL_STREAM),
+            seed: ArrivalShare::whole(spec.seed).seed,
         };
         if self.count > 1 {
             let n = self.count as usize;
-            spec.seed = stream_seed(spec.seed, ARRIVAL_STREAM + 1 + u64::from(self.index));
+            spec.seed = stream_seed(spec.seed, SHARD_STREAM + u64::from(self.index));
             spec.connections = spec.connections.div_ceil(n).max(1);
             for feeder in spec.feeders.values_mut() {
                 *feeder = feeder.partition(self.index, self.count);
@@ -191,30 +193,11 @@ impl fmt::Display for Shard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::arrivals::{Arrivals, Next};
     use crate::load::{RequestSpec, Workload};
     use crate::units::Duration;
-    use rand::rngs::StdRng;
-    use rand::SeedableRng;
 
-    fn times(schedule: RateSchedule, arrival: Arrival, end: f64) -> Vec<f64> {
-        let mut a = Arrivals::new(schedule, arrival, end);
-        // The issuer's own stream: a shard does not draw its arrivals from it.
-        let mut rng = StdRng::seed_from_u64(99);
-        let mut out = Vec::new();
-        while let Next::At(t) = a.next(&mut rng, 1.0) {
-            out.push(t);
-        }
-        out
-    }
-
-    fn open(spec: &LoadSpec) -> (RateSchedule, Arrival) {
-        match &spec.workload {
-            Workload::Open {
-                schedule, arrival, ..
-            } => (schedule.clone(), *arrival),
-            _ => unreachable!("an open workload"),
-        }
+    fn times(spec: &LoadSpec) -> Vec<f64> {
+        crate::load::arrival_times(spec, 1_000_000).expect("a schedule")
     }
 
     fn spec(workload: Workload) -> LoadSpec {
@@ -235,26 +218,25 @@ mod tests {
     }
 
     #[test]
-    fn shards_send_exactly_the_whole_sequence() {
+    fn shards_send_exactly_the_whole_sequence_which_is_the_plain_one() {
         let schedule = RateSchedule::default()
             .ramp(Some(Rate(10.0)), Rate(90.0), Duration::from_secs(2.0))
             .hold(Duration::from_secs(1.0), None);
         for arrival in [Arrival::Constant, Arrival::Poisson, Arrival::Uniform] {
-            let whole_spec = || {
-                spec(Workload::Open {
+            let plain = || {
+                let mut s = spec(Workload::Open {
                     schedule: schedule.clone(),
                     arrival,
                     pacing: Default::default(),
-                })
+                });
+                s.seed = 42;
+                s
             };
-            let (s, a) = open(&Shard::WHOLE.split(whole_spec()));
-            let whole = times(s, a, 3.0);
+            let whole = times(&Shard::WHOLE.split(plain()));
+            assert_eq!(times(&plain()), whole, "{arrival:?}: plain and 1/1");
             for n in [2, 3, 4] {
                 let mut pooled: Vec<f64> = (0..n)
-                    .flat_map(|i| {
-                        let (s, a) = open(&Shard::new(i, n).unwrap().split(whole_spec()));
-                        times(s, a, 3.0)
-                    })
+                    .flat_map(|i| times(&Shard::new(i, n).unwrap().split(plain())))
                     .collect();
                 pooled.sort_by(f64::total_cmp);
                 assert_eq!(pooled, whole, "{arrival:?}, {n} shards");

@@ -39,6 +39,12 @@ pub struct LoadSpec {
     pub threads: usize,
     /// The rate multiplier the load starts at (`LoadHandle::set_scale` changes it later).
     pub scale: f64,
+    /// Where the schedule's time 0 is: a step's planned start, which has usually just passed
+    /// when its load is built and started. The run then ends `duration` after it, so a stop
+    /// at the step's planned end cuts nothing off, and arrivals due meanwhile leave at once,
+    /// their latency counted from when they were due. `None`, or an instant still to come:
+    /// when [`start`](super::start) is called.
+    pub start_at: Option<std::time::Instant>,
 }
 
 impl LoadSpec {
@@ -64,6 +70,7 @@ impl LoadSpec {
             body_limit: Bytes(16.0 * 1024.0 * 1024.0),
             threads: 0,
             scale: 1.0,
+            start_at: None,
         }
     }
 }
@@ -187,7 +194,9 @@ impl Workload {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Pacing {
     /// A dedicated pacer thread releases each request at its intended time (tens of
-    /// microseconds late), at the cost of a thread wake-up per request.
+    /// microseconds late) when requests are more than half a millisecond apart; closer
+    /// together, it wakes once per half millisecond and releases everything due (at most that
+    /// late), rather than once per request.
     #[default]
     Precise,
     /// A task on the runtime releases whatever is due on each timer tick (about 1 ms late),

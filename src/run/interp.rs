@@ -422,6 +422,13 @@ impl<'a> Interpreter<'a> {
             spec = role.shard.split(spec);
         }
         spec.scale = share;
+        // The load's schedule starts at the step's planned start, not milliseconds later
+        // when it is built, so the stop at the step's planned end cuts none of it off.
+        let now = std::time::Instant::now();
+        let late = self.clock.now().0 - self.cx.plan.steps[step].start.0;
+        spec.start_at = now.checked_sub(std::time::Duration::from_secs_f64(
+            late.clamp(0.0, length.0) / 1000.0,
+        ));
         let planned = build::planned(&spec, share);
         match crate::load::start(spec) {
             Ok(handle) => {

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use crate::common::{load_schema, res, res_bin, stderr, stdout, validate, Demo};
+use res::load::shard::Shard;
+use res::load::{arrival_times, Arrival, LoadSpec, Pacing, RateSchedule, RequestSpec, Workload};
+use res::units::{Duration, Rate};
 use serde_json::Value;
 
 /// A scenario against `addr`: constant arrivals, so the count is planned exactly.
@@ -140,15 +143,14 @@ fn shards_together_send_what_one_process_sends() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let one = served(&demo) - before;
-    // 400 planned; a step loses the few requests due in the last ms its load took to start.
-    assert!((392..=400).contains(&one), "one process sent {one} of 400");
+    // Constant arrivals: 100/s for 4 s is 400, each of them sent.
+    assert_eq!(one, 400, "one process sent {one} of 400");
     for n in [1, 2, 4] {
         let before = served(&demo);
         let files = run_shards(&dir, &file, n, 7);
         let total = served(&demo) - before;
-        let diff = (total as f64 - one as f64).abs() / one as f64;
-        assert!(
-            diff <= 0.02,
+        assert_eq!(
+            total, one,
             "{n} shards: the shop counted {total}, one process {one}"
         );
         for f in &files {
@@ -191,37 +193,83 @@ fn shards_together_send_what_one_process_sends() {
     }
 }
 
-/// Poisson arrivals: every shard draws the same whole sequence and keeps its share, so the
-/// shards together send the count `--shard 1/1` sends, not N independent counts.
+/// The load a plain run of `scenario_with(…, rate, secs, arrival)` with `seed` starts (its
+/// one step is seeded with the run's seed).
+fn planned_spec(rate: f64, secs: f64, arrival: Arrival, seed: u64) -> LoadSpec {
+    let mut spec = LoadSpec::new(
+        "http://127.0.0.1:1",
+        vec![RequestSpec::get("catalog", "/items/1")],
+        Workload::Open {
+            schedule: RateSchedule::default().hold(Duration::from_secs(secs), Some(Rate(rate))),
+            arrival,
+            pacing: Pacing::Precise,
+        },
+        Duration::from_secs(secs),
+    );
+    spec.seed = seed;
+    spec
+}
+
+/// Poisson and uniform arrivals: a plain run draws its send times exactly as `--shard 1/1`
+/// does, and every shard draws that same sequence and keeps its share — so a plain run, one
+/// shard, and 2 or 4 shards together all send exactly the planned sequence, counted by the
+/// shop (not N independent counts that agree only statistically).
 #[test]
-fn poisson_shards_send_the_count_of_one() {
+fn a_plain_run_and_any_number_of_shards_send_the_same_sequence() {
     let demo = Demo::start();
     let dir = tmp("poisson");
-    let file = scenario_with(&dir, &demo.addr, 100, 4, "poisson");
-    let mut counts = Vec::new();
-    for n in [1, 2, 4] {
+    for (arrival, name) in [(Arrival::Poisson, "poisson"), (Arrival::Uniform, "uniform")] {
+        let file = scenario_with(&dir, &demo.addr, 100, 4, name);
+        let spec = planned_spec(100.0, 4.0, arrival, 21);
+        // The same sequence whatever the split.
+        let whole = |spec: LoadSpec| arrival_times(&spec, 1_000_000).unwrap();
+        let planned = whole(spec.clone());
+        assert_eq!(whole(Shard::WHOLE.split(spec.clone())), planned);
+        let mut halves: Vec<f64> = (0..2)
+            .flat_map(|i| whole(Shard::new(i, 2).unwrap().split(spec.clone())))
+            .collect();
+        halves.sort_by(f64::total_cmp);
+        assert_eq!(halves, planned, "{name}: shards 1/2 and 2/2 together");
+
         let before = served(&demo);
-        let files = run_shards(&dir, &file, n, 21);
-        let total = served(&demo) - before;
-        counts.push(total);
-        let out = dir.join(format!("poisson-n{n}-run.json"));
-        let o = merge(&dir, &files, &out);
-        assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-        let m = json(&out);
-        let merged = m["services"]["shop.catalog"]["requests"].as_u64().unwrap();
-        assert_eq!(merged, total, "every second of every shard is in the merge");
-        let p99 = m["services"]["shop.catalog"]["latency_ms"]["p99"]
-            .as_f64()
-            .unwrap();
-        assert_eq!(p99, pooled_p99(&files));
-    }
-    let one = counts[0] as f64;
-    for (n, c) in [2, 4].iter().zip(&counts[1..]) {
-        let diff = (*c as f64 - one).abs() / one;
-        assert!(
-            diff <= 0.02,
-            "{n} shards: the shop counted {c}, one shard {one}"
+        let report = dir.join(format!("{name}-plain.json"));
+        let o = res(&[
+            "run",
+            file.to_str().unwrap(),
+            "--seed",
+            "21",
+            "-q",
+            "--no-record",
+            "--report",
+            &format!("json={}", report.display()),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let plain = served(&demo) - before;
+        eprintln!(
+            "{name} (seed 21): planned {}, the shop counted {plain}",
+            planned.len()
         );
+        assert_eq!(
+            plain,
+            planned.len() as u64,
+            "{name}: a plain run sends its planned sequence"
+        );
+        for n in [1, 2, 4] {
+            let before = served(&demo);
+            let files = run_shards(&dir, &file, n, 21);
+            let total = served(&demo) - before;
+            assert_eq!(total, plain, "{name}, {n} shards: the shop's count");
+            let out = dir.join(format!("{name}-n{n}-run.json"));
+            let o = merge(&dir, &files, &out);
+            assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+            let m = json(&out);
+            let merged = m["services"]["shop.catalog"]["requests"].as_u64().unwrap();
+            assert_eq!(merged, total, "every second of every shard is in the merge");
+            let p99 = m["services"]["shop.catalog"]["latency_ms"]["p99"]
+                .as_f64()
+                .unwrap();
+            assert_eq!(p99, pooled_p99(&files));
+        }
     }
 }
 
