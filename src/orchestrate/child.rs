@@ -18,6 +18,7 @@ pub async fn run(
     s: &Scenario,
     t: i64,
     closes: Option<i64>,
+    untested: Option<&Untested>,
     stop: &mut watch::Receiver<bool>,
 ) -> String {
     let exe = match std::env::current_exe() {
@@ -35,6 +36,10 @@ pub async fn run(
     }
     for (k, v) in &opts.overrides {
         cmd.arg("--set").arg(format!("{k}={v}"));
+    }
+    if let Some(u) = untested {
+        cmd.arg("--load-scale")
+            .arg(format!("{}={}/s", u.service, u.rate));
     }
     cmd.stdout(std::process::Stdio::null());
     let mut child = match cmd.spawn() {
@@ -77,36 +82,101 @@ pub async fn run(
     }
 }
 
-/// Asks `res predict FILE --scenario S`; its exit and the first lines it printed.
-pub async fn predict(db: &Path, s: &Scenario) -> (String, String) {
+/// A rate the prediction called `untested`: beyond anything measured of `service`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Untested {
+    pub service: String,
+    /// The rate a test should run at (`untested.test_rate`).
+    pub rate: f64,
+    /// The most the profile measured of the service.
+    pub measured: f64,
+}
+
+/// Asks `res predict FILE --scenario S --format json`: its exit, a line of evidence per
+/// service (or the first lines it printed when it printed no JSON), and the service furthest
+/// beyond what was measured, if the prediction called any `untested`.
+pub async fn predict(db: &Path, s: &Scenario) -> (String, String, Option<Untested>) {
     let Ok(exe) = std::env::current_exe() else {
-        return ("tool-error".into(), "cannot find the res executable".into());
+        return (
+            "tool-error".into(),
+            "cannot find the res executable".into(),
+            None,
+        );
     };
     let out = tokio::process::Command::new(exe)
         .arg("predict")
         .arg(&s.file)
-        .args(["--scenario", &s.name])
+        .args(["--scenario", &s.name, "--format", "json"])
         .arg("--profile-db")
         .arg(db)
         .output();
     match tokio::time::timeout(Duration::from_secs(120), out).await {
-        Ok(Ok(o)) => (
-            o.status
+        Ok(Ok(o)) => {
+            let code = o
+                .status
                 .code()
-                .map_or("killed".to_string(), |c| format!("exit {c}")),
-            String::from_utf8_lossy(if o.stdout.is_empty() {
-                &o.stderr
-            } else {
-                &o.stdout
-            })
-            .lines()
-            .take(6)
-            .collect::<Vec<_>>()
-            .join(" | "),
-        ),
-        Ok(Err(e)) => ("tool-error".into(), e.to_string()),
-        Err(_) => ("timeout".into(), "no answer within 120 s".into()),
+                .map_or("killed".to_string(), |c| format!("exit {c}"));
+            match serde_json::from_slice::<serde_json::Value>(&o.stdout) {
+                Ok(v) => {
+                    let (text, untested) = read_prediction(&v);
+                    (code, text, untested)
+                }
+                Err(_) => {
+                    let shown = if o.stdout.is_empty() {
+                        &o.stderr
+                    } else {
+                        &o.stdout
+                    };
+                    let text = String::from_utf8_lossy(shown)
+                        .lines()
+                        .take(6)
+                        .collect::<Vec<_>>()
+                        .join(" | ");
+                    (code, text, None)
+                }
+            }
+        }
+        Ok(Err(e)) => ("tool-error".into(), e.to_string(), None),
+        Err(_) => ("timeout".into(), "no answer within 120 s".into(), None),
     }
+}
+
+/// One line per service of `res predict --format json` (headroom, first breach, untested),
+/// and the untested service whose test rate lies furthest beyond its measurements.
+pub fn read_prediction(v: &serde_json::Value) -> (String, Option<Untested>) {
+    let mut lines = Vec::new();
+    let mut furthest: Option<(f64, Untested)> = None;
+    for s in v["services"].as_array().into_iter().flatten() {
+        let name = s["service"].as_str().unwrap_or("?");
+        let mut line = name.to_string();
+        if let Some(h) = s["headroom"].as_f64() {
+            line.push_str(&format!(": headroom {h:.2}×"));
+        }
+        if let Some(b) = s["first_breach"]["sentence"].as_str() {
+            line.push_str(&format!("; {b}"));
+        }
+        let u = &s["untested"];
+        if let (Some(rate), Some(measured)) =
+            (u["test_rate"].as_f64(), u["measured_max_rate"].as_f64())
+        {
+            line.push_str(&format!(
+                "; untested: a test at {rate}/s (measured up to {measured}/s)"
+            ));
+            let beyond = rate / measured.max(1e-9);
+            if furthest.as_ref().is_none_or(|(b, _)| beyond > *b) {
+                furthest = Some((
+                    beyond,
+                    Untested {
+                        service: name.to_string(),
+                        rate,
+                        measured,
+                    },
+                ));
+            }
+        }
+        lines.push(line);
+    }
+    (lines.join(" | "), furthest.map(|(_, u)| u))
 }
 
 fn terminate(child: &tokio::process::Child) {

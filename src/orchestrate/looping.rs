@@ -319,7 +319,7 @@ impl Loop<'_> {
         }
         // 4. Predict when the forecast changed.
         if refreshed && self.opts.predict && !self.virtual_only() {
-            self.predict(&base).await?;
+            self.predict(&base, mem).await?;
         }
         // 6. Schedule.
         for s in self.scenarios {
@@ -538,6 +538,13 @@ impl Loop<'_> {
         d.slot = Some(want.label.clone());
         d.reason = want.reason.clone();
         d.multiple = Some(want.multiple);
+        let untested = mem.untested.get(&key).cloned();
+        if let Some(u) = &untested {
+            d.reason.push_str(&format!(
+                "; scaled to send {} {}/s, the rate the prediction called untested (measured up to {}/s)",
+                u.service, u.rate, u.measured
+            ));
+        }
         d.until = Some(Timestamp(want.ends).to_rfc3339());
         d.planned_only = self.virtual_only();
         if d.planned_only {
@@ -569,7 +576,21 @@ impl Loop<'_> {
             return Ok(());
         }
         // A real run: a `res run` child, stopped orderly at the window's close or on a signal.
-        let outcome = super::child::run(self.opts, self.db, s, t, want.closes, stop).await;
+        let outcome = super::child::run(
+            self.opts,
+            self.db,
+            s,
+            t,
+            want.closes,
+            untested.as_ref(),
+            stop,
+        )
+        .await;
+        // A run that measured (pass or fail) settles the untested rate it was scaled to.
+        if untested.is_some() && (outcome.starts_with("pass") || outcome.starts_with("fail")) {
+            mem.untested.remove(&key);
+            self.store.put(&format!("untested/{key}"), b"")?;
+        }
         if self.opts.clock.is_none() {
             mem.busy_until = crate::run::clock::system_now().0;
         }
@@ -599,14 +620,24 @@ impl Loop<'_> {
         Ok(())
     }
 
-    /// Asks the prediction engine about each file, and records what it says.
-    async fn predict(&self, base: &Decision) -> Result<(), String> {
+    /// Asks the prediction engine about each file, and records what it says. A rate it calls
+    /// `untested` is remembered for the scenario it was asked about: that scenario's next run
+    /// is scaled to reach it (`res run --load-scale SERVICE=RATE`).
+    async fn predict(&self, base: &Decision, mem: &mut Mem) -> Result<(), String> {
+        // One prediction per file, for the first scenario the loop schedules (one with a
+        // window or event), else the file's first: its margin and SLOs are the ones held.
         let mut seen = HashSet::new();
-        for s in self.scenarios {
+        let scheduled = |s: &&Scenario| !s.model().windows.is_empty();
+        let first = self
+            .scenarios
+            .iter()
+            .filter(scheduled)
+            .chain(self.scenarios.iter());
+        for s in first {
             if !seen.insert(s.file_key.clone()) {
                 continue;
             }
-            let (outcome, text) = super::child::predict(self.db, s).await;
+            let (outcome, text, untested) = super::child::predict(self.db, s).await;
             let mut d = Decision {
                 action: "predict".into(),
                 file: s.file_key.clone(),
@@ -616,7 +647,20 @@ impl Loop<'_> {
                 evidence: Some(text),
                 ..base.clone()
             };
-            self.store.record(&mut d)?;
+            let key = s.key();
+            let mut state = Vec::new();
+            if let Some(u) = &untested {
+                d.reason.push_str(&format!(
+                    "; {} untested at {}/s: the next run of {} is scaled to reach it",
+                    u.service, u.rate, s.name
+                ));
+                let bytes = serde_json::to_vec(u).map_err(|e| e.to_string())?;
+                state.push((format!("untested/{key}"), bytes));
+            }
+            self.store.record_with(&mut d, &state)?;
+            if let Some(u) = untested {
+                mem.untested.insert(key, u);
+            }
             self.count(&d);
             super::log::decision(&d);
         }

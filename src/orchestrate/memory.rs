@@ -20,6 +20,9 @@ pub struct Mem {
     pub models: HashMap<String, ModelMark>,
     /// Virtual time: the clock's start and the last iteration that decided something.
     pub clock: Option<(i64, i64)>,
+    /// Per scenario key: the rate its last prediction called `untested`, which its next run
+    /// is scaled to reach (cleared once a run measured it).
+    pub untested: HashMap<String, super::child::Untested>,
 }
 
 pub fn load_mem(store: &Store) -> Result<Mem, String> {
@@ -30,6 +33,7 @@ pub fn load_mem(store: &Store) -> Result<Mem, String> {
         last_skip: HashMap::new(),
         models: HashMap::new(),
         clock: None,
+        untested: HashMap::new(),
     };
     if let Some((_, v)) = store.scan("clock")?.into_iter().find(|(k, _)| k == "clock") {
         mem.clock = serde_json::from_slice(&v).ok();
@@ -52,6 +56,12 @@ pub fn load_mem(store: &Store) -> Result<Mem, String> {
             k["skip/".len()..].to_string(),
             String::from_utf8_lossy(&v).into_owned(),
         );
+    }
+    for (k, v) in store.scan("untested/")? {
+        // An empty value is a want already settled by a run.
+        if let Ok(u) = serde_json::from_slice(&v) {
+            mem.untested.insert(k["untested/".len()..].to_string(), u);
+        }
     }
     for (k, v) in store.scan("model/")? {
         if let Ok(m) = serde_json::from_slice(&v) {

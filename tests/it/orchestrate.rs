@@ -748,3 +748,102 @@ fn json_logs_carry_each_decisions_fields() {
         .any(|l| l["action"] == "run" && l["outcome"] == "planned"));
     assert!(logged.iter().any(|l| l["kind"] == "outside_window"));
 }
+
+/// A prediction that calls a rate `untested` has the scenario's next run scaled to reach it
+/// (`res run --load-scale SERVICE=RATE`), for real against the demo shop; afterwards the
+/// profile has measured it and the prediction no longer says `untested`.
+#[test]
+fn an_untested_rate_is_tested_by_the_next_run_in_the_window() {
+    let dir = std::env::temp_dir().join(format!("res-orch-{}-untested", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/logs/shop-access.log"),
+        dir.join("shop-access.log"),
+    )
+    .unwrap();
+    let file = dir.join("untested.res");
+    std::fs::write(
+        &file,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/{random.100}\" expect status 2xx }\n  service checkout { route POST \"/checkout\" body json { \"item\": 1, \"qty\": 1 } }\n}\n\
+         traffic everyday {\n  learn from \"shop-access.log\" format combined\n  scale 10000x\n  forecast peak over 7d\n}\n\
+         traffic low { like everyday  rate 4/s  hold 6s }\ntraffic peak_test { like everyday  rate peak(everyday)  hold 6s }\n\
+         window nightly { every day 02:00..04:00 UTC }\nslo ok { error_rate(shop) < 50% }\n\
+         scenario warm { step main = load low }\nscenario check {\n  in nightly\n  step main = load peak_test\n  expect ok\n}\n",
+    )
+    .unwrap();
+    let db = dir.join("profile.redb");
+    let f = file.to_str().unwrap();
+    let d = db.to_str().unwrap();
+    // Only a low rate measured so far.
+    let o = res(&["run", f, "--scenario", "warm", "--quiet", "--profile-db", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let untested = |o: &std::process::Output| -> Option<f64> {
+        let v: Value = serde_json::from_slice(&o.stdout).expect("predict JSON");
+        v["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"] == "shop.catalog")
+            .and_then(|s| s["untested"]["test_rate"].as_f64())
+    };
+    let before = res(&[
+        "predict",
+        f,
+        "--scenario",
+        "check",
+        "--format",
+        "json",
+        "--profile-db",
+        d,
+    ]);
+    assert!(untested(&before).is_some(), "{}", stdout(&before));
+    let o = Command::new(res_bin())
+        .arg("orchestrate")
+        .arg(&file)
+        .args(["--clock", "2026-12-08T02:00Z..2026-12-08T02:01Z"])
+        .args([
+            "--interval",
+            "1m",
+            "--speed",
+            "1e7",
+            "--send",
+            "--profile-db",
+            d,
+        ])
+        .env("RES_STATE_DIR", state_dir())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    let predicted = all.iter().find(|d| d["action"] == "predict").unwrap();
+    assert!(
+        predicted["reason"]
+            .as_str()
+            .unwrap()
+            .contains("shop.catalog untested at"),
+        "{predicted:#}"
+    );
+    let run = all.iter().find(|d| d["action"] == "run").unwrap();
+    assert_eq!(run["scenario"], "check");
+    assert_eq!(run["outcome"], "pass", "{all:#?}");
+    assert!(
+        run["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the rate the prediction called untested"),
+        "{run:#}"
+    );
+    // The run measured it: the same prediction no longer calls the catalog untested.
+    let after = res(&[
+        "predict",
+        f,
+        "--scenario",
+        "check",
+        "--format",
+        "json",
+        "--profile-db",
+        d,
+    ]);
+    assert_eq!(untested(&after), None, "{}", stdout(&after));
+}
