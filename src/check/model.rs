@@ -1,5 +1,9 @@
 //! The resolved Model: what a checked `.res` file means, with names resolved to indices,
 //! units checked and constants folded. The planner and the runtime read only this.
+//!
+//! Why one file of ~1,050 lines: it is the language's meaning as data — type definitions
+//! and their small accessors, no logic — and reading it top to bottom, in the order of
+//! docs/language.md, is how one learns what a checked file can say.
 
 use serde::Serialize;
 
