@@ -94,9 +94,9 @@
     "format" "haproxy" "header" "hold" "jitter" "json" "learn" "like" "match" "method" "metrics"
     "mix" "mode" "most" "name" "on" "order" "path" "peak" "per" "pidfile" "predict" "predicted"
     "process" "profile" "prometheus" "protocol" "proxy" "quantile" "query" "ramp" "rate" "read"
-    "record" "remediate" "repeat" "require" "route" "signal" "size" "skip" "status" "stressed"
-    "then" "think" "top" "toxiproxy" "upstream" "users" "verify" "via" "visit" "weight" "when"
-    "within")
+    "record" "remediate" "repeat" "require" "route" "runs" "signal" "size" "skip" "status"
+    "stressed" "then" "think" "top" "toxiproxy" "upstream" "users" "verify" "via" "visit"
+    "weight" "when" "within")
   "Keywords of the statement group.")
 (defconst res-fault-keywords
   '("bandwidth" "blackhole" "cpu" "disk" "errors" "fds" "kill" "latency" "loss" "memory" "pause"

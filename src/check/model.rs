@@ -979,6 +979,9 @@ pub struct ScenarioModel {
     /// `skip when COND`: `res orchestrate` does not start the scenario while one holds of the
     /// real system's current metrics (rate, p99, error rate from its metrics source).
     pub skip_when: Vec<Condition>,
+    /// `runs at most N per window`: runs the orchestrator may start in one occurrence of a
+    /// window (1 when not said).
+    pub runs_per_window: u32,
     pub record: bool,
     pub predict: Option<Option<TExpr>>,
     pub remediate: Vec<usize>,

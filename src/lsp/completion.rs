@@ -376,7 +376,7 @@ fn block_keywords(block: Option<Block>) -> &'static [&'static str] {
         ],
         Some(Block::Scenario) => &[
             "in", "step", "after", "with", "during", "for", "at", "expect", "abort", "record",
-            "predict", "then", "skip",
+            "predict", "then", "skip", "runs",
         ],
         Some(Block::Import | Block::Json | Block::Mix | Block::Paren | Block::Other) => &[],
     }
@@ -394,6 +394,7 @@ const FOLLOW: &[(&str, &[&str])] = &[
     ("body", &["json", "size"]),
     ("balance", &["via"]),
     ("skip", &["when"]),
+    ("runs", &["at"]),
     ("metrics", &["prometheus"]),
     ("verify", &["within"]),
     ("require", &["approval"]),

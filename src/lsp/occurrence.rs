@@ -555,7 +555,7 @@ impl<'a> Walk<'a> {
             }
             ScenarioStmt::Abort(a) => self.abort(a),
             ScenarioStmt::Record => {}
-            ScenarioStmt::SkipWhen(e) => self.expr(e),
+            ScenarioStmt::SkipWhen(e) | ScenarioStmt::RunsPerWindow(e) => self.expr(e),
             ScenarioStmt::Predict { at } => self.opt(at),
             ScenarioStmt::Remediate(names) => {
                 for n in names {

@@ -177,6 +177,7 @@ const KEYWORD_DOCS: &[(&str, &str)] = &[
     ("admin", "`scale via admin`: scale through the embedded demo shop's admin API"),
     ("read", "`scale via exec \"SET\" read \"READ\"`: the command that prints the current instance count"),
     ("within", "bounds or a deadline: `scale via … within 2..12` instances, `verify within 2m`"),
+    ("runs", "`runs at most N per window`: how many runs `res orchestrate` may start in one occurrence of a window (one by default)"),
     ("skip", "`skip when COND`: `res orchestrate` does not start the scenario while COND holds of the real system (throughput, p99, error_rate from its metrics source)"),
     ("metrics", "`metrics prometheus \"URL\"`: where `res orchestrate` reads the real system's current rate, p99 and errors"),
     ("prometheus", "a Prometheus server's HTTP API: one instant PromQL query per service and quantity"),

@@ -71,7 +71,21 @@ pub fn consider(
     let a = schedule::allowance(model, scenario, t);
     let multiple = schedule::multiple_over(&model.events, t, t + FORECAST_SPAN);
     let open = a.open;
-    let open_slot = open.map(|(i, o)| window_slot(model, i, o));
+    // The occurrence's first slot not yet used: `nightly@…`, then `nightly@…#2`, … up to
+    // the scenario's `runs at most N per window`.
+    let runs = scenario.runs_per_window.max(1);
+    let free_slot = |base: String| -> Option<String> {
+        (1..=runs)
+            .map(|k| {
+                if k == 1 {
+                    base.clone()
+                } else {
+                    format!("{base}#{k}")
+                }
+            })
+            .find(|slot| !done(slot))
+    };
+    let open_slot = open.and_then(|(i, o)| free_slot(window_slot(model, i, o)));
     // Events first: a run before an event is owed within the lead time.
     for w in &scenario.windows {
         let WindowRefModel::Before(e) = *w else {
@@ -100,7 +114,7 @@ pub fn consider(
             ev.name, ev.at, ev.expect
         );
         if let (Some((i, o)), Some(ws)) = (open, &open_slot) {
-            if t + total <= o.end && !done(ws) {
+            if t + total <= o.end {
                 return Verdict::Run(Want {
                     slots: vec![slot.clone(), ws.clone()],
                     label: slot,
@@ -138,17 +152,21 @@ pub fn consider(
             closes: None,
         });
     }
-    if let (Some((i, o)), Some(slot)) = (open, open_slot) {
+    if let Some((i, o)) = open {
         let name = &model.windows[i].name;
-        if done(&slot) {
+        let Some(slot) = open_slot else {
+            let allowed = if runs == 1 {
+                "at most one run per occurrence; `runs at most N per window` allows more"
+                    .to_string()
+            } else {
+                format!("at most {runs} runs per occurrence, as the scenario says")
+            };
             return Verdict::Skip {
                 kind: "already_ran",
-                slot: Some(slot),
-                reason: format!(
-                    "it already ran in this occurrence of window {name} (at most one run per occurrence)"
-                ),
+                slot: Some(window_slot(model, i, o)),
+                reason: format!("it already ran in this occurrence of window {name} ({allowed})"),
             };
-        }
+        };
         if t + total > o.end {
             return Verdict::Skip {
                 kind: "cannot_finish",

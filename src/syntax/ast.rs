@@ -542,6 +542,9 @@ pub enum ScenarioStmt {
     Remediate(Vec<Ident>),
     /// `skip when COND`: the orchestrator's guard against the real system's current metrics.
     SkipWhen(Expr),
+    /// `runs at most N per window`: how many runs the orchestrator may start in one
+    /// occurrence of a window (one when not said).
+    RunsPerWindow(Expr),
 }
 
 #[derive(Debug, Clone, PartialEq)]

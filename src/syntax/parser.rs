@@ -1006,6 +1006,7 @@ impl Builder<'_> {
             Rule::abort_decl => ScenarioStmt::Abort(self.parse_abort(p)?),
             Rule::record_stmt => ScenarioStmt::Record,
             Rule::skip_stmt => ScenarioStmt::SkipWhen(self.parse_expr(children(p).next()?)),
+            Rule::runs_stmt => ScenarioStmt::RunsPerWindow(self.parse_expr(children(p).next()?)),
             Rule::predict_stmt => ScenarioStmt::Predict {
                 at: children(p).next().map(|e| self.parse_expr(e)),
             },

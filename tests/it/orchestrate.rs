@@ -847,3 +847,36 @@ fn an_untested_rate_is_tested_by_the_next_run_in_the_window() {
     ]);
     assert_eq!(untested(&after), None, "{}", stdout(&after));
 }
+
+/// `runs at most 2 per window`: two planned runs in one occurrence of the window, never a
+/// third, and the skip says how many the scenario allows.
+#[test]
+fn runs_at_most_n_per_window_allows_that_many_runs_in_one_occurrence() {
+    let (file, db) = setup("twice");
+    std::fs::write(
+        &file,
+        "system shop {\n  builtin demo_shop\n  service catalog { route GET \"/items/1\" }\n}\ntraffic t { rate 5/s  hold 30m }\nwindow nightly { every day 02:00..04:00 UTC }\nscenario twice {\n  in nightly\n  runs at most 2 per window\n  step main = load t\n}\n",
+    )
+    .unwrap();
+    let o = orchestrate(&file, &db, "2026-12-08T01:55Z..2026-12-08T04:00Z", "1e7")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = decisions(&db);
+    let runs: Vec<&Value> = all.iter().filter(|d| d["action"] == "run").collect();
+    assert_eq!(runs.len(), 2, "{all:#?}");
+    assert_eq!(runs[0]["slot"], "nightly@2026-12-08T02:00:00Z");
+    assert_eq!(runs[1]["slot"], "nightly@2026-12-08T02:00:00Z#2");
+    assert_eq!(runs[1]["at"], "2026-12-08T02:30:00Z");
+    let skip = all
+        .iter()
+        .find(|d| d["kind"] == "already_ran")
+        .expect("a third run is refused");
+    assert!(
+        skip["reason"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2 runs per occurrence"),
+        "{skip:#}"
+    );
+}

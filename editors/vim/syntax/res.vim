@@ -39,10 +39,10 @@ syn keyword resStatement json learn like match method metrics mix mode nextgroup
 syn keyword resStatement most name on order path per pidfile predict nextgroup=resParamEcho skipwhite
 syn keyword resStatement predicted process profile prometheus protocol nextgroup=resParamEcho skipwhite
 syn keyword resStatement proxy quantile query ramp rate read record nextgroup=resParamEcho skipwhite
-syn keyword resStatement remediate repeat require route signal size nextgroup=resParamEcho skipwhite
-syn keyword resStatement skip status stressed then think top toxiproxy nextgroup=resParamEcho skipwhite
-syn keyword resStatement upstream users verify via visit weight when nextgroup=resParamEcho skipwhite
-syn keyword resStatement within nextgroup=resParamEcho skipwhite
+syn keyword resStatement remediate repeat require route runs signal nextgroup=resParamEcho skipwhite
+syn keyword resStatement size skip status stressed then think top nextgroup=resParamEcho skipwhite
+syn keyword resStatement toxiproxy upstream users verify via visit nextgroup=resParamEcho skipwhite
+syn keyword resStatement weight when within nextgroup=resParamEcho skipwhite
 syn match resStatement /\<peak\>\%(\s*(\)\@!/ nextgroup=resParamEcho skipwhite
 syn keyword resFaultKind bandwidth blackhole cpu disk errors fds kill nextgroup=resParamEcho skipwhite
 syn keyword resFaultKind latency loss memory pause reset restart slice nextgroup=resParamEcho skipwhite

@@ -13,6 +13,7 @@ impl<'a> Checker<'a> {
             expects: Vec::new(),
             aborts: Vec::new(),
             skip_when: Vec::new(),
+            runs_per_window: 1,
             record: false,
             predict: None,
             remediate: Vec::new(),
@@ -112,6 +113,12 @@ impl<'a> Checker<'a> {
                 S::Abort(a) => {
                     if let Some(c) = self.abort(a, cx) {
                         m.aborts.push(c);
+                    }
+                }
+                S::RunsPerWindow(e) => {
+                    seen.once(self, "runs at most", st.span);
+                    if let Some(c) = self.count(e, cx, "the runs per window", 1.0, 100.0) {
+                        m.runs_per_window = c as u32;
                     }
                 }
                 S::SkipWhen(e) => {

@@ -615,6 +615,9 @@ impl<'a> Formatter<'a> {
             ScenarioStmt::Abort(a) => self.abort(a),
             ScenarioStmt::Record => "record profile".to_string(),
             ScenarioStmt::SkipWhen(e) => format!("skip when {}", self.expr(e)),
+            ScenarioStmt::RunsPerWindow(e) => {
+                format!("runs at most {} per window", self.expr(e))
+            }
             ScenarioStmt::Predict { at } => match at {
                 Some(a) => format!("predict at {}", self.expr(a)),
                 None => "predict".to_string(),
