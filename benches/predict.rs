@@ -135,18 +135,40 @@ fn main() {
         }],
         notes: Vec::new(),
     };
-    let read_start = Instant::now();
-    let read = res::profile::ProfileStore::open(&db)
-        .map_err(|e| e.to_string())
-        .and_then(|s| History::read(&s, Some("shop")).map_err(|e| e.to_string()));
-    let read_took = read_start.elapsed();
-    match read {
-        Ok(h) => println!(
-            "  open + read stored levels of {} runs: {read_took:.2?}",
-            h.runs.len()
-        ),
-        Err(e) => println!("  read failed: {e}"),
-    }
+    // The stages of the path, one by one (the same calls `engine::predict` makes).
+    let t0 = Instant::now();
+    let Ok(store) = res::profile::ProfileStore::open(&db) else {
+        println!("  cannot open {}", db.display());
+        return;
+    };
+    let runs = store.runs().unwrap_or_default();
+    let t1 = Instant::now();
+    let history = History::read_runs(&store, &runs, Some("shop")).unwrap_or_default();
+    let t2 = Instant::now();
+    let fitted = res::predict::engine::models(&history, 1);
+    let t3 = Instant::now();
+    let req = res::predict::engine::request(&spec, &history, 1);
+    let v = res::predict::verdict::verdict(&fitted, &history.runs, &req);
+    let t4 = Instant::now();
+    drop(store);
+    println!(
+        "  stages: open + {} run records {:.2?}; levels of {} runs {:.2?}; fit {} services {:.2?}; verdict {:.2?} ({} services)",
+        runs.len(),
+        t1 - t0,
+        history.runs.len(),
+        t2 - t1,
+        fitted.len(),
+        t3 - t2,
+        t4 - t3,
+        v.services.len()
+    );
+    let start = Instant::now();
+    let unstored = predict(&db, &spec, 1, Timestamp(1_796_000_000), false);
+    println!(
+        "  res predict --no-store path: {:.2?} ({})",
+        start.elapsed(),
+        if unstored.is_ok() { "ok" } else { "failed" }
+    );
     let start = Instant::now();
     let out = predict(&db, &spec, 1, Timestamp(1_796_000_000), true);
     let took = start.elapsed();
