@@ -872,3 +872,92 @@ scenario later {{
         "predicted {point:.1} ms, measured {measured:.1} ms"
     );
 }
+
+#[test]
+fn saturation_measures_against_the_capacity_fitted_from_a_recorded_profile() {
+    let dir = TempDir::new("fitted");
+    let db = dir.join("profile.redb");
+    // Catalog (200/s) is driven past saturation; checkout (100/s) is too.
+    record_run(&db, &[100.0, 200.0, 300.0, 400.0, 500.0, 600.0], 15);
+    let store = res::profile::ProfileStore::open(&db).unwrap();
+    let history = res::predict::history::History::read(&store, Some("shop")).unwrap();
+    let fitted = res::predict::engine::fitted_capacities(&history, 1);
+    let catalog = fitted["shop.catalog"];
+    assert!((catalog - 200.0).abs() < 10.0, "{fitted:?}");
+    assert!((fitted["shop.checkout"] - 100.0).abs() < 5.0, "{fitted:?}");
+    // Too few levels for more than a knee-only guess: no fitted capacity, the fallback stays.
+    let few = dir.join("few.redb");
+    record_run(&few, &[100.0, 200.0], 15);
+    let store = res::profile::ProfileStore::open(&few).unwrap();
+    let history = res::predict::history::History::read(&store, Some("shop")).unwrap();
+    assert!(res::predict::engine::fitted_capacities(&history, 1).is_empty());
+}
+
+#[test]
+fn a_run_measures_saturation_against_the_fitted_capacity_of_the_demo_shop() {
+    let dir = TempDir::new("saturation");
+    let (_server, port) = demo_shop();
+    // No `capacity` declared: after a step load has measured the catalog past saturation,
+    // `saturation()` is its answered throughput over the fitted capacity (about 300/s), so
+    // 150/s reads about 50 %; the fallback (the waiting share of the median) would read near 0.
+    let file = dir.join("shop.res");
+    std::fs::write(
+        &file,
+        format!(
+            r#"import "std/traffic" {{ step_load }}
+
+system cat {{
+  base "http://127.0.0.1:{port}"
+  service catalog {{ route GET "/items/1" }}
+}}
+
+traffic steps = step_load(against: cat, first: 100/s, increment: 100/s, each: 6s)
+
+traffic steady {{
+  against cat
+  rate 150/s
+  hold 8s
+}}
+
+scenario probe {{
+  step main = load steps
+  record profile
+}}
+
+scenario measured {{
+  step main = load steady
+  expect saturation(cat.catalog) > 30% during main
+  expect saturation(cat.catalog) < 80% during main
+  record profile
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let db = dir.join("profile.redb");
+    let report = dir.join("report.json");
+    let run = |scenario: &str| {
+        res(&[
+            "run",
+            file.to_str().unwrap(),
+            "--scenario",
+            scenario,
+            "--profile-db",
+            db.to_str().unwrap(),
+            "--seed",
+            "1",
+            "-q",
+            "--report",
+            &format!("json={}", report.display()),
+        ])
+    };
+    let o = run("probe");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run("measured");
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    println!(
+        "saturation against the fitted capacity: {:#}",
+        r["expectations"]
+    );
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+}
