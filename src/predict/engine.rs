@@ -29,6 +29,25 @@ pub fn models(history: &History, seed: u64) -> Vec<ServiceModel> {
         .collect()
 }
 
+/// The fitted capacity (requests per second) of each service whose capacity was measured or
+/// fitted — a plateau, the scalability law's Xmax, or the p99 curve's — not a knee-only guess
+/// or a lower bound. `saturation()` measures throughput against it where no `capacity N` is
+/// declared (the run passes it in at its start, from the history before the run).
+pub fn fitted_capacities(history: &History, seed: u64) -> BTreeMap<String, f64> {
+    use super::service::CapacityMethod as M;
+    models(history, seed)
+        .into_iter()
+        .filter(|m| {
+            matches!(
+                m.capacity.method,
+                M::MeasuredPlateau | M::Usl | M::LatencyCurve
+            )
+        })
+        .filter(|m| m.capacity.rate.point > 0.0)
+        .map(|m| (m.service, m.capacity.rate.point))
+        .collect()
+}
+
 /// Each service's share of the offered load recorded in `history`: the mix to split a total
 /// rate by when the scenario declares none.
 pub fn recorded_shares(history: &History) -> BTreeMap<String, f64> {

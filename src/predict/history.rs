@@ -8,57 +8,8 @@
 use std::collections::BTreeMap;
 
 use super::levels::{levels, merge, since_change, Level};
+pub use crate::profile::levels::{fault_windows, Second};
 use crate::profile::{ProfileError, ProfileStore, RunSummary};
-use crate::report::SeriesPoint;
-
-/// One second of one service.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Second {
-    pub run: u64,
-    pub t: u64,
-    /// Requests the schedule meant to send (the achieved rate under a closed model).
-    pub offered: f64,
-    /// Requests answered without an error.
-    pub goodput: f64,
-    /// Requests in flight: as recorded, or by Little's law from goodput × median latency.
-    pub concurrency: f64,
-    pub p99_ms: f64,
-    /// Errors over answered requests, 0..=1.
-    pub error_rate: f64,
-    pub faulted: bool,
-}
-
-impl Second {
-    pub fn from_point(run: u64, p: &SeriesPoint, faulted: bool) -> Second {
-        let errors = p.errors as f64;
-        let goodput = (p.rps - errors).max(0.0);
-        let concurrency = if p.concurrency > 0 {
-            p.concurrency as f64
-        } else {
-            goodput * p.p50_ms / 1000.0
-        };
-        Second {
-            run,
-            t: p.t,
-            offered: if p.offered_rps > 0.0 {
-                p.offered_rps
-            } else {
-                p.rps
-            },
-            goodput,
-            concurrency,
-            p99_ms: p.p99_ms,
-            error_rate: if p.rps > 0.0 {
-                (errors / p.rps).clamp(0.0, 1.0)
-            } else if p.errors > 0 {
-                1.0
-            } else {
-                0.0
-            },
-            faulted,
-        }
-    }
-}
 
 /// What was recorded of a system's services, reduced run by run to load levels, and which
 /// runs it came from.
@@ -77,38 +28,35 @@ impl History {
         History::read_runs(store, &runs, system)
     }
 
+    /// The runs' levels: as stored when each finished, else reduced from its seconds.
     pub fn read_runs(
         store: &ProfileStore,
         runs: &[RunSummary],
         system: Option<&str>,
     ) -> Result<History, ProfileError> {
+        let wanted = |s: &str| {
+            system.is_none_or(|sys| {
+                s.strip_prefix(sys)
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+        };
+        let ids: Vec<u64> = runs.iter().map(|r| r.id).collect();
         let mut history = History::default();
-        for run in runs {
-            let points = store.samples(run.id)?;
-            let wanted = |s: &str| {
-                system.is_none_or(|sys| {
-                    s.strip_prefix(sys)
-                        .is_some_and(|rest| rest.starts_with('.'))
-                })
-            };
-            let faults = store.faults(run.id)?;
-            let faulted = fault_windows(faults.iter().map(|f| {
-                (
-                    f.fault.as_str(),
-                    f.target.as_str(),
-                    f.action.as_str(),
-                    f.at_s,
-                )
-            }));
-            let seconds = points.iter().filter(|p| wanted(&p.service)).map(|p| {
-                let f = faulted
-                    .iter()
-                    .any(|&(a, b)| (p.t as f64) >= a && (p.t as f64) < b);
-                (p.service.as_str(), Second::from_point(run.id, p, f))
-            });
-            history.add_run(run.id, seconds);
+        for (run, by_service) in store.levels(&ids, wanted)? {
+            history.add_levels(run, by_service);
         }
         Ok(history)
+    }
+
+    /// Adds one run's levels, by service (as [`add_run`](History::add_run) would reduce them).
+    pub fn add_levels(&mut self, run: u64, by_service: BTreeMap<String, Vec<Level>>) {
+        if by_service.is_empty() {
+            return;
+        }
+        for (service, levels) in by_service {
+            self.services.entry(service).or_default().extend(levels);
+        }
+        self.runs.push(run);
     }
 
     /// Adds one run's seconds, each with its service, reduced to the run's load levels.
@@ -158,30 +106,4 @@ impl History {
     pub fn is_empty(&self) -> bool {
         self.services.values().all(|s| s.is_empty())
     }
-}
-
-/// The spans during which some fault was in place, from the run's fault log as
-/// (fault, target, action, at_s): from each `inject` to its `revert`, or to the end when it
-/// was never reverted.
-pub fn fault_windows<'a>(
-    faults: impl IntoIterator<Item = (&'a str, &'a str, &'a str, f64)>,
-) -> Vec<(f64, f64)> {
-    let mut open: BTreeMap<(&str, &str), f64> = BTreeMap::new();
-    let mut spans = Vec::new();
-    for (fault, target, action, at_s) in faults {
-        let key = (fault, target);
-        match action {
-            "inject" => {
-                open.entry(key).or_insert(at_s);
-            }
-            "revert" => {
-                if let Some(start) = open.remove(&key) {
-                    spans.push((start, at_s));
-                }
-            }
-            _ => {}
-        }
-    }
-    spans.extend(open.into_values().map(|start| (start, f64::INFINITY)));
-    spans
 }

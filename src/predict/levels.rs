@@ -3,78 +3,16 @@
 //! spread of its p99 across seconds. Models are fitted on levels, which keeps the fit's cost
 //! independent of how many seconds were recorded.
 //!
-//! Each run is reduced to its levels as it is read ([`levels`]), and the levels of all runs
-//! are merged ([`merge`]) by the same rule, so memory grows with runs × levels, not with
-//! seconds: a thousand ten-minute runs of twenty services fit in a few megabytes.
+//! Each run is reduced to its levels once, when it finishes, and the profile stores them
+//! (`profile::levels`, whose [`levels`] is re-exported here); a run without stored levels is
+//! reduced as it is read. The levels of all runs are merged ([`merge`]) by the same rule, so
+//! memory grows with runs × levels, not with seconds: a thousand ten-minute runs of twenty
+//! services fit in a few megabytes.
 
 use super::finite;
-use super::history::Second;
-
-/// Seconds whose offered rate is within this fraction of a level's lowest join that level.
-const LEVEL_WIDTH: f64 = 0.05;
-/// More levels than this (a long ramp) are merged into this many groups of equal size.
-const MAX_LEVELS: usize = 100;
-
-/// One load level.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Level {
-    /// The run the level was measured in (the newest one, once merged).
-    pub run: u64,
-    pub offered: f64,
-    pub goodput: f64,
-    /// 5th and 95th percentiles of the per-second goodput.
-    pub goodput_lo: f64,
-    pub goodput_hi: f64,
-    pub concurrency: f64,
-    /// Median p99 of the level's seconds, and its 5th and 95th percentiles.
-    pub p99_ms: f64,
-    pub p99_lo: f64,
-    pub p99_hi: f64,
-    pub error_rate: f64,
-    pub seconds: usize,
-}
-
-/// The levels of the unfaulted seconds that carried traffic, by rising offered rate.
-pub fn levels(seconds: &[Second]) -> Vec<Level> {
-    let mut s: Vec<&Second> = seconds
-        .iter()
-        .filter(|s| !s.faulted && s.offered > 0.0 && s.offered.is_finite())
-        .collect();
-    s.sort_by(|a, b| a.offered.total_cmp(&b.offered));
-    let mut groups: Vec<Vec<&Second>> = Vec::new();
-    for sec in s {
-        match groups.last_mut() {
-            Some(g) if sec.offered <= g[0].offered * (1.0 + LEVEL_WIDTH) + 0.5 => g.push(sec),
-            _ => groups.push(vec![sec]),
-        }
-    }
-    if groups.len() > MAX_LEVELS {
-        let all: Vec<&Second> = groups.into_iter().flatten().collect();
-        let per = all.len().div_ceil(MAX_LEVELS);
-        groups = all.chunks(per).map(|c| c.to_vec()).collect();
-    }
-    groups.iter().map(|g| level(g)).collect()
-}
-
-fn level(g: &[&Second]) -> Level {
-    let n = g.len().max(1) as f64;
-    let mean = |f: fn(&Second) -> f64| finite::or(g.iter().map(|s| f(s)).sum::<f64>() / n, 0.0);
-    let p99: Vec<f64> = g.iter().map(|s| s.p99_ms).collect();
-    let goodput: Vec<f64> = g.iter().map(|s| s.goodput).collect();
-    Level {
-        run: g.iter().map(|s| s.run).max().unwrap_or(0),
-        offered: mean(|s| s.offered),
-        goodput: mean(|s| s.goodput),
-        goodput_lo: finite::quantile(&goodput, 0.05).unwrap_or(0.0),
-        goodput_hi: finite::quantile(&goodput, 0.95).unwrap_or(0.0),
-        concurrency: mean(|s| s.concurrency),
-        p99_ms: finite::quantile(&p99, 0.5).unwrap_or(0.0),
-        p99_lo: finite::quantile(&p99, 0.05).unwrap_or(0.0),
-        p99_hi: finite::quantile(&p99, 0.95).unwrap_or(0.0),
-        error_rate: mean(|s| s.error_rate),
-        seconds: g.len(),
-    }
-}
+#[cfg(test)]
+use crate::profile::levels::Second;
+pub use crate::profile::levels::{levels, Level, LEVEL_WIDTH, MAX_LEVELS};
 
 /// How far a newer run's goodput may sit from older runs' at the same rate before the system
 /// is taken to have changed (beyond the older seconds' own 5–95 % spread too).

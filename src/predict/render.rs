@@ -42,6 +42,7 @@ fn method(m: CapacityMethod) -> &'static str {
     match m {
         CapacityMethod::MeasuredPlateau => "measured plateau",
         CapacityMethod::Usl => "scalability law",
+        CapacityMethod::LatencyCurve => "p99 curve",
         CapacityMethod::KneeOnly => "knee only",
         CapacityMethod::LowerBound => "at least, no limit seen",
     }

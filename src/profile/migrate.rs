@@ -7,6 +7,10 @@
 //!
 //! Version 2 → 3: the `predictions` table of the prediction engine is added (empty); nothing
 //! else changes.
+//!
+//! Version 3 → 4: the `levels` table is added, and every complete run's load levels are
+//! derived from its recorded seconds and stored in it (`levels_table.rs`), exactly as a run
+//! finishing today stores them; the seconds themselves stay.
 
 use redb::{ReadableTable, TableHandle, WriteTransaction};
 
@@ -14,6 +18,7 @@ use super::schema::{
     self, v1, RunRecord, ABORTS, EVENTS, EXPECTATIONS, FAULTS, HISTOGRAMS, META, PREDICTIONS,
     PROFILE, REMEDIATIONS, RUNS, SAMPLES, SCHEMA_VERSION, VERSION_KEY,
 };
+use super::{levels_table, schema::LEVELS};
 
 /// Creates every table of the current schema in an empty database and stamps its version.
 pub fn create_tables(txn: &WriteTransaction) -> Result<(), String> {
@@ -33,6 +38,7 @@ const STEPS: &[(u64, Step)] = &[
     (1, v1_to_v2),
     // Version 3 added the predictions table, which `ensure_tables` creates.
     (2, tables_only),
+    (3, v3_to_v4),
 ];
 
 /// Migrates a database at version `from` to the current one, step by step. Creates any table
@@ -75,6 +81,29 @@ fn ensure_tables(txn: &WriteTransaction) -> Result<(), String> {
     txn.open_table(EXPECTATIONS).map_err(e)?;
     txn.open_table(PROFILE).map_err(e)?;
     txn.open_table(PREDICTIONS).map_err(e)?;
+    txn.open_table(LEVELS).map_err(e)?;
+    Ok(())
+}
+
+/// Stores the load levels of every complete run (an unfinished one is reduced when read, as
+/// its seconds may still grow).
+fn v3_to_v4(txn: &WriteTransaction) -> Result<(), String> {
+    txn.open_table(LEVELS).map_err(|e| e.to_string())?;
+    let mut complete = Vec::new();
+    {
+        let runs = txn.open_table(RUNS).map_err(|e| e.to_string())?;
+        for entry in runs.iter().map_err(|e| e.to_string())? {
+            let (k, v) = entry.map_err(|e| e.to_string())?;
+            let r: RunRecord =
+                serde_json::from_slice(v.value()).map_err(|e| format!("run {}: {e}", k.value()))?;
+            if r.complete {
+                complete.push(r.id);
+            }
+        }
+    }
+    for run in complete {
+        levels_table::derive_and_store(txn, run)?;
+    }
     Ok(())
 }
 

@@ -19,6 +19,8 @@ mod error;
 pub(crate) mod export;
 pub mod fingerprint;
 pub mod import;
+pub mod levels;
+pub mod levels_table;
 mod migrate;
 mod open;
 pub mod path;

@@ -13,10 +13,26 @@ use redb::{ReadTransaction, ReadableDatabase};
 use serde::Serialize;
 
 use super::derive::{self, Profile, RunObs, ServiceProfile, Slo};
+use super::levels::{run_levels, RunLevels};
 use super::open::{guarded, open_reader, ReadHandle, DEFAULT_BUSY_WAIT};
 use super::schema::{EventRecord, ExpectationRecord, FaultRecord, RemediationRecord, RunRecord};
-use super::{alive, query, ProfileError};
+use super::{alive, levels_table, query, ProfileError};
 use crate::report::SeriesPoint;
+
+fn levels_from_seconds(
+    t: &ReadTransaction,
+    run: u64,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<RunLevels, String> {
+    let points = query::samples(t, run)?;
+    let faults = query::faults(t, run)?;
+    Ok(run_levels(
+        run,
+        &points,
+        levels_table::fault_rows(&faults),
+        wanted,
+    ))
+}
 
 /// A run as listed: the stored record with its status worked out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -178,6 +194,34 @@ impl ProfileStore {
     /// The run's samples by service, then second.
     pub fn samples(&self, id: u64) -> Result<Vec<SeriesPoint>, ProfileError> {
         self.read(|t| query::samples(t, id))
+    }
+
+    /// The load levels of each of the runs' services that `wanted` picks, run by run: as
+    /// stored when the run finished, else reduced from its recorded seconds (an unfinished
+    /// run, or one imported or recorded before levels were stored). One read snapshot.
+    pub fn levels(
+        &self,
+        runs: &[u64],
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<(u64, RunLevels)>, ProfileError> {
+        self.read(|t| {
+            runs.iter()
+                .map(|&run| match levels_table::read(t, run, &wanted)? {
+                    Some(stored) => Ok((run, stored)),
+                    None => Ok((run, levels_from_seconds(t, run, &wanted)?)),
+                })
+                .collect()
+        })
+    }
+
+    /// Run `run`'s levels reduced from its recorded seconds now, whatever is stored.
+    pub fn levels_from_seconds(&self, run: u64) -> Result<RunLevels, ProfileError> {
+        self.read(|t| levels_from_seconds(t, run, |_| true))
+    }
+
+    /// Run `run`'s levels as stored in the `levels` table, `None` when it has none.
+    pub fn stored_levels(&self, run: u64) -> Result<Option<RunLevels>, ProfileError> {
+        self.read(|t| levels_table::read(t, run, |_| true))
     }
 
     pub fn faults(&self, id: u64) -> Result<Vec<FaultRecord>, ProfileError> {

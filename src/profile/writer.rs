@@ -296,6 +296,9 @@ fn finish(
     let bytes = serde_json::to_vec(&record).map_err(|e| e.to_string())?;
     runs.insert(run.0, bytes.as_slice())
         .map_err(|e| e.to_string())?;
+    drop(runs);
+    // The run's seconds are all in (the batch was written first in this transaction).
+    super::levels_table::derive_and_store(txn, run.0)?;
     let mut t = txn.open_table(EXPECTATIONS).map_err(|e| e.to_string())?;
     for (i, e) in expectations.iter().enumerate() {
         let rec = ExpectationRecord {

@@ -167,6 +167,9 @@ pub struct Metrics {
     history: BTreeMap<String, Vec<(u64, u64, f64)>>,
     /// `capacity N` as declared, by service name: `saturation()` measures against it.
     declared: BTreeMap<String, f64>,
+    /// The capacity (requests per second) fitted from the profile before the run, by service
+    /// name, where no `capacity N` is declared: `saturation()` measures throughput against it.
+    fitted: BTreeMap<String, f64>,
     /// A shard keeps every second's histograms, serialized, for `res merge`
     /// ([`super::shard`]); `None` otherwise.
     pub kept: Option<Vec<super::shard::SecondHistograms>>,
@@ -209,8 +212,14 @@ impl Metrics {
                     })
                 })
                 .collect(),
+            fitted: BTreeMap::new(),
             kept: None,
         }
+    }
+
+    /// The capacities fitted from the profile (`predict::engine::fitted_capacities`).
+    pub fn set_fitted(&mut self, fitted: BTreeMap<String, f64>) {
+        self.fitted = fitted;
     }
 
     pub fn system_name(&self, system: usize) -> &str {
@@ -310,7 +319,8 @@ impl Metrics {
     }
 
     /// Saturation of a window. With `capacity N` declared: requests in flight (Little's law)
-    /// over N, above 1 when the service queues. Without: the share of the median latency
+    /// over N, above 1 when the service queues. Else, with a capacity fitted from the profile:
+    /// the answered throughput over it. Without either: the share of the median latency
     /// spent beyond the service's best observed median — waiting, not working; 0 when idle,
     /// towards 1 when queueing.
     pub fn saturation(&self, service: &str, w: &Window) -> f64 {
@@ -327,6 +337,11 @@ impl Metrics {
             } else {
                 0.0
             };
+        }
+        // A capacity fitted from the profile: the answered throughput over it.
+        if let Some(&cap) = self.fitted.get(service).filter(|c| **c > 0.0) {
+            let rate = w.requests.saturating_sub(w.errors) as f64 / w.seconds.max(1) as f64;
+            return finite_or_zero(rate / cap).max(0.0);
         }
         let now = w.latency.value_at_quantile(0.5).max(1) as f64;
         let best = self.best_p50.get(service).copied().unwrap_or(now as u64) as f64;
@@ -504,5 +519,13 @@ impl Metrics {
         }
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.service.cmp(&b.service)));
         out
+    }
+}
+
+fn finite_or_zero(x: f64) -> f64 {
+    if x.is_finite() {
+        x
+    } else {
+        0.0
     }
 }

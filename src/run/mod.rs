@@ -250,10 +250,10 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
                 }
             }
         }
-        if has_predicted_triggers(model, scenario) {
-            // Read before the recorder opens the file: it keeps it locked while the run records.
-            prior_history = predicted::prior_history(&db);
-        }
+        // Read before the recorder opens the file: it keeps it locked while the run records.
+        // Predicted triggers evaluate on it, and `saturation()` measures against the capacities
+        // fitted from it (stored load levels: cheap to read).
+        prior_history = predicted::prior_history(&db);
         let recorder = match crate::profile::Recorder::open(&db) {
             Ok(r) => r,
             Err(e) => {
@@ -371,17 +371,6 @@ fn shard_role(path: &Path, opts: &RunOptions) -> Result<Option<shard::ShardRole>
         started_ms: 0.0,
         overrides: opts.overrides.clone(),
     }))
-}
-
-/// Whether a remedy the scenario runs has a `when predicted …` trigger.
-fn has_predicted_triggers(
-    model: &crate::check::Model,
-    scenario: &crate::check::ScenarioModel,
-) -> bool {
-    scenario
-        .remediate
-        .iter()
-        .any(|&r| model.remedies[r].triggers.iter().any(|t| t.predicted))
 }
 
 fn finish_report(

@@ -377,7 +377,7 @@ fn a_version_2_profile_is_migrated_with_nothing_lost() {
         meta.get("schema_version").unwrap().unwrap().value(),
         SCHEMA_VERSION
     );
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,4 +724,240 @@ fn http_post(port: u16, path: &str, body: &str) -> (String, String) {
         head.lines().next().unwrap_or("").to_string(),
         body.to_string(),
     )
+}
+
+/// Starts the demo shop with two workers per service; the server and its port.
+fn demo_shop() -> (Server, u16) {
+    let (port, pay) = (free_port(), free_port());
+    let server = Server(
+        std::process::Command::new(common::res_bin())
+            .args([
+                "demo",
+                "serve",
+                "--port",
+                &port.to_string(),
+                "--payments-port",
+                &pay.to_string(),
+                "--capacity",
+                "catalog=2,checkout=2",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_healthy(port);
+    (server, port)
+}
+
+/// Issue 14's goal. Not met yet (docs/predict.md, "Beyond the measured range"): on the shared
+/// 2-core machine three runs gave +43,821 % (capacity from the scalability law, 195/s, below
+/// what was served), then, with the capacity read off the p99 curve, +27.6 % and +51.7 %: the
+/// curve's growth below 70 % utilisation fixes the capacity only to 270–340/s. Run it with
+/// `cargo test --test it -- --ignored predict::demo_shop_prediction_beyond`.
+#[test]
+#[ignore = "fails today: +28 % to +52 % off on a shared machine; see docs/predict.md"]
+fn demo_shop_prediction_beyond_the_measured_range_within_25_percent() {
+    let dir = TempDir::new("beyond");
+    let (_server, port) = demo_shop();
+    // Catalog: two workers of about 6.2 ms each, some 320/s. The step load measures up to
+    // 200/s; the prediction is at 1.2 × 200 = 240/s, beyond anything measured; a later run
+    // holds 240/s and measures it.
+    let file = dir.join("shop.res");
+    std::fs::write(
+        &file,
+        format!(
+            r#"import "std/traffic" {{ step_load }}
+
+system cat {{
+  base "http://127.0.0.1:{port}"
+  service catalog {{ route GET "/items/1" }}
+}}
+
+traffic steps = step_load(against: cat, first: 40/s, increment: 40/s, each: 8s)
+
+traffic beyond {{
+  against cat
+  rate 240/s
+  arrival poisson
+  hold 16s
+}}
+
+scenario probe {{
+  step main = load steps
+  record profile
+}}
+
+scenario later {{
+  step main = load beyond
+  record profile
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let db = dir.join("profile.redb");
+    let run = |scenario: &str| {
+        let o = res(&[
+            "run",
+            file.to_str().unwrap(),
+            "--scenario",
+            scenario,
+            "--profile-db",
+            db.to_str().unwrap(),
+            "--seed",
+            "1",
+            "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    };
+    run("probe");
+    {
+        // A real recorded run: the levels stored at its end are what its seconds reduce to.
+        let store = res::profile::ProfileStore::open(&db).unwrap();
+        let stored = store.stored_levels(1).unwrap().expect("levels stored");
+        assert_eq!(stored, store.levels_from_seconds(1).unwrap());
+        assert!(stored["cat.catalog"].len() >= 5, "{stored:?}");
+    }
+    let (code, v, err) = predict_json(&file, &db, &["--scenario", "probe", "--at", "240/s"]);
+    assert_eq!(code, 0, "{err}");
+    let s = service(&v, "cat.catalog");
+    assert_eq!(s["at_peak"]["p99_ms"]["extrapolated"], true, "{s:#}");
+    println!(
+        "cat.catalog model: capacity {} by {}, measured up to {:.1}/s, knee {}",
+        s["model"]["capacity"]["rate"],
+        s["model"]["capacity"]["method"],
+        s["model"]["measured_max_rate"].as_f64().unwrap_or(0.0),
+        s["model"]["knee_rate"]
+    );
+    run("later");
+    let o = res(&[
+        "predict",
+        "score",
+        "--profile-db",
+        db.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let scores: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let p99 = scores["scored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["prediction"]["quantity"] == "p99_ms" && x["prediction"]["at_rate"] == 240.0)
+        .unwrap_or_else(|| panic!("the p99 at 240/s was not scored: {scores:#}"));
+    let (point, measured) = (
+        p99["prediction"]["point"].as_f64().unwrap(),
+        p99["measured"].as_f64().unwrap(),
+    );
+    let err = p99["relative_error"].as_f64().unwrap();
+    println!(
+        "cat.catalog at 240/s (1.2 × the highest measured 200/s): predicted p99 {point:.1} ms \
+         (90 %: {:.1}–{:.1}), measured {measured:.1} ms: {:+.1} %, interval {} (load {})",
+        p99["prediction"]["lo"].as_f64().unwrap(),
+        p99["prediction"]["hi"].as_f64().unwrap(),
+        err * 100.0,
+        if p99["covered"] == true {
+            "held it"
+        } else {
+            "missed"
+        },
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    assert!(
+        err.abs() <= 0.25,
+        "predicted {point:.1} ms, measured {measured:.1} ms"
+    );
+}
+
+#[test]
+fn saturation_measures_against_the_capacity_fitted_from_a_recorded_profile() {
+    let dir = TempDir::new("fitted");
+    let db = dir.join("profile.redb");
+    // Catalog (200/s) is driven past saturation; checkout (100/s) is too.
+    record_run(&db, &[100.0, 200.0, 300.0, 400.0, 500.0, 600.0], 15);
+    let store = res::profile::ProfileStore::open(&db).unwrap();
+    let history = res::predict::history::History::read(&store, Some("shop")).unwrap();
+    let fitted = res::predict::engine::fitted_capacities(&history, 1);
+    let catalog = fitted["shop.catalog"];
+    assert!((catalog - 200.0).abs() < 10.0, "{fitted:?}");
+    assert!((fitted["shop.checkout"] - 100.0).abs() < 5.0, "{fitted:?}");
+    // Too few levels for more than a knee-only guess: no fitted capacity, the fallback stays.
+    let few = dir.join("few.redb");
+    record_run(&few, &[100.0, 200.0], 15);
+    let store = res::profile::ProfileStore::open(&few).unwrap();
+    let history = res::predict::history::History::read(&store, Some("shop")).unwrap();
+    assert!(res::predict::engine::fitted_capacities(&history, 1).is_empty());
+}
+
+#[test]
+fn a_run_measures_saturation_against_the_fitted_capacity_of_the_demo_shop() {
+    let dir = TempDir::new("saturation");
+    let (_server, port) = demo_shop();
+    // No `capacity` declared: after a step load has measured the catalog past saturation,
+    // `saturation()` is its answered throughput over the fitted capacity (about 300/s), so
+    // 150/s reads about 50 %; the fallback (the waiting share of the median) would read near 0.
+    let file = dir.join("shop.res");
+    std::fs::write(
+        &file,
+        format!(
+            r#"import "std/traffic" {{ step_load }}
+
+system cat {{
+  base "http://127.0.0.1:{port}"
+  service catalog {{ route GET "/items/1" }}
+}}
+
+traffic steps = step_load(against: cat, first: 100/s, increment: 100/s, each: 6s)
+
+traffic steady {{
+  against cat
+  rate 150/s
+  hold 8s
+}}
+
+scenario probe {{
+  step main = load steps
+  record profile
+}}
+
+scenario measured {{
+  step main = load steady
+  expect saturation(cat.catalog) > 30% during main
+  expect saturation(cat.catalog) < 80% during main
+  record profile
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let db = dir.join("profile.redb");
+    let report = dir.join("report.json");
+    let run = |scenario: &str| {
+        res(&[
+            "run",
+            file.to_str().unwrap(),
+            "--scenario",
+            scenario,
+            "--profile-db",
+            db.to_str().unwrap(),
+            "--seed",
+            "1",
+            "-q",
+            "--report",
+            &format!("json={}", report.display()),
+        ])
+    };
+    let o = run("probe");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run("measured");
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    println!(
+        "saturation against the fitted capacity: {:#}",
+        r["expectations"]
+    );
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
 }

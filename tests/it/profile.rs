@@ -459,6 +459,114 @@ fn migrates_a_version_1_file() {
     assert_eq!(rec.begin_run(meta("main")).unwrap(), RunId(3));
 }
 
+/// A step load of `steps` plateaus of 20 s on two services, with noise, as seconds.
+fn step_seconds(steps: u64, seed: u64) -> Vec<Vec<SeriesPoint>> {
+    let mut noise = Noise(seed);
+    (0..steps * 20)
+        .map(|t| {
+            let rate = 50.0 * (t / 20 + 1) as f64;
+            ["shop.catalog", "shop.checkout"]
+                .iter()
+                .map(|s| {
+                    let offered = rate * (1.0 + 0.01 * noise.normal());
+                    let p99 = 20.0 + rate / 10.0 + noise.normal().abs();
+                    point(t, s, offered, p99, if rate > 300.0 { 0.02 } else { 0.0 })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_finished_run_stores_the_levels_its_seconds_reduce_to() {
+    let dir = TempDir::new("levels");
+    let db = dir.join("profile.redb");
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    // Faulted from 40 s to 60 s: those seconds are in no level.
+    let faults = [
+        fault(40.0, "inject", "latency 250ms"),
+        fault(60.0, "revert", ""),
+    ];
+    let done = record_run(&rec, "main", &step_seconds(8, 11), &faults);
+    rec.finish(done, Outcome::Pass, "2026-01-01T00:03:00Z".into(), &[])
+        .unwrap();
+    let rec = Recorder::open_with(&db, fast()).unwrap();
+    let open = record_run(&rec, "main", &step_seconds(3, 12), &[]);
+    rec.flush().unwrap();
+    let store = ProfileStore::open(&db).unwrap();
+    let stored = store
+        .stored_levels(done.0)
+        .unwrap()
+        .expect("levels stored at finish");
+    let reduced = store.levels_from_seconds(done.0).unwrap();
+    assert_eq!(stored, reduced, "bit for bit what the seconds reduce to");
+    assert_eq!(stored.len(), 2);
+    // Eight steps of 20 s, one of them (40–60 s) faulted throughout.
+    let catalog = &stored["shop.catalog"];
+    assert_eq!(catalog.iter().map(|l| l.seconds).sum::<usize>(), 140);
+    assert!(catalog.len() >= 7 && catalog.iter().all(|l| (l.offered - 150.0).abs() > 10.0));
+    // The unfinished run has no rows; reading falls back to its seconds.
+    assert_eq!(store.stored_levels(open.0).unwrap(), None);
+    let read = store.levels(&[done.0, open.0], |_| true).unwrap();
+    assert_eq!(read[0].1, reduced);
+    assert_eq!(read[1].1, store.levels_from_seconds(open.0).unwrap());
+    let seconds: usize = read[1].1["shop.checkout"].iter().map(|l| l.seconds).sum();
+    assert_eq!(seconds, 3 * 20);
+}
+
+#[test]
+fn migrates_a_version_3_file_deriving_the_levels_of_its_runs() {
+    let dir = TempDir::new("v3");
+    let db = dir.join("profile.redb");
+    {
+        let rec = Recorder::open_with(&db, fast()).unwrap();
+        let faults = [
+            fault(20.0, "inject", "latency 250ms"),
+            fault(40.0, "revert", ""),
+        ];
+        let r = record_run(&rec, "main", &step_seconds(6, 21), &faults);
+        rec.finish(r, Outcome::Pass, "2026-01-01T00:02:00Z".into(), &[])
+            .unwrap();
+        let rec = Recorder::open_with(&db, fast()).unwrap();
+        let r = record_run(&rec, "main", &step_seconds(2, 22), &[]);
+        rec.flush().unwrap();
+        assert_eq!(r, RunId(2));
+    }
+    {
+        // Back to the version 3 layout: no levels table, version 3.
+        let d = redb::Database::open(&db).unwrap();
+        let txn = d.begin_write().unwrap();
+        txn.delete_table(res::profile::schema::LEVELS).unwrap();
+        txn.open_table(META)
+            .unwrap()
+            .insert("schema_version", 3)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = ProfileStore::open(&db).unwrap();
+    let stored = store.stored_levels(1).unwrap().expect("migrated");
+    assert_eq!(stored, store.levels_from_seconds(1).unwrap());
+    let seconds: usize = stored["shop.checkout"].iter().map(|l| l.seconds).sum();
+    assert_eq!(seconds, 5 * 20);
+    // The unfinished run is left to be reduced when read; nothing recorded is lost.
+    assert_eq!(store.stored_levels(2).unwrap(), None);
+    assert_eq!(store.samples(1).unwrap().len(), 6 * 20 * 2);
+    assert_eq!(store.samples(2).unwrap().len(), 2 * 20 * 2);
+    assert_eq!(store.faults(1).unwrap().len(), 2);
+    drop(store);
+    let d = redb::Database::open(&db).unwrap();
+    let v = d
+        .begin_read()
+        .unwrap()
+        .open_table(META)
+        .unwrap()
+        .get("schema_version")
+        .unwrap()
+        .unwrap()
+        .value();
+    assert_eq!(v, SCHEMA_VERSION);
+}
+
 #[test]
 fn refuses_a_newer_schema_and_leaves_it_alone() {
     let dir = TempDir::new("newer");

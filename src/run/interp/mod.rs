@@ -133,6 +133,10 @@ impl<'a> Interpreter<'a> {
             });
         }
         let mut metrics = Metrics::new(cx.model, n_scopes);
+        metrics.set_fitted(crate::predict::engine::fitted_capacities(
+            &cx.history,
+            cx.seed,
+        ));
         if cx.shard.is_some() {
             metrics.kept = Some(Vec::new());
         }
