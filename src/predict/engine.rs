@@ -37,12 +37,7 @@ pub fn fitted_capacities(history: &History, seed: u64) -> BTreeMap<String, f64> 
     use super::service::CapacityMethod as M;
     models(history, seed)
         .into_iter()
-        .filter(|m| {
-            matches!(
-                m.capacity.method,
-                M::MeasuredPlateau | M::Usl | M::LatencyCurve
-            )
-        })
+        .filter(|m| matches!(m.capacity.method, M::MeasuredPlateau | M::Usl))
         .filter(|m| m.capacity.rate.point > 0.0)
         .map(|m| (m.service, m.capacity.rate.point))
         .collect()

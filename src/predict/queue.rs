@@ -43,75 +43,11 @@ impl Kingman {
         })
     }
 
-    /// The curve for `capacity` closest to the (rate, latency) `points` by least squares
-    /// (base and scale; a scale that would fall is taken as flat).
-    pub fn fit(points: &[(f64, f64)], capacity: f64) -> Option<Kingman> {
-        if points.is_empty() || !(capacity > 0.0 && capacity.is_finite()) {
-            return None;
-        }
-        let g: Vec<f64> = points.iter().map(|p| growth(p.0 / capacity)).collect();
-        let n = g.len() as f64;
-        let mg = g.iter().sum::<f64>() / n;
-        let my = points.iter().map(|p| p.1).sum::<f64>() / n;
-        let sxy: f64 = g
-            .iter()
-            .zip(points)
-            .map(|(x, p)| (x - mg) * (p.1 - my))
-            .sum();
-        let sxx: f64 = g.iter().map(|x| (x - mg) * (x - mg)).sum();
-        let scale = if sxx > 0.0 { (sxy / sxx).max(0.0) } else { 0.0 };
-        let base = my - scale * mg;
-        (base.is_finite() && scale.is_finite()).then_some(Kingman {
-            base,
-            scale,
-            capacity,
-        })
-    }
-
-    /// The squared distance of the curve from `points`.
-    pub fn sse(&self, points: &[(f64, f64)]) -> f64 {
-        points.iter().map(|p| (self.at(p.0).0 - p.1).powi(2)).sum()
-    }
-
     /// The latency at `rate`, and whether the rate saturates the service.
     pub fn at(&self, rate: f64) -> (f64, bool) {
         let rho = rate / self.capacity;
         (self.base + self.scale * growth(rho), rho >= MAX_UTILISATION)
     }
-}
-
-/// How many capacities [`fit_capacity`] tries, log-spaced.
-const GRID: usize = 400;
-/// The widest capacity [`fit_capacity`] considers, as a multiple of the highest rate measured.
-const GRID_SPAN: f64 = 20.0;
-/// Capacities whose squared error is within this factor of the best one's make the interval.
-const GRID_SLACK: f64 = 1.5;
-
-/// The capacity the latency curve itself points at, for a service never driven to saturation:
-/// the capacity C (above `floor`, below `GRID_SPAN` × the highest rate) whose curve
-/// `base + scale × ρ/(1−ρ)`, with base and scale by least squares, passes closest to the
-/// measured (rate, p99) points; and the range of C that fits nearly as well
-/// (`GRID_SLACK` × the best squared error). `None` with fewer than three points.
-pub fn fit_capacity(points: &[(f64, f64)], floor: f64) -> Option<(f64, f64, f64)> {
-    let top = points.iter().map(|p| p.0).fold(0.0, f64::max);
-    if points.len() < 3 || !(top > 0.0 && floor > 0.0) {
-        return None;
-    }
-    let (lo, hi) = (floor.max(top * 1.001), top * GRID_SPAN);
-    let sse = |c: f64| Kingman::fit(points, c).map_or(f64::INFINITY, |k| k.sse(points));
-    let grid: Vec<(f64, f64)> = (0..GRID)
-        .map(|i| {
-            let c = lo * (hi / lo).powf(i as f64 / (GRID - 1) as f64);
-            (c, sse(c))
-        })
-        .filter(|(_, e)| e.is_finite())
-        .collect();
-    let &(best, best_sse) = grid.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
-    let near = grid
-        .iter()
-        .filter(|(_, e)| *e <= best_sse * GRID_SLACK + 1e-12);
-    let (min, max) = near.fold((best, best), |(a, b), &(c, _)| (a.min(c), b.max(c)));
-    Some((best, min, max))
 }
 
 /// ρ/(1−ρ), with ρ clipped to [0, MAX_UTILISATION].
@@ -137,18 +73,5 @@ mod tests {
         assert!(p90 > 60.0 && !sat90);
         let (p200, sat) = k.at(200.0);
         assert!(sat && p200.is_finite() && p200 > p90);
-    }
-
-    #[test]
-    fn the_capacity_a_latency_curve_points_at() {
-        // p99 = 10 + 5 ρ/(1−ρ) for a capacity of 300, measured up to 200/s.
-        let pts: Vec<(f64, f64)> = [40.0, 80.0, 120.0, 160.0, 200.0]
-            .iter()
-            .map(|&r| (r, 10.0 + 5.0 * growth(r / 300.0)))
-            .collect();
-        let (c, lo, hi) = fit_capacity(&pts, 200.0).unwrap();
-        assert!((c - 300.0).abs() < 300.0 * 0.02, "{c}");
-        assert!(lo <= c && c <= hi);
-        assert!(fit_capacity(&pts[..2], 200.0).is_none());
     }
 }

@@ -42,7 +42,6 @@ fn method(m: CapacityMethod) -> &'static str {
     match m {
         CapacityMethod::MeasuredPlateau => "measured plateau",
         CapacityMethod::Usl => "scalability law",
-        CapacityMethod::LatencyCurve => "p99 curve",
         CapacityMethod::KneeOnly => "knee only",
         CapacityMethod::LowerBound => "at least, no limit seen",
     }

@@ -8,15 +8,12 @@ use super::bootstrap::{self, Interval, UslIntervals};
 use super::finite;
 use super::kneedle::{knee, Shape};
 use super::levels::Level;
-use super::queue::{fit_capacity, Kingman};
+use super::queue::Kingman;
 use super::usl::{distinct, Diagnostics, Usl, UslError, MIN_LEVELS};
 
 /// A level counts as saturated when its goodput fell this far short of its offered rate: a
 /// finite queue turns a few requests away below capacity too, so a small shortfall is not one.
 const SATURATED_SHORTFALL: f64 = 0.9;
-/// Every level served at least this share of its offered rate: the service never came near
-/// saturation, so a scalability Xmax below what it served is refuted by the measurements.
-const SERVED_IN_FULL: f64 = 0.98;
 /// The knee-only estimate's interval: the truth may be this far either side of the knee.
 const KNEE_ONLY_LO: f64 = 0.6;
 const KNEE_ONLY_HI: f64 = 1.6;
@@ -31,10 +28,6 @@ pub enum CapacityMethod {
     Usl,
     /// Too few load levels for a fit: the knee of p99 against rate, with a wide interval.
     KneeOnly,
-    /// Never driven to saturation, and the scalability law's Xmax lies below a goodput that
-    /// was measured (open-loop queueing read as contention): the capacity the p99 curve's
-    /// growth points at (`queue::fit_capacity`), at least the highest goodput measured.
-    LatencyCurve,
     /// No limit seen: capacity is at least the highest goodput measured.
     LowerBound,
 }
@@ -163,23 +156,6 @@ impl ServiceModel {
                 method: CapacityMethod::MeasuredPlateau,
                 rate: plateau,
             };
-        } else if model.capacity.method == CapacityMethod::Usl
-            && model.capacity.rate.point < max_goodput
-            && model
-                .levels
-                .iter()
-                .all(|l| l.goodput >= SERVED_IN_FULL * l.offered)
-        {
-            // The law says the service cannot serve what it was measured serving in full.
-            if let Some((c, lo, hi)) = fit_capacity(&latency, max_goodput) {
-                model.capacity = Capacity {
-                    method: CapacityMethod::LatencyCurve,
-                    rate: Interval::new(c, lo, hi),
-                };
-                model.note = Some(format!(
-                    "the scalability fit's Xmax lies below the {max_goodput:.1}/s measured without saturating: capacity from the p99 curve"
-                ));
-            }
         }
         Some(model)
     }
@@ -290,18 +266,11 @@ impl ServiceModel {
         let cap = self.capacity.rate;
         // A capacity that is only a lower bound says nothing of where the curve turns: the
         // estimate assumes the service is saturated just past what was measured, and widens.
-        // A capacity read off the latency curve comes with the curve fitted to every level;
-        // otherwise the curve passes through the lightest and heaviest levels.
-        let fitted = self.capacity.method == CapacityMethod::LatencyCurve;
-        let points: Vec<(f64, f64)> = self.levels.iter().map(|l| (l.offered, l.p99_ms)).collect();
         let curve = |c: f64| {
             let c = c.max(last.offered * 1.01);
-            let k = if fitted {
-                Kingman::fit(&points, c)
-            } else {
-                Kingman::through(first.offered, first.p99_ms, last.offered, last.p99_ms, c)
-            };
-            k.map(|k| k.at(rate).0).unwrap_or(last.p99_ms)
+            Kingman::through(first.offered, first.p99_ms, last.offered, last.p99_ms, c)
+                .map(|k| k.at(rate).0)
+                .unwrap_or(last.p99_ms)
         };
         let distance = (rate / last.offered.max(1e-9) - 1.0).max(0.0);
         let widen = 0.1 + distance;
