@@ -958,9 +958,11 @@ fn res_run_in_advise_mode_changes_nothing_and_says_what_it_would_do() {
 // ---- predicted triggers in res run ----
 
 /// A demo-shop scenario whose checkout runs one worker (`capacity 1`, about 35 orders/s at
-/// most) under a ramp to 24/s, with a remedy predicted at 50/s: the prediction engine fits
+/// most) under a ramp to 30/s, with a remedy predicted at 50/s: the prediction engine fits
 /// the ramp, predicts the breach beyond it, and the remedy's action is verified by a load at
-/// 50/s, well past one worker so the prediction holds however the ramp measured.
+/// 50/s. The ramp reaches about 85 % of the worker: a ramp to 24/s (70 %) left the fitted
+/// capacity loose enough that one seed on the CI machine predicted no breach (248 ms at
+/// 50/s), as docs/predict.md warns for extrapolation from a range far from saturation.
 fn run_predicted_scenario(
     tag: &str,
     condition: &str,
@@ -968,7 +970,7 @@ fn run_predicted_scenario(
 ) -> (Option<i32>, String, serde_json::Value) {
     let text = format!(
             "system shop {{\n  builtin demo_shop\n  service checkout {{\n    route POST \"/checkout\" body json {{ \"item\": 1001, \"qty\": 1 }}\n    capacity 1\n  }}\n}}\n\
-             traffic t {{ rate 24/s  ramp 2/s -> rate over 16s  hold 4s }}\n\
+             traffic t {{ rate 30/s  ramp 2/s -> rate over 16s  hold 4s }}\n\
              remedy ahead {{\n  when predicted {condition} at 50/s\n  do scale shop.checkout by +2\n  cooldown 1h\n}}\n\
              scenario s {{\n  step main = load t\n  then remediate with ahead\n}}\n"
         );
@@ -1060,7 +1062,7 @@ fn res_run_takes_mode_bounds_verify_within_and_exec_from_the_file() {
     let marker = dir.path().join("marker.txt");
     let text = format!(
         "system shop {{\n  builtin demo_shop\n  service checkout {{\n    route POST \"/checkout\" body json {{ \"item\": 1001, \"qty\": 1 }}\n    capacity 1\n    scale via admin within 1..2\n  }}\n}}\n\
-         traffic t {{ rate 24/s  ramp 2/s -> rate over 16s  hold 4s }}\n\
+         traffic t {{ rate 30/s  ramp 2/s -> rate over 16s  hold 4s }}\n\
          remedy ahead {{\n  when predicted p99(shop.checkout) > 300ms at 50/s\n  do scale shop.checkout by +2\n  mode act\n  verify within 6s\n}}\n\
          remedy note {{\n  when predicted p99(shop.checkout) > 300ms at 50/s\n  do exec \"echo fired >> {}\"\n  mode act\n}}\n\
          scenario s {{\n  step main = load t\n  then remediate with ahead, note\n}}\n",
