@@ -167,9 +167,11 @@ pub struct Metrics {
     history: BTreeMap<String, Vec<(u64, u64, f64)>>,
     /// `capacity N` as declared, by service name: `saturation()` measures against it.
     declared: BTreeMap<String, f64>,
-    /// The capacity (requests per second) fitted from the profile before the run, by service
-    /// name, where no `capacity N` is declared: `saturation()` measures throughput against it.
-    fitted: BTreeMap<String, f64>,
+    /// The capacity (requests per second) fitted from the profile, by service name, where no
+    /// `capacity N` is declared: `saturation()` measures throughput against it. Fitted on first
+    /// use (a bootstrap over every recorded run is not free), from `fit_from`.
+    fitted: std::sync::OnceLock<BTreeMap<String, f64>>,
+    fit_from: Option<(std::sync::Arc<crate::predict::history::History>, u64)>,
     /// A shard keeps every second's histograms, serialized, for `res merge`
     /// ([`super::shard`]); `None` otherwise.
     pub kept: Option<Vec<super::shard::SecondHistograms>>,
@@ -212,14 +214,28 @@ impl Metrics {
                     })
                 })
                 .collect(),
-            fitted: BTreeMap::new(),
+            fitted: std::sync::OnceLock::new(),
+            fit_from: None,
             kept: None,
         }
     }
 
-    /// The capacities fitted from the profile (`predict::engine::fitted_capacities`).
-    pub fn set_fitted(&mut self, fitted: BTreeMap<String, f64>) {
-        self.fitted = fitted;
+    /// Where `saturation()` takes capacities from when none is declared: the profile's
+    /// history, fitted with `seed` (`predict::engine::fitted_capacities`) the first time a
+    /// saturation is asked for, so a run that never asks pays nothing.
+    pub fn fit_capacities_from(
+        &mut self,
+        history: std::sync::Arc<crate::predict::history::History>,
+        seed: u64,
+    ) {
+        self.fit_from = Some((history, seed));
+    }
+
+    fn fitted(&self) -> &BTreeMap<String, f64> {
+        self.fitted.get_or_init(|| match &self.fit_from {
+            Some((history, seed)) => crate::predict::engine::fitted_capacities(history, *seed),
+            None => BTreeMap::new(),
+        })
     }
 
     pub fn system_name(&self, system: usize) -> &str {
@@ -339,7 +355,7 @@ impl Metrics {
             };
         }
         // A capacity fitted from the profile: the answered throughput over it.
-        if let Some(&cap) = self.fitted.get(service).filter(|c| **c > 0.0) {
+        if let Some(&cap) = self.fitted().get(service).filter(|c| **c > 0.0) {
             let rate = w.requests.saturating_sub(w.errors) as f64 / w.seconds.max(1) as f64;
             return finite_or_zero(rate / cap).max(0.0);
         }

@@ -324,7 +324,7 @@ pub fn run_path(path: &Path, opts: &RunOptions, render: RenderOptions) -> u8 {
             allow_short: opts.allow_short,
             remediate: opts.remediate,
             allow_exec: opts.allow_exec,
-            history: prior_history,
+            history: Arc::new(prior_history),
             shard: role.clone(),
         };
         let report = interp::execute(cx, running).await;
@@ -561,6 +561,38 @@ fn describe_load(spec: &crate::load::LoadSpec, share: f64) -> String {
     format!("{model}; mix {}", mix.join(", "))
 }
 
+/// The load a plan node starts, built as the run would build it (unscaled), with the node's
+/// share of its traffic; `None` for nodes that start no load.
+fn planned_load(
+    model: &check::Model,
+    plan: &plan::Plan,
+    setup: &setup::Setup,
+    seed: u64,
+    wall_start: crate::units::Timestamp,
+    n: petgraph::graph::NodeIndex,
+) -> Option<(Result<crate::load::LoadSpec, build::BuildError>, f64)> {
+    let node = &plan.graph[n];
+    let (NodeKind::StartLoad { traffic, share }, Some(i)) = (&node.kind, node.step) else {
+        return None;
+    };
+    let t = &plan.steps[i];
+    let target = build::Target {
+        base_url: "http://127.0.0.1".into(),
+    };
+    let spec = build::load_spec(
+        model,
+        *traffic,
+        &target,
+        crate::units::Duration(t.end.0 - t.start.0),
+        crate::units::Timestamp(wall_start.0 + (t.start.secs().floor() as i64)),
+        seed.wrapping_add(i as u64),
+        &setup.peaks,
+        &setup.feeders,
+        setup.learned.get(traffic).map(|l| &**l),
+    );
+    Some((spec, *share))
+}
+
 /// The most requests per second any load step of the plan sends `service` at its peak (a
 /// step's share included), before any `--load-scale`.
 fn planned_service_peak(
@@ -573,26 +605,9 @@ fn planned_service_peak(
 ) -> Option<f64> {
     let mut best: Option<f64> = None;
     for n in plan.timeline() {
-        let node = &plan.graph[n];
-        let (NodeKind::StartLoad { traffic, share }, Some(i)) = (&node.kind, node.step) else {
+        let Some((Ok(spec), share)) = planned_load(model, plan, setup, seed, wall_start, n) else {
             continue;
         };
-        let t = &plan.steps[i];
-        let target = build::Target {
-            base_url: "http://127.0.0.1".into(),
-        };
-        let spec = build::load_spec(
-            model,
-            *traffic,
-            &target,
-            crate::units::Duration(t.end.0 - t.start.0),
-            crate::units::Timestamp(wall_start.0 + (t.start.secs().floor() as i64)),
-            seed.wrapping_add(i as u64),
-            &setup.peaks,
-            &setup.feeders,
-            setup.learned.get(traffic).map(|l| &**l),
-        )
-        .ok()?;
         if let Some(r) = load_scale::service_peak(&spec, service) {
             let r = r * share;
             best = Some(best.map_or(r, |b: f64| b.max(r)));
@@ -625,31 +640,15 @@ fn dry_run(
     for n in plan.timeline() {
         let node = &plan.graph[n];
         let _ = write!(out, "  +{:<8} {}", node.at.to_string(), node.label);
-        if let (NodeKind::StartLoad { traffic, share }, Some(i)) = (&node.kind, node.step) {
-            let t = &plan.steps[i];
-            let target = build::Target {
-                base_url: "http://127.0.0.1".into(),
-            };
-            let length = crate::units::Duration(t.end.0 - t.start.0);
-            match build::load_spec(
-                model,
-                *traffic,
-                &target,
-                length,
-                crate::units::Timestamp(wall_start.0 + (t.start.secs().floor() as i64)),
-                seed.wrapping_add(i as u64),
-                &setup.peaks,
-                &setup.feeders,
-                setup.learned.get(traffic).map(|l| &**l),
-            ) {
-                Ok(mut spec) => {
-                    load_scale::apply(&mut spec, setup.load_scale.unwrap_or(1.0));
-                    let _ = write!(out, " — {}", describe_load(&spec, *share));
-                }
-                Err(e) => {
-                    let _ = write!(out, " — cannot be built: {e}");
-                }
+        match planned_load(model, plan, setup, seed, wall_start, n) {
+            Some((Ok(mut spec), share)) => {
+                load_scale::apply(&mut spec, setup.load_scale.unwrap_or(1.0));
+                let _ = write!(out, " — {}", describe_load(&spec, share));
             }
+            Some((Err(e), _)) => {
+                let _ = write!(out, " — cannot be built: {e}");
+            }
+            None => {}
         }
         out.push('\n');
     }

@@ -468,25 +468,7 @@ fn machine_quiet() -> bool {
 #[test]
 fn demo_shop_capacity_within_ten_percent_of_truth() {
     let dir = TempDir::new("demo");
-    let (port, pay) = (free_port(), free_port());
-    let _server = Server(
-        std::process::Command::new(common::res_bin())
-            .args([
-                "demo",
-                "serve",
-                "--port",
-                &port.to_string(),
-                "--payments-port",
-                &pay.to_string(),
-                "--capacity",
-                "catalog=2,checkout=2",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_healthy(port);
+    let (_server, port) = demo_shop();
     let file = dir.join("shop.res");
     std::fs::write(
         &file,

@@ -25,6 +25,10 @@ use crate::diagnostic::{suggest, Code, Diagnostic, FileId, SourceMap, Span};
 use crate::syntax::ast::{self, Body2, Item};
 use crate::units::*;
 
+/// The kinds of top-level items the checker binds names to. Narrower than the public
+/// [`super::names::DeclKind`] on purpose: only top-level items are looked up by name here, and
+/// templates of every kind share one namespace and one index space (`template fault f` and
+/// `template slo f` clash), so the template kind is not part of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum DeclKind {
     Param,

@@ -53,7 +53,7 @@ pub struct RunContext<'a> {
     /// `--allow-exec`.
     pub allow_exec: bool,
     /// Earlier recorded runs, for predicted remedy triggers (empty when none are armed).
-    pub history: crate::predict::history::History,
+    pub history: Arc<crate::predict::history::History>,
     /// `--shard I/N`: this run sends one shard's share, and only the coordinator injects
     /// faults and runs remedies ([`super::shard`]).
     pub shard: Option<super::shard::ShardRole>,
@@ -133,10 +133,7 @@ impl<'a> Interpreter<'a> {
             });
         }
         let mut metrics = Metrics::new(cx.model, n_scopes);
-        metrics.set_fitted(crate::predict::engine::fitted_capacities(
-            &cx.history,
-            cx.seed,
-        ));
+        metrics.fit_capacities_from(cx.history.clone(), cx.seed);
         if cx.shard.is_some() {
             metrics.kept = Some(Vec::new());
         }
