@@ -10,7 +10,7 @@ use crate::diagnostic::{render_all, RenderOptions};
 use crate::predict::engine::{self, Outcome};
 use crate::predict::history::History;
 use crate::predict::render::{text, thousands};
-use crate::predict::score::{score, Scores};
+use crate::predict::score::{score, score_with, Scores};
 use crate::predict::store::{self, StoredPrediction};
 use crate::predict::PredictError;
 use crate::profile::{resolve_db_path_checked, resolve_db_path_in, ProfileError, ProfileStore};
@@ -65,8 +65,12 @@ pub enum PredictAction {
         #[arg(long, default_value = "text")]
         format: Format,
     },
-    /// Score the stored predictions whose outcome a later run measured.
+    /// Score the stored predictions whose outcome a later run measured — or, given the
+    /// scenario FILE, that its learned logs recorded in the hour predicted for.
     Score {
+        /// A scenario file: its `learn from` logs score the predictions made for a forecast
+        /// hour they cover (its routes name the services).
+        file: Option<PathBuf>,
         #[arg(long = "profile-db", value_name = "PATH")]
         profile_db: Option<PathBuf>,
         #[arg(long, default_value = "text")]
@@ -90,9 +94,11 @@ pub fn parse_at(s: &str) -> Option<At> {
 pub fn run(args: PredictArgs) -> u8 {
     let result = match &args.action {
         Some(PredictAction::List { profile_db, format }) => list(profile_db.as_deref(), *format),
-        Some(PredictAction::Score { profile_db, format }) => {
-            score_cmd(profile_db.as_deref(), *format)
-        }
+        Some(PredictAction::Score {
+            file,
+            profile_db,
+            format,
+        }) => score_cmd(file.as_deref(), profile_db.as_deref(), *format),
         None => predict(&args),
     };
     match result {
@@ -242,17 +248,57 @@ fn line(p: &StoredPrediction) -> String {
     )
 }
 
-fn score_cmd(db: Option<&Path>, format: Format) -> Result<u8, PredictError> {
-    let (_, store) = open(db)?;
+fn score_cmd(file: Option<&Path>, db: Option<&Path>, format: Format) -> Result<u8, PredictError> {
+    let observed = match file {
+        Some(file) => {
+            let checked = check_path_with(file, &Options::default());
+            if !checked.diagnostics.is_empty() {
+                eprint!(
+                    "{}",
+                    render_all(
+                        &checked.diagnostics,
+                        &checked.sources,
+                        RenderOptions::default()
+                    )
+                );
+            }
+            let Some(model) = &checked.model else {
+                return Ok(2);
+            };
+            let base = file.parent().unwrap_or(Path::new("."));
+            Some(crate::run::log_outcome::observe(model, base))
+        }
+        None => None,
+    };
+    let (_, store) = match file {
+        Some(f) => {
+            let path = resolve_db_path_checked(f, db)?;
+            let store = ProfileStore::open(&path)?;
+            (path, store)
+        }
+        None => open(db)?,
+    };
     let all = store::list(&store)?;
     let history = History::read(&store, None)?;
-    let s: Scores = score(&all, &history);
+    let mut s: Scores = match &observed {
+        Some((obs, _)) => score_with(&all, &history, obs),
+        None => score(&all, &history),
+    };
+    if let Some((_, notes)) = observed {
+        s.logs = notes;
+    }
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default()),
         Format::Text => {
             for x in &s.scored {
+                let from = match (&x.log, x.measured_rate) {
+                    (Some(log), Some(rate)) => {
+                        format!(" (in {log}: that hour at {rate:.1}/s)")
+                    }
+                    _ => String::new(),
+                };
                 println!(
-                    "{} → measured {:.3}, error {:+.1} %, {}",
+                    "{} → measured {:.3}{from}, error {:+.1} %, {}",
                     line(&x.prediction),
                     x.measured,
                     x.relative_error * 100.0,
@@ -262,6 +308,9 @@ fn score_cmd(db: Option<&Path>, format: Format) -> Result<u8, PredictError> {
                         "OUTSIDE the interval"
                     }
                 );
+            }
+            for note in &s.logs {
+                println!("log {note}");
             }
             println!(
                 "{} scored, {} waiting for an outcome; interval coverage {:.0} %",

@@ -27,6 +27,7 @@ mod alb;
 mod arrivals;
 mod clf;
 mod coverage;
+pub mod each;
 mod endpoints;
 mod error;
 mod finish;
@@ -63,6 +64,7 @@ pub use profile::{
     ChainState, Endpoint, Gap, HourlySeries, RateProfile, Sessions, Source, TrafficProfile,
     Transition, VERSION,
 };
+pub use record::Record;
 pub use summary::summary;
 pub use template::Templater;
 

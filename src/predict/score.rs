@@ -1,8 +1,10 @@
 //! Scoring stored predictions against what later runs measured: a prediction at a rate is
 //! scored once a run newer than every run it was fitted on measured the service within ±5 %
-//! of that rate; a capacity once a newer run drove the service past saturation. The summary
-//! says, per model, how far off the points were and how often the 90 % interval held the
-//! measurement (it should, about 90 % of the time).
+//! of that rate; a capacity once a newer run drove the service past saturation. A prediction
+//! for a forecast hour is scored against what a learned log recorded in that hour
+//! ([`Observed`]: the real traffic, its p99 and errors), when a log covers the whole hour. The
+//! summary says, per model, how far off the points were and how often the 90 % interval held
+//! the measurement (it should, about 90 % of the time).
 
 use std::collections::BTreeMap;
 
@@ -21,8 +23,18 @@ pub const RATE_TOLERANCE: f64 = 0.05;
 pub struct Scored {
     pub prediction: StoredPrediction,
     pub measured: f64,
-    /// The runs the measurement came from.
+    /// The runs the measurement came from (empty when a log gave it).
     pub outcome_runs: Vec<u64>,
+    /// Where the measurement came from: `run`, or `log` for a forecast hour a learned log
+    /// covers.
+    pub source: &'static str,
+    /// The log that covered the hour, when `source` is `log`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    /// The service's real rate in that hour (requests per second), when `source` is `log`:
+    /// beside `at_rate`, how far the forecast load was from the load that came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_rate: Option<f64>,
     /// (predicted − measured) / measured; 0 when both are 0.
     pub relative_error: f64,
     pub covered: bool,
@@ -49,15 +61,50 @@ pub struct Scores {
     pub summary: Vec<ModelSummary>,
     /// Coverage over every scored prediction.
     pub coverage: f64,
+    /// What each learned log read gave (`res predict score FILE`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<String>,
 }
+
+/// What a learned log recorded of one service in one whole hour it covers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HourOutcome {
+    pub requests: u64,
+    /// Requests per second over the hour.
+    pub rate: f64,
+    /// The p99 of the logged service times, when the log records them.
+    pub p99_ms: Option<f64>,
+    /// The share of 5xx answers.
+    pub error_rate: f64,
+    /// The log it was read from.
+    pub log: String,
+}
+
+/// Hour outcomes by service and hour (its start, seconds since the epoch).
+pub type Observed = BTreeMap<(String, i64), HourOutcome>;
 
 /// Scores `predictions` against `history` (every run of the profile).
 pub fn score(predictions: &[StoredPrediction], history: &History) -> Scores {
+    score_with(predictions, history, &Observed::new())
+}
+
+/// Scores `predictions` against `history` and, for predictions at a forecast hour, against
+/// what learned logs `observed` in that hour (which wins over a run: the prediction was about
+/// that hour).
+pub fn score_with(
+    predictions: &[StoredPrediction],
+    history: &History,
+    observed: &Observed,
+) -> Scores {
     let mut scored = Vec::new();
     let mut pending = 0;
     for p in predictions {
-        match outcome(p, history) {
-            Some((measured, runs)) => {
+        let found = match from_log(p, observed) {
+            Some((measured, hour)) => Some((measured, Vec::new(), Some(hour))),
+            None => outcome(p, history).map(|(m, runs)| (m, runs, None)),
+        };
+        match found {
+            Some((measured, runs, hour)) => {
                 let relative_error = if measured.abs() > 1e-12 {
                     (p.point - measured) / measured
                 } else if p.point.abs() > 1e-12 {
@@ -69,6 +116,9 @@ pub fn score(predictions: &[StoredPrediction], history: &History) -> Scores {
                     prediction: p.clone(),
                     measured,
                     outcome_runs: runs,
+                    source: if hour.is_some() { "log" } else { "run" },
+                    log: hour.map(|h| h.log.clone()),
+                    measured_rate: hour.map(|h| h.rate),
                     relative_error,
                     covered: measured >= p.lo && measured <= p.hi,
                 });
@@ -106,7 +156,25 @@ pub fn score(predictions: &[StoredPrediction], history: &History) -> Scores {
         pending,
         summary,
         coverage,
+        logs: Vec::new(),
     }
+}
+
+/// What a learned log measured in the hour a prediction was made for: the p99 (when the log
+/// records service times) or the error rate; `None` for capacities, for predictions at a
+/// rate, and for hours no log covers or in which the service saw no request.
+fn from_log<'o>(p: &StoredPrediction, observed: &'o Observed) -> Option<(f64, &'o HourOutcome)> {
+    let at = crate::units::Timestamp::parse(p.at_time.as_deref()?)?;
+    let hour = observed.get(&(p.service.clone(), at.0.div_euclid(3600) * 3600))?;
+    if hour.requests == 0 {
+        return None;
+    }
+    let measured = match p.quantity.as_str() {
+        "p99_ms" => hour.p99_ms?,
+        "error_rate" => hour.error_rate,
+        _ => return None,
+    };
+    Some((measured, hour))
 }
 
 /// The measurement a prediction is held against, and the runs it came from.

@@ -106,7 +106,7 @@ pub fn route_of<'m>(
 
 /// Whether a route's path (`/items/{items.id}`) and a learned template (`/items/{id}`) name
 /// the same endpoint: the same segments, placeholders matching anything.
-fn matches(route: &str, learned: &str) -> bool {
+pub(crate) fn matches(route: &str, learned: &str) -> bool {
     let segments = |p: &str| -> Vec<String> {
         p.split('?')
             .next()

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod interp;
 pub mod learn_input;
 pub mod load_scale;
+pub mod log_outcome;
 pub mod merge;
 pub mod merge_report;
 pub mod metrics;

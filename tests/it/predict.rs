@@ -944,3 +944,148 @@ scenario measured {{
     );
     assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
 }
+
+/// Appends `hours` whole hours of a combined log from `start` (seconds since the epoch): per
+/// hour 600 catalog and 600 checkout requests; one catalog request in 50 takes 200 ms (the
+/// rest 10 ms), one checkout request in 20 is a 503.
+fn write_log_hours(path: &Path, start: i64, hours: i64) {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
+    let mut text = String::new();
+    for i in 0..hours * 1200 {
+        let t = start + i * 3;
+        let stamp = res::units::Timestamp(t).to_rfc3339();
+        // 2026-11-18T00:00:03Z → 18/Nov/2026:00:00:03 +0000
+        let (date, time) = stamp.trim_end_matches('Z').split_once('T').unwrap();
+        let mut d = date.split('-');
+        let (y, m, day) = (d.next().unwrap(), d.next().unwrap(), d.next().unwrap());
+        let month = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ][m.parse::<usize>().unwrap() - 1];
+        let n = i / 2;
+        let (req, status, secs) = if i % 2 == 0 {
+            (
+                "GET /items/1",
+                200,
+                if n % 50 == 7 { "0.200" } else { "0.010" },
+            )
+        } else {
+            (
+                "POST /checkout",
+                if n % 20 == 3 { 503 } else { 200 },
+                "0.030",
+            )
+        };
+        let _ = writeln!(
+            text,
+            "127.0.0.1 - - [{day}/{month}/{y}:{time} +0000] \"{req} HTTP/1.1\" {status} 5 \"-\" \"t\" {secs}"
+        );
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+}
+
+#[test]
+fn a_forecast_hour_is_scored_against_the_learned_log_that_covers_it() {
+    let dir = TempDir::new("logscore");
+    let db = dir.join("profile.redb");
+    record_run(&db, &[40.0, 80.0, 120.0, 160.0, 200.0, 240.0], 20);
+    let log = dir.join("shop.log");
+    // Two days, 2026-11-18 and 19; the forecast starts at 2026-11-20T00:00Z.
+    let day0 = res::units::Timestamp::parse("2026-11-18T00:00:00Z")
+        .unwrap()
+        .0;
+    write_log_hours(&log, day0, 48);
+    let file = dir.join("shop.res");
+    std::fs::write(
+        &file,
+        SCENARIO.replace(
+            "traffic probe {\n  against shop\n  rate 100/s",
+            "traffic everyday {\n  against shop\n  learn from \"shop.log\" format combined\n  scale 300x\n  forecast peak over 1d\n}\n\ntraffic probe {\n  like everyday\n  rate 100/s",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = predict_json(&file, &db, &["--at", "2026-11-20T02:30:00Z"]);
+    assert_eq!(code, 0, "{err}");
+    let score = |extra: &[&str]| -> Value {
+        let mut args = vec!["predict", "score"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--profile-db", db.to_str().unwrap(), "--format", "json"]);
+        let o = res(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let from_log = |v: &Value| -> Vec<Value> {
+        v["scored"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["source"] == "log")
+            .cloned()
+            .collect()
+    };
+    // The log ends where the forecast begins: the hour has no outcome yet.
+    let before = score(&[file.to_str().unwrap()]);
+    assert!(from_log(&before).is_empty(), "{before:#}");
+    assert!(before["pending"].as_u64().unwrap() >= 4, "{before:#}");
+    // Four more hours are logged; 02:00–03:00 is covered whole.
+    write_log_hours(&log, day0 + 48 * 3600, 4);
+    let after = score(&[file.to_str().unwrap()]);
+    let scored = from_log(&after);
+    let find = |service: &str, quantity: &str| {
+        scored
+            .iter()
+            .find(|x| {
+                x["prediction"]["service"] == service && x["prediction"]["quantity"] == quantity
+            })
+            .unwrap_or_else(|| panic!("{service} {quantity} not scored from the log: {after:#}"))
+    };
+    let p99 = find("shop.catalog", "p99_ms");
+    assert_eq!(
+        p99["prediction"]["at_time"], "2026-11-20T02:00:00Z",
+        "{p99:#}"
+    );
+    let measured = p99["measured"].as_f64().unwrap();
+    assert!(
+        (measured - 200.0).abs() < 1.0,
+        "catalog p99 from the log: {p99:#}"
+    );
+    // 600 requests an hour in a log sampled 1 in 300: 50/s.
+    assert!(
+        (p99["measured_rate"].as_f64().unwrap() - 50.0).abs() < 1e-9,
+        "{p99:#}"
+    );
+    assert!(
+        p99["log"].as_str().unwrap().ends_with("shop.log"),
+        "{p99:#}"
+    );
+    assert!(p99["outcome_runs"].as_array().unwrap().is_empty());
+    let errors = find("shop.checkout", "error_rate");
+    assert!(
+        (errors["measured"].as_f64().unwrap() - 0.05).abs() < 1e-9,
+        "{errors:#}"
+    );
+    let logs = after["logs"].as_array().unwrap();
+    assert!(
+        logs[0].as_str().unwrap().contains("51 whole hours covered"),
+        "{logs:?}"
+    );
+    // Without the scenario file nothing reads the log: the rate rule alone, no later run.
+    let runs_only = score(&[]);
+    assert!(from_log(&runs_only).is_empty(), "{runs_only:#}");
+    // Text names the log and the hour's real rate.
+    let o = res(&[
+        "predict",
+        "score",
+        file.to_str().unwrap(),
+        "--profile-db",
+        db.to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    assert!(text.contains("that hour at 50.0/s"), "{text}");
+}
