@@ -133,17 +133,7 @@ fn predict(args: &PredictArgs) -> Result<u8, PredictError> {
         };
         opts.overrides.push((k.to_string(), v.to_string()));
     }
-    let checked = check_path_with(file, &opts);
-    if !checked.diagnostics.is_empty() {
-        eprint!(
-            "{}",
-            render_all(
-                &checked.diagnostics,
-                &checked.sources,
-                RenderOptions::default()
-            )
-        );
-    }
+    let checked = check_showing(file, &opts);
     let Some(model) = &checked.model else {
         return Ok(2);
     };
@@ -248,20 +238,26 @@ fn line(p: &StoredPrediction) -> String {
     )
 }
 
+/// Checks `file`, printing its diagnostics to stderr.
+fn check_showing(file: &Path, opts: &Options) -> crate::check::Checked {
+    let checked = check_path_with(file, opts);
+    if !checked.diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            render_all(
+                &checked.diagnostics,
+                &checked.sources,
+                RenderOptions::default()
+            )
+        );
+    }
+    checked
+}
+
 fn score_cmd(file: Option<&Path>, db: Option<&Path>, format: Format) -> Result<u8, PredictError> {
     let observed = match file {
         Some(file) => {
-            let checked = check_path_with(file, &Options::default());
-            if !checked.diagnostics.is_empty() {
-                eprint!(
-                    "{}",
-                    render_all(
-                        &checked.diagnostics,
-                        &checked.sources,
-                        RenderOptions::default()
-                    )
-                );
-            }
+            let checked = check_showing(file, &Options::default());
             let Some(model) = &checked.model else {
                 return Ok(2);
             };
