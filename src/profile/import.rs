@@ -7,7 +7,8 @@
 //! run whose fingerprint is already here is skipped, so importing the same file twice changes
 //! nothing. Imported runs get the next free ids, in the order of their start. Stored
 //! predictions come along when every run they were fitted on is here (their run ids
-//! rewritten), once. Runs still being recorded are left out. The other file is only read.
+//! rewritten), once. Runs still being recorded are left out. Each imported run's levels are
+//! derived again from its copied seconds under its new id. The other file is only read.
 //!
 //! The rows are read with salvage's reader (`salvage.rs`), which checks every row decodes.
 
@@ -140,6 +141,12 @@ pub fn import(target: &Path, source: &Path) -> Result<ImportReport, ProfileError
                 }
             }
         }
+    }
+    // Each imported run's levels (what prediction reads instead of its seconds), derived here
+    // from the rows just copied: the source's rows carry the source's run ids, and a run
+    // recorded before levels were stored gains them.
+    for (_, new) in &report.imported {
+        super::levels_table::derive_and_store(&txn, *new).map_err(|e| err(&e))?;
     }
     {
         let mut t = txn.open_table(PREDICTIONS).map_err(|e| err(&e))?;

@@ -355,6 +355,20 @@ fn profile_import_merges_runs_and_importing_twice_changes_nothing() {
     assert_eq!(runs.len(), 3);
     let seeds: Vec<u64> = runs.iter().map(|r| r["seed"].as_u64().unwrap()).collect();
     assert_eq!(seeds, vec![3, 1, 2], "imported runs follow the ones here");
+    {
+        // Each imported run's levels (what prediction reads) are stored under its new id and
+        // are what its copied seconds reduce to.
+        let store = res::profile::ProfileStore::open(&b).unwrap();
+        for pair in first["imported"].as_array().unwrap() {
+            let new = pair[1].as_u64().unwrap();
+            let stored = store.stored_levels(new).unwrap().expect("levels imported");
+            assert!(!stored.is_empty(), "run {new}: {stored:?}");
+            assert_eq!(stored, store.levels_from_seconds(new).unwrap(), "run {new}");
+            for levels in stored.values() {
+                assert!(levels.iter().all(|l| l.run == new), "run {new}: {levels:?}");
+            }
+        }
+    }
     let a_samples = stdout(&res(&[
         "profile",
         "export",
