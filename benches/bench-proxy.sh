@@ -10,6 +10,9 @@
 #   - a 100 ms latency fault on 1 KiB and 1 MiB (goal: p50 = 100 ± 2 ms added, p99 ≤ 105 ms)
 #   - adding/removing a fault while traffic flows (goal: < 1 ms, throughput unchanged)
 #   - proxy peak RSS under that load (goal: ≤ 16 MB)
+#   - HAProxy, when installed, in TCP and HTTP mode beside res's two modes on keep-alive
+#     1 KiB, alternated over HA_ROUNDS rounds (default 3) in the same run (issue 12's goal:
+#     each res mode at or above HAProxy's same mode)
 # Installs nginx and wrk with apt-get when missing (as root). Figures go to stdout and to
 # $OUT (default target/bench-proxy.txt); docs/benchmarks.md records them.
 #
@@ -54,6 +57,7 @@ cleanup() {
     while read -r p; do kill "$p" 2>/dev/null || true; done <"$tmp/pids"
   fi
   [ -f "$tmp/nginx.pid" ] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
+  [ -f "$tmp/haproxy.pid" ] && kill "$(cat "$tmp/haproxy.pid")" 2>/dev/null || true
   sleep 0.2
   rm -rf "$tmp"
 }
@@ -166,6 +170,53 @@ sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
   run_wrk tcp-ka-1k "http://$TCP_ADDR/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; T_KA=$RPS
   run_wrk http-ka-1k "http://$HTTP_ADDR/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; H_KA=$RPS
   echo "  → tcp $(ratio "$T_KA" "$D_KA") % of direct, http $(ratio "$H_KA" "$D_KA") % (goal ≥ 85 %)"
+  echo
+
+  HAPROXY=$(command -v haproxy || { [ -x /usr/sbin/haproxy ] && echo /usr/sbin/haproxy; } || true)
+  if [ -n "$HAPROXY" ]; then
+    HA_TCP=127.0.0.1:$((PORT + 1))
+    HA_HTTP=127.0.0.1:$((PORT + 2))
+    cat >"$tmp/haproxy.cfg" <<HAEOF
+global
+  nbthread $PROXY_THREADS
+  maxconn 4096
+defaults
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend ftcp
+  mode tcp
+  bind $HA_TCP
+  default_backend btcp
+backend btcp
+  mode tcp
+  server s1 $DIRECT
+frontend fhttp
+  mode http
+  option http-keep-alive
+  bind $HA_HTTP
+  default_backend bhttp
+backend bhttp
+  mode http
+  http-reuse always
+  server s1 $DIRECT
+HAEOF
+    "$HAPROXY" -f "$tmp/haproxy.cfg" -D -p "$tmp/haproxy.pid"
+    sleep 0.3
+    echo "against HAProxy $("$HAPROXY" -v | head -1 | awk '{print $3}') ($PROXY_THREADS threads), keep-alive 1 KiB, ${HA_ROUNDS:-3} rounds alternated"
+    for round in $(seq "${HA_ROUNDS:-3}"); do
+      run_wrk "direct-$round" "http://$DIRECT/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; D=$RPS
+      run_wrk "res-tcp-$round" "http://$TCP_ADDR/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; RT=$RPS
+      run_wrk "haproxy-tcp-$round" "http://$HA_TCP/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; HT=$RPS
+      run_wrk "res-http-$round" "http://$HTTP_ADDR/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; RH=$RPS
+      run_wrk "haproxy-http-$round" "http://$HA_HTTP/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; HH=$RPS
+      echo "  → round $round: tcp res $(ratio "$RT" "$D") % vs haproxy $(ratio "$HT" "$D") % of direct; http res $(ratio "$RH" "$D") % vs haproxy $(ratio "$HH" "$D") %"
+    done
+    kill "$(cat "$tmp/haproxy.pid")" 2>/dev/null || true
+    rm -f "$tmp/haproxy.pid"
+  else
+    echo "against HAProxy: not installed (apt-get install haproxy), not measured"
+  fi
   echo
 
   echo "keep-alive throughput, 1 MiB"
