@@ -78,11 +78,17 @@ impl ProxyChild {
         format!("http://127.0.0.1:{}", self.admin)
     }
 
-    /// `GET /servers`, read over a plain socket.
+    /// `GET /servers`, read over a plain socket and checked against its schema.
     fn document(&self) -> serde_json::Value {
         let (status, body) = http(self.admin, "GET", "/servers", "").expect("admin answers");
         assert_eq!(status, 200, "{body}");
-        serde_json::from_str(&body).expect("JSON")
+        let v = serde_json::from_str(&body).expect("JSON");
+        let errors = common::validate(&common::load_schema("proxy-servers.schema.json"), &v);
+        assert!(
+            errors.is_empty(),
+            "GET /servers violates its schema: {errors:#?}"
+        );
+        v
     }
 
     /// (weight, state) of server `name`, as the proxy holds it.
@@ -174,7 +180,9 @@ fn trigger() -> Fired {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f).await.expect("the blocking part ran")
+    tokio::task::spawn_blocking(f)
+        .await
+        .expect("the blocking part ran")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +228,10 @@ async fn weights_split_requests_a_shift_moves_the_split_and_undo_restores_it() {
     // A verification that fails undoes the shift: 100/100 again, read back and measured.
     let v = engine.verify(ids[0], || async { Check::Worse }).await;
     assert_eq!(v, Some(Verification::Worse));
-    assert_eq!(engine.record(ids[0]).unwrap().undo.as_ref().unwrap().result, "done");
+    assert_eq!(
+        engine.record(ids[0]).unwrap().undo.as_ref().unwrap().result,
+        "done"
+    );
     assert_eq!(proxy.server("a"), (100, "ready".to_string()));
     assert_eq!(proxy.server("b"), (100, "ready".to_string()));
     let (pa, sa, sb) = (proxy.clone(), a.clone(), b.clone());
@@ -247,7 +258,11 @@ async fn failover_sends_everything_to_the_backup_and_undo_brings_the_primaries_b
         blocking(move || split(p.port, &[&s[0], &s[1], &s[2]], n))
     };
     let before = measure(60).await;
-    assert_eq!(before, [30, 30, 0], "the backup waits while a and b are ready");
+    assert_eq!(
+        before,
+        [30, 30, 0],
+        "the backup waits while a and b are ready"
+    );
 
     let mut engine = engine(
         &proxy,
@@ -265,7 +280,10 @@ async fn failover_sends_everything_to_the_backup_and_undo_brings_the_primaries_b
     assert_eq!(proxy.server("b").1, "maint");
     assert_eq!(proxy.server("spare").1, "ready");
     let during = measure(40).await;
-    eprintln!("after failover: a {} b {} spare {}", during[0], during[1], during[2]);
+    eprintln!(
+        "after failover: a {} b {} spare {}",
+        during[0], during[1], during[2]
+    );
     assert_eq!(during, [0, 0, 40], "everything reaches the backup");
 
     let v = engine.verify(ids[0], || async { Check::Worse }).await;
@@ -320,6 +338,103 @@ fn with_no_server_ready_http_answers_503_and_tcp_closes_both_counted() {
     assert_eq!(tcp.document()["stats"]["no_server"], 1);
     let servers = tcp.document()["servers"].clone();
     assert_eq!(servers[0]["sent"], 60, "{servers:#}");
+}
+
+/// One request on an open connection; the status, once the whole answer has been read.
+fn exchange(s: &mut TcpStream) -> Option<u16> {
+    s.write_all(b"GET /items HTTP/1.1\r\nHost: x\r\n\r\n")
+        .ok()?;
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        (s.read(&mut byte).ok()? == 1).then_some(())?;
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    if let Some(len) = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        let mut body = vec![0u8; len];
+        s.read_exact(&mut body).ok()?;
+    } else {
+        // Chunked: read to the last chunk.
+        let mut body = Vec::new();
+        while !body.ends_with(b"0\r\n\r\n") {
+            (s.read(&mut byte).ok()? == 1).then_some(())?;
+            body.push(byte[0]);
+        }
+    }
+    Some(status)
+}
+
+#[test]
+fn tcp_drain_lets_an_open_connection_finish_and_takes_no_new_ones() {
+    let a = DemoChild::start(&[]);
+    let b = DemoChild::start(&[]);
+    let tcp = ProxyChild::start(
+        "tcp",
+        &[
+            format!("a=127.0.0.1:{}", a.port),
+            format!("b=127.0.0.1:{}", b.port),
+        ],
+    );
+    let (a0, b0) = (served(&a), served(&b));
+    let mut open = TcpStream::connect(("127.0.0.1", tcp.port)).unwrap();
+    open.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    assert_eq!(exchange(&mut open), Some(200));
+    let (on, other) = if served(&a) > a0 {
+        ("a", "b")
+    } else {
+        ("b", "a")
+    };
+    assert_eq!(served(&a) + served(&b) - a0 - b0, 1);
+    set_all(&tcp, &[on], "drain");
+    assert_eq!(tcp.server(on).1, "drain");
+    // The open connection goes on; new ones go to the other server only.
+    let (a1, b1) = (served(&a), served(&b));
+    assert_eq!(
+        exchange(&mut open),
+        Some(200),
+        "the drained server finishes"
+    );
+    let got = split(tcp.port, &[&a, &b], 10);
+    let (da, db) = (served(&a) - a1, served(&b) - b1);
+    eprintln!(
+        "{on} drained: the open connection answered on {on}; new ones a {} b {}",
+        got[0], got[1]
+    );
+    let (on_count, other_count) = if on == "a" { (da, db) } else { (db, da) };
+    assert_eq!(
+        (on_count, other_count),
+        (1, 10),
+        "drained {on}, other {other}"
+    );
+}
+
+#[test]
+fn a_server_that_refuses_connections_answers_502_and_reads_down() {
+    let shop = DemoChild::start(&[]);
+    let dead = crate::support::haproxy::free_port();
+    let proxy = ProxyChild::start(
+        "http",
+        &[
+            format!("a=127.0.0.1:{}", shop.port),
+            format!("dead=127.0.0.1:{dead}"),
+        ],
+    );
+    let statuses = send(proxy.port, 10);
+    let count = |code| statuses.iter().filter(|s| **s == Some(code)).count();
+    assert_eq!((count(200), count(502)), (5, 5), "{statuses:?}");
+    let doc = proxy.document();
+    assert_eq!(doc["servers"][1]["up"], false, "{doc:#}");
+    assert_eq!(doc["servers"][1]["errors"], 5, "{doc:#}");
+    assert_eq!(doc["servers"][0]["up"], true, "{doc:#}");
+    // Taken out of service, it gets nothing: every request is answered.
+    set_all(&proxy, &["dead"], "maint");
+    assert!(send(proxy.port, 10).iter().all(|s| *s == Some(200)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
