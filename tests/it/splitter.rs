@@ -499,3 +499,29 @@ fn res_run_shifts_weight_through_res_proxy_as_the_file_declares() {
     eprintln!("res run through res proxy: a answered {da}, b {db}");
     assert!(db > da, "a {da}, b {db}");
 }
+
+#[test]
+fn res_proxy_serve_refuses_bad_servers_and_a_non_loopback_admin_api() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_res"))
+            .args(["proxy", "serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["--server", "a=127.0.0.1:1", "--admin", "0.0.0.0:0"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--admin-any-address"), "{err}");
+    let (code, err) = run(&["--server", "a=127.0.0.1:1,weight=300"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("0 to 256"), "{err}");
+    let (code, err) = run(&["--server", "a=127.0.0.1:1", "--server", "a=127.0.0.1:2"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("named twice"), "{err}");
+    let (code, err) = run(&[]);
+    assert_eq!(code, Some(2), "a server is required: {err}");
+}
