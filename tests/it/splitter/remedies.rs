@@ -172,6 +172,29 @@ async fn an_unreachable_admin_api_fails_the_read() {
     assert!(err.to_string().contains("127.0.0.1"), "{err}");
 }
 
+/// `res run FILE --remediate act` on `text`; stdout and the JSON report, checked against its
+/// schema.
+fn run_file(tag: &str, text: &str) -> (String, serde_json::Value) {
+    let dir = TempDir::new(tag);
+    let file = dir.path().join("scenario.res");
+    std::fs::write(&file, text).unwrap();
+    let json = dir.path().join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_res"))
+        .args(["run", file.to_str().unwrap(), "--seed", "9", "--quiet"])
+        .args(["--report", &format!("json={}", json.display())])
+        .args(["--no-record", "--remediate", "act"])
+        .env("NO_COLOR", "1")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("report written")).unwrap();
+    let errors = common::validate(&common::load_schema("report.schema.json"), &v);
+    assert!(errors.is_empty(), "report violates its schema: {errors:#?}");
+    (out, v)
+}
+
 #[test]
 fn res_run_shifts_weight_through_res_proxy_as_the_file_declares() {
     // The language end to end: `balance via proxy` on the service the shift moves weight
@@ -195,23 +218,7 @@ fn res_run_shifts_weight_through_res_proxy_as_the_file_declares() {
         admin = proxy.admin_url(),
     );
     let (a0, b0) = (served(&a), served(&b));
-    let dir = TempDir::new("run-proxy");
-    let file = dir.path().join("scenario.res");
-    std::fs::write(&file, text).unwrap();
-    let json = dir.path().join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_res"))
-        .args(["run", file.to_str().unwrap(), "--seed", "9", "--quiet"])
-        .args(["--report", &format!("json={}", json.display())])
-        .args(["--no-record", "--remediate", "act"])
-        .env("NO_COLOR", "1")
-        .env_remove("CI")
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("report written")).unwrap();
-    let errors = common::validate(&common::load_schema("report.schema.json"), &v);
-    assert!(errors.is_empty(), "report violates its schema: {errors:#?}");
+    let (out, v) = run_file("run-proxy", &text);
     let r = &v["remediations"][0];
     assert_eq!(r["remedy"], "off_slow", "{v:#}\n{out}");
     assert_eq!(r["result"], "done", "{r:#}\n{out}");
@@ -223,4 +230,41 @@ fn res_run_shifts_weight_through_res_proxy_as_the_file_declares() {
     let (da, db) = (served(&a) - a0, served(&b) - b0);
     eprintln!("res run through res proxy: a answered {da}, b {db}");
     assert!(db > da, "a {da}, b {db}");
+}
+
+#[test]
+fn res_run_fails_over_to_the_backup_and_undoes_it_when_the_condition_stays() {
+    // `do failover` from the language: the backup takes the traffic (the shops count it),
+    // the condition (`p99 > 1ms`) cannot clear, so the run restores the states it read
+    // before, and the proxy reads them back after the run.
+    let shops: Vec<DemoChild> = (0..3).map(|_| DemoChild::start(&["catalog=8"])).collect();
+    let proxy = ProxyChild::start(
+        "http",
+        &[
+            format!("a=127.0.0.1:{}", shops[0].port),
+            format!("b=127.0.0.1:{}", shops[1].port),
+            format!("spare=127.0.0.1:{},backup", shops[2].port),
+        ],
+    );
+    let text = format!(
+        "system pool {{\n  base \"http://127.0.0.1:{front}\"\n  service a {{\n    route GET \"/items\"\n    balance via proxy \"{admin}\"\n  }}\n}}\n\
+         traffic t {{ rate 50/s  hold 10s }}\n\
+         remedy to_spare {{\n  when p99(pool) > 1ms for 2s\n  do failover pool.a to \"spare\"\n  verify within 3s\n  cooldown 1h\n}}\n\
+         scenario s {{\n  step main = load t\n  then remediate with to_spare\n}}\n",
+        front = proxy.port,
+        admin = proxy.admin_url(),
+    );
+    let (out, v) = run_file("run-proxy-failover", &text);
+    let r = &v["remediations"][0];
+    assert_eq!(r["remedy"], "to_spare", "{v:#}\n{out}");
+    assert_eq!(r["result"], "done", "{r:#}\n{out}");
+    assert_eq!(r["undone"], true, "{r:#}\n{out}");
+    assert_eq!(proxy.server("a").1, "ready");
+    assert_eq!(proxy.server("b").1, "ready");
+    let counts: Vec<u64> = shops.iter().map(served).collect();
+    eprintln!(
+        "res run failover: a {} b {} spare {}",
+        counts[0], counts[1], counts[2]
+    );
+    assert!(counts.iter().all(|c| *c > 0), "{counts:?}");
 }
