@@ -591,6 +591,9 @@ pub enum ActuatorModel {
     /// `balance via haproxy "SOCKET" backend "NAME"`: shift and failover through HAProxy's
     /// runtime API (socket: a unix path or host:port).
     BalanceHaproxy { socket: StrValue, backend: StrValue },
+    /// `balance via proxy "ADMIN_URL"`: shift and failover through the admin API of res's
+    /// splitting proxy (`res proxy serve`), `http://HOST:PORT`.
+    BalanceProxy { admin: StrValue },
 }
 
 impl ActuatorModel {
@@ -600,13 +603,16 @@ impl ActuatorModel {
             ActuatorModel::ScaleAdmin { within } | ActuatorModel::ScaleExec { within, .. } => {
                 *within
             }
-            ActuatorModel::BalanceHaproxy { .. } => None,
+            ActuatorModel::BalanceHaproxy { .. } | ActuatorModel::BalanceProxy { .. } => None,
         }
     }
 
     /// Whether this actuator changes the instance count (`scale via ...`).
     pub fn scales(&self) -> bool {
-        !matches!(self, ActuatorModel::BalanceHaproxy { .. })
+        !matches!(
+            self,
+            ActuatorModel::BalanceHaproxy { .. } | ActuatorModel::BalanceProxy { .. }
+        )
     }
 }
 

@@ -21,6 +21,7 @@ mod orchestrate;
 mod plan;
 mod predict;
 mod profile;
+mod proxy;
 mod recover;
 mod remedy;
 mod run;
@@ -96,6 +97,12 @@ enum Command {
     /// Predict failure points from the profile: capacity per service, the forecast peak against
     /// it and the scenario's SLOs; `list` and `score` the stored predictions.
     Predict(predict::PredictArgs),
+    /// res's proxy as a weighted splitter in front of instances, with an admin API
+    /// (`balance via proxy` remedies shift and fail over through it).
+    Proxy {
+        #[command(subcommand)]
+        action: proxy::ProxyCommand,
+    },
     /// The remediation audit log: decisions, and approving or rejecting those that wait.
     Remedy {
         #[command(subcommand)]
@@ -140,6 +147,7 @@ pub fn main() -> ExitCode {
         Command::Profile { action } => ExitCode::from(profile::run(action)),
         Command::Predict(args) => ExitCode::from(predict::run(args)),
         Command::Remedy { action } => remedy::run(action).into(),
+        Command::Proxy { action } => proxy::run(action).into(),
         Command::Orchestrate(args) => orchestrate::run(args, render).into(),
         Command::Lsp => lsp::run(),
         Command::Load(args) => load::run(args),

@@ -535,7 +535,7 @@ impl Cx<'_> {
             "per" if block == Some(Block::Fault) => keyword_items(&["chunk"]),
             "via" if block == Some(Block::Fault) => keyword_items(&["toxiproxy"]),
             "via" if prev == Some("scale") => keyword_items(&["admin", "exec"]),
-            "via" if prev == Some("balance") => keyword_items(&["haproxy"]),
+            "via" if prev == Some("balance") => keyword_items(&["haproxy", "proxy"]),
             "scale" if block == Some(Block::Service) => keyword_items(&["via"]),
             "step" if block == Some(Block::Remedy) => keyword_items(&["at"]),
             "mode" if block == Some(Block::Remedy) => plain_items(&["act", "advise"]),
@@ -787,7 +787,7 @@ mod tests {
         let l = labels(&format!(
             "{TEXT}system s2 {{ service a {{ balance via | }} }}"
         ));
-        assert_eq!(l, ["haproxy"]);
+        assert_eq!(l, ["haproxy", "proxy"]);
         let l = labels(&format!("{TEXT}fault g {{ on shop.pay latency 1s via | }}"));
         assert_eq!(l, ["toxiproxy"]);
         let l = labels(&format!("{TEXT}remedy r {{\n  |\n}}"));

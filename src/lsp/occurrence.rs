@@ -332,6 +332,7 @@ impl<'a> Walk<'a> {
                 self.expr(socket);
                 self.expr(backend);
             }
+            ServiceStmt::BalanceProxy { admin } => self.expr(admin),
             ServiceStmt::Query(q) => self.expr(&q.promql),
         }
     }

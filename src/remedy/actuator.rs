@@ -1,6 +1,7 @@
 //! The actuator trait: how a service is acted on. One implementation per kind, each in its own
 //! file ([`DemoAdmin`](super::DemoAdmin), [`ExecScale`](super::ExecScale),
-//! [`HaproxyBalancer`](super::HaproxyBalancer), [`Webhook`](super::Webhook)).
+//! [`HaproxyBalancer`](super::HaproxyBalancer), [`ProxySplitter`](super::ProxySplitter),
+//! [`Webhook`](super::Webhook)).
 //!
 //! Every actuator reads the state before acting and after (the engine keeps both in the audit
 //! log) and can put back a state it read earlier, which is how a remedy that did not help is
@@ -63,7 +64,7 @@ impl Change {
 
 /// How a service is acted on.
 pub trait Actuator: Send + Sync {
-    /// `demo_admin`, `exec`, `haproxy`, `webhook`.
+    /// `demo_admin`, `exec`, `haproxy`, `proxy`, `webhook`.
     fn kind(&self) -> &'static str;
 
     /// Where it acts, for reports: never holds a secret.

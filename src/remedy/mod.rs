@@ -3,7 +3,8 @@
 //!
 //! A service is acted on through an [`Actuator`]: the demo shop's admin API
 //! ([`DemoAdmin`]), declared commands with read-back ([`ExecScale`]), HAProxy's runtime API
-//! ([`HaproxyBalancer`]) or a [`Webhook`]. The [`Engine`] takes the remedies whose triggers
+//! ([`HaproxyBalancer`]), res's own splitting proxy ([`ProxySplitter`], `res proxy serve`)
+//! or a [`Webhook`]. The [`Engine`] takes the remedies whose triggers
 //! fired, passes each through the rails ([`rails`]: mode, cooldown, `at most N per D`,
 //! bounds, step limit, no scale-in on a prediction, one decision per service), acts or
 //! advises, and records every decision in the [`Audit`] log in the profile database. After
@@ -21,6 +22,7 @@ mod error;
 mod exec;
 pub mod haproxy;
 mod http;
+mod proxy;
 pub mod rails;
 mod record;
 mod state;
@@ -33,6 +35,7 @@ pub use engine::{Action, ActionKind, Check, Engine, EngineOptions, Fired, Remedy
 pub use error::{ActuatorError, AuditError};
 pub use exec::{ExecCommand, ExecScale};
 pub use haproxy::HaproxyBalancer;
+pub use proxy::ProxySplitter;
 pub use record::{
     DecisionRecord, Evidence, Mode, Outcome, ReportEntry, TriggerRecord, UndoRecord, Verification,
 };

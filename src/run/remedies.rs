@@ -5,7 +5,8 @@
 //! the condition must clear within twice its window, or the state read before is restored.
 //!
 //! Actuators come from the services' declarations: `scale via exec … read …` (commands with
-//! read-back), `balance via haproxy SOCKET backend NAME` (shift and failover, servers named
+//! read-back), `balance via haproxy SOCKET backend NAME` or `balance via proxy ADMIN_URL`
+//! (shift and failover through HAProxy or `res proxy serve`, servers named
 //! like the services), and `scale via admin` — implicit on a `builtin demo_shop` — for the
 //! embedded shop's admin API; `do exec` runs its command and `do webhook URL` posts to it. A
 //! remedy's `mode`, `verify within`, `require approval`, `step at most` and the actuator's
@@ -25,8 +26,8 @@ use crate::check::{
 };
 use crate::remedy::{
     Action, ActionKind, Actuator, DecisionRecord, DemoAdmin, Engine, EngineOptions, Evidence,
-    ExecCommand, ExecScale, Fired, HaproxyBalancer, Mode, Outcome, Remedy, TriggerRecord,
-    Verification, Webhook,
+    ExecCommand, ExecScale, Fired, HaproxyBalancer, Mode, Outcome, ProxySplitter, Remedy,
+    TriggerRecord, Verification, Webhook,
 };
 use crate::report::SkippedPart;
 use crate::syntax::ast::BinaryOp;
@@ -338,6 +339,10 @@ fn wire(model: &Model, setup: &Setup, action: &ActionModel) -> Result<Wired, Str
             Some(ActuatorModel::BalanceHaproxy { socket, backend }) => {
                 let a: Arc<dyn Actuator> =
                     Arc::new(HaproxyBalancer::new(&resolve(socket)?, &resolve(backend)?));
+                Ok(Some((ActionKind::Balance, a)))
+            }
+            Some(ActuatorModel::BalanceProxy { admin }) => {
+                let a: Arc<dyn Actuator> = Arc::new(ProxySplitter::new(&resolve(admin)?));
                 Ok(Some((ActionKind::Balance, a)))
             }
             _ => Ok(None),

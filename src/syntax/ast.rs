@@ -208,6 +208,10 @@ pub enum ServiceStmt {
         socket: Expr,
         backend: Expr,
     },
+    /// `balance via proxy ADMIN_URL`: res's splitting proxy (`res proxy serve`)
+    BalanceProxy {
+        admin: Expr,
+    },
     /// `query QUANTITY "PROMQL"` for this service.
     Query(Query),
 }

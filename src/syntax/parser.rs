@@ -541,10 +541,17 @@ impl Builder<'_> {
             }
             Rule::query_stmt => ServiceStmt::Query(self.parse_query(p)?),
             Rule::balance_via_stmt => {
-                let mut it = children(p);
-                let socket = self.parse_expr(it.next()?);
-                let backend = self.parse_expr(it.next()?);
-                ServiceStmt::BalanceHaproxy { socket, backend }
+                let how = children(p).next()?;
+                let mut it = children(how.clone());
+                if how.as_rule() == Rule::balance_proxy {
+                    ServiceStmt::BalanceProxy {
+                        admin: self.parse_expr(it.next()?),
+                    }
+                } else {
+                    let socket = self.parse_expr(it.next()?);
+                    let backend = self.parse_expr(it.next()?);
+                    ServiceStmt::BalanceHaproxy { socket, backend }
+                }
             }
             _ => return None,
         };

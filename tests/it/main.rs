@@ -31,3 +31,4 @@ mod report;
 mod run;
 mod schedule;
 mod shard;
+mod splitter;

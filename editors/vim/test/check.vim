@@ -153,6 +153,7 @@ call s:W('command', 'resStatement')
 call s:W('balance', 'resStatement')
 call s:W('haproxy', 'resStatement')
 call s:W('backend', 'resStatement')
+call s:W('proxy', 'resStatement')
 
 " traffic
 call s:W('traffic', 'resDeclaration')

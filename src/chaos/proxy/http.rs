@@ -61,8 +61,8 @@ pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
         _ = connection => {}
         _ = stop.wait_for(|s| *s) => {}
     }
-    if let Some(sender) = conn_state.close() {
-        shared.pool.put(sender);
+    if let Some((server, sender)) = conn_state.close() {
+        shared.pool_of(server).put(sender);
     }
 }
 
@@ -225,6 +225,27 @@ async fn until_removed(shared: &Shared, id: FaultId) {
     }
 }
 
+/// The server a request goes to: 0 with one upstream, else the splitter's next choice;
+/// `None` when no server takes traffic.
+#[inline]
+fn choose(shared: &Shared, conn: &ConnState) -> Option<usize> {
+    let Some(split) = &shared.split else {
+        return Some(0);
+    };
+    let picked = split.pick(&mut conn.split.lock().unwrap_or_else(|e| e.into_inner()));
+    if let Some(i) = picked {
+        split.sent(i);
+    }
+    picked
+}
+
+/// Records a connection's outcome or a broken request on a splitter's server.
+fn note(shared: &Shared, server: usize, connected: bool) {
+    if let Some(split) = &shared.split {
+        split.connected(server, connected);
+    }
+}
+
 async fn forward(
     shared: &Arc<Shared>,
     conn: &Arc<ConnState>,
@@ -232,14 +253,23 @@ async fn forward(
     body: Incoming,
     shaping: Shaping,
 ) -> Response<ProxyBody> {
-    let mut req = upstream_request(shared, parts, body);
+    let Some(server) = choose(shared, conn) else {
+        bump(&shared.counters.no_server);
+        return no_server();
+    };
+    let (pool, addr) = (shared.pool_of(server), shared.addr_of(server));
+    let mut req = upstream_request(addr, parts, body);
     loop {
-        let (mut sender, reused) = match conn.take_upstream().or_else(|| shared.pool.take()) {
+        let (mut sender, reused) = match conn.take_upstream(server).or_else(|| pool.take()) {
             Some(sender) => (sender, true),
-            None => match shared.pool.connect().await {
-                Ok(sender) => (sender, false),
+            None => match pool.connect().await {
+                Ok(sender) => {
+                    note(shared, server, true);
+                    (sender, false)
+                }
                 Err(e) => {
                     bump(&shared.counters.upstream_errors);
+                    note(shared, server, false);
                     return bad_gateway(e.to_string());
                 }
             },
@@ -249,23 +279,18 @@ async fn forward(
                 continue;
             }
             bump(&shared.counters.upstream_errors);
-            return bad_gateway(format!(
-                "upstream {} closed the connection",
-                shared.upstream
-            ));
+            note(shared, server, false);
+            return bad_gateway(format!("upstream {addr} closed the connection"));
         }
         match sender.try_send_request(req).await {
-            Ok(resp) => return respond(shared, conn, sender, resp, shaping),
+            Ok(resp) => return respond(shared, conn, server, sender, resp, shaping),
             Err(mut e) => match e.take_message() {
                 // A reused connection closed under us before the request left: try another.
                 Some(unsent) if reused => req = unsent,
                 _ => {
                     bump(&shared.counters.upstream_errors);
-                    return bad_gateway(format!(
-                        "upstream {} failed: {}",
-                        shared.upstream,
-                        e.into_error()
-                    ));
+                    note(shared, server, false);
+                    return bad_gateway(format!("upstream {addr} failed: {}", e.into_error()));
                 }
             },
         }
@@ -275,13 +300,14 @@ async fn forward(
 fn respond(
     shared: &Arc<Shared>,
     conn: &Arc<ConnState>,
+    server: usize,
     sender: super::pool::Sender,
     resp: Response<Incoming>,
     shaping: Shaping,
 ) -> Response<ProxyBody> {
     let (mut parts, body) = resp.into_parts();
     strip_hop_by_hop(&mut parts.headers);
-    let lease = Some(Lease::new(shared.clone(), conn.clone(), sender));
+    let lease = Some(Lease::new(shared.clone(), conn.clone(), server, sender));
     let body = if shaping.is_none() {
         ProxyBody::Upstream { body, lease }
     } else {
@@ -290,13 +316,17 @@ fn respond(
     Response::from_parts(parts, body)
 }
 
-fn upstream_request(shared: &Shared, mut parts: Parts, body: Incoming) -> Request<ProxyBody> {
+fn upstream_request(
+    upstream: std::net::SocketAddr,
+    mut parts: Parts,
+    body: Incoming,
+) -> Request<ProxyBody> {
     if !parts.headers.contains_key(HOST) {
         let host = parts
             .uri
             .authority()
             .map(|a| a.to_string())
-            .unwrap_or_else(|| shared.upstream.to_string());
+            .unwrap_or_else(|| upstream.to_string());
         if let Ok(host) = HeaderValue::from_str(&host) {
             parts.headers.insert(HOST, host);
         }
@@ -347,6 +377,18 @@ fn injected(status: u16, fault: &str) -> Response<ProxyBody> {
     if let Ok(v) = HeaderValue::from_str(fault) {
         headers.insert("x-res-fault", v);
     }
+    resp
+}
+
+/// A splitting proxy with no server ready: 503, like a balancer with an empty backend.
+fn no_server() -> Response<ProxyBody> {
+    let mut resp = Response::new(ProxyBody::text(
+        "res proxy: no server is ready with a weight above 0 (all drained, in maintenance or weighted 0)\n".to_string(),
+    ));
+    *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    let headers = resp.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    headers.insert("x-res-proxy", HeaderValue::from_static("no-server"));
     resp
 }
 

@@ -31,8 +31,11 @@ pub struct ConnState {
     pub abort: AtomicBool,
     /// This connection's cached view of the fault set.
     pub view: Mutex<FaultView>,
-    /// The upstream connection this client connection used last (see [`super::pool`]).
-    upstream: Mutex<Option<Sender>>,
+    /// The upstream connection this client connection used last, and the server it goes to
+    /// (always 0 without a splitter; see [`super::pool`]).
+    upstream: Mutex<Option<(usize, Sender)>>,
+    /// A splitting proxy: this connection's cached schedule ([`super::split`]).
+    pub split: Mutex<Option<Arc<super::split::SplitSet>>>,
     /// Cleared when the client connection ends; its upstream connection then goes to the pool.
     open: AtomicBool,
 }
@@ -44,22 +47,24 @@ impl ConnState {
             abort: AtomicBool::new(false),
             view: Mutex::new(FaultView::new(&shared.table)),
             upstream: Mutex::new(None),
+            split: Mutex::new(None),
             open: AtomicBool::new(true),
         }
     }
 
-    /// This connection's own upstream connection, if it has one that is still open.
-    pub fn take_upstream(&self) -> Option<Sender> {
-        self.upstream
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .filter(|s| !s.is_closed())
+    /// This connection's own upstream connection to `server`, if it has one still open.
+    pub fn take_upstream(&self, server: usize) -> Option<Sender> {
+        let mut slot = self.upstream.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_some_and(|(s, _)| *s != server) {
+            return None;
+        }
+        slot.take().map(|(_, s)| s).filter(|s| !s.is_closed())
     }
 
-    /// Keeps `sender` for this connection's next request; gives it back when the connection
-    /// has ended or already keeps one (HTTP/2 streams in parallel).
-    pub fn keep_upstream(&self, sender: Sender) -> Option<Sender> {
+    /// Keeps `sender` (to `server`) for this connection's next request; gives it back when
+    /// the connection has ended or already keeps one (HTTP/2 streams in parallel, or another
+    /// server's under a splitter).
+    pub fn keep_upstream(&self, server: usize, sender: Sender) -> Option<Sender> {
         if !self.open.load(Ordering::Acquire) {
             return Some(sender);
         }
@@ -67,14 +72,18 @@ impl ConnState {
         if slot.is_some() {
             return Some(sender);
         }
-        *slot = Some(sender);
+        *slot = Some((server, sender));
         None
     }
 
-    /// The client connection ended: its upstream connection, for the pool.
-    pub fn close(&self) -> Option<Sender> {
+    /// The client connection ended: its upstream connection and its server, for the pool.
+    pub fn close(&self) -> Option<(usize, Sender)> {
         self.open.store(false, Ordering::Release);
-        self.take_upstream()
+        self.upstream
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .filter(|(_, s)| !s.is_closed())
     }
 }
 

@@ -1,7 +1,9 @@
 //! The fault proxy: a TCP or HTTP proxy that `res` puts in a path and damages on demand.
 //!
 //! A proxy forwards everything from its listen address to one upstream until faults are
-//! added; faults are added and removed while traffic flows ([`table`] explains how that stays
+//! added — or, started with [`Proxy::start_split`], splits it over several weighted servers
+//! ([`split`]: the standalone `res proxy serve`, and the balancer `balance via proxy` remedies
+//! act through, with its admin API in [`admin`]); faults are added and removed while traffic flows ([`table`] explains how that stays
 //! cheap). In [`ProxyMode::Tcp`] it splices bytes between two sockets and acts per
 //! connection; in [`ProxyMode::Http`] it parses requests (hyper server on the listen side,
 //! a keep-alive hyper client per upstream) so that faults can match a method, a path or a
@@ -24,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod fault;
 mod http;
 mod http_body;
@@ -31,6 +34,7 @@ mod io;
 pub mod matcher;
 mod pool;
 pub mod schedule;
+pub mod split;
 pub mod stats;
 pub mod table;
 mod tcp;
@@ -71,6 +75,27 @@ pub(crate) struct Shared {
     pub counters: Counters,
     pub stop: watch::Receiver<bool>,
     pub pool: pool::Pool,
+    /// The servers of a splitting proxy; `None` for one upstream (`upstream`, `pool`).
+    pub split: Option<split::Splitter>,
+}
+
+impl Shared {
+    /// The keep-alive pool of server `server` (0, the only one, without a splitter).
+    #[inline]
+    pub fn pool_of(&self, server: usize) -> &pool::Pool {
+        match &self.split {
+            None => &self.pool,
+            Some(s) => s.servers.get(server).map_or(&self.pool, |s| &s.pool),
+        }
+    }
+
+    #[inline]
+    pub fn addr_of(&self, server: usize) -> SocketAddr {
+        match &self.split {
+            None => self.upstream,
+            Some(s) => s.servers.get(server).map_or(self.upstream, |s| s.addr),
+        }
+    }
 }
 
 /// Starts proxies.
@@ -83,6 +108,27 @@ impl Proxy {
         listen: SocketAddr,
         upstream: SocketAddr,
         mode: ProxyMode,
+    ) -> Result<ProxyHandle> {
+        Self::launch(listen, upstream, mode, None).await
+    }
+
+    /// Listens on `listen` and splits requests (HTTP) or connections (TCP) over `servers` by
+    /// weight and state ([`split`]); [`ProxyHandle::splitter`] changes them while it runs.
+    pub async fn start_split(
+        listen: SocketAddr,
+        servers: &[split::ServerSpec],
+        mode: ProxyMode,
+    ) -> Result<ProxyHandle> {
+        let splitter = split::Splitter::new(servers).map_err(ChaosError::UnsupportedOnProxy)?;
+        let first = splitter.servers[0].addr;
+        Self::launch(listen, first, mode, Some(splitter)).await
+    }
+
+    async fn launch(
+        listen: SocketAddr,
+        upstream: SocketAddr,
+        mode: ProxyMode,
+        split: Option<split::Splitter>,
     ) -> Result<ProxyHandle> {
         let listener = TcpListener::bind(listen)
             .await
@@ -102,6 +148,7 @@ impl Proxy {
             counters: Counters::default(),
             stop: stop_rx,
             pool: pool::Pool::new(upstream),
+            split,
         });
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(ProxyHandle {
@@ -157,6 +204,11 @@ impl ProxyHandle {
 
     pub fn mode(&self) -> ProxyMode {
         self.inner.shared.mode
+    }
+
+    /// The servers, weights and states of a proxy started with [`Proxy::start_split`].
+    pub fn splitter(&self) -> Option<&split::Splitter> {
+        self.inner.shared.split.as_ref()
     }
 
     /// Adds a fault; it acts on traffic from the next chunk or request on. Refuses what this
@@ -239,4 +291,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     drop(listener);
     connections.shutdown().await;
     shared.pool.clear();
+    if let Some(s) = &shared.split {
+        s.clear_pools();
+    }
 }

@@ -106,14 +106,22 @@ impl Pool {
 pub struct Lease {
     shared: Arc<super::Shared>,
     conn: Arc<ConnState>,
+    /// The server the connection goes to (0 without a splitter).
+    server: usize,
     sender: Option<Sender>,
 }
 
 impl Lease {
-    pub fn new(shared: Arc<super::Shared>, conn: Arc<ConnState>, sender: Sender) -> Lease {
+    pub fn new(
+        shared: Arc<super::Shared>,
+        conn: Arc<ConnState>,
+        server: usize,
+        sender: Sender,
+    ) -> Lease {
         Lease {
             shared,
             conn,
+            server,
             sender: Some(sender),
         }
     }
@@ -121,8 +129,8 @@ impl Lease {
     /// The body ended cleanly: the connection can carry the next request.
     pub fn release(&mut self) {
         if let Some(sender) = self.sender.take() {
-            if let Some(sender) = self.conn.keep_upstream(sender) {
-                self.shared.pool.put(sender);
+            if let Some(sender) = self.conn.keep_upstream(self.server, sender) {
+                self.shared.pool_of(self.server).put(sender);
             }
         }
     }

@@ -33,6 +33,9 @@ pub struct ProxyStats {
     pub answered: u64,
     pub failed_answers: u64,
     pub latency_us_sum: u64,
+    /// A splitting proxy: requests answered 503, or connections closed, because no server
+    /// was ready with a weight (all in `drain` or `maint`, or weighted 0).
+    pub no_server: u64,
     pub active_faults: usize,
 }
 
@@ -53,6 +56,7 @@ pub struct Counters {
     pub answered: AtomicU64,
     pub failed_answers: AtomicU64,
     pub latency_us_sum: AtomicU64,
+    pub no_server: AtomicU64,
 }
 
 #[inline]
@@ -84,6 +88,7 @@ impl Counters {
             answered: g(&self.answered),
             failed_answers: g(&self.failed_answers),
             latency_us_sum: g(&self.latency_us_sum),
+            no_server: g(&self.no_server),
             active_faults,
         }
     }

@@ -133,14 +133,32 @@ pub(super) async fn serve(shared: Arc<Shared>, mut client: TcpStream) {
             return;
         }
     }
-    let mut upstream =
-        match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(shared.upstream)).await {
-            Ok(Ok(s)) => s,
-            _ => {
-                bump(&shared.counters.upstream_errors);
+    let server = match &shared.split {
+        None => 0,
+        Some(split) => match split.pick_now() {
+            Some(i) => {
+                split.sent(i);
+                i
+            }
+            None => {
+                // No server takes connections: closed at once, counted.
+                bump(&shared.counters.no_server);
                 return;
             }
-        };
+        },
+    };
+    let addr = shared.addr_of(server);
+    let connected = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await;
+    if let Some(split) = &shared.split {
+        split.connected(server, matches!(connected, Ok(Ok(_))));
+    }
+    let mut upstream = match connected {
+        Ok(Ok(s)) => s,
+        _ => {
+            bump(&shared.counters.upstream_errors);
+            return;
+        }
+    };
     let _ = upstream.set_nodelay(true);
     let end = {
         let (cr, cw) = client.split();

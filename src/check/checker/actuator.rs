@@ -1,5 +1,6 @@
 //! Actuators: how a remedy may change a service (`scale via admin|exec …`, `balance via
-//! haproxy …`), the checks on their arguments, and the rule that a remedy's action needs one.
+//! haproxy|proxy …`), the checks on their arguments, and the rule that a remedy's action needs
+//! one.
 
 use super::*;
 
@@ -91,6 +92,21 @@ impl<'a> Checker<'a> {
                     socket: s,
                     backend: b,
                 })
+            }
+            ast::ServiceStmt::BalanceProxy { admin } => {
+                seen.once(self, "balance via", st.span);
+                let a = self.string(admin, cx, "the proxy's admin API URL")?;
+                if let StrValue::Literal { value } = &a {
+                    if let Some(problem) = admin_url_problem(value) {
+                        self.out_of_range(
+                            admin.span,
+                            &format!("`{value}` {problem}"),
+                            "give the admin API `res proxy serve` prints, like \"http://127.0.0.1:9900\"",
+                        );
+                        return None;
+                    }
+                }
+                Some(ActuatorModel::BalanceProxy { admin: a })
             }
             _ => None,
         }
@@ -200,7 +216,7 @@ impl<'a> Checker<'a> {
             )
             .with_label("no load balancer to act through")
             .with_help(format!(
-                "add to service `{}`: `balance via haproxy \"127.0.0.1:9999\" backend \"NAME\"`",
+                "add to service `{}`: `balance via haproxy \"127.0.0.1:9999\" backend \"NAME\"`, or `balance via proxy \"http://127.0.0.1:9900\"` for `res proxy serve`",
                 svc.name
             )),
         );
@@ -231,4 +247,25 @@ impl<'a> Checker<'a> {
             }
         }
     }
+}
+
+/// What is wrong with the admin URL of `balance via proxy`, if anything: it must be
+/// `http://HOST:PORT`, optionally ending in `/servers`.
+fn admin_url_problem(value: &str) -> Option<&'static str> {
+    let Some(rest) = value.strip_prefix("http://") else {
+        return Some(if value.starts_with("https://") {
+            "is https: the proxy's admin API speaks plain HTTP (keep it on 127.0.0.1)"
+        } else {
+            "is not an http:// URL"
+        });
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let path = path.trim_end_matches('/');
+    if !(path.is_empty() || path == "servers") {
+        return Some("has a path: the admin API's address is enough");
+    }
+    let host_port = authority.rsplit_once(':').is_some_and(|(h, p)| {
+        !h.is_empty() && !h.contains(['@', ' ']) && p.parse::<u16>().is_ok_and(|p| p > 0)
+    });
+    (!host_port).then_some("has no host:port")
 }

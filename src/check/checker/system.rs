@@ -296,7 +296,9 @@ impl<'a> Checker<'a> {
                     self.query(q, st.span, &mut seen, cx, &mut qs);
                     m.queries = qs;
                 }
-                ast::ServiceStmt::ScaleVia { .. } | ast::ServiceStmt::BalanceHaproxy { .. } => {
+                ast::ServiceStmt::ScaleVia { .. }
+                | ast::ServiceStmt::BalanceHaproxy { .. }
+                | ast::ServiceStmt::BalanceProxy { .. } => {
                     if let Some(a) = self.actuator(st, &mut seen, cx) {
                         m.actuators.push(a);
                     }

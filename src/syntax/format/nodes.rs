@@ -272,6 +272,9 @@ impl<'a> Formatter<'a> {
                 self.expr(socket),
                 self.expr(backend)
             ),
+            ServiceStmt::BalanceProxy { admin } => {
+                format!("balance via proxy {}", self.expr(admin))
+            }
             ServiceStmt::Query(q) => self.query(q),
         };
         self.line(s.span, t)
