@@ -159,8 +159,9 @@ pub async fn start_chaos(
     Ok(())
 }
 
-/// Traffics whose forecast a scenario needs: every loaded traffic and its `like` chain, and
-/// every `peak(t)` their rates and stages mention.
+/// Traffics whose forecast a scenario needs: every loaded traffic and its `like` chain, every
+/// `peak(t)` their rates and stages mention, and every `peak(t)` a predicted trigger of its
+/// remedies is evaluated at.
 fn traffics_needing_peaks(model: &Model, scenario: &ScenarioModel) -> Vec<usize> {
     fn peaks_in(e: &crate::check::TExpr, out: &mut Vec<usize>) {
         match &e.kind {
@@ -205,6 +206,14 @@ fn traffics_needing_peaks(model: &Model, scenario: &ScenarioModel) -> Vec<usize>
                 }
             }
             cur = tm.like;
+        }
+    }
+    // A predicted trigger `at peak(t)` of a remedy the scenario remediates with.
+    for &r in &scenario.remediate {
+        for trigger in model.remedies.get(r).map_or(&[][..], |m| &m.triggers[..]) {
+            if let Some(at) = &trigger.at {
+                peaks_in(at, &mut out);
+            }
         }
     }
     out

@@ -875,6 +875,17 @@ fn run_file(
     let dir = TempDir::new(tag);
     let file = dir.path().join("scenario.res");
     std::fs::write(&file, text).unwrap();
+    run_path(&dir, &file, seed, extra)
+}
+
+/// `res run FILE` with its JSON report in `dir`: the exit code, stdout and the report (checked
+/// against its schema).
+fn run_path(
+    dir: &TempDir,
+    file: &std::path::Path,
+    seed: &str,
+    extra: &[&str],
+) -> (Option<i32>, String, serde_json::Value) {
     let json = dir.path().join("report.json");
     let report = format!("json={}", json.display());
     let mut args = vec![
@@ -1002,6 +1013,44 @@ fn res_run_predicts_a_breach_scales_ahead_and_verifies_at_the_predicted_rate() {
             .iter()
             .any(|e| e.contains("verification load at 50.0/s")),
         "{events:#?}"
+    );
+    assert_eq!(v["outcome"], "pass", "{v:#}\n{out}");
+    assert_eq!(code, Some(0), "{out}");
+}
+
+/// The shipped chain, as a user runs it: scenarios/scale_ahead.res learns the demo shop's
+/// access log, forecasts its peak, and the predicted breach at the peak × margin scales the
+/// one-worker checkout ahead, verified under a load at that rate.
+#[test]
+fn the_shipped_scale_ahead_scenario_forecasts_predicts_scales_and_verifies() {
+    let dir = TempDir::new("scale-ahead-shipped");
+    let db = dir.path().join("profile.redb");
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scale_ahead.res");
+    let (code, out, v) = run_path(
+        &dir,
+        &file,
+        "5",
+        &["--remediate", "act", "--profile-db", db.to_str().unwrap()],
+    );
+    assert_eq!(v["learned"][0]["traffic"], "orders", "{v:#}");
+    let r = &v["remediations"][0];
+    assert_eq!(r["remedy"], "scale_ahead", "{v:#}\n{out}");
+    assert_eq!(r["predicted"], true, "{r:#}");
+    assert_eq!(r["result"], "done", "{r:#}\n{out}");
+    assert_eq!(r["before"]["instances"], 1);
+    assert_eq!(r["after"]["instances"], 3);
+    assert_eq!(r["verification"], "verified", "{r:#}\n{out}");
+    // The rate is the forecast peak × the margin, not a number written in the file.
+    let events = event_details(&v);
+    let at = events
+        .iter()
+        .find_map(|e| e.strip_prefix("remedy scale_ahead: verification load at "))
+        .and_then(|rest| rest.split("/s").next())
+        .and_then(|x| x.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no verification load: {events:#?}"));
+    assert!(
+        (40.0..60.0).contains(&at),
+        "verified at {at}/s: {events:#?}"
     );
     assert_eq!(v["outcome"], "pass", "{v:#}\n{out}");
     assert_eq!(code, Some(0), "{out}");
