@@ -273,8 +273,16 @@ impl Loop<'_> {
                 Some(mark) => {
                     let mut d = d;
                     let bytes = serde_json::to_vec(&mark).map_err(|e| e.to_string())?;
-                    self.store
-                        .record_with(&mut d, &[(format!("model/{}", tr.key), bytes)])?;
+                    let mut state = vec![(format!("model/{}", tr.key), bytes)];
+                    if let Some(v) = &step.version {
+                        let json = serde_json::to_string(v).map_err(|e| e.to_string())?;
+                        state.push((
+                            format!("model_version/{}/{:010}", tr.key, v.version),
+                            json.clone().into_bytes(),
+                        ));
+                        d.evidence = Some(json);
+                    }
+                    self.store.record_with(&mut d, &state)?;
                     self.written += 1;
                     self.count(&d);
                     self.counters

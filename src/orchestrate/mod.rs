@@ -23,6 +23,7 @@ pub mod scrape;
 pub mod serve;
 pub mod status;
 pub mod store;
+mod tail;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

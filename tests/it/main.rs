@@ -24,6 +24,7 @@ mod load;
 mod load_http1;
 mod lsp;
 mod orchestrate;
+mod orchestrate_learn;
 mod predict;
 mod profile;
 mod remedy;
