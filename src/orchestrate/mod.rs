@@ -17,6 +17,7 @@ pub mod learn;
 mod log;
 mod looping;
 mod memory;
+mod outcome;
 pub mod prometheus;
 pub mod rules;
 pub mod scrape;

@@ -353,7 +353,7 @@ fn candidates(path: &Path) -> Vec<PathBuf> {
         .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
-    dated.sort_by(|a, b| b.0.cmp(&a.0));
+    dated.sort_by_key(|d| std::cmp::Reverse(d.0));
     out.extend(dated.into_iter().take(MAX_CANDIDATES).map(|(_, p)| p));
     out
 }
