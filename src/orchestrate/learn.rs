@@ -1,5 +1,5 @@
 //! The loop's learning half: each declared log (`traffic … { learn from "…" }`) is followed
-//! between iterations ([`super::tail`]): what was appended is fed to the traffic's streaming
+//! between iterations (`tail.rs`): what was appended is fed to the traffic's streaming
 //! learner, a rotated log is read to its end and the new one from its start, and the model is
 //! a snapshot of the learner. The forecast is refreshed then and at least every six hours of
 //! the loop's time, from the loop's "now", with the events' `expect` applied while they last
@@ -64,6 +64,9 @@ pub struct ModelVersion {
     pub peak_at: String,
     #[serde(default)]
     pub note: Option<String>,
+    /// Wall time spent reading the new lines and taking the model (milliseconds).
+    #[serde(default)]
+    pub learn_ms: f64,
 }
 
 /// One traffic that learns from a log.
@@ -154,6 +157,7 @@ impl Cache {
             return None;
         }
         let mut read = None;
+        let clock = std::time::Instant::now();
         if changed || !self.follows.contains_key(&tr.key) {
             let got = match self.follows.get_mut(&tr.key) {
                 Some(f) => f.read_new(&tr.path),
@@ -188,6 +192,7 @@ impl Cache {
                 }
             }
         }
+        let learn_ms = clock.elapsed().as_secs_f64() * 1000.0;
         if read.is_none() && !stale {
             // Only a line still being written: nothing new to learn yet.
             return None;
@@ -282,6 +287,7 @@ impl Cache {
             peak_per_s: next.peak_per_s,
             peak_at: next.peak_at.clone(),
             note: r.note,
+            learn_ms: (learn_ms * 10.0).round() / 10.0,
         });
         Some(Step {
             action,

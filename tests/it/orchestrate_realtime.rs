@@ -3,8 +3,9 @@
 //! demo shop served inside each `res run` child, with a one-worker checkout), on a profile
 //! seeded by a recorded ramp. The test appends a burst to the access log while the loop runs:
 //! the model learns the appended lines (a new version), the forecast rises, the prediction
-//! says the checkout's SLO breaks, the next run in the window advises `scale shop.checkout by
-//! +2` (a `when predicted … at peak(real)` remedy, advise mode, nothing changed) and the
+//! says the checkout's SLO breaks, a run in the window after it advises `scale shop.checkout
+//! by +2` (a `when predicted saturation(…) > 100% at peak(real)` remedy, advise mode,
+//! nothing changed) and the
 //! predictions are scored against the runs — every step read back from the audit log.
 
 use std::path::Path;
@@ -30,9 +31,10 @@ traffic real {
 traffic warm { rate 30/s  ramp 2/s -> rate over 16s  hold 4s }
 traffic peak_test { like real  rate peak(real)  hold 6s }
 slo fast { p99(shop.checkout) < 300ms }
+slo room { saturation(shop.checkout) < 100% }
 window always { from 2020-01-01T00:00Z to 2100-01-01T00:00Z }
 remedy ahead {
-  when predicted p99(shop.checkout) > 300ms at peak(real)
+  when predicted saturation(shop.checkout) > 100% at peak(real)
   do scale shop.checkout by +2
   cooldown 1h
 }
@@ -43,6 +45,7 @@ scenario check {
   step main = load peak_test
   then remediate with ahead
   expect fast
+  expect room
 }
 "#;
 
@@ -150,11 +153,11 @@ fn a_growing_log_raises_the_forecast_predicts_a_breach_advises_a_scale_up_and_sc
         learned(all) >= 1 && all.iter().any(ended)
     });
     let first = all.iter().find(|d| d["action"] == "learn").unwrap().clone();
-    let first_run = all.iter().find(|d| ended(d)).unwrap();
-    assert_eq!(first_run["outcome"], "pass", "{all:#?}");
+    // (Its outcome is the SLO measured on a shared machine: not asserted.) Its predicted
+    // remedy, at the quiet peak, did not fire.
     assert!(all.iter().all(|d| d["action"] != "remedy"), "{all:#?}");
-    // The last hour: a burst, 600 orders an hour (20/s at `scale 120x`).
-    let burst = lines(now - 3600, now, 6);
+    // The last hour: a burst, 1,800 orders an hour (60/s at `scale 120x`).
+    let burst = lines(now - 3600, now, 2);
     let appended = burst.lines().count();
     std::fs::OpenOptions::new()
         .append(true)
@@ -192,7 +195,8 @@ fn a_growing_log_raises_the_forecast_predicts_a_breach_advises_a_scale_up_and_sc
     let v: Value = serde_json::from_str(second["evidence"].as_str().unwrap()).unwrap();
     assert_eq!(v["how"], "appended", "{text:#?}");
     assert_eq!(v["lines_added"], appended as u64, "{text:#?}");
-    assert!(reason(second).contains(&format!("appended {} lines", appended)));
+    let words = format!("appended {},{:03} lines", appended / 1000, appended % 1000);
+    assert!(reason(second).contains(&words), "{}", reason(second));
     let peak = |d: &Value| -> f64 {
         serde_json::from_str::<Value>(d["evidence"].as_str().unwrap()).unwrap()["peak_per_s"]
             .as_f64()
@@ -208,7 +212,7 @@ fn a_growing_log_raises_the_forecast_predicts_a_breach_advises_a_scale_up_and_sc
         .find(|d| d["action"] == "predict")
         .unwrap_or_else(|| panic!("no prediction after the burst: {text:#?}"));
     let evidence = predicted["evidence"].as_str().unwrap();
-    assert!(evidence.contains("breaks fast"), "{evidence}");
+    assert!(evidence.contains("— breaks"), "{evidence}");
     // The next run advised the scale-up, changing nothing.
     let remedy = all
         .iter()
