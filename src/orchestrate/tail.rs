@@ -197,7 +197,9 @@ impl Follow {
             }
             return Ok(None);
         }
-        if same_start && len >= self.offset {
+        // A head shorter than HEAD proves less: then a new inode is a new file.
+        let known = self.head.len() == HEAD || id == (self.dev, self.ino);
+        if same_start && known && len >= self.offset {
             // Grown (or touched): the same file, even as another inode (replaced by a longer copy).
             (self.dev, self.ino) = id;
             let from = self.offset;

@@ -1,7 +1,8 @@
 //! `res orchestrate` learns its logs incrementally, on a real log file that a test writes
 //! while the loop runs (virtual clock, a few iterations a second): lines appended are learned
 //! alone (a line still without its newline waits), a rotation to `PATH.1` and to `PATH.1.gz`
-//! reads the rest of the old file and the new one from its start, so every line counts once —
+//! (and a `copytruncate`) reads the rest of the old file and the new one from its start, so
+//! every line counts once —
 //! the model then equals a whole learn of all the lines (requests and forecast peak) — and a
 //! log rewritten in place is learned again from scratch, saying why. Every version is an
 //! audit row with how it was learned, the byte it started from and the lines it added.
@@ -147,7 +148,8 @@ fn a_growing_and_rotated_log_is_learned_incrementally_each_line_once() {
     let db = d.join("profile.redb");
     let log = d.join("access.log");
     let (n1, n2, n3, n4, n5, n6, n7) = (1700, 1900, 2050, 2200, 2300, 2400, 2500);
-    assert!(all.len() > n7, "{}", all.len());
+    let (n8, n9) = (2550, 2600);
+    assert!(all.len() > n9, "{}", all.len());
     std::fs::write(&log, cut(0, n1)).unwrap();
     let mut child = orchestrate(
         &file,
@@ -230,13 +232,38 @@ fn a_growing_and_rotated_log_is_learned_incrementally_each_line_once() {
     let rotated = v[0].clone();
     seen += 1;
 
+    // copytruncate: lines not read yet, the file copied to access.log.1 and truncated, new
+    // lines in it. The copy is found by its first bytes and read on from the old offset.
+    append(&log, &cut(n7, n8));
+    std::fs::copy(&log, d.join("access.log.1")).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+    f.set_len(0).unwrap();
+    drop(f);
+    append(&log, &cut(n8, n9));
+    let v = wait_lines(&db, &mut child, seen, (n9 - n7) as u64);
+    assert_eq!(v[0]["how"], "rotated", "{v:#?}");
+    assert!(
+        v[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("access.log.1 from byte"),
+        "{v:#?}"
+    );
+    assert_eq!(
+        v.last().unwrap()["requests"],
+        n9 as u64,
+        "every line counted once"
+    );
+    seen += v.len();
+    std::fs::remove_file(d.join("access.log.1")).unwrap();
+
     // Rewritten in place, with no rotated copy: learned again from scratch, saying why.
-    let rest = cut(n7, all.len());
+    let rest = cut(n9, all.len());
     let mut f = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
     f.write_all(rest.as_bytes()).unwrap();
     f.set_len(rest.len() as u64).unwrap();
     drop(f);
-    let v = wait_lines(&db, &mut child, seen, (all.len() - n7) as u64);
+    let v = wait_lines(&db, &mut child, seen, (all.len() - n9) as u64);
     let last = v.last().unwrap();
     assert!(
         v.iter().any(|x| x["how"] == "whole"
@@ -246,7 +273,7 @@ fn a_growing_and_rotated_log_is_learned_incrementally_each_line_once() {
                 .contains("learned again from scratch")),
         "{v:#?}"
     );
-    assert_eq!(last["requests"], (all.len() - n7) as u64, "{v:#?}");
+    assert_eq!(last["requests"], (all.len() - n9) as u64, "{v:#?}");
 
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
