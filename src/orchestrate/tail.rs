@@ -305,7 +305,8 @@ impl Follow {
                 let n = self.learner.read_more(&name, rest, 0)?;
                 return Ok(Some((cand.clone(), n)));
             }
-            let same_inode = identity(&meta) == (self.dev, self.ino) && self.dev + self.ino != 0;
+            let same_inode =
+                identity(&meta) == (self.dev, self.ino) && (self.dev, self.ino) != (0, 0);
             let same_start = head.get(..self.head.len()) == Some(&self.head[..]);
             if !(same_inode || same_start) || meta.len() < self.offset {
                 continue;
@@ -358,4 +359,31 @@ fn candidates(path: &Path) -> Vec<PathBuf> {
     dated.sort_by_key(|d| std::cmp::Reverse(d.0));
     out.extend(dated.into_iter().take(MAX_CANDIDATES).map(|(_, p)| p));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_lines_end_finds_the_last_newline_before_a_partial_line() {
+        let path = std::env::temp_dir().join(format!("res-tail-{}", std::process::id()));
+        // A long last line that spans more than one backwards read.
+        let text = format!("a\nbb\n{}", "x".repeat(150_000));
+        std::fs::write(&path, &text).unwrap();
+        let mut f = File::open(&path).unwrap();
+        let len = text.len() as u64;
+        assert_eq!(whole_lines_end(&mut f, 0, len).unwrap(), 5);
+        assert_eq!(whole_lines_end(&mut f, 5, len).unwrap(), 5);
+        assert_eq!(whole_lines_end(&mut f, 0, 4).unwrap(), 2);
+        std::fs::remove_file(&path).unwrap();
+        let c = candidates(Path::new("/nonexistent/access.log"));
+        assert_eq!(
+            c,
+            vec![
+                PathBuf::from("/nonexistent/access.log.1"),
+                PathBuf::from("/nonexistent/access.log.1.gz")
+            ]
+        );
+    }
 }
