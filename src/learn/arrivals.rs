@@ -36,6 +36,7 @@ pub struct GapSums {
 }
 
 /// Streaming state for the arrival law.
+#[derive(Clone)]
 pub struct ArrivalStats {
     ring: Vec<u32>,
     /// The oldest second not yet folded into the minute sums.

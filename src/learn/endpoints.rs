@@ -40,6 +40,7 @@ impl EndpointStats {
 pub const OTHER: &str = "*";
 
 /// Endpoints by `METHOD template` key.
+#[derive(Clone)]
 pub struct EndpointTable {
     index: HashMap<Vec<u8>, u32, FastBuild>,
     pub rows: Vec<EndpointStats>,

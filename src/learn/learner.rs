@@ -22,7 +22,9 @@ use super::sessions::SessionTracker;
 use super::template::Templater;
 use super::timestamp::DateCache;
 
-/// Streaming state of one learning run over one or more files.
+/// Streaming state of one learning run over one or more files. It is `Clone` so that a model
+/// can be taken in the middle of a stream ([`Learner::snapshot`]) and the stream go on.
+#[derive(Clone)]
 pub struct Learner {
     pub(super) opts: LearnOptions,
     pub(super) format: Option<LogFormat>,
@@ -117,7 +119,51 @@ impl Learner {
         }
         let file = self.files.len();
         self.files.push(name.to_string());
-        for_each_line(&mut r, |n, line, too_long| {
+        self.feed(file, 0, &mut r).map_err(io)
+    }
+
+    /// Reads more of a log, as it grows: `reader` holds the lines after the `lines_before`
+    /// lines already read from `name` (numbered on from there, for messages). The name is
+    /// listed once while it is the last file read. No gzip detection: give it decompressed
+    /// bytes. A last line without its newline counts as a line, so give it whole lines only
+    /// when more may follow. Returns the number of lines read.
+    pub fn read_more(
+        &mut self,
+        name: &str,
+        reader: impl Read,
+        lines_before: u64,
+    ) -> Result<u64, LearnError> {
+        let mut r = BufReader::with_capacity(1 << 20, reader);
+        let file = match self.files.last() {
+            Some(last) if last == name => self.files.len() - 1,
+            _ => {
+                self.files.push(name.to_string());
+                self.files.len() - 1
+            }
+        };
+        let before = self.lines;
+        self.feed(file, lines_before, &mut r)
+            .map_err(|e| LearnError::Io {
+                path: name.to_string(),
+                source: e,
+            })?;
+        Ok(self.lines - before)
+    }
+
+    /// Lines read so far (used or not).
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// The model of what was read so far, leaving the learner to read on: the same as
+    /// [`Learner::finish`] would give now.
+    pub fn snapshot(&self) -> Result<super::TrafficProfile, LearnError> {
+        self.clone().finish()
+    }
+
+    fn feed(&mut self, file: usize, base: u64, r: &mut impl BufRead) -> std::io::Result<()> {
+        for_each_line(r, |n, line, too_long| {
+            let n = base + n;
             if too_long {
                 self.lines += 1;
                 self.reject(
@@ -129,7 +175,6 @@ impl Learner {
                 self.line(file, n, line);
             }
         })
-        .map_err(io)
     }
 
     fn reject(&mut self, file: usize, line: u64, reason: &str) {
@@ -246,5 +291,50 @@ impl Learner {
             }
         }
         self.reject(file, n, e.reason());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(from: u32, n: u32) -> String {
+        (from..from + n)
+            .map(|i| {
+                let (m, sec) = (i / 60 % 60, i % 60);
+                let path = ["/", "/cart", "/item/12", "/item/7"][(i % 4) as usize];
+                format!(
+                    "10.0.0.{} - - [10/Oct/2026:13:{m:02}:{sec:02} +0000] \"GET {path} HTTP/1.1\" 200 {} \"-\" \"ua{}\"\n",
+                    i % 7,
+                    100 + i,
+                    i % 3
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn snapshot_then_continue_equals_one_pass() {
+        let (a, b) = (log(0, 700), log(700, 900));
+        let opts = LearnOptions::default();
+        let mut whole = Learner::new(Some(LogFormat::Combined), opts.clone()).unwrap();
+        whole
+            .read("access.log", format!("{a}{b}").as_bytes())
+            .unwrap();
+        let whole = whole.finish().unwrap();
+
+        let mut live = Learner::new(Some(LogFormat::Combined), opts).unwrap();
+        assert_eq!(live.read_more("access.log", a.as_bytes(), 0).unwrap(), 700);
+        let first = live.snapshot().unwrap();
+        assert_eq!(first.requests, 700);
+        assert_eq!(
+            live.read_more("access.log", b.as_bytes(), 700).unwrap(),
+            900
+        );
+        let second = live.snapshot().unwrap();
+        assert_eq!(second, live.finish().unwrap());
+        assert_eq!(second, whole);
+        assert_eq!(second.requests, 1600);
+        assert_eq!(second.source.files, vec!["access.log".to_string()]);
     }
 }

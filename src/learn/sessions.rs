@@ -32,6 +32,7 @@ struct Open {
 }
 
 /// Streaming session state.
+#[derive(Clone)]
 pub struct SessionTracker {
     idle_us: i64,
     open: HashMap<u64, Open, PassBuild>,

@@ -8,7 +8,7 @@ use super::scan::{digits, parse_u64};
 use crate::units::days_from_civil;
 
 /// The last date seen and its day number since 1970-01-01.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct DateCache {
     key: [u8; 12],
     len: usize,

@@ -103,6 +103,7 @@ pub fn run(opts: Options, render: crate::diagnostic::RenderOptions) -> Exit {
             prom,
             reading: None,
             iterations: 0,
+            scored: 0,
             written: 0,
             counters: counters.clone(),
         };
@@ -200,6 +201,8 @@ struct Loop<'a> {
     /// What the declared sources said in this iteration (for `skip when`).
     reading: Option<super::prometheus::Reading>,
     iterations: u64,
+    /// Predictions scored when last asked (a `score` decision when it grows).
+    scored: usize,
     /// Decisions written by this process.
     written: u64,
     counters: super::serve::Shared,
@@ -273,8 +276,16 @@ impl Loop<'_> {
                 Some(mark) => {
                     let mut d = d;
                     let bytes = serde_json::to_vec(&mark).map_err(|e| e.to_string())?;
-                    self.store
-                        .record_with(&mut d, &[(format!("model/{}", tr.key), bytes)])?;
+                    let mut state = vec![(format!("model/{}", tr.key), bytes)];
+                    if let Some(v) = &step.version {
+                        let json = serde_json::to_string(v).map_err(|e| e.to_string())?;
+                        state.push((
+                            format!("model_version/{}/{:010}", tr.key, v.version),
+                            json.clone().into_bytes(),
+                        ));
+                        d.evidence = Some(json);
+                    }
+                    self.store.record_with(&mut d, &state)?;
                     self.written += 1;
                     self.count(&d);
                     self.counters
@@ -576,6 +587,7 @@ impl Loop<'_> {
             return Ok(());
         }
         // A real run: a `res run` child, stopped orderly at the window's close or on a signal.
+        let remedies_before = super::outcome::last_remedy(self.db);
         let outcome = super::child::run(
             self.opts,
             self.db,
@@ -617,6 +629,54 @@ impl Loop<'_> {
             self.store.put(&format!("run/{key}/{slot}"), &bytes)?;
         }
         super::log::say(&format!("{} run ended: {} {outcome}", wall_now(), s.name));
+        self.after_run(s, &d, remedies_before).await
+    }
+
+    /// Records what the run left: its remedy decisions, and the predictions it scored.
+    async fn after_run(&mut self, s: &Scenario, run: &Decision, since: u64) -> Result<(), String> {
+        let base = Decision {
+            file: s.file_key.clone(),
+            scenario: s.name.clone(),
+            at: run.at.clone(),
+            decided_at: wall_now(),
+            ..Decision::default()
+        };
+        match super::outcome::remedies_since(self.db, since) {
+            Ok(list) => {
+                for (line, result, json) in list {
+                    let mut d = Decision {
+                        action: "remedy".into(),
+                        reason: format!("during run #{}: {line}", run.id),
+                        outcome: Some(result),
+                        evidence: Some(json),
+                        ..base.clone()
+                    };
+                    self.store.record(&mut d)?;
+                    self.written += 1;
+                    self.count(&d);
+                    super::log::decision(&d);
+                }
+            }
+            Err(e) => super::log::say(&format!("cannot read the remedy audit log: {e}")),
+        }
+        match super::outcome::score(self.db).await {
+            Ok(sc) if sc.scored > self.scored => {
+                self.scored = sc.scored;
+                let mut d = Decision {
+                    action: "score".into(),
+                    reason: format!("after run #{}: {}", run.id, sc.text),
+                    outcome: Some(format!("{} scored", sc.scored)),
+                    evidence: Some(sc.summary),
+                    ..base.clone()
+                };
+                self.store.record(&mut d)?;
+                self.written += 1;
+                self.count(&d);
+                super::log::decision(&d);
+            }
+            Ok(_) => {}
+            Err(e) => super::log::say(&format!("cannot score the predictions: {e}")),
+        }
         Ok(())
     }
 

@@ -4,7 +4,8 @@
 //! forecast changed, and schedules the files' scenarios by their `in WINDOW or before EVENT`
 //! clauses ([`rules`]): one run at a time, at most one per window occurrence, none that cannot
 //! finish before its window closes, one before each event within the lead time, none while
-//! the system is busy. Runs are real `res run` child processes (remedies in advise mode); a
+//! the system is busy. Runs are real `res run` child processes (remedies in advise mode; what
+//! a run advised and the predictions it scored are recorded after it, `outcome.rs`); a
 //! run still going when its window closes is stopped orderly (SIGTERM: its faults are
 //! reverted). Every decision goes to the audit log in the profile database ([`store`]), with
 //! the state a restart resumes from.
@@ -17,12 +18,14 @@ pub mod learn;
 mod log;
 mod looping;
 mod memory;
+mod outcome;
 pub mod prometheus;
 pub mod rules;
 pub mod scrape;
 pub mod serve;
 pub mod status;
 pub mod store;
+mod tail;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

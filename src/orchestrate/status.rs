@@ -47,9 +47,14 @@ pub fn text(
             if let Ok(m) = serde_json::from_slice::<ModelMark>(v) {
                 let _ = writeln!(
                     out,
-                    "  {}  version {}, {} requests, forecast at {}: peak {:.1}/s at {}",
+                    "  {}  version {}{}, {} requests, forecast at {}: peak {:.1}/s at {}",
                     &k["model/".len()..],
                     m.version,
+                    if m.how.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({}, {} lines added)", m.how, m.lines_added)
+                    },
                     m.requests,
                     Timestamp(m.forecast_at),
                     m.peak_per_s,

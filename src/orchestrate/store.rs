@@ -2,7 +2,8 @@
 //! restart resumes where it stopped: the audit log of its decisions (table
 //! `orchestrate_decisions`, id → [`Decision`] as JSON) and its state (table
 //! `orchestrate_state`, key → JSON): the run of each scenario in each window occurrence or
-//! before each event, the last skip reason per scenario, the learned model versions.
+//! before each event, the last skip reason per scenario, the learned model versions (the
+//! latest as `model/…`, each one as `model_version/…`).
 //!
 //! Like the remediation audit log, the tables are created on first write and hold JSON, so no
 //! schema version change is needed and older files open unchanged. The file is opened for
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// Decision id → [`Decision`] as JSON.
 pub const DECISIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("orchestrate_decisions");
-/// Key → JSON: `run/…` ([`RunMark`]), `skip/…` (last skip reason), `model/…`.
+/// Key → JSON: `run/…` ([`RunMark`]), `skip/…` (last skip reason), `model/…`, `model_version/…`.
 pub const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("orchestrate_state");
 
 /// How long an operation waits for another process (a `res run` child) holding the file.
@@ -34,7 +35,7 @@ pub struct Decision {
     pub at: String,
     /// The wall clock when it was decided, RFC 3339.
     pub decided_at: String,
-    /// `run`, `skip`, `stop`, `learn`, `forecast`, `predict`, `metrics`.
+    /// `run`, `skip`, `stop`, `learn`, `forecast`, `predict`, `remedy`, `score`, `metrics`.
     pub action: String,
     #[serde(default)]
     pub file: String,

@@ -24,6 +24,8 @@ mod load;
 mod load_http1;
 mod lsp;
 mod orchestrate;
+mod orchestrate_learn;
+mod orchestrate_realtime;
 mod predict;
 mod profile;
 mod remedy;
