@@ -58,6 +58,27 @@ fn orchestrate(file: &Path, db: &Path, clock: &str, speed: &str) -> Command {
     c
 }
 
+/// `res orchestrate FILE` that runs what it schedules (`--send`), every virtual minute of
+/// `clock`, as fast as it can.
+fn orchestrate_sending(file: &Path, db: &Path, clock: &str) -> Command {
+    let mut c = Command::new(res_bin());
+    c.arg("orchestrate")
+        .arg(file)
+        .args([
+            "--clock",
+            clock,
+            "--interval",
+            "1m",
+            "--speed",
+            "1e7",
+            "--send",
+        ])
+        .arg("--profile-db")
+        .arg(db)
+        .env("RES_STATE_DIR", state_dir());
+    c
+}
+
 fn decisions(db: &Path) -> Vec<Value> {
     let o = res(&[
         "orchestrate",
@@ -276,18 +297,7 @@ fn send_runs_the_scenario_for_real_at_the_virtual_time() {
     )
     .unwrap();
     let db = dir.join("profile.redb");
-    let o = Command::new(res_bin())
-        .arg("orchestrate")
-        .arg(&file)
-        .args([
-            "--clock",
-            "2026-12-08T02:00Z..2026-12-08T02:02Z",
-            "--interval",
-            "1m",
-        ])
-        .args(["--speed", "1e7", "--send", "--profile-db"])
-        .arg(&db)
-        .env("RES_STATE_DIR", state_dir())
+    let o = orchestrate_sending(&file, &db, "2026-12-08T02:00Z..2026-12-08T02:02Z")
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -323,18 +333,7 @@ fn sigterm_stops_a_real_run_orderly_and_exits_0() {
     .unwrap();
     let db = dir.join("profile.redb");
     let started = Instant::now();
-    let mut child = Command::new(res_bin())
-        .arg("orchestrate")
-        .arg(&file)
-        .args([
-            "--clock",
-            "2026-12-08T02:00Z..2026-12-08T02:02Z",
-            "--interval",
-            "1m",
-        ])
-        .args(["--speed", "1e7", "--send", "--profile-db"])
-        .arg(&db)
-        .env("RES_STATE_DIR", state_dir())
+    let mut child = orchestrate_sending(&file, &db, "2026-12-08T02:00Z..2026-12-08T02:02Z")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -798,20 +797,7 @@ fn an_untested_rate_is_tested_by_the_next_run_in_the_window() {
         d,
     ]);
     assert!(untested(&before).is_some(), "{}", stdout(&before));
-    let o = Command::new(res_bin())
-        .arg("orchestrate")
-        .arg(&file)
-        .args(["--clock", "2026-12-08T02:00Z..2026-12-08T02:01Z"])
-        .args([
-            "--interval",
-            "1m",
-            "--speed",
-            "1e7",
-            "--send",
-            "--profile-db",
-            d,
-        ])
-        .env("RES_STATE_DIR", state_dir())
+    let o = orchestrate_sending(&file, &db, "2026-12-08T02:00Z..2026-12-08T02:01Z")
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
