@@ -208,12 +208,19 @@ fn traffics_needing_peaks(model: &Model, scenario: &ScenarioModel) -> Vec<usize>
             cur = tm.like;
         }
     }
-    // A predicted trigger `at peak(t)` of a remedy the scenario remediates with.
+    // A predicted trigger `at peak(t)` of a remedy the scenario remediates with, when `t`
+    // learns (otherwise the trigger is skipped as unevaluable, the run is not refused).
+    let mut triggers = Vec::new();
     for &r in &scenario.remediate {
         for trigger in model.remedies.get(r).map_or(&[][..], |m| &m.triggers[..]) {
             if let Some(at) = &trigger.at {
-                peaks_in(at, &mut out);
+                peaks_in(at, &mut triggers);
             }
+        }
+    }
+    for t in triggers {
+        if model.traffics[t].learn.is_some() && !out.contains(&t) {
+            out.push(t);
         }
     }
     out
