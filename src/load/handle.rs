@@ -114,7 +114,12 @@ impl LoadHandle {
                 w.abort();
             }
         }
+        // The ticker runs on the load's own runtime: `abort` takes effect at its next await,
+        // and it may be between taking a second out of the aggregator and sending it. Wait
+        // until it has really stopped, or that second would reach subscribers after the final
+        // snapshot — after a run had taken in its last seconds (a shard lost one that way).
         self.ticker.abort();
+        let _ = (&mut self.ticker).await;
         let mut agg = self.aggregator.lock().unwrap_or_else(|e| e.into_inner());
         let snapshot = agg.tick(&self.shared, Instant::now(), true);
         self.live_tx.send(Arc::new(snapshot));
