@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+pub mod prometheus;
+
 pub fn res_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_res"))
 }
@@ -86,9 +88,15 @@ pub struct Demo {
 
 impl Demo {
     pub fn start() -> Demo {
+        Demo::start_with(&[])
+    }
+
+    /// With more arguments to `res demo serve`, such as `--capacity checkout=1`.
+    pub fn start_with(args: &[&str]) -> Demo {
         use std::io::BufRead;
         let mut child = Command::new(res_bin())
             .args(["demo", "serve", "--port", "0", "--payments-port", "0"])
+            .args(args)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
