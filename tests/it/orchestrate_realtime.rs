@@ -118,8 +118,8 @@ struct Flow {
 }
 
 impl Flow {
-    /// Writes `text` to `dir`, 47 whole hours of a quiet shop (80 orders an hour: 2.7/s at
-    /// `scale 120x`) up to the last hour boundary an hour ago into the access log, and seeds the profile with a recorded ramp
+    /// Writes `text` to `dir`, two days of a quiet shop (80 orders an hour: 2.7/s at `scale
+    /// 120x`) up to an hour ago into the access log, and seeds the profile with a recorded ramp
     /// on the one-worker checkout.
     fn seeded(dir: PathBuf, text: &str) -> Flow {
         let file = dir.join("flow.res");
@@ -132,11 +132,7 @@ impl Flow {
             dir,
             now,
         };
-        // The quiet log ends on the hour: a log ending a few seconds into an hour has that
-        // hour's rate from a few seconds of coverage, and its forecast peak swings with where
-        // "now" falls (a quiet peak past the one worker's capacity made the first run advise).
-        let end = (now - 3600).div_euclid(3600) * 3600;
-        std::fs::write(&flow.log, lines(end - 47 * 3600, end, 45)).unwrap();
+        std::fs::write(&flow.log, lines(now - 48 * 3600, now - 3600, 45)).unwrap();
         let o = res(&[
             "run",
             flow.file.to_str().unwrap(),
