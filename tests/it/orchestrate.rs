@@ -80,7 +80,8 @@ fn orchestrate_sending(file: &Path, db: &Path, clock: &str) -> Command {
     c
 }
 
-fn decisions(db: &Path) -> Vec<Value> {
+/// The orchestrator's audit log in `db`, as `res orchestrate status --json` prints it.
+pub(crate) fn decisions(db: &Path) -> Vec<Value> {
     let o = res(&[
         "orchestrate",
         "status",

@@ -13,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
+use crate::orchestrate::decisions;
 use serde_json::Value;
 
 /// Eight days of combined-format lines from 2026-11-30, busier by day than by night.
@@ -60,18 +61,6 @@ fn dir(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn decisions(db: &Path) -> Vec<Value> {
-    let o = res(&[
-        "orchestrate",
-        "status",
-        "--json",
-        "--profile-db",
-        db.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 /// The model versions in the audit log (the evidence of each `learn` decision).

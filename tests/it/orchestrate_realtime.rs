@@ -15,12 +15,13 @@
 //! (`since_run`) and reads a checkout capacity well above the one-worker shop's, and the run
 //! answers more at a lower p99.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::prometheus::{prometheus_bin, Prometheus};
 use crate::common::*;
+use crate::orchestrate::decisions;
 use serde_json::Value;
 
 const FILE: &str = r#"
@@ -82,18 +83,6 @@ fn lines(from: i64, to: i64, step: i64) -> String {
         .take_while(|&t| t < to)
         .map(|t| line(t, t as u64 / step as u64))
         .collect()
-}
-
-fn decisions(db: &Path) -> Vec<Value> {
-    let o = res(&[
-        "orchestrate",
-        "status",
-        "--json",
-        "--profile-db",
-        db.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 fn reason(d: &Value) -> &str {
