@@ -28,10 +28,12 @@
 
 pub mod admin;
 pub mod fault;
+mod h1;
 mod http;
 mod http_body;
 mod io;
 pub mod matcher;
+mod plan;
 mod pool;
 pub mod schedule;
 pub mod split;
@@ -283,7 +285,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             async move {
                 match shared.mode {
                     ProxyMode::Tcp => tcp::serve(shared, stream).await,
-                    ProxyMode::Http => http::serve(shared, stream).await,
+                    ProxyMode::Http => h1::serve(shared, stream).await,
                 }
             }
         })
