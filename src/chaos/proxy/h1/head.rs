@@ -146,6 +146,7 @@ pub fn request(buf: &[u8], set: Option<&FaultSet>, out: &mut Vec<u8>) -> Request
         };
         RequestPlan::of(set, &view)
     });
+    let extra = names_hop_headers(headers);
     out.clear();
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');
@@ -154,7 +155,7 @@ pub fn request(buf: &[u8], set: Option<&FaultSet>, out: &mut Vec<u8>) -> Request
     for h in headers {
         let hop = HOP.iter().any(|n| h.name.eq_ignore_ascii_case(n))
             && !h.name.eq_ignore_ascii_case("transfer-encoding");
-        if !hop && !listed_in_connection(headers, h.name) {
+        if !hop && !(extra && listed_in_connection(headers, h.name)) {
             push_header(out, h.name.as_bytes(), h.value);
         }
     }
@@ -260,11 +261,12 @@ pub fn response(
     out.push(b' ');
     out.extend_from_slice(resp.reason.unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
+    let extra = names_hop_headers(headers);
     let keep_length = !coded || head_request || status == 204 || status == 304;
     for h in headers {
         let skip = HOP.iter().any(|n| h.name.eq_ignore_ascii_case(n))
             || (!keep_length && h.name.eq_ignore_ascii_case("content-length"))
-            || listed_in_connection(headers, h.name);
+            || (extra && listed_in_connection(headers, h.name));
         if !skip {
             push_header(out, h.name.as_bytes(), h.value);
         }
@@ -366,6 +368,19 @@ fn last_token_is(value: &[u8], token: &[u8]) -> bool {
     tokens(value)
         .last()
         .is_some_and(|t| t.eq_ignore_ascii_case(token))
+}
+
+/// Whether a `Connection` header names a header other than the usual `close` and
+/// `keep-alive` (checked once, so that a plain head costs no search per header).
+fn names_hop_headers(headers: &[httparse::Header<'_>]) -> bool {
+    headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("connection")
+            && tokens(h.value).any(|t| {
+                !t.is_empty()
+                    && !t.eq_ignore_ascii_case(b"close")
+                    && !t.eq_ignore_ascii_case(b"keep-alive")
+            })
+    })
 }
 
 /// Whether a `Connection` header names `name` (a header for this hop only).

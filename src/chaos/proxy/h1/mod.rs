@@ -77,7 +77,6 @@ struct Conn {
 /// Serves one client connection of an HTTP-mode proxy.
 pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     let _active = ActiveGuard::new(&shared.counters);
-    let _ = stream.set_nodelay(true);
     let conn = Arc::new(ConnState::new(&shared));
     let io = ProxyIo::new(stream, conn.clone(), shared.clone());
     let mut c = Conn {
@@ -93,11 +92,9 @@ pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
         uend: 0,
         out: Vec::with_capacity(1024),
     };
-    let mut stop = shared.stop.clone();
-    let next = tokio::select! {
-        n = c.run() => n,
-        _ = stop.wait_for(|s| *s) => Next::Close,
-    };
+    // No watch on the proxy's stop here: the accept loop aborts its connection tasks when
+    // it stops, and a `select!` on the shared stop signal would take its lock on every wake.
+    let next = c.run().await;
     if let Some(up) = c.up.take() {
         shared.pool_of(up.server).put_raw(up.stream);
     }
