@@ -32,9 +32,9 @@ enum Fail {
     Io(std::io::Error),
 }
 
-impl Conn {
+impl Conn<'_> {
     pub(super) async fn forward(&mut self, server: usize, p: Parsed, start: Instant) -> Next {
-        let shared = self.shared.clone();
+        let shared = self.shared;
         let addr = shared.addr_of(server);
         if p.needs_host {
             self.out
@@ -61,7 +61,7 @@ impl Conn {
                 Ok(u) => u,
                 Err(e) => {
                     bump(&shared.counters.upstream_errors);
-                    note(&shared, server, false);
+                    note(shared, server, false);
                     let text = format!("res proxy: {e}\n");
                     return self.own(start, 502, &[], &text, &p, body).await;
                 }
@@ -85,7 +85,7 @@ impl Conn {
                 }
                 Err(f) => {
                     bump(&shared.counters.upstream_errors);
-                    note(&shared, server, false);
+                    note(shared, server, false);
                     let text = match f {
                         Fail::Closed => {
                             format!("res proxy: upstream {addr} closed the connection\n")
@@ -125,7 +125,7 @@ impl Conn {
             Some(s) => (s, true),
             None => {
                 let s = pool.connect_tcp().await?;
-                note(&self.shared, server, true);
+                note(self.shared, server, true);
                 (s, false)
             }
         };

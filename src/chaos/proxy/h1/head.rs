@@ -155,7 +155,8 @@ pub fn request(buf: &[u8], set: Option<&FaultSet>, out: &mut Vec<u8>) -> Request
     for h in headers {
         let hop = HOP.iter().any(|n| h.name.eq_ignore_ascii_case(n))
             && !h.name.eq_ignore_ascii_case("transfer-encoding");
-        if !hop && !(extra && listed_in_connection(headers, h.name)) {
+        let named = extra && listed_in_connection(headers, h.name);
+        if !hop && !named {
             push_header(out, h.name.as_bytes(), h.value);
         }
     }

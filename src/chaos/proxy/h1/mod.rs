@@ -58,8 +58,10 @@ struct Upstream {
     idle_since: Instant,
 }
 
-struct Conn {
-    shared: Arc<Shared>,
+/// A client connection on this path; `shared` is borrowed (not an `Arc` clone per
+/// request: its count is a cache line every connection's thread would contend for).
+struct Conn<'s> {
+    shared: &'s Shared,
     conn: Arc<ConnState>,
     io: ProxyIo,
     /// Bytes from the client not used yet live in `cbuf[cstart..cend]`.
@@ -80,7 +82,7 @@ pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     let conn = Arc::new(ConnState::new(&shared));
     let io = ProxyIo::new(stream, conn.clone(), shared.clone());
     let mut c = Conn {
-        shared: shared.clone(),
+        shared: &shared,
         conn: conn.clone(),
         io,
         cbuf: vec![0; CLIENT_BUF],
@@ -113,7 +115,7 @@ pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     }
 }
 
-impl Conn {
+impl Conn<'_> {
     async fn run(&mut self) -> Next {
         loop {
             let set = {
@@ -179,7 +181,7 @@ impl Conn {
 
     /// One request whose head was read: faults first, then the upstream.
     async fn exchange(&mut self, p: Parsed) -> Next {
-        let shared = self.shared.clone();
+        let shared = self.shared;
         let c = &shared.counters;
         bump(&c.requests);
         let start = Instant::now();
@@ -195,7 +197,7 @@ impl Conn {
             }
             if let Some(id) = plan.blackhole {
                 bump(&c.blackholed);
-                until_removed(&shared, id).await;
+                until_removed(shared, id).await;
                 self.finish(start, None);
                 return Next::Close;
             }
@@ -216,7 +218,7 @@ impl Conn {
                 return self.own(start, *status, &extra, &text, &p, p.body).await;
             }
         }
-        let Some(server) = choose(&shared, &self.conn) else {
+        let Some(server) = choose(shared, &self.conn) else {
             bump(&c.no_server);
             let extra = [("x-res-proxy", "no-server")];
             return self.own(start, 503, &extra, NO_SERVER, &p, p.body).await;
