@@ -1,5 +1,7 @@
-//! HTTP mode: parse each request, decide per request which faults act on it, and forward the
-//! rest over a keep-alive connection to the upstream.
+//! HTTP mode through hyper: parse each request, decide per request which faults act on it,
+//! and forward the rest over a keep-alive hyper client connection to the upstream. HTTP/1.1
+//! connections start on the proxy's own forwarding path ([`super::h1`]), which hands a
+//! connection over to this one for HTTP/2, HTTP/1.0, upgrades and response-body shaping.
 //!
 //! This is where faults can do what a byte proxy cannot: answer `503` to 5 % of
 //! `POST /checkout`, reset only requests carrying `X-Canary: 1`, delay one route and not the

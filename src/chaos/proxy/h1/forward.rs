@@ -4,8 +4,8 @@
 //! on piece by piece as it arrives until its framing says it ended.
 //!
 //! A kept connection the server closed meanwhile is replaced and the request sent again,
-//! when the whole request is still at hand and no answer came (as hyper's pool retries an
-//! unsent request). Other upstream failures answer `502` before a response head, and cut
+//! when the whole request is still at hand and either it could not be written or it is
+//! idempotent and no byte of an answer came. Other upstream failures answer `502` before a response head, and cut
 //! the client connection after one (the client then sees a short body).
 
 use std::time::Instant;
@@ -24,7 +24,10 @@ const TRIES: usize = 3;
 
 /// Why an exchange with the upstream failed.
 enum Fail {
-    /// Closed (or failed) before any byte of an answer: a kept connection may be stale.
+    /// The request could not be written: a kept connection may be stale.
+    Unsent,
+    /// Closed (or failed) before any byte of an answer: a kept connection may be stale,
+    /// or the server took the request and went away.
     Closed,
     /// The client went away while its request body was being passed on.
     Client,
@@ -70,7 +73,7 @@ impl Conn<'_> {
             let sent = match up.stream.write_all(&self.out).await {
                 Ok(()) if whole => Ok(()),
                 Ok(()) => self.pump_request(&mut up, &mut body).await,
-                Err(_) => Err(Fail::Closed),
+                Err(_) => Err(Fail::Unsent),
             };
             let got = match sent {
                 Ok(()) => self.response_head(&mut up, p.head, p.close).await,
@@ -78,7 +81,9 @@ impl Conn<'_> {
             };
             match got {
                 Ok(resp) => break (up, resp),
-                Err(Fail::Closed) if reused && whole && tries < TRIES => continue,
+                // Sent again only when that cannot do a thing twice.
+                Err(Fail::Unsent) if reused && whole && tries < TRIES => continue,
+                Err(Fail::Closed) if reused && whole && p.idempotent && tries < TRIES => continue,
                 Err(Fail::Client) => {
                     self.finish(start, None);
                     return Next::Close;
@@ -87,7 +92,7 @@ impl Conn<'_> {
                     bump(&shared.counters.upstream_errors);
                     note(shared, server, false);
                     let text = match f {
-                        Fail::Closed => {
+                        Fail::Closed | Fail::Unsent => {
                             format!("res proxy: upstream {addr} closed the connection\n")
                         }
                         Fail::Bad(BadResponse::TooLarge) => {

@@ -38,6 +38,8 @@ pub struct Parsed {
     /// The client said `Connection: close`.
     pub close: bool,
     pub head: bool,
+    /// The method is idempotent (RFC 9110 §9.2.2): sending it again is harmless.
+    pub idempotent: bool,
     /// No `Host` header: the caller adds one for the server it picks.
     pub needs_host: bool,
     pub plan: Option<RequestPlan>,
@@ -170,6 +172,10 @@ pub fn request(buf: &[u8], set: Option<&FaultSet>, out: &mut Vec<u8>) -> Request
         body,
         close,
         head: method == "HEAD",
+        idempotent: matches!(
+            method,
+            "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+        ),
         needs_host,
         plan,
     })
