@@ -225,7 +225,19 @@ impl Conn<'_> {
             };
             let end = self.ustart + n;
             let piece = &self.ubuf[self.ustart..end];
-            let wrote = if head_sent {
+            let wrote = if resp.rechunk {
+                // A body until close goes out as one chunk per piece read.
+                if head_sent {
+                    self.out.clear();
+                }
+                if !piece.is_empty() {
+                    self.out
+                        .extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+                    self.out.extend_from_slice(piece);
+                    self.out.extend_from_slice(b"\r\n");
+                }
+                self.io.write_all(&self.out).await
+            } else if head_sent {
                 self.io.write_all(piece).await
             } else if piece.len() <= COALESCE {
                 self.out.extend_from_slice(piece);
@@ -245,7 +257,12 @@ impl Conn<'_> {
                 break;
             }
             match self.read_upstream(&mut up).await {
-                Ok(0) if body == Body::UntilClose => break,
+                Ok(0) if body == Body::UntilClose => {
+                    if self.io.write_all(b"0\r\n\r\n").await.is_err() {
+                        return Next::Close;
+                    }
+                    break;
+                }
                 Ok(0) | Err(_) => return self.cut(),
                 Ok(_) => {}
             }

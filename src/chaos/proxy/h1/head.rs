@@ -189,9 +189,11 @@ pub struct Response {
     pub body: Body,
     /// The upstream connection can carry another request after this response.
     pub reusable: bool,
-    /// The client connection closes after this response (its body runs until the close,
-    /// or the client asked).
+    /// The client connection closes after this response (the client asked).
     pub close: bool,
+    /// The body runs until the upstream closes: it goes to the client chunked, so that the
+    /// client connection can stay open (as hyper's server did).
+    pub rechunk: bool,
 }
 
 /// Why a response head is not acceptable.
@@ -261,7 +263,8 @@ pub fn response(
     if body == Body::UntilClose {
         reusable = false;
     }
-    let close = client_close || body == Body::UntilClose;
+    let rechunk = body == Body::UntilClose;
+    let close = client_close;
     out.clear();
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(itoa3(status).as_slice());
@@ -278,7 +281,7 @@ pub fn response(
             push_header(out, h.name.as_bytes(), h.value);
         }
     }
-    if body == Body::ChunkSize {
+    if body == Body::ChunkSize || rechunk {
         out.extend_from_slice(b"transfer-encoding: chunked\r\n");
     }
     if close {
@@ -291,6 +294,7 @@ pub fn response(
         body,
         reusable,
         close,
+        rechunk,
     })))
 }
 

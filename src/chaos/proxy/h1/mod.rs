@@ -10,9 +10,9 @@
 //! framing, and any request while a fault shapes response bodies (bandwidth, slices,
 //! per-chunk latency), which hyper's body path schedules chunk by chunk.
 //!
-//! Differences from hyper's answers: a response whose body runs until the upstream closes
-//! is passed on with `Connection: close` and the client connection closes after it (hyper
-//! re-chunks it); interim 1xx responses are dropped, as hyper's client drops them.
+//! As hyper's server and client did: a response whose body runs until the upstream closes
+//! goes to the client chunked (its connection stays open), and interim 1xx responses are
+//! dropped.
 
 mod forward;
 mod frame;
