@@ -400,3 +400,7 @@ fn listed_in_connection(headers: &[httparse::Header<'_>], name: &str) -> bool {
         .iter()
         .any(|h| h.name.eq_ignore_ascii_case("connection") && has_token(h.value, name.as_bytes()))
 }
+
+#[cfg(test)]
+#[path = "head_tests.rs"]
+mod tests;
