@@ -18,7 +18,9 @@
 #
 # Knobs: DURATION (s per wrk run, default 10), CONNS (default 50), THREADS (wrk threads,
 # default 2), NGINX_WORKERS (default 1), PROXY_THREADS (default 2), PORT (nginx, 18480),
-# SKIP_BUILD=1 to use the release binary as it is.
+# SKIP_BUILD=1 to use the release binary as it is; PARTS to run some parts only, out of
+# "ka haproxy 1m close c1 fault toggle" (default all; PARTS=haproxy for issue 12's
+# side-by-side alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +31,8 @@ NGINX_WORKERS=${NGINX_WORKERS:-1}
 PROXY_THREADS=${PROXY_THREADS:-2}
 PORT=${PORT:-18480}
 OUT=${OUT:-target/bench-proxy.txt}
+PARTS=${PARTS:-ka haproxy 1m close c1 fault toggle}
+want() { [[ " $PARTS " == *" $1 "* ]]; }
 
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
@@ -165,13 +169,16 @@ sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
   start_proxy TCP tcp
   start_proxy HTTP http
 
+  if want ka; then
   echo "keep-alive throughput, 1 KiB"
   run_wrk direct-ka-1k "http://$DIRECT/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; D_KA=$RPS
   run_wrk tcp-ka-1k "http://$TCP_ADDR/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; T_KA=$RPS
   run_wrk http-ka-1k "http://$HTTP_ADDR/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; H_KA=$RPS
   echo "  → tcp $(ratio "$T_KA" "$D_KA") % of direct, http $(ratio "$H_KA" "$D_KA") % (goal ≥ 85 %)"
   echo
+  fi
 
+  if want haproxy; then
   HAPROXY=$(command -v haproxy || { [ -x /usr/sbin/haproxy ] && echo /usr/sbin/haproxy; } || true)
   if [ -n "$HAPROXY" ]; then
     HA_TCP=127.0.0.1:$((PORT + 1))
@@ -218,33 +225,41 @@ HAEOF
     echo "against HAProxy: not installed (apt-get install haproxy), not measured"
   fi
   echo
+  fi
 
+  if want 1m; then
   echo "keep-alive throughput, 1 MiB"
   run_wrk direct-ka-1m "http://$DIRECT/1m" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; D_KM=$RPS
   run_wrk tcp-ka-1m "http://$TCP_ADDR/1m" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; T_KM=$RPS
   run_wrk http-ka-1m "http://$HTTP_ADDR/1m" -t"$THREADS" -c"$CONNS" -d"${DURATION}s"; H_KM=$RPS
   echo "  → tcp $(ratio "$T_KM" "$D_KM") % of direct, http $(ratio "$H_KM" "$D_KM") %"
   echo
+  fi
 
+  if want close; then
   echo "new connection per request (Connection: close), 1 KiB"
   run_wrk direct-close "http://$DIRECT/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -H "Connection: close"; D_NC=$RPS
   run_wrk tcp-close "http://$TCP_ADDR/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -H "Connection: close"; T_NC=$RPS
   run_wrk http-close "http://$HTTP_ADDR/1k" -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -H "Connection: close"; H_NC=$RPS
   echo "  → tcp $(ratio "$T_NC" "$D_NC") % of direct, http $(ratio "$H_NC" "$D_NC") % (goal ≥ 40 %)"
   echo
+  fi
 
+  if want c1; then
   echo "added latency, one connection, 1 KiB"
   run_wrk direct-c1 "http://$DIRECT/1k" -t1 -c1 -d5s; D50=$P50; D99=$P99
   run_wrk tcp-c1 "http://$TCP_ADDR/1k" -t1 -c1 -d5s; T50=$P50; T99=$P99
   run_wrk http-c1 "http://$HTTP_ADDR/1k" -t1 -c1 -d5s; H50=$P50; H99=$P99
   echo "  → added p50: tcp $(sub "$T50" "$D50") ms, http $(sub "$H50" "$D50") ms (goal ≤ 0.1 ms); p99 tcp $T99, http $H99 ms (no 40 ms tail)"
   echo
+  fi
 
   echo "proxy memory after the runs above"
   printf '  tcp:  '; stop_proxy TCP
   printf '  http: '; stop_proxy HTTP
   echo
 
+  if want fault; then
   echo "a 100 ms latency fault (4 connections)"
   start_proxy TCPL tcp --latency 100ms
   start_proxy HTTPL http --latency 100ms
@@ -258,7 +273,9 @@ HAEOF
   stop_proxy TCPL >/dev/null
   stop_proxy HTTPL >/dev/null
   echo
+  fi
 
+  if want toggle; then
   echo "adding and removing a fault every 10 ms while traffic flows (keep-alive, 1 KiB)"
   for mode in tcp http; do
     start_proxy TOG "$mode" --toggle-ms 10
@@ -266,5 +283,6 @@ HAEOF
     printf '  → %s: ' "$mode"; stop_proxy TOG
   done
   echo
+  fi
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT"

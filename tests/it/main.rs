@@ -28,6 +28,7 @@ mod orchestrate_learn;
 mod orchestrate_realtime;
 mod predict;
 mod profile;
+mod proxy_http;
 mod remedy;
 mod report;
 mod run;

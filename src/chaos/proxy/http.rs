@@ -1,5 +1,7 @@
-//! HTTP mode: parse each request, decide per request which faults act on it, and forward the
-//! rest over a keep-alive connection to the upstream.
+//! HTTP mode through hyper: parse each request, decide per request which faults act on it,
+//! and forward the rest over a keep-alive hyper client connection to the upstream. HTTP/1.1
+//! connections start on the proxy's own forwarding path ([`super::h1`]), which hands a
+//! connection over to this one for HTTP/2, HTTP/1.0, upgrades and response-body shaping.
 //!
 //! This is where faults can do what a byte proxy cannot: answer `503` to 5 % of
 //! `POST /checkout`, reset only requests carrying `X-Canary: 1`, delay one route and not the
@@ -8,7 +10,6 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE, HOST};
@@ -17,15 +18,13 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode, Uri, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::TcpStream;
 
-use super::fault::{FaultId, Toxic};
 use super::http_body::ProxyBody;
 use super::io::{ConnState, ProxyIo};
+use super::plan::{choose, note, until_removed, RequestPlan};
 use super::pool::Lease;
-use super::schedule::{corrected, jittered, Shaping};
-use super::stats::{add, bump, ActiveGuard};
-use super::table::{coin, FaultSet};
+use super::schedule::{corrected, Shaping};
+use super::stats::{add, bump};
 use super::Shared;
 
 /// hyper's per-connection buffer limit, both legs.
@@ -40,11 +39,10 @@ enum Abort {
     Closed,
 }
 
-pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
-    let _active = ActiveGuard::new(&shared.counters);
-    let conn = Arc::new(ConnState::new(&shared));
+/// Serves a client connection with hyper (HTTP/2, and the HTTP/1.1 requests the forwarding
+/// path in [`super::h1`] hands over) until it ends; `io` may replay bytes already read.
+pub(super) async fn serve(shared: Arc<Shared>, conn: Arc<ConnState>, io: ProxyIo) {
     let conn_state = conn.clone();
-    let io = ProxyIo::new(stream, conn.clone(), shared.clone());
     let handler_shared = shared.clone();
     let service = service_fn(move |req| handle(handler_shared.clone(), conn.clone(), req));
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -63,79 +61,6 @@ pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
     }
     if let Some((server, sender)) = conn_state.close() {
         shared.pool_of(server).put(sender);
-    }
-}
-
-/// What the faults in force do to one request.
-#[derive(Debug, Default)]
-struct RequestPlan {
-    hit: bool,
-    reset: bool,
-    blackhole: Option<FaultId>,
-    timeout: Option<Duration>,
-    error: Option<(u16, String)>,
-    delay: Duration,
-    shaping: Shaping,
-}
-
-impl RequestPlan {
-    fn of(set: &FaultSet, req: &Parts) -> RequestPlan {
-        let mut plan = RequestPlan::default();
-        for fault in &set.faults {
-            let spec = &fault.spec;
-            if !spec.routes.is_empty() && !spec.routes.iter().any(|r| r.matches(req)) {
-                continue;
-            }
-            if !spec.matchers.iter().all(|m| m.matches(req)) || !coin(spec.toxicity) {
-                continue;
-            }
-            let mut acted = false;
-            for toxic in &spec.toxics {
-                match toxic {
-                    Toxic::Latency {
-                        latency,
-                        jitter,
-                        per_chunk: false,
-                    } => {
-                        plan.delay += jittered(*latency, *jitter);
-                        acted = true;
-                    }
-                    Toxic::Latency { .. } | Toxic::Bandwidth { .. } | Toxic::Slice { .. } => {
-                        plan.shaping.add(toxic);
-                        acted = true;
-                    }
-                    Toxic::Errors { status, rate } => {
-                        if plan.error.is_none() && coin(*rate) {
-                            plan.error = Some((*status, spec.name.clone()));
-                            acted = true;
-                        }
-                    }
-                    Toxic::Reset { rate } => {
-                        if coin(*rate) {
-                            plan.reset = true;
-                            acted = true;
-                        }
-                    }
-                    Toxic::Blackhole { rate } => {
-                        if plan.blackhole.is_none() && coin(*rate) {
-                            plan.blackhole = Some(fault.id);
-                            acted = true;
-                        }
-                    }
-                    Toxic::Timeout { after } => {
-                        plan.timeout = Some(plan.timeout.map_or(*after, |t| t.min(*after)));
-                        acted = true;
-                    }
-                    // Acts on the connection's close, in `ProxyIo`.
-                    Toxic::SlowClose { .. } => {}
-                }
-            }
-            if acted {
-                fault.hits.fetch_add(1, Ordering::Relaxed);
-                plan.hit = true;
-            }
-        }
-        plan
     }
 }
 
@@ -206,44 +131,6 @@ async fn answer(
         return Ok(injected(status, &fault));
     }
     Ok(forward(&shared, &conn, parts, body, plan.shaping).await)
-}
-
-/// Waits until fault `id` is removed or the proxy stops.
-async fn until_removed(shared: &Shared, id: FaultId) {
-    let mut stop = shared.stop.clone();
-    loop {
-        let changed = shared.table.changed.notified();
-        tokio::pin!(changed);
-        changed.as_mut().enable();
-        if !shared.table.snapshot().contains(id) || *stop.borrow() {
-            return;
-        }
-        tokio::select! {
-            _ = &mut changed => {}
-            _ = stop.changed() => {}
-        }
-    }
-}
-
-/// The server a request goes to: 0 with one upstream, else the splitter's next choice;
-/// `None` when no server takes traffic.
-#[inline]
-fn choose(shared: &Shared, conn: &ConnState) -> Option<usize> {
-    let Some(split) = &shared.split else {
-        return Some(0);
-    };
-    let picked = split.pick(&mut conn.split.lock().unwrap_or_else(|e| e.into_inner()));
-    if let Some(i) = picked {
-        split.sent(i);
-    }
-    picked
-}
-
-/// Records a connection's outcome or a broken request on a splitter's server.
-fn note(shared: &Shared, server: usize, connected: bool) {
-    if let Some(split) = &shared.split {
-        split.connected(server, connected);
-    }
 }
 
 async fn forward(

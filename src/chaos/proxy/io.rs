@@ -93,6 +93,9 @@ pub struct ProxyIo {
     shared: Arc<Shared>,
     closing: Option<Pin<Box<Sleep>>>,
     close_checked: bool,
+    /// Bytes already read (and counted) by the HTTP/1.1 path, served again before the
+    /// socket's: hyper takes over a connection in the middle ([`super::h1`]).
+    replay: bytes::Bytes,
 }
 
 impl ProxyIo {
@@ -103,7 +106,18 @@ impl ProxyIo {
             shared,
             closing: None,
             close_checked: false,
+            replay: bytes::Bytes::new(),
         }
+    }
+
+    /// Serves `bytes` to the next reads, before anything more from the socket.
+    pub fn replay(&mut self, bytes: &[u8]) {
+        self.replay = bytes::Bytes::copy_from_slice(bytes);
+    }
+
+    /// Marks the connection for a reset: dropping it then sends RST instead of FIN.
+    pub fn abort(&self) {
+        self.conn.abort.store(true, Ordering::Release);
     }
 
     fn slow_close(&self) -> Option<Duration> {
@@ -137,6 +151,12 @@ impl AsyncRead for ProxyIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if !self.replay.is_empty() {
+            let n = self.replay.len().min(buf.remaining());
+            let head = self.replay.split_to(n);
+            buf.put_slice(&head);
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
         let n = buf.filled().len() - before;

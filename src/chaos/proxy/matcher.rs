@@ -8,6 +8,34 @@
 
 use hyper::http::request::Parts;
 
+/// What a matcher reads of a request: hyper's parsed parts, or the head the HTTP/1.1
+/// forwarding path parsed in place ([`super::h1`]).
+pub trait RequestView {
+    fn method(&self) -> &str;
+    /// The path, with or without its query string.
+    fn path(&self) -> &str;
+    /// Whether a header `name` is present (`value: None`) or has exactly this value.
+    fn has_header(&self, name: &str, value: Option<&[u8]>) -> bool;
+}
+
+impl RequestView for Parts {
+    fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
+    fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    fn has_header(&self, name: &str, value: Option<&[u8]>) -> bool {
+        let mut found = self.headers.get_all(name).iter().peekable();
+        match value {
+            None => found.peek().is_some(),
+            Some(v) => found.any(|h| h.as_bytes() == v),
+        }
+    }
+}
+
 /// A path pattern: literal text, `{name}` for one non-empty path segment (or part of one),
 /// and `*` for anything, slashes included. Without `*` or `{..}` the match is exact. The query
 /// string is never part of the match.
@@ -139,16 +167,12 @@ impl HttpMatcher {
         HttpMatcher::Path(PathPattern::new(pattern))
     }
 
-    pub fn matches(&self, req: &Parts) -> bool {
+    pub fn matches<R: RequestView + ?Sized>(&self, req: &R) -> bool {
         match self {
-            HttpMatcher::Method(m) => req.method.as_str().eq_ignore_ascii_case(m),
-            HttpMatcher::Path(p) => p.matches(req.uri.path()),
+            HttpMatcher::Method(m) => req.method().eq_ignore_ascii_case(m),
+            HttpMatcher::Path(p) => p.matches(req.path()),
             HttpMatcher::Header { name, value } => {
-                let mut found = req.headers.get_all(name.as_str()).iter().peekable();
-                match value {
-                    None => found.peek().is_some(),
-                    Some(v) => found.any(|h| h.as_bytes() == v.as_bytes()),
-                }
+                req.has_header(name, value.as_deref().map(str::as_bytes))
             }
         }
     }
@@ -170,11 +194,11 @@ impl RoutePattern {
         }
     }
 
-    pub fn matches(&self, req: &Parts) -> bool {
+    pub fn matches<R: RequestView + ?Sized>(&self, req: &R) -> bool {
         self.method
             .as_deref()
-            .is_none_or(|m| req.method.as_str().eq_ignore_ascii_case(m))
-            && self.path.matches(req.uri.path())
+            .is_none_or(|m| req.method().eq_ignore_ascii_case(m))
+            && self.path.matches(req.path())
     }
 }
 

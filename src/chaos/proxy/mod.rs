@@ -5,8 +5,9 @@
 //! ([`split`]: the standalone `res proxy serve`, and the balancer `balance via proxy` remedies
 //! act through, with its admin API in [`admin`]); faults are added and removed while traffic flows ([`table`] explains how that stays
 //! cheap). In [`ProxyMode::Tcp`] it splices bytes between two sockets and acts per
-//! connection; in [`ProxyMode::Http`] it parses requests (hyper server on the listen side,
-//! a keep-alive hyper client per upstream) so that faults can match a method, a path or a
+//! connection; in [`ProxyMode::Http`] it parses requests (its own HTTP/1.1 forwarding in
+//! `h1`, with hyper's server and a pooled hyper client for HTTP/2 and the rest, see
+//! docs/chaos.md "How HTTP mode forwards") so that faults can match a method, a path or a
 //! header and act per request — answer `503`, reset, delay — which a byte-level proxy such
 //! as Toxiproxy cannot do.
 //!
@@ -28,10 +29,12 @@
 
 pub mod admin;
 pub mod fault;
+mod h1;
 mod http;
 mod http_body;
 mod io;
 pub mod matcher;
+mod plan;
 mod pool;
 pub mod schedule;
 pub mod split;
@@ -283,7 +286,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             async move {
                 match shared.mode {
                     ProxyMode::Tcp => tcp::serve(shared, stream).await,
-                    ProxyMode::Http => http::serve(shared, stream).await,
+                    ProxyMode::Http => h1::serve(shared, stream).await,
                 }
             }
         })

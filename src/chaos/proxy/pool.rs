@@ -44,6 +44,8 @@ pub enum ConnectError {
 pub struct Pool {
     upstream: SocketAddr,
     idle: Mutex<Vec<Sender>>,
+    /// Idle plain sockets of the HTTP/1.1 forwarding path ([`super::h1`]).
+    raw: Mutex<Vec<TcpStream>>,
 }
 
 impl Pool {
@@ -51,7 +53,38 @@ impl Pool {
         Pool {
             upstream,
             idle: Mutex::new(Vec::new()),
+            raw: Mutex::new(Vec::new()),
         }
+    }
+
+    /// An idle socket of the forwarding path that the server has not closed meanwhile.
+    pub fn take_raw(&self) -> Option<TcpStream> {
+        let mut idle = self.raw.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(stream) = idle.pop() {
+            if still_open(&stream) {
+                return Some(stream);
+            }
+        }
+        None
+    }
+
+    pub fn put_raw(&self, stream: TcpStream) {
+        let mut idle = self.raw.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(stream);
+        }
+    }
+
+    /// A new TCP connection to the upstream, without delay on small writes.
+    pub async fn connect_tcp(&self) -> Result<TcpStream, ConnectError> {
+        let addr = self.upstream;
+        let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(source)) => return Err(ConnectError::Connect { addr, source }),
+            Err(_) => return Err(ConnectError::Timeout { addr }),
+        };
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
     }
 
     /// An idle connection ready for a request, if any (`true`: it was reused).
@@ -77,16 +110,12 @@ impl Pool {
 
     pub fn clear(&self) {
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.raw.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     pub async fn connect(&self) -> Result<Sender, ConnectError> {
         let addr = self.upstream;
-        let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(source)) => return Err(ConnectError::Connect { addr, source }),
-            Err(_) => return Err(ConnectError::Timeout { addr }),
-        };
-        let _ = stream.set_nodelay(true);
+        let stream = self.connect_tcp().await?;
         let (sender, connection) = http1::Builder::new()
             .max_buf_size(super::http::MAX_BUF)
             .handshake(TokioIo::new(stream))
@@ -97,6 +126,13 @@ impl Pool {
         });
         Ok(sender)
     }
+}
+
+/// Whether an idle socket is still open: nothing to read yet (an end, an error or bytes
+/// nobody asked for retire it).
+pub fn still_open(stream: &TcpStream) -> bool {
+    let mut probe = [0u8; 1];
+    matches!(stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
 }
 
 /// A borrowed connection, given back when the response body has been read to the end —
