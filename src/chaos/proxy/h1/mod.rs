@@ -41,6 +41,11 @@ const UPSTREAM_BUF: usize = 32 * 1024;
 const UPSTREAM_MAX: usize = 80 * 1024;
 /// Bodies up to this size go out in the same write as their head.
 const COALESCE: usize = 32 * 1024;
+/// How long a request head may take to arrive once its first byte has (hyper's server
+/// allows 30 s too): a client that sends part of a head and stalls is answered `408` and
+/// closed rather than holding its connection and buffer. An idle kept connection between
+/// requests has no limit, as with hyper.
+const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the connection does after a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +122,8 @@ pub(super) async fn serve(shared: Arc<Shared>, stream: TcpStream) {
 
 impl Conn<'_> {
     async fn run(&mut self) -> Next {
+        // When the head being read must be whole; set at its first byte.
+        let mut head_by: Option<tokio::time::Instant> = None;
         loop {
             let set = {
                 let mut view = self.conn.view.lock().unwrap_or_else(|e| e.into_inner());
@@ -140,7 +147,23 @@ impl Conn<'_> {
                 head::Request::Partial => {
                     drop(set);
                     let empty = self.cstart == self.cend;
-                    match self.read_client().await {
+                    let read = if empty {
+                        self.read_client().await
+                    } else {
+                        let by = *head_by
+                            .get_or_insert_with(|| tokio::time::Instant::now() + HEAD_READ_TIMEOUT);
+                        match tokio::time::timeout_at(by, self.read_client()).await {
+                            Ok(read) => read,
+                            Err(_) => {
+                                let text = "res proxy: the request head did not arrive in time\n";
+                                head::answer(&mut self.out, 408, &[], text, false, true);
+                                let _ = self.io.write_all(&self.out).await;
+                                let _ = self.io.shutdown().await;
+                                return Next::Close;
+                            }
+                        }
+                    };
+                    match read {
                         Some(n) if n > 0 => continue,
                         // A client that closes between requests is closed in turn.
                         Some(_) if empty => {
@@ -152,6 +175,7 @@ impl Conn<'_> {
                 }
             };
             drop(set);
+            head_by = None;
             self.cstart += parsed.len;
             let next = self.exchange(parsed).await;
             if next != Next::Continue {
