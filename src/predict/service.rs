@@ -28,7 +28,9 @@ pub enum CapacityMethod {
     Usl,
     /// Too few load levels for a fit: the knee of p99 against rate, with a wide interval.
     KneeOnly,
-    /// No limit seen: capacity is at least the highest goodput measured.
+    /// No limit seen (the law has none, or one below what was served): capacity is at least
+    /// the highest goodput measured (the interval's low end); the point is read off the
+    /// growth of the p99 curve.
     LowerBound,
 }
 
@@ -151,6 +153,23 @@ impl ServiceModel {
             }
             Err(e) => model.note = Some(e.to_string()),
         }
+        if model.capacity.method == CapacityMethod::Usl {
+            let x = model.capacity.rate;
+            if x.point < max_goodput {
+                // The law's limit lies below what the service demonstrably served: the law
+                // is wrong there, and a backlog predicted past it would be too.
+                model.note = Some(format!(
+                    "the scalability law's limit ({:.0}/s) lies below the {max_goodput:.0}/s served: capacity is at least what was served",
+                    x.point
+                ));
+                model.capacity.method = CapacityMethod::LowerBound;
+            } else {
+                model.capacity.rate = Interval::new(x.point, x.lo.max(max_goodput), x.hi);
+            }
+        }
+        if model.capacity.method == CapacityMethod::LowerBound {
+            model.capacity.rate = model.beyond_served(max_goodput);
+        }
         if let Some(plateau) = model.plateau() {
             model.capacity = Capacity {
                 method: CapacityMethod::MeasuredPlateau,
@@ -158,6 +177,24 @@ impl ServiceModel {
             };
         }
         Some(model)
+    }
+
+    /// A capacity known only to be at least `served`: the interval starts there, and the point
+    /// is where the queueing curve that best fits the measured p99s (`Kingman::fit`) puts the
+    /// limit — how fast latency already grows is the only evidence of how far off it is. The
+    /// interval reaches twice that.
+    fn beyond_served(&self, served: f64) -> Interval {
+        let pts: Vec<(f64, f64)> = self
+            .levels
+            .iter()
+            .filter(|l| l.goodput >= SATURATED_SHORTFALL * l.offered)
+            .map(|l| (l.offered, l.p99_ms))
+            .collect();
+        let floor = served.max(pts.iter().map(|p| p.0).fold(0.0, f64::max)) * 1.02;
+        match Kingman::fit(&pts, floor) {
+            Some(k) => Interval::new(k.capacity, served, k.capacity * 2.0),
+            None => Interval::new(served, served, served * 2.0),
+        }
     }
 
     /// The goodput the service settled at once offered more than it could answer: the
@@ -352,6 +389,11 @@ mod tests {
                     p99_hi: p99 * 1.1,
                     error_rate: if r > cap { 1.0 - cap / r } else { 0.0 },
                     seconds: 10,
+                    answered: r.min(cap) * 10.0,
+                    p50_ms: p99 / 3.0,
+                    p90_ms: p99 / 2.0,
+                    p999_ms: p99 * 1.5,
+                    max_ms: p99 * 2.0,
                 }
             })
             .collect()

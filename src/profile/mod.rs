@@ -21,6 +21,8 @@ pub mod fingerprint;
 pub mod import;
 pub mod levels;
 pub mod levels_table;
+pub mod mixture;
+pub mod plateaus;
 mod migrate;
 mod open;
 pub mod path;
