@@ -10,10 +10,10 @@
 //! services fit in a few megabytes.
 
 use super::finite;
-use crate::profile::mixture::{self, Tail};
 #[cfg(test)]
 use crate::profile::levels::Second;
 pub use crate::profile::levels::{levels, Level, LEVEL_WIDTH, MAX_LEVELS};
+use crate::profile::mixture::{self, Tail};
 
 /// How far a newer run's goodput may sit from older runs' at the same rate before the system
 /// is taken to have changed (beyond the older seconds' own 5–95 % spread too).

@@ -74,7 +74,11 @@ impl Kingman {
             );
             let sgg: f64 = g.iter().map(|x| (x - mg).powi(2)).sum();
             let sgy: f64 = g.iter().zip(&pts).map(|(x, p)| (x - mg) * (p.1 - my)).sum();
-            let scale = if sgg > 1e-12 { (sgy / sgg).max(0.0) } else { 0.0 };
+            let scale = if sgg > 1e-12 {
+                (sgy / sgg).max(0.0)
+            } else {
+                0.0
+            };
             let base = (my - scale * mg).max(0.0);
             let sse: f64 = g
                 .iter()

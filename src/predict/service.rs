@@ -153,14 +153,24 @@ impl ServiceModel {
             }
             Err(e) => model.note = Some(e.to_string()),
         }
-        if model.capacity.method == CapacityMethod::Usl {
+        if model.capacity.method == CapacityMethod::Usl && model.plateau().is_none() {
             let x = model.capacity.rate;
+            let latency = model.beyond_served(max_goodput);
             if x.point < max_goodput {
                 // The law's limit lies below what the service demonstrably served: the law
                 // is wrong there, and a backlog predicted past it would be too.
                 model.note = Some(format!(
                     "the scalability law's limit ({:.0}/s) lies below the {max_goodput:.0}/s served: capacity is at least what was served",
                     x.point
+                ));
+                model.capacity.method = CapacityMethod::LowerBound;
+            } else if latency.point > x.point {
+                // Never saturated, and the p99 grew too little for the law's limit: in an
+                // open system the concurrency N = X·R counts queueing as contention, so the
+                // law's limit can lie below where the latency says it is.
+                model.note = Some(format!(
+                    "the scalability law's limit ({:.0}/s) lies below where the p99 curve's growth puts it ({:.0}/s), and no level saturated: capacity is at least the {max_goodput:.0}/s served",
+                    x.point, latency.point
                 ));
                 model.capacity.method = CapacityMethod::LowerBound;
             } else {

@@ -69,7 +69,10 @@ pub fn quantile(tails: &[Tail], q: f64) -> f64 {
         return 0.0;
     }
     let cdf = |x: f64| weighted.iter().map(|t| t.n * t.cdf(x)).sum::<f64>() / total;
-    let (mut lo, mut hi) = (0.0, weighted.iter().map(|t| t.points()[5].0).fold(0.0, f64::max));
+    let (mut lo, mut hi) = (
+        0.0,
+        weighted.iter().map(|t| t.points()[5].0).fold(0.0, f64::max),
+    );
     let q = q.clamp(0.0, 1.0);
     for _ in 0..60 {
         let mid = (lo + hi) / 2.0;
@@ -110,7 +113,11 @@ pub fn merge(tails: &[Tail]) -> Tail {
         p90: quantile(tails, 0.9),
         p99: quantile(tails, 0.99),
         p999: quantile(tails, 0.999),
-        max: tails.iter().map(|t| t.max).filter(|x| x.is_finite()).fold(0.0, f64::max),
+        max: tails
+            .iter()
+            .map(|t| t.max)
+            .filter(|x| x.is_finite())
+            .fold(0.0, f64::max),
     }
 }
 

@@ -69,9 +69,9 @@ fn refine(bounds: &mut [usize], rates: &[f64]) {
         let k = bounds[i];
         let lo = k.saturating_sub(2).max(a + 1);
         let hi = (k + 2).min(b - 1);
-        if let Some(best) = (lo..=hi).min_by(|&x, &y| {
-            (sse(a..x) + sse(x..b)).total_cmp(&(sse(a..y) + sse(y..b)))
-        }) {
+        if let Some(best) =
+            (lo..=hi).min_by(|&x, &y| (sse(a..x) + sse(x..b)).total_cmp(&(sse(a..y) + sse(y..b))))
+        {
             bounds[i] = best;
         }
     }
@@ -175,7 +175,10 @@ mod tests {
                 .map(|l| poisson(&mut rng, l))
                 .collect();
             let p = plateaus(&rates);
-            assert!((4..=7).contains(&p.len()), "seed {seed}: {p:?} of {rates:?}");
+            assert!(
+                (4..=7).contains(&p.len()),
+                "seed {seed}: {p:?} of {rates:?}"
+            );
             five += usize::from(p.len() == 5);
             exact += usize::from(p.iter().enumerate().all(|(i, r)| *r == (i * 8..i * 8 + 8)));
         }
