@@ -14,6 +14,9 @@ use super::usl::{distinct, Diagnostics, Usl, UslError, MIN_LEVELS};
 /// A level counts as saturated when its goodput fell this far short of its offered rate: a
 /// finite queue turns a few requests away below capacity too, so a small shortfall is not one.
 const SATURATED_SHORTFALL: f64 = 0.9;
+/// Where no level saturated, a law's limit gives way to the p99 curve's when that lies
+/// further out than this factor: the two disagree by more than either's noise.
+const LATENCY_DISAGREES: f64 = 1.2;
 /// The knee-only estimate's interval: the truth may be this far either side of the knee.
 const KNEE_ONLY_LO: f64 = 0.6;
 const KNEE_ONLY_HI: f64 = 1.6;
@@ -164,7 +167,7 @@ impl ServiceModel {
                     x.point
                 ));
                 model.capacity.method = CapacityMethod::LowerBound;
-            } else if latency.point > x.point {
+            } else if latency.point > x.point * LATENCY_DISAGREES {
                 // Never saturated, and the p99 grew too little for the law's limit: in an
                 // open system the concurrency N = X·R counts queueing as contention, so the
                 // law's limit can lie below where the latency says it is.
@@ -200,7 +203,7 @@ impl ServiceModel {
             .filter(|l| l.goodput >= SATURATED_SHORTFALL * l.offered)
             .map(|l| (l.offered, l.p99_ms))
             .collect();
-        let floor = served.max(pts.iter().map(|p| p.0).fold(0.0, f64::max)) * 1.02;
+        let floor = served * 1.02;
         match Kingman::fit(&pts, floor) {
             Some(k) => Interval::new(k.capacity, served, k.capacity * 2.0),
             None => Interval::new(served, served, served * 2.0),
@@ -435,6 +438,38 @@ mod tests {
         let width = |e: &Estimate| (e.value.hi - e.value.lo) / e.value.point;
         assert!(width(&far.p99_ms) > width(&near.p99_ms));
         assert!(far.p99_ms.value.point > near.p99_ms.value.point);
+    }
+
+    /// An open system that never saturated: concurrency N = X·R grows faster than X as its
+    /// queue grows, which the law reads as contention (a limit near 260/s), while the p99
+    /// barely grew. The capacity is then a lower bound — at least the 200/s served — with its
+    /// point where the p99 curve puts it, and no backlog is predicted at 1.2×.
+    #[test]
+    fn a_law_contradicted_by_the_latency_gives_a_lower_bound() {
+        let l: Vec<Level> = levels(&[40.0, 80.0, 120.0, 160.0, 200.0])
+            .into_iter()
+            .map(|mut l| {
+                let r_ms = 7.0 / (1.0 - l.offered / 260.0);
+                l.concurrency = l.goodput * r_ms / 1000.0;
+                l.p99_ms = 20.0 + l.offered / 40.0;
+                l.p99_lo = l.p99_ms * 0.95;
+                l.p99_hi = l.p99_ms * 1.05;
+                l
+            })
+            .collect();
+        let m = ServiceModel::build("s", l, 1).unwrap();
+        assert!(m.usl.is_some());
+        assert_eq!(m.capacity.method, CapacityMethod::LowerBound, "{m:?}");
+        assert!(m.capacity.rate.lo >= 200.0 - 1e-9, "{:?}", m.capacity);
+        assert!(m.capacity.rate.point > 260.0, "{:?}", m.capacity);
+        assert!(
+            m.note.as_deref().unwrap().contains("p99 curve"),
+            "{:?}",
+            m.note
+        );
+        let at = m.at(240.0);
+        assert!(at.p99_ms.extrapolated && !at.saturated);
+        assert!(at.p99_ms.value.point < 40.0, "{:?}", at.p99_ms);
     }
 
     #[test]
