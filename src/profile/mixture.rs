@@ -69,20 +69,31 @@ pub fn quantile(tails: &[Tail], q: f64) -> f64 {
         return 0.0;
     }
     let cdf = |x: f64| weighted.iter().map(|t| t.n * t.cdf(x)).sum::<f64>() / total;
-    let (mut lo, mut hi) = (
-        0.0,
-        weighted.iter().map(|t| t.points()[5].0).fold(0.0, f64::max),
-    );
     let q = q.clamp(0.0, 1.0);
-    for _ in 0..60 {
-        let mid = (lo + hi) / 2.0;
-        if cdf(mid) < q {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
+    // The merged function is straight between the tails' points: find the two neighbouring
+    // points it crosses `q` between (a binary search, each step one pass over the tails), then
+    // solve the line between them.
+    let mut xs: Vec<f64> = weighted
+        .iter()
+        .flat_map(|t| t.points().map(|p| p.0))
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let i = xs.partition_point(|&x| cdf(x) < q);
+    if i == 0 {
+        return xs.first().copied().unwrap_or(0.0);
     }
-    hi
+    if i >= xs.len() {
+        return xs.last().copied().unwrap_or(0.0);
+    }
+    let (x0, x1) = (xs[i - 1], xs[i]);
+    // Where a tail's points coincide the function jumps at x1: use its value just before.
+    let (c0, c1) = (cdf(x0), cdf(x0 + (x1 - x0) * (1.0 - 1e-9)));
+    if c1 > c0 && q <= c1 {
+        x0 + (x1 - x0) * ((q - c0) / (c1 - c0)).clamp(0.0, 1.0)
+    } else {
+        x1
+    }
 }
 
 /// The mean latency of the tails merged (each second's distribution taken as its straight

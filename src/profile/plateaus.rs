@@ -36,7 +36,8 @@ pub fn plateaus(rates: &[f64]) -> Vec<Range<usize>> {
         sums.push(sums.last().copied().unwrap_or(0.0) + r);
     }
     let mut cuts = Vec::new();
-    let mut todo = vec![0..rates.len()];
+    let mut todo: Vec<Range<usize>> = Vec::new();
+    todo.push(0..rates.len());
     // Every split shortens a stretch, so this ends after fewer than `rates.len()` splits.
     while let Some(r) = todo.pop() {
         if let Some(k) = best_split(&sums, r.clone(), z_split(r.len())) {
