@@ -40,8 +40,13 @@ fn second(run: u64, t: u64, cap: f64) -> Second {
         t,
         offered,
         goodput,
-        concurrency: goodput * p99 / 1000.0,
+        answered: offered,
+        in_flight: goodput * p99 / 1000.0,
+        p50_ms: 10.0,
+        p90_ms: p99 * 0.8,
         p99_ms: p99,
+        p999_ms: p99,
+        max_ms: p99,
         error_rate: if offered > cap {
             1.0 - cap / offered
         } else {
@@ -233,12 +238,12 @@ fn read_path() {
                         service: format!("shop.svc{i:02}"),
                         rps: s.goodput,
                         offered_rps: s.offered,
-                        concurrency: s.concurrency as u64,
-                        p50_ms: 10.0,
-                        p90_ms: s.p99_ms * 0.8,
+                        concurrency: s.in_flight as u64,
+                        p50_ms: s.p50_ms,
+                        p90_ms: s.p90_ms,
                         p99_ms: s.p99_ms,
-                        p999_ms: s.p99_ms,
-                        max_ms: s.p99_ms,
+                        p999_ms: s.p999_ms,
+                        max_ms: s.max_ms,
                         errors: 0,
                         errors_by_kind: Default::default(),
                     }

@@ -13,6 +13,7 @@ use super::finite;
 #[cfg(test)]
 use crate::profile::levels::Second;
 pub use crate::profile::levels::{levels, Level, LEVEL_WIDTH, MAX_LEVELS};
+use crate::profile::mixture::{self, Tail};
 
 /// How far a newer run's goodput may sit from older runs' at the same rate before the system
 /// is taken to have changed (beyond the older seconds' own 5–95 % spread too).
@@ -58,7 +59,7 @@ fn disagree(kept: &[Level], older: &[Level]) -> bool {
         if near.is_empty() {
             return false;
         }
-        let k = combine(&near);
+        let k = combine_roughly(&near);
         let goodput = (o.goodput - k.goodput).abs() > CHANGED_GOODPUT * o.goodput.max(k.goodput)
             && (o.goodput < k.goodput_lo.min(o.goodput_hi)
                 || o.goodput > k.goodput_hi.max(o.goodput_lo));
@@ -72,8 +73,9 @@ fn disagree(kept: &[Level], older: &[Level]) -> bool {
 }
 
 /// Merges levels (of several runs) whose offered rates lie within [`LEVEL_WIDTH`] of each
-/// other: means weighted by seconds, quantiles by the seconds-weighted quantile of the
-/// levels' own quantiles (an approximation that keeps no seconds).
+/// other: means weighted by seconds, latency quantiles those of the levels' distributions
+/// merged by requests (`profile::mixture`), the goodput spread by the seconds-weighted
+/// quantile of the levels' own (an approximation that keeps no seconds).
 pub fn merge(mut all: Vec<Level>) -> Vec<Level> {
     all.retain(|l| l.offered > 0.0 && l.offered.is_finite() && l.seconds > 0);
     all.sort_by(|a, b| a.offered.total_cmp(&b.offered));
@@ -104,6 +106,11 @@ fn combine(g: &[Level]) -> Level {
         )
     };
     let q = |f: fn(&Level) -> f64, at: f64| weighted_quantile(g, f, at);
+    let tails: Vec<Tail> = g.iter().map(|l| l.tail()).collect();
+    let merged = mixture::merge(&tails);
+    let (p99_lo, p99_hi) = mixture::p99_interval(&tails);
+    let answered: f64 = g.iter().map(|l| l.answered).sum();
+    let errors: f64 = g.iter().map(|l| l.answered * l.error_rate).sum();
     Level {
         run: g.iter().map(|l| l.run).max().unwrap_or(0),
         offered: mean(|l| l.offered),
@@ -111,11 +118,40 @@ fn combine(g: &[Level]) -> Level {
         goodput_lo: q(|l| l.goodput_lo, 0.05),
         goodput_hi: q(|l| l.goodput_hi, 0.95),
         concurrency: mean(|l| l.concurrency),
+        p99_ms: merged.p99,
+        p99_lo,
+        p99_hi,
+        error_rate: if answered > 0.0 {
+            finite::or(errors / answered, 0.0)
+        } else {
+            mean(|l| l.error_rate)
+        },
+        seconds: g.iter().map(|l| l.seconds).sum(),
+        answered,
+        p50_ms: merged.p50,
+        p90_ms: merged.p90,
+        p999_ms: merged.p999,
+        max_ms: merged.max,
+    }
+}
+
+/// [`combine`] for the change test, which runs for every level of every older run against the
+/// runs already kept: the p99 and its spread by the seconds-weighted quantiles of the levels'
+/// own, which costs a sort where merging their distributions costs a bisection over all.
+fn combine_roughly(g: &[Level]) -> Level {
+    let q = |f: fn(&Level) -> f64, at: f64| weighted_quantile(g, f, at);
+    let n: f64 = g.iter().map(|l| l.seconds as f64).sum::<f64>().max(1.0);
+    Level {
+        goodput: finite::or(
+            g.iter().map(|l| l.goodput * l.seconds as f64).sum::<f64>() / n,
+            0.0,
+        ),
+        goodput_lo: q(|l| l.goodput_lo, 0.05),
+        goodput_hi: q(|l| l.goodput_hi, 0.95),
         p99_ms: q(|l| l.p99_ms, 0.5),
         p99_lo: q(|l| l.p99_lo, 0.05),
         p99_hi: q(|l| l.p99_hi, 0.95),
-        error_rate: mean(|l| l.error_rate),
-        seconds: g.iter().map(|l| l.seconds).sum(),
+        ..g[0]
     }
 }
 
@@ -149,8 +185,13 @@ mod tests {
             t: 0,
             offered,
             goodput: offered,
-            concurrency: offered / 10.0,
+            answered: offered,
+            in_flight: offered / 10.0,
+            p50_ms: p99 / 4.0,
+            p90_ms: p99 / 2.0,
             p99_ms: p99,
+            p999_ms: p99 * 2.0,
+            max_ms: p99 * 3.0,
             error_rate: 0.0,
             faulted,
         }
@@ -189,7 +230,9 @@ mod tests {
         assert_eq!(m[0].seconds, 40);
         assert_eq!(m[0].run, 2);
         assert!((m[0].offered - 101.5).abs() < 1e-9);
-        assert_eq!(m[0].p99_ms, 20.0);
+        // The p99 of both runs' requests together: between the two, nearer the busier.
+        assert!(m[0].p99_ms > 15.0 && m[0].p99_ms < 20.0, "{}", m[0].p99_ms);
+        assert!(m[0].p99_lo <= m[0].p99_ms && m[0].p99_ms <= m[0].p99_hi);
     }
 
     #[test]

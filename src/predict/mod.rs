@@ -30,5 +30,7 @@ pub mod verdict;
 
 pub use error::PredictError;
 
-/// The version of the models, stored with every prediction so a score can tell models apart.
-pub const MODEL_VERSION: &str = "predict/1";
+/// The version of the models, stored with every prediction so a score can tell models apart
+/// (2: levels are plateaus with the p99 of all their requests, and a law whose limit lies
+/// below what was served gives way to a lower bound).
+pub const MODEL_VERSION: &str = "predict/2";

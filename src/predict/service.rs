@@ -14,6 +14,10 @@ use super::usl::{distinct, Diagnostics, Usl, UslError, MIN_LEVELS};
 /// A level counts as saturated when its goodput fell this far short of its offered rate: a
 /// finite queue turns a few requests away below capacity too, so a small shortfall is not one.
 const SATURATED_SHORTFALL: f64 = 0.9;
+/// Where no level saturated, a law's limit gives way to the p99 curve's when that lies
+/// further out than this factor. At 1.2 the law's 216–236/s on the demo catalog (truly about
+/// 320/s) stood and predicted backlogs of seconds at 240/s, where 35 ms was measured.
+const LATENCY_DISAGREES: f64 = 1.0;
 /// The knee-only estimate's interval: the truth may be this far either side of the knee.
 const KNEE_ONLY_LO: f64 = 0.6;
 const KNEE_ONLY_HI: f64 = 1.6;
@@ -28,7 +32,9 @@ pub enum CapacityMethod {
     Usl,
     /// Too few load levels for a fit: the knee of p99 against rate, with a wide interval.
     KneeOnly,
-    /// No limit seen: capacity is at least the highest goodput measured.
+    /// No limit seen (the law has none, or one below what was served): capacity is at least
+    /// the highest goodput measured (the interval's low end); the point is read off the
+    /// growth of the p99 curve.
     LowerBound,
 }
 
@@ -151,6 +157,33 @@ impl ServiceModel {
             }
             Err(e) => model.note = Some(e.to_string()),
         }
+        if model.capacity.method == CapacityMethod::Usl && model.plateau().is_none() {
+            let x = model.capacity.rate;
+            let latency = model.beyond_served(max_goodput);
+            if x.point < max_goodput {
+                // The law's limit lies below what the service demonstrably served: the law
+                // is wrong there, and a backlog predicted past it would be too.
+                model.note = Some(format!(
+                    "the scalability law's limit ({:.0}/s) lies below the {max_goodput:.0}/s served: capacity is at least what was served",
+                    x.point
+                ));
+                model.capacity.method = CapacityMethod::LowerBound;
+            } else if latency.point > x.point * LATENCY_DISAGREES {
+                // Never saturated, and the p99 grew too little for the law's limit: in an
+                // open system the concurrency N = X·R counts queueing as contention, so the
+                // law's limit can lie below where the latency says it is.
+                model.note = Some(format!(
+                    "the scalability law's limit ({:.0}/s) lies below where the p99 curve's growth puts it ({:.0}/s), and no level saturated: capacity is at least the {max_goodput:.0}/s served",
+                    x.point, latency.point
+                ));
+                model.capacity.method = CapacityMethod::LowerBound;
+            } else {
+                model.capacity.rate = Interval::new(x.point, x.lo.max(max_goodput), x.hi);
+            }
+        }
+        if model.capacity.method == CapacityMethod::LowerBound {
+            model.capacity.rate = model.beyond_served(max_goodput);
+        }
         if let Some(plateau) = model.plateau() {
             model.capacity = Capacity {
                 method: CapacityMethod::MeasuredPlateau,
@@ -158,6 +191,24 @@ impl ServiceModel {
             };
         }
         Some(model)
+    }
+
+    /// A capacity known only to be at least `served`: the interval starts there, and the point
+    /// is where the queueing curve that best fits the measured p99s (`Kingman::fit`) puts the
+    /// limit — how fast latency already grows is the only evidence of how far off it is. The
+    /// interval reaches twice that.
+    fn beyond_served(&self, served: f64) -> Interval {
+        let pts: Vec<(f64, f64)> = self
+            .levels
+            .iter()
+            .filter(|l| l.goodput >= SATURATED_SHORTFALL * l.offered)
+            .map(|l| (l.offered, l.p99_ms))
+            .collect();
+        let floor = served * 1.02;
+        match Kingman::fit(&pts, floor) {
+            Some(k) => Interval::new(k.capacity, served, k.capacity * 2.0),
+            None => Interval::new(served, served, served * 2.0),
+        }
     }
 
     /// The goodput the service settled at once offered more than it could answer: the
@@ -352,6 +403,11 @@ mod tests {
                     p99_hi: p99 * 1.1,
                     error_rate: if r > cap { 1.0 - cap / r } else { 0.0 },
                     seconds: 10,
+                    answered: r.min(cap) * 10.0,
+                    p50_ms: p99 / 3.0,
+                    p90_ms: p99 / 2.0,
+                    p999_ms: p99 * 1.5,
+                    max_ms: p99 * 2.0,
                 }
             })
             .collect()
@@ -383,6 +439,38 @@ mod tests {
         let width = |e: &Estimate| (e.value.hi - e.value.lo) / e.value.point;
         assert!(width(&far.p99_ms) > width(&near.p99_ms));
         assert!(far.p99_ms.value.point > near.p99_ms.value.point);
+    }
+
+    /// An open system that never saturated: concurrency N = X·R grows faster than X as its
+    /// queue grows, which the law reads as contention (a limit near 260/s), while the p99
+    /// barely grew. The capacity is then a lower bound — at least the 200/s served — with its
+    /// point where the p99 curve puts it, and no backlog is predicted at 1.2×.
+    #[test]
+    fn a_law_contradicted_by_the_latency_gives_a_lower_bound() {
+        let l: Vec<Level> = levels(&[40.0, 80.0, 120.0, 160.0, 200.0])
+            .into_iter()
+            .map(|mut l| {
+                let r_ms = 7.0 / (1.0 - l.offered / 260.0);
+                l.concurrency = l.goodput * r_ms / 1000.0;
+                l.p99_ms = 20.0 + l.offered / 40.0;
+                l.p99_lo = l.p99_ms * 0.95;
+                l.p99_hi = l.p99_ms * 1.05;
+                l
+            })
+            .collect();
+        let m = ServiceModel::build("s", l, 1).unwrap();
+        assert!(m.usl.is_some());
+        assert_eq!(m.capacity.method, CapacityMethod::LowerBound, "{m:?}");
+        assert!(m.capacity.rate.lo >= 200.0 - 1e-9, "{:?}", m.capacity);
+        assert!(m.capacity.rate.point > 260.0, "{:?}", m.capacity);
+        assert!(
+            m.note.as_deref().unwrap().contains("p99 curve"),
+            "{:?}",
+            m.note
+        );
+        let at = m.at(240.0);
+        assert!(at.p99_ms.extrapolated && !at.saturated);
+        assert!(at.p99_ms.value.point < 40.0, "{:?}", at.p99_ms);
     }
 
     #[test]

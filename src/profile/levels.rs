@@ -1,21 +1,24 @@
-//! Load levels: one run's recorded seconds of a service grouped by offered rate, so that a
-//! step-load run of ten steps gives ten points, each with its mean throughput and concurrency
-//! and the spread of its p99 across seconds. The prediction engine fits its models on levels,
-//! which keeps a prediction's cost independent of how many seconds were recorded.
+//! Load levels: one run's recorded seconds of a service cut into plateaus of steady offered
+//! rate (`plateaus.rs`) and pooled by rate, so that a step-load run of ten steps gives ten
+//! points, each with its throughput (answered over seconds), its concurrency by Little's law,
+//! and the p99 of all its requests together (`mixture.rs`). The prediction engine fits its
+//! models on levels, which keeps a prediction's cost independent of how many seconds were
+//! recorded.
 //!
 //! The reduction lives here because the profile stores its result: when a run finishes, its
-//! levels are written to the `levels` table (see `levels_table.rs`), a few dozen rows per
-//! service instead of one per second, and schema version 4's migration derives them for runs
-//! recorded before. `predict::levels` merges the levels of several runs. The quantiles come
-//! from `predict::finite`, the one leaf of the prediction engine used here.
+//! levels are written to the `levels` table (see `levels_table.rs`), a few rows per service
+//! instead of one per second, and schema version 5's migration derives them again for runs
+//! recorded before. `predict::levels` merges the levels of several runs.
 
+use super::mixture::{self, Tail};
+use super::plateaus::plateaus;
 use crate::predict::finite;
 use crate::report::SeriesPoint;
 
 /// One run's load levels, by service.
 pub type RunLevels = std::collections::BTreeMap<String, Vec<Level>>;
 
-/// Seconds whose offered rate is within this fraction of a level's lowest join that level.
+/// Plateaus whose offered rate is within this fraction of a level's lowest join that level.
 pub const LEVEL_WIDTH: f64 = 0.05;
 /// More levels than this (a long ramp) are merged into this many groups of equal size.
 pub const MAX_LEVELS: usize = 100;
@@ -29,9 +32,16 @@ pub struct Second {
     pub offered: f64,
     /// Requests answered without an error.
     pub goodput: f64,
-    /// Requests in flight: as recorded, or by Little's law from goodput × median latency.
-    pub concurrency: f64,
+    /// Requests answered, errors included: the weight of its latencies.
+    pub answered: f64,
+    /// Requests in flight at the end of the second, as recorded (0 when none were).
+    pub in_flight: f64,
+    /// Latency quantiles of the second, ms.
+    pub p50_ms: f64,
+    pub p90_ms: f64,
     pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
     /// Errors over answered requests, 0..=1.
     pub error_rate: f64,
     pub faulted: bool,
@@ -41,11 +51,6 @@ impl Second {
     pub fn from_point(run: u64, p: &SeriesPoint, faulted: bool) -> Second {
         let errors = p.errors as f64;
         let goodput = (p.rps - errors).max(0.0);
-        let concurrency = if p.concurrency > 0 {
-            p.concurrency as f64
-        } else {
-            goodput * p.p50_ms / 1000.0
-        };
         Second {
             run,
             t: p.t,
@@ -55,8 +60,13 @@ impl Second {
                 p.rps
             },
             goodput,
-            concurrency,
+            answered: p.rps,
+            in_flight: p.concurrency as f64,
+            p50_ms: p.p50_ms,
+            p90_ms: p.p90_ms,
             p99_ms: p.p99_ms,
+            p999_ms: p.p999_ms,
+            max_ms: p.max_ms,
             error_rate: if p.rps > 0.0 {
                 (errors / p.rps).clamp(0.0, 1.0)
             } else if p.errors > 0 {
@@ -65,6 +75,18 @@ impl Second {
                 0.0
             },
             faulted,
+        }
+    }
+
+    /// The second's latency summary, weighted by the requests it answered.
+    pub fn tail(&self) -> Tail {
+        Tail {
+            n: self.answered.max(0.0),
+            p50: self.p50_ms,
+            p90: self.p90_ms,
+            p99: self.p99_ms,
+            p999: self.p999_ms,
+            max: self.max_ms,
         }
     }
 }
@@ -95,43 +117,79 @@ pub fn fault_windows<'a>(
     spans
 }
 
-/// One load level.
+/// One load level: one plateau of a run, or several of the same rate pooled.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Level {
     /// The run the level was measured in (the newest one, once merged).
     pub run: u64,
     pub offered: f64,
+    /// Requests answered without error per second: all of them over the level's seconds.
     pub goodput: f64,
     /// 5th and 95th percentiles of the per-second goodput.
     pub goodput_lo: f64,
     pub goodput_hi: f64,
+    /// Mean requests in flight, by Little's law: answered per second × mean latency.
     pub concurrency: f64,
-    /// Median p99 of the level's seconds, and its 5th and 95th percentiles.
+    /// The p99 of all the level's requests (their merged distribution, `mixture.rs`), and
+    /// the 90 % interval another sample of as many requests would give.
     pub p99_ms: f64,
     pub p99_lo: f64,
     pub p99_hi: f64,
     pub error_rate: f64,
     pub seconds: usize,
+    /// Requests answered, errors included, and the merged distribution's other quantiles:
+    /// what merging the level with another needs.
+    pub answered: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
 }
 
-/// The levels of the unfaulted seconds that carried traffic, by rising offered rate.
-pub fn levels(seconds: &[Second]) -> Vec<Level> {
-    let mut s: Vec<&Second> = seconds
-        .iter()
-        .filter(|s| !s.faulted && s.offered > 0.0 && s.offered.is_finite())
-        .collect();
-    s.sort_by(|a, b| a.offered.total_cmp(&b.offered));
-    let mut groups: Vec<Vec<&Second>> = Vec::new();
-    for sec in s {
-        match groups.last_mut() {
-            Some(g) if sec.offered <= g[0].offered * (1.0 + LEVEL_WIDTH) + 0.5 => g.push(sec),
-            _ => groups.push(vec![sec]),
+impl Level {
+    /// The level's latency summary, weighted by the requests it answered.
+    pub fn tail(&self) -> Tail {
+        Tail {
+            n: self.answered.max(0.0),
+            p50: self.p50_ms,
+            p90: self.p90_ms,
+            p99: self.p99_ms,
+            p999: self.p999_ms,
+            max: self.max_ms,
         }
     }
+}
+
+/// The levels of the unfaulted seconds that carried traffic, by rising offered rate. The
+/// seconds are taken in time order and cut into plateaus (`plateaus.rs`) wherever a fault,
+/// an idle second or a change of rate beyond noise intervenes; plateaus whose rates lie within
+/// [`LEVEL_WIDTH`] of each other (a step revisited, a ramp up and down) are pooled.
+pub fn levels(seconds: &[Second]) -> Vec<Level> {
+    let mut s: Vec<&Second> = seconds.iter().collect();
+    s.sort_by_key(|s| s.t);
+    let usable = |s: &Second| !s.faulted && s.offered > 0.0 && s.offered.is_finite();
+    let mut stretches: Vec<Vec<&Second>> = Vec::new();
+    for chunk in s.split(|x| !usable(x)).filter(|c| !c.is_empty()) {
+        let rates: Vec<f64> = chunk.iter().map(|x| x.offered).collect();
+        for r in plateaus(&rates) {
+            stretches.push(chunk[r].to_vec());
+        }
+    }
+    let mean = |g: &[&Second]| g.iter().map(|x| x.offered).sum::<f64>() / g.len().max(1) as f64;
+    stretches.sort_by(|a, b| mean(a).total_cmp(&mean(b)));
+    let mut groups: Vec<(f64, Vec<&Second>)> = Vec::new();
+    for p in stretches {
+        let m = mean(&p);
+        match groups.last_mut() {
+            Some((low, g)) if m <= *low * (1.0 + LEVEL_WIDTH) + 0.5 => g.extend(p),
+            _ => groups.push((m, p)),
+        }
+    }
+    let mut groups: Vec<Vec<&Second>> = groups.into_iter().map(|(_, g)| g).collect();
     if groups.len() > MAX_LEVELS {
-        let all: Vec<&Second> = groups.into_iter().flatten().collect();
+        let all: Vec<Vec<&Second>> = groups;
         let per = all.len().div_ceil(MAX_LEVELS);
-        groups = all.chunks(per).map(|c| c.to_vec()).collect();
+        groups = all.chunks(per).map(|c| c.concat()).collect();
     }
     groups.iter().map(|g| level(g)).collect()
 }
@@ -139,20 +197,42 @@ pub fn levels(seconds: &[Second]) -> Vec<Level> {
 fn level(g: &[&Second]) -> Level {
     let n = g.len().max(1) as f64;
     let mean = |f: fn(&Second) -> f64| finite::or(g.iter().map(|s| f(s)).sum::<f64>() / n, 0.0);
-    let p99: Vec<f64> = g.iter().map(|s| s.p99_ms).collect();
     let goodput: Vec<f64> = g.iter().map(|s| s.goodput).collect();
+    let tails: Vec<Tail> = g.iter().map(|s| s.tail()).collect();
+    let merged = mixture::merge(&tails);
+    let (p99_lo, p99_hi) = mixture::p99_interval(&tails);
+    let answered: f64 = g.iter().map(|s| s.answered.max(0.0)).sum();
+    let errors: f64 = g.iter().map(|s| s.answered.max(0.0) - s.goodput).sum();
+    let goodput_mean = mean(|s| s.goodput);
+    // Little's law over all the level's requests: N = X·R, with R their mean latency. The
+    // in-flight count sampled at the end of each second, where recorded, is the fallback.
+    let little = answered / n * mixture::mean(&tails) / 1000.0;
+    let concurrency = if little > 0.0 {
+        little
+    } else {
+        mean(|s| s.in_flight)
+    };
     Level {
         run: g.iter().map(|s| s.run).max().unwrap_or(0),
         offered: mean(|s| s.offered),
-        goodput: mean(|s| s.goodput),
+        goodput: goodput_mean,
         goodput_lo: finite::quantile(&goodput, 0.05).unwrap_or(0.0),
         goodput_hi: finite::quantile(&goodput, 0.95).unwrap_or(0.0),
-        concurrency: mean(|s| s.concurrency),
-        p99_ms: finite::quantile(&p99, 0.5).unwrap_or(0.0),
-        p99_lo: finite::quantile(&p99, 0.05).unwrap_or(0.0),
-        p99_hi: finite::quantile(&p99, 0.95).unwrap_or(0.0),
-        error_rate: mean(|s| s.error_rate),
+        concurrency: finite::or(concurrency, 0.0),
+        p99_ms: finite::or(merged.p99, 0.0),
+        p99_lo: finite::or(p99_lo, 0.0),
+        p99_hi: finite::or(p99_hi, 0.0),
+        error_rate: if answered > 0.0 {
+            finite::or(errors / answered, 0.0).clamp(0.0, 1.0)
+        } else {
+            mean(|s| s.error_rate)
+        },
         seconds: g.len(),
+        answered,
+        p50_ms: finite::or(merged.p50, 0.0),
+        p90_ms: finite::or(merged.p90, 0.0),
+        p999_ms: finite::or(merged.p999, 0.0),
+        max_ms: finite::or(merged.max, 0.0),
     }
 }
 

@@ -5,7 +5,9 @@
 //! (unfinished, imported, or recorded by an older build) is reduced from its seconds when read.
 //!
 //! The codec is fixed-width little-endian, so a level reads back bit for bit as it was
-//! reduced: a version byte, then per level the run and the seconds (u64) and ten f64.
+//! reduced: a version byte, then per level the run and the seconds (u64) and fourteen f64.
+//! Version 1 rows (schema 4: levels by per-second rate, p99 a median of per-second p99s) are
+//! rewritten by the migration to schema 5 and refused if met.
 
 use std::collections::BTreeMap;
 
@@ -17,8 +19,9 @@ use super::schema::{FaultRecord, LEVELS, SAMPLES};
 
 type Res<T> = Result<T, String>;
 
-const CODEC_VERSION: u8 = 1;
-const WIDTH: usize = 12 * 8;
+/// Version 2 (schema 5): the levels of plateaus, with the merged latency quantiles.
+const CODEC_VERSION: u8 = 2;
+const WIDTH: usize = 16 * 8;
 
 /// Encodes one service's levels.
 pub fn encode(levels: &[Level]) -> Vec<u8> {
@@ -37,11 +40,14 @@ pub fn encode(levels: &[Level]) -> Vec<u8> {
             l.p99_lo,
             l.p99_hi,
             l.error_rate,
+            l.answered,
+            l.p50_ms,
+            l.p90_ms,
+            l.p999_ms,
+            l.max_ms,
         ] {
             out.extend_from_slice(&x.to_le_bytes());
         }
-        // Reserved, so a field can be added without a new codec version.
-        out.extend_from_slice(&0u64.to_le_bytes());
     }
     out
 }
@@ -70,6 +76,11 @@ pub fn decode(bytes: &[u8]) -> Res<Vec<Level>> {
                     p99_lo: f(8),
                     p99_hi: f(9),
                     error_rate: f(10),
+                    answered: f(11),
+                    p50_ms: f(12),
+                    p90_ms: f(13),
+                    p999_ms: f(14),
+                    max_ms: f(15),
                 }
             })
             .collect()),
@@ -82,7 +93,7 @@ pub fn decode(bytes: &[u8]) -> Res<Vec<Level>> {
 }
 
 /// Reduces run `run`'s recorded seconds (as this transaction sees them) to levels and stores
-/// them, one row per service that recorded a second.
+/// them, one row per service that recorded a second (replacing any row stored before).
 pub fn derive_and_store(txn: &WriteTransaction, run: u64) -> Res<()> {
     let e = |e: redb::StorageError| e.to_string();
     let mut points = Vec::new();
@@ -172,12 +183,18 @@ mod tests {
             p99_hi: -0.0,
             error_rate: 0.5,
             seconds: 60,
+            answered: 9600.0,
+            p50_ms: 1.0,
+            p90_ms: f64::MAX,
+            p999_ms: 3.0,
+            max_ms: 4.0,
         };
         let back = decode(&encode(&[l, l])).unwrap();
         assert_eq!(back, vec![l, l]);
         assert_eq!(back[0].p99_hi.to_bits(), (-0.0f64).to_bits());
         assert!(decode(&[CODEC_VERSION, 1, 2]).is_err());
         assert!(decode(&[9]).is_err());
+        assert!(decode(&[1]).is_err());
         assert_eq!(decode(&encode(&[])).unwrap(), vec![]);
     }
 }

@@ -11,6 +11,10 @@
 //! Version 3 → 4: the `levels` table is added, and every complete run's load levels are
 //! derived from its recorded seconds and stored in it (`levels_table.rs`), exactly as a run
 //! finishing today stores them; the seconds themselves stay.
+//!
+//! Version 4 → 5: levels are cut from plateaus of consecutive seconds and carry the merged
+//! latency quantiles (codec 2 of `levels_table.rs`): every stored row is dropped and every
+//! complete run's levels derived again from its seconds.
 
 use redb::{ReadableTable, TableHandle, WriteTransaction};
 
@@ -39,6 +43,7 @@ const STEPS: &[(u64, Step)] = &[
     // Version 3 added the predictions table, which `ensure_tables` creates.
     (2, tables_only),
     (3, v3_to_v4),
+    (4, v4_to_v5),
 ];
 
 /// Migrates a database at version `from` to the current one, step by step. Creates any table
@@ -105,6 +110,12 @@ fn v3_to_v4(txn: &WriteTransaction) -> Result<(), String> {
         levels_table::derive_and_store(txn, run)?;
     }
     Ok(())
+}
+
+/// Derives every complete run's levels again, in the layout of version 5.
+fn v4_to_v5(txn: &WriteTransaction) -> Result<(), String> {
+    txn.delete_table(LEVELS).map_err(|e| e.to_string())?;
+    v3_to_v4(txn)
 }
 
 fn v1_to_v2(txn: &WriteTransaction) -> Result<(), String> {

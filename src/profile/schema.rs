@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// The schema this build writes. Bump it, and add a step to `migrate.rs`, whenever a table's
 /// key or value layout changes in a way old readers would misread.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// The key in `meta` that holds the schema version.
 pub const VERSION_KEY: &str = "schema_version";
@@ -44,10 +44,10 @@ pub const PROFILE: TableDefinition<&str, &[u8]> = TableDefinition::new("profile"
 /// Prediction id → a stored prediction (`predict::store::StoredPrediction`) as JSON.
 pub const PREDICTIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("predictions");
 
-// --- Added in schema version 4.
+// --- Added in schema version 4; its rows' layout changed in version 5 (levels of plateaus).
 /// (run, service) → the run's load levels of that service (`levels.rs`), in the fixed-width
 /// codec of `levels_table.rs`; written when the run finishes, so the prediction engine reads a
-/// few dozen rows per service instead of every recorded second.
+/// few rows per service instead of every recorded second.
 pub const LEVELS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("levels");
 
 /// One run, from `begin_run` to `finish` (or to the crash that interrupted it).
