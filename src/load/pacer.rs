@@ -1,6 +1,10 @@
-//! Releasing the open model's requests on time, in two ways.
+//! Releasing the open model's requests on time, in three ways.
 //!
-//! *Precise* pacing runs the issuer on a dedicated OS thread with a 1 µs timer slack, which
+//! *Precise* pacing of plain requests on Linux runs the issuer on a thread of its own that
+//! hands tickets a millisecond or two ahead of their time to the load threads' lanes, which
+//! release each at its time from their own event loops (`super::lanes`; [`ahead`] below).
+//! `RES_PACER=thread` (and sessions, chains, other systems) keeps the design before it:
+//! precise pacing runs the issuer on a dedicated OS thread with a 1 µs timer slack, which
 //! sleeps until the next intended time and hands over every ticket then due. Wake-ups are
 //! batched: one closer than [`BATCH`] to the last release waits for the end of that window
 //! and releases everything due by then in one go, so at high rates the pacer thread and the
@@ -32,6 +36,60 @@ pub(crate) fn spawn_precise(mut issuer: Issuer, done: oneshot::Sender<()>) -> st
             let _ = done.send(());
         })
         .map(|_| ())
+}
+
+/// Whether precise pacing of plain requests uses the load threads' lanes: yes on Linux,
+/// unless `RES_PACER=thread` asks for the pacer thread's own releases (to compare the two in
+/// benches/bench-load.sh).
+pub(crate) fn use_lanes() -> bool {
+    cfg!(target_os = "linux") && std::env::var("RES_PACER").map_or(true, |v| v.trim() != "thread")
+}
+
+/// How far ahead of their time [`ahead`] hands tickets to the lanes: between half this and
+/// this. Larger means fewer wake-ups of the pacer thread, but a rate change or a stop takes
+/// effect that much later.
+const LEAD: Duration = Duration::from_millis(2);
+
+/// Runs `issuer` on its own thread, handing tickets ahead of time to the lanes; `done`
+/// fires when it has finished.
+pub(crate) fn spawn_ahead(mut issuer: Issuer, done: oneshot::Sender<()>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("res-pacer".into())
+        .spawn(move || {
+            ahead(&mut issuer);
+            finish(&mut issuer);
+            let _ = done.send(());
+        })
+        .map(|_| ())
+}
+
+/// Issues every ticket due within [`LEAD`], then sleeps until the next is due within it, at
+/// least `LEAD / 2` later: one wake-up per millisecond or so, whatever the rate.
+fn ahead(issuer: &mut Issuer) {
+    const SLICE: Duration = Duration::from_millis(5);
+    loop {
+        if issuer.shared.stop.is_set() {
+            return;
+        }
+        match issuer.due() {
+            Due::Ended => return,
+            Due::Paused => {
+                std::thread::sleep(SLICE);
+                issuer.skip_to_now();
+            }
+            Due::At(t) => {
+                let now = Instant::now();
+                if t > now + LEAD {
+                    let wake = (t - LEAD).max(now + LEAD / 2);
+                    std::thread::sleep((wake - now).min(SLICE));
+                } else if issuer.backlogged() {
+                    std::thread::sleep(Duration::from_micros(200));
+                } else {
+                    issuer.issue();
+                }
+            }
+        }
+    }
 }
 
 /// Wake-ups of the precise pacer closer together than this are merged into one.
