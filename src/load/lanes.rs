@@ -9,7 +9,9 @@
 //! then due to an idle worker on the same thread. A release thus costs one epoll return and
 //! a timerfd read in the thread that sends the request — no cross-thread hand-off, which is
 //! what a wake-up per request cost the pacer-thread design. When every worker of a lane is
-//! busy the ticket goes to a lane with an idle worker (a cross-thread wake, but only then).
+//! busy the ticket goes to a lane with an idle worker (a cross-thread wake, but only then),
+//! and when no lane has one, to the first worker anywhere that finishes (workers with
+//! nothing due in their own lane take from the others).
 //!
 //! Accounting is the same as the shared queue's: a ticket counts as intended (and offered)
 //! when its time comes; tickets due but never taken by a worker when the queue closes count
@@ -87,7 +89,10 @@ impl Lanes {
             if closed.load(Ordering::SeqCst) {
                 return None;
             }
-            if let Some(t) = lock(&lane.due).pop_front() {
+            // Its own lane first; then one whose workers were all busy when a ticket fell due.
+            let own = lock(&lane.due).pop_front();
+            let t = own.or_else(|| self.lanes.iter().find_map(|l| lock(&l.due).pop_front()));
+            if let Some(t) = t {
                 self.pending.fetch_sub(1, Ordering::Relaxed);
                 return Some(t);
             }
