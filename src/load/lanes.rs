@@ -1,5 +1,6 @@
 //! Precise pacing inside the workers' own event loops (*lanes*), for the open model's plain
-//! requests on Linux.
+//! requests on Linux, chosen with `RES_PACER=lanes` (see `super::pacer::use_lanes` for why it
+//! is not the default).
 //!
 //! The pacer thread draws the schedule as before, but a little ahead of time (see
 //! `pacer::ahead`): it hands each ticket to one of the load threads' lanes, round-robin,
@@ -136,11 +137,8 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, i: usize) {
         return;
     };
     let lane = &lanes.lanes[i];
-    let mut timer = match super::timer::Timer::new() {
-        Ok(t) => Some(t),
-        // Out of file descriptors: tokio's millisecond timer instead.
-        Err(_) => None,
-    };
+    // Without one (out of file descriptors), tokio's millisecond timer instead.
+    let mut timer = super::timer::Timer::new().ok();
     loop {
         if shared.queue.is_closed() {
             drain(&shared, lanes, lane);
