@@ -91,7 +91,12 @@ mod linux {
                 // A non-blocking read: the expiry count, or "not yet" (a readiness left over from
                 // an earlier arming that was read already).
                 match guard.get_inner().0.wait() {
-                    Ok(()) => return,
+                    // One-shot: not readable again until re-armed. Clearing the readiness
+                    // here saves the next sleep a read that would only find "not yet".
+                    Ok(()) => {
+                        guard.clear_ready();
+                        return;
+                    }
                     Err(nix::errno::Errno::EAGAIN) => guard.clear_ready(),
                     Err(_) => return,
                 }
