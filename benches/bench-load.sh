@@ -12,7 +12,9 @@
 # SECS (default 10), PARTS (default "closed pipeline open co conns record": which to run),
 # ROUNDS (default 3: closed-loop rounds of wrk, res and res on hyper's client, alternated),
 # PAIRS (default 3: how many runs with and without recording the `record` part alternates),
-# OPEN_ROUNDS (default 1: rounds of the open model's three pacings, alternated).
+# OPEN_ROUNDS (default 1: rounds of the open model's pacings, alternated), OPEN_PACINGS
+# (default "lanes thread unbatched batched": which of them; also lanes10, lanes1), OPEN_HYPER (default 1: also the
+# open model on hyper's client). `PARTS=open` runs the open model alone.
 # `RES_LOAD_CLIENT=hyper` makes `res load` use hyper's HTTP/1.1 client instead of its own.
 # Needs a quiet machine for figures worth recording.
 #
@@ -38,6 +40,7 @@ fi
 need python3 || { echo "python3 is needed to read the JSON results" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time (GNU time) is needed: apt-get install time" >&2; exit 1; }
 
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 TMP=$(mktemp -d)
 cleanup() {
     if [ -f "$TMP/nginx.pid" ]; then
@@ -147,23 +150,32 @@ LUA
 fi
 
 if want open; then
-# precise: the pacer thread, its wake-ups batched within 0.5 ms; unbatched: the same with a
-# wake-up per request (RES_PACER_BATCH_US=0, as before batching); batched: tokio's timer.
+# lanes: precise pacing in the load threads' own event loops, each releasing its share of the
+# tickets at their times on a timerfd (RES_PACER=lanes; lanes10 hands them 5-10 ms ahead
+# instead of 1-2, lanes1 on one thread); thread: precise pacing's default, the pacer thread
+# releasing them, its wake-ups batched within 0.5 ms; unbatched: the same with a wake-up per
+# request (RES_PACER_BATCH_US=0); batched: tokio's timer.
 # OPEN_ROUNDS (default 1) alternates them so drift on the machine hits each alike.
 for round in $(seq "${OPEN_ROUNDS:-1}"); do
-for pacing in precise unbatched batched; do
-    echo "res load --rate 5000/s --pacing $pacing ($round)..." >&2
-    if [ "$pacing" = unbatched ]; then
-        measure "res-open-$pacing-$round" env RES_PACER_BATCH_US=0 "$RES" load "$URL" --rate 5000/s --pacing precise --duration "${SECS}s" --format json
-    else
-        measure "res-open-$pacing-$round" "$RES" load "$URL" --rate 5000/s --pacing "$pacing" --duration "${SECS}s" --format json
-    fi
+for pacing in ${OPEN_PACINGS:-lanes thread unbatched batched}; do
+    echo "res load --rate 5000/s, $pacing pacing ($round)..." >&2
+    case "$pacing" in
+        lanes) how=(env RES_PACER=lanes "$RES" load "$URL" --pacing precise) ;;
+        lanes10) how=(env RES_PACER=lanes RES_PACER_LEAD_US=10000 "$RES" load "$URL" --pacing precise) ;;
+        lanes1) how=(env RES_PACER=lanes "$RES" load "$URL" --pacing precise --threads 1) ;;
+        thread) how=(env RES_PACER=thread "$RES" load "$URL" --pacing precise) ;;
+        unbatched) how=(env RES_PACER=thread RES_PACER_BATCH_US=0 "$RES" load "$URL" --pacing precise) ;;
+        *) how=("$RES" load "$URL" --pacing "$pacing") ;;
+    esac
+    measure "res-open-$pacing-$round" "${how[@]}" --rate 5000/s --duration "${SECS}s" --format json
     row "res --rate 5000/s $pacing ($round)" "res-open-$pacing-$round"
 done
 done
-echo "res load --rate 5000/s --pacing precise on hyper's client..." >&2
-measure res-open-hyper env RES_LOAD_CLIENT=hyper "$RES" load "$URL" --rate 5000/s --pacing precise --duration "${SECS}s" --format json
-row "res (hyper) 5000/s precise" res-open-hyper
+if [ "${OPEN_HYPER:-1}" = 1 ]; then
+    echo "res load --rate 5000/s --pacing precise on hyper's client..." >&2
+    measure res-open-hyper env RES_LOAD_CLIENT=hyper "$RES" load "$URL" --rate 5000/s --pacing precise --duration "${SECS}s" --format json
+    row "res (hyper) 5000/s precise" res-open-hyper
+fi
 fi
 
 if want co; then
@@ -222,6 +234,7 @@ fi
 # ----------------------------------------------------------------------------------------------
 echo
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)   nproc: $(nproc)   cpu: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+echo "load average (1, 5, 15 min): at the start $LOAD_AT_START, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "target: nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), 1 worker, 2-byte body, ${URL}; ${SECS}s per client"
 echo
 printf "%-30s %10s %11s %8s %10s %10s %8s\n" "client" "served" "served/s" "cpu s" "cpu us/req" "req/cpu-s" "rss MB"
@@ -257,7 +270,7 @@ for a, b in (("res-closed", "wrk"), ("res-hyper", "wrk"), ("res-closed", "res-hy
         me = sum(e for _, e in r) / len(r)
         print(f"closed loop {a} / {b}: throughput {mt:.2f}x, requests per CPU-second {me:.2f}x (per round: {each})")
 for n in range(1, 100):
-    for p in ("precise", "unbatched", "batched"):
+    for p in ("lanes", "lanes10", "lanes1", "thread", "unbatched", "batched"):
         if not have(f"res-open-{p}-{n}"):
             continue
         o = load(f"res-open-{p}-{n}")
@@ -265,7 +278,10 @@ for n in range(1, 100):
         lag = o["send_lag_ms"]
         print(f"open 5000/s {p:9} ({n}): achieved {o['achieved_rps']:.1f}/s ({err:+.3f} %), intended {o['intended']}, "
               f"unsent {o['unsent']}, send lag p50 {lag['p50_ms']:.3f} ms p99 {lag['p99_ms']:.3f} ms max {lag['max_ms']:.3f} ms")
-for a, b in (("res-open-precise", "res-open-unbatched"), ("res-open-batched", "res-open-unbatched")):
+for a, b in (("res-open-lanes", "res-open-unbatched"), ("res-open-lanes", "res-open-thread"),
+             ("res-open-lanes10", "res-open-unbatched"), ("res-open-lanes10", "res-open-thread"),
+             ("res-open-lanes1", "res-open-unbatched"), ("res-open-lanes1", "res-open-thread"),
+             ("res-open-thread", "res-open-unbatched"), ("res-open-batched", "res-open-unbatched")):
     r = ratio(a, b)
     if r:
         each = ", ".join(f"{e:.2f}x" for _, e in r)

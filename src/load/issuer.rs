@@ -90,6 +90,11 @@ impl Issuer {
         self.arrivals.skip_to(offset.as_secs_f64());
     }
 
+    /// True when this issuer's tickets go to the load threads' lanes.
+    pub fn laned(&self) -> bool {
+        matches!(self.issue, Issue::Requests) && self.shared.queue.lanes().is_some()
+    }
+
     /// True when the workers have enough waiting for them.
     pub fn backlogged(&self) -> bool {
         matches!(self.issue, Issue::Requests | Issue::Chain(_))
@@ -101,7 +106,12 @@ impl Issuer {
         let Some(intended) = self.next.take() else {
             return;
         };
-        self.shared.intended.fetch_add(1, Ordering::Relaxed);
+        // Paced in the load threads' lanes, a request counts as intended and offered when
+        // its time comes there (`super::lanes`); this runs a little ahead of it.
+        let laned = self.laned();
+        if !laned {
+            self.shared.intended.fetch_add(1, Ordering::Relaxed);
+        }
         let seq = self.seq;
         self.seq += 1;
         match &self.issue {
@@ -109,7 +119,9 @@ impl Issuer {
                 let shared = &self.shared;
                 let request = shared.mix.pick(&mut self.rng);
                 let req = &shared.mix.requests[request];
-                shared.offered[req.service].fetch_add(1, Ordering::Relaxed);
+                if !laned {
+                    shared.offered[req.service].fetch_add(1, Ordering::Relaxed);
+                }
                 let mut state =
                     RenderState::new(&mut self.rng, seq, &mut self.rows, &shared.mix.feeders);
                 match req.render(&mut state, &shared.mix.feeders) {
@@ -120,7 +132,13 @@ impl Issuer {
                         done: None,
                     }),
                     // A template that renders to an invalid URI or header fails that request.
-                    Err(_) => shared.stats.record_unsendable(req.service),
+                    Err(_) => {
+                        if laned {
+                            shared.intended.fetch_add(1, Ordering::Relaxed);
+                            shared.offered[req.service].fetch_add(1, Ordering::Relaxed);
+                        }
+                        shared.stats.record_unsendable(req.service)
+                    }
                 }
             }
             Issue::Sessions(plan) => {

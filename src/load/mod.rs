@@ -49,6 +49,7 @@ pub mod feeder;
 mod handle;
 mod http1;
 mod issuer;
+mod lanes;
 mod pacer;
 pub mod progress;
 mod publish;
@@ -67,6 +68,7 @@ pub mod summary;
 mod target;
 mod template;
 mod threads;
+mod timer;
 mod tls;
 mod watchdog;
 mod worker;
@@ -224,6 +226,15 @@ pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadErr
     let (pacer, model) = match issued {
         None => (Pacer::None, "closed"),
         Some((arrivals, issue, pacing, model)) => {
+            // Precise pacing of plain requests: in the load threads' own event loops.
+            let laned =
+                pacing == Pacing::Precise && matches!(issue, Issue::Requests) && pacer::use_lanes();
+            if laned {
+                shared.queue.use_lanes(threads.len());
+                for i in 0..threads.len() {
+                    workers.push(threads.spawn(i, lanes::dispatch(shared.clone(), i)));
+                }
+            }
             for i in 0..connections {
                 workers.push(threads.spawn(i, worker::open_worker(shared.clone())));
             }
@@ -234,7 +245,7 @@ pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadErr
                 (connections * 4).max(16_384),
                 runtime.clone(),
             );
-            (start_pacer(issuer, pacing, &runtime)?, model)
+            (start_pacer(issuer, pacing, laned, &runtime)?, model)
         }
     };
 
@@ -279,13 +290,21 @@ pub fn start_with(spec: LoadSpec, pipeline: usize) -> Result<LoadHandle, LoadErr
     })
 }
 
-/// Starts the issuer on its pacer: a thread of its own (precise) or a runtime task (batched).
+/// Starts the issuer on its pacer: a thread of its own (precise; handing tickets ahead to the
+/// lanes when `laned`) or a runtime task (batched).
 fn start_pacer(
     issuer: Issuer,
     pacing: Pacing,
+    laned: bool,
     runtime: &tokio::runtime::Handle,
 ) -> Result<Pacer, LoadError> {
     Ok(match pacing {
+        Pacing::Precise if laned => {
+            let (tx, rx) = oneshot::channel();
+            pacer::spawn_ahead(issuer, tx)
+                .map_err(|e| LoadError::Invalid(format!("cannot start the pacer thread: {e}")))?;
+            Pacer::Thread(rx)
+        }
         Pacing::Precise => {
             let (tx, rx) = oneshot::channel();
             pacer::spawn_precise(issuer, tx)

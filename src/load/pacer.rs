@@ -1,6 +1,9 @@
-//! Releasing the open model's requests on time, in two ways.
+//! Releasing the open model's requests on time, in three ways.
 //!
-//! *Precise* pacing runs the issuer on a dedicated OS thread with a 1 µs timer slack, which
+//! With `RES_PACER=lanes` (Linux, plain requests), *precise* pacing runs the issuer on a
+//! thread of its own that hands tickets a millisecond or two ahead of their time to the load
+//! threads' lanes, which release each at its time from their own event loops
+//! (`super::lanes`; [`ahead`] below). Otherwise (the default) precise pacing runs the issuer on a dedicated OS thread with a 1 µs timer slack, which
 //! sleeps until the next intended time and hands over every ticket then due. Wake-ups are
 //! batched: one closer than [`BATCH`] to the last release waits for the end of that window
 //! and releases everything due by then in one go, so at high rates the pacer thread and the
@@ -32,6 +35,71 @@ pub(crate) fn spawn_precise(mut issuer: Issuer, done: oneshot::Sender<()>) -> st
             let _ = done.send(());
         })
         .map(|_| ())
+}
+
+/// Whether precise pacing of plain requests uses the load threads' lanes: only when
+/// `RES_PACER=lanes` asks for it (on Linux). Measured on the 2-core benchmark machine
+/// (docs/benchmarks.md) it keeps the send lag of a wake-up per request (median 0.03–0.05 ms
+/// at 5,000/s) but costs about as much CPU as that too, so the pacer thread with batched
+/// wake-ups stays the default.
+pub(crate) fn use_lanes() -> bool {
+    cfg!(target_os = "linux") && std::env::var("RES_PACER").is_ok_and(|v| v.trim() == "lanes")
+}
+
+/// How far ahead of their time [`ahead`] hands tickets to the lanes: between half this and
+/// this. Larger means fewer wake-ups of the pacer thread, but a rate change or a stop takes
+/// effect that much later.
+const LEAD: Duration = Duration::from_millis(2);
+
+/// [`LEAD`], or `RES_PACER_LEAD_US` microseconds (at least 100; for benchmarks).
+fn lead() -> Duration {
+    std::env::var("RES_PACER_LEAD_US")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(LEAD, |us| Duration::from_micros(us.clamp(100, 100_000)))
+}
+
+/// Runs `issuer` on its own thread, handing tickets ahead of time to the lanes; `done`
+/// fires when it has finished.
+pub(crate) fn spawn_ahead(mut issuer: Issuer, done: oneshot::Sender<()>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("res-pacer".into())
+        .spawn(move || {
+            ahead(&mut issuer);
+            finish(&mut issuer);
+            let _ = done.send(());
+        })
+        .map(|_| ())
+}
+
+/// Issues every ticket due within [`lead`], then sleeps until the next is due within it, at
+/// least `LEAD / 2` later: one wake-up per millisecond or so, whatever the rate.
+fn ahead(issuer: &mut Issuer) {
+    const SLICE: Duration = Duration::from_millis(5);
+    let lead = lead();
+    loop {
+        if issuer.shared.stop.is_set() {
+            return;
+        }
+        match issuer.due() {
+            Due::Ended => return,
+            Due::Paused => {
+                std::thread::sleep(SLICE);
+                issuer.skip_to_now();
+            }
+            Due::At(t) => {
+                let now = Instant::now();
+                if t > now + lead {
+                    let wake = (t - lead).max(now + lead / 2);
+                    std::thread::sleep((wake - now).min(SLICE));
+                } else if issuer.backlogged() {
+                    std::thread::sleep(Duration::from_micros(200));
+                } else {
+                    issuer.issue();
+                }
+            }
+        }
+    }
 }
 
 /// Wake-ups of the precise pacer closer together than this are merged into one.

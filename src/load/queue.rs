@@ -8,11 +8,12 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use tokio::sync::{oneshot, Notify};
 
+use super::lanes::Lanes;
 use super::request::Rendered;
 
 pub(crate) struct Ticket {
@@ -28,21 +29,45 @@ pub(crate) struct Queue {
     items: Mutex<VecDeque<Ticket>>,
     ready: Notify,
     closed: AtomicBool,
+    /// Set when the load threads pace the tickets themselves (`super::lanes`): pushed
+    /// tickets then go to the lanes, and workers take them from their own thread's lane.
+    lanes: OnceLock<Lanes>,
 }
 
 impl Queue {
+    /// Switches to pacing in the load threads' `n` lanes (before anything is pushed).
+    pub fn use_lanes(&self, n: usize) {
+        let _ = self.lanes.set(Lanes::new(n));
+    }
+
+    pub fn lanes(&self) -> Option<&Lanes> {
+        self.lanes.get()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
     pub fn push(&self, ticket: Ticket) {
+        if let Some(lanes) = self.lanes.get() {
+            return lanes.schedule(ticket);
+        }
         self.lock().push_back(ticket);
         // The most recently idle worker has the warmest connection and cache.
         self.ready.notify_last();
     }
 
+    /// Tickets waiting: in the queue, or handed to the lanes and not yet taken.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().len() + self.lanes.get().map_or(0, Lanes::pending)
     }
 
     /// The next ticket, waiting for one; `None` once the queue is closed.
     pub async fn pop(&self) -> Option<Ticket> {
+        if let Some(lanes) = self.lanes.get() {
+            let lane = super::threads::current_lane().unwrap_or(0);
+            return lanes.pop(lane, &self.closed).await;
+        }
         loop {
             let notified = self.ready.notified();
             tokio::pin!(notified);
@@ -62,7 +87,7 @@ impl Queue {
         self.closed.store(true, Ordering::SeqCst);
         let left = std::mem::take(&mut *self.lock());
         self.ready.notify_waiters();
-        left.len() as u64
+        left.len() as u64 + self.lanes.get().map_or(0, Lanes::close)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Ticket>> {

@@ -7,6 +7,7 @@
 //! with wrk in the closed loop. Dropping [`Threads`] ends the loops (and whatever is left on
 //! them).
 
+use std::cell::Cell;
 use std::future::Future;
 
 use tokio::runtime::Handle;
@@ -30,6 +31,11 @@ impl Threads {
             std::thread::Builder::new()
                 .name(format!("res-load-{i}"))
                 .spawn(move || {
+                    LANE.with(|l| l.set(Some(i)));
+                    // Precise pacing in the lanes (`super::lanes`) sleeps on a timerfd here:
+                    // no slack, so a request leaves within microseconds of its time.
+                    #[cfg(target_os = "linux")]
+                    let _ = nix::sys::prctl::set_timerslack(1_000);
                     let runtime = crate::runtime::current_thread().map_err(std::io::Error::other);
                     match runtime {
                         Ok(rt) => {
@@ -55,6 +61,11 @@ impl Threads {
         })
     }
 
+    /// How many threads there are.
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
     /// Spawns the `i`-th task, spreading tasks round-robin over the threads.
     pub fn spawn<F>(&self, i: usize, task: F) -> JoinHandle<F::Output>
     where
@@ -63,6 +74,15 @@ impl Threads {
     {
         self.handles[i % self.handles.len()].spawn(task)
     }
+}
+
+thread_local! {
+    static LANE: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// The index of the load thread this runs on, if it is one.
+pub(crate) fn current_lane() -> Option<usize> {
+    LANE.with(Cell::get)
 }
 
 /// The number of threads when the spec leaves it to the engine: one per CPU.
