@@ -241,15 +241,7 @@ fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
     for name in named {
         headers.remove(name);
     }
-    for name in [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ] {
+    for name in super::h1::head::HOP {
         headers.remove(name);
     }
 }

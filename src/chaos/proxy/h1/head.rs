@@ -18,8 +18,8 @@ pub const MAX_REQUEST_HEAD: usize = 32 * 1024;
 /// The longest response head.
 pub const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 
-/// Headers that describe one hop, never forwarded as they are.
-const HOP: [&str; 7] = [
+/// Headers that describe one hop, never forwarded as they are (both HTTP paths).
+pub(in crate::chaos::proxy) const HOP: [&str; 7] = [
     "connection",
     "keep-alive",
     "proxy-connection",

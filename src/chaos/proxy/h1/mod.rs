@@ -16,7 +16,7 @@
 
 mod forward;
 mod frame;
-mod head;
+pub(super) mod head;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
